@@ -1,0 +1,5 @@
+import sys
+
+from xuncha.cli import main
+
+sys.exit(main())

@@ -1,0 +1,67 @@
+"""Pinyin search keys for Chinese names (pure; no Django).
+
+A name gets a search text holding its full pinyin and its initials, for every plausible
+reading: surnames have their own readings (单 is shan, 曾 is zeng, 仇 is qiu) and given
+names may contain characters with several readings, so all combinations up to a small
+limit are kept. Typing ``zwj`` or ``zhangwenjie`` then finds 张文杰.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from pypinyin import Style, pinyin
+
+# Readings of characters when used as a family name, where they differ from the common one.
+SURNAME_READINGS: dict[str, str] = {
+    "单": "shan", "曾": "zeng", "仇": "qiu", "解": "xie", "区": "ou", "查": "zha",
+    "朴": "piao", "盖": "ge", "乐": "yue", "缪": "miao", "种": "chong", "覃": "qin",
+    "翟": "zhai", "尉": "yu", "召": "shao", "繁": "po", "瞿": "qu", "尹": "yin",
+    "秘": "bi", "万俟": "moqi", "长孙": "zhangsun", "尉迟": "yuchi", "沈": "shen",
+    "任": "ren", "华": "hua", "纪": "ji", "燕": "yan", "冼": "xian", "宁": "ning",
+}
+_MAX_VARIANTS = 8
+
+
+def _syllable_options(name: str) -> list[list[str]]:
+    options: list[list[str]] = []
+    rest = name
+    for surname in (name[:2], name[:1]):
+        if surname and surname in SURNAME_READINGS and len(name) > len(surname):
+            reading = SURNAME_READINGS[surname]
+            if len(surname) == 2:
+                # Two-character surnames: split the reading by the characters' own pinyin.
+                first = pinyin(surname[0], style=Style.NORMAL)[0][0]
+                options.append([first])
+                options.append([reading[len(first):]])
+            else:
+                options.append([reading])
+            rest = name[len(surname):]
+            break
+    for syllables in pinyin(rest, style=Style.NORMAL, heteronym=True, errors="ignore"):
+        unique = list(dict.fromkeys(s for s in syllables if s))
+        if unique:
+            options.append(unique)
+    return options
+
+
+def search_text(name: str) -> str:
+    """Space-separated keys: full pinyin and initials for each reading."""
+    cleaned = "".join(ch for ch in name if not ch.isspace() and ch not in "·•・.")
+    if not cleaned:
+        return ""
+    options = _syllable_options(cleaned)
+    keys: list[str] = []
+    for combo in itertools.islice(itertools.product(*options), _MAX_VARIANTS):
+        full = "".join(combo)
+        initials = "".join(s[0] for s in combo)
+        for key in (full, initials):
+            if key and key not in keys:
+                keys.append(key)
+    return " ".join(keys)
+
+
+def matches(query: str, text: str) -> bool:
+    """Whether a lowercase latin query starts any key of ``text`` (used by tests)."""
+    q = query.strip().lower().replace(" ", "")
+    return any(key.startswith(q) for key in text.split())

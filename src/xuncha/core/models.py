@@ -1,0 +1,377 @@
+"""Core records: organisations, people, users and role grants, the audit log, jobs.
+
+Writes go through ``xuncha.core.services``; reads that respect permissions go through
+``xuncha.core.policy``. Nothing here changes state on ``save()`` beyond derived fields.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from xuncha.core.lib import idnumber, kinship
+from xuncha.core.lib import pinyin as pinyin_lib
+
+
+class OrganisationKind(models.TextChoices):
+    PROVINCE = "province", _("Province")
+    PREFECTURE = "prefecture", _("Prefecture")
+    COUNTY = "county", _("County")
+    TOWNSHIP = "township", _("Township")
+    UNIT = "unit", _("Unit")
+    VILLAGE = "village", _("Village")
+    COMMUNITY = "community", _("Community")
+
+
+class Organisation(models.Model):
+    """A Party organisation in the tree: province … county, township, unit, village.
+
+    ``path`` is a materialised path of ids ("/1/4/17/") so that a subtree is one
+    indexed prefix query; ``committee`` is the Party committee the organisation falls
+    under (for a county's units and villages: the county committee's organisation).
+    """
+
+    name = models.CharField(_("name"), max_length=200)
+    code = models.CharField(_("code"), max_length=40, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=OrganisationKind.choices)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("parent"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="children",
+    )
+    committee = models.ForeignKey(
+        "self", verbose_name=_("committee"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )
+    path = models.CharField(max_length=255, db_index=True, editable=False, default="")
+    depth = models.PositiveSmallIntegerField(default=0, editable=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    merged_into = models.ForeignKey(
+        "self", verbose_name=_("merged into"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="merged_from",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+        ordering = ["path"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def is_within(self, other: Organisation) -> bool:
+        return self.path.startswith(other.path)
+
+
+class OrganisationChange(models.Model):
+    """History of the tree: creations, renames, moves and merges, never rewritten."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("Created")
+        UPDATED = "updated", _("Updated")
+        MOVED = "moved", _("Moved")
+        MERGED = "merged", _("Merged")
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="changes")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    from_parent = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    to_parent = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    merged_into = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    details = models.JSONField(default=dict, blank=True)
+    effective_date = models.DateField()
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["organisation", "recorded_at", "id"]
+
+
+class Gender(models.TextChoices):
+    MALE = "M", _("Male")
+    FEMALE = "F", _("Female")
+
+
+class Person(models.Model):
+    """A person in the registry: cadres, inspectors, staff of units."""
+
+    name = models.CharField(_("name"), max_length=60)
+    # The committee (usually a county) whose registry keeps this record.
+    registry = models.ForeignKey(
+        Organisation, verbose_name=_("registry"), on_delete=models.PROTECT,
+        related_name="registered_people",
+    )
+    name_search = models.CharField(max_length=400, editable=False, default="", db_index=True)
+    gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices, blank=True)
+    birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    id_number = models.CharField(
+        _("citizen ID number"), max_length=18, null=True, blank=True, unique=True
+    )
+    ethnicity = models.CharField(_("ethnicity"), max_length=20, blank=True)
+    hometown = models.ForeignKey(
+        Organisation, verbose_name=_("hometown"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="natives",
+    )
+    retired_on = models.DateField(_("retired on"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.name_search = pinyin_lib.search_text(self.name)
+        super().save(*args, **kwargs)
+
+    @property
+    def id_number_masked(self) -> str:
+        return idnumber.IdNumber(self.id_number).masked() if self.id_number else ""
+
+
+class Post(models.Model):
+    """A post a person holds or held in an organisation."""
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="posts")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="posts")
+    title = models.CharField(_("title"), max_length=100)
+    is_leadership = models.BooleanField(_("leadership-team member"), default=False)
+    is_key_post = models.BooleanField(_("key post"), default=False)
+    start_date = models.DateField(_("start date"))
+    end_date = models.DateField(_("end date"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("post")
+        verbose_name_plural = _("posts")
+        ordering = ["-start_date", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
+                name="post_end_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} · {self.organisation} · {self.title}"
+
+    @property
+    def is_current(self) -> bool:
+        return self.end_date is None
+
+
+class KinshipRelation(models.TextChoices):
+    SPOUSE = "spouse", _("Spouse")
+    PARENT = "parent", _("Parent")
+    CHILD = "child", _("Child")
+    GRANDPARENT = "grandparent", _("Grandparent")
+    GRANDCHILD = "grandchild", _("Grandchild")
+    SIBLING = "sibling", _("Sibling")
+    UNCLE_AUNT = "uncle_aunt", _("Uncle or aunt")
+    NEPHEW_NIECE = "nephew_niece", _("Nephew or niece")
+    COUSIN = "cousin", _("Cousin")
+    PARENT_IN_LAW = "parent_in_law", _("Parent-in-law")
+    CHILD_IN_LAW = "child_in_law", _("Son- or daughter-in-law")
+    SIBLING_IN_LAW = "sibling_in_law", _("Sibling-in-law")
+
+
+class Kinship(models.Model):
+    """``person`` is ``relation`` of ``relative`` (stored once per pair)."""
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="kinships")
+    relative = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="kinships_as_relative")
+    relation = models.CharField(_("relation"), max_length=20, choices=KinshipRelation.choices)
+
+    class Meta:
+        verbose_name = _("kinship link")
+        verbose_name_plural = _("kinship links")
+        constraints = [
+            models.UniqueConstraint(fields=["person", "relative"], name="kinship_unique_pair"),
+            models.CheckConstraint(condition=~Q(person=models.F("relative")), name="kinship_not_self"),
+        ]
+
+    @property
+    def degree(self) -> int:
+        return kinship.info(self.relation).degree
+
+    @property
+    def kinship_class(self) -> str:
+        return kinship.info(self.relation).kinship_class.value
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", _("System administrator")
+    OFFICE_STAFF = "office_staff", _("Inspection office staff")
+    LEADING_GROUP = "leading_group", _("Leading group")
+    TEAM_LEADER = "team_leader", _("Team leader")
+    DEPUTY_LEADER = "deputy_leader", _("Deputy team leader")
+    TEAM_MEMBER = "team_member", _("Team member")
+    LIAISON = "liaison", _("Liaison of an inspected unit")
+    RECEIVING_DEPARTMENT = "receiving_department", _("Receiving department")
+    AUDITOR = "auditor", _("Auditor")
+
+
+class User(AbstractUser):
+    """A login, linked to a person of the registry."""
+
+    person = models.OneToOneField(
+        Person, verbose_name=_("person"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="user",
+    )
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        ordering = ["username"]
+
+    def display_name(self) -> str:
+        return self.person.name if self.person_id and self.person else self.username
+
+
+class RoleGrant(models.Model):
+    """A role granted on a scope: an organisation subtree (later also a round or team).
+
+    Later issues add round and team scopes; ``scope_type``/``scope_id`` keep room for them
+    without a schema change of this table's meaning.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="grants")
+    role = models.CharField(_("role"), max_length=30, choices=Role.choices)
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("scope"), on_delete=models.PROTECT, related_name="grants"
+    )
+    scope_type = models.CharField(max_length=40, blank=True, default="")
+    scope_id = models.BigIntegerField(null=True, blank=True)
+    granted_at = models.DateTimeField(auto_now_add=True)
+    granted_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("role grant")
+        verbose_name_plural = _("role grants")
+        ordering = ["user", "role"]
+        indexes = [models.Index(fields=["user", "revoked_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()} · {self.organisation}"
+
+
+class LoginThrottle(models.Model):
+    """Failed logins per account name, for lockout. No network addresses are kept."""
+
+    username = models.CharField(max_length=150, unique=True)
+    failures = models.PositiveIntegerField(default=0)
+    first_failure_at = models.DateTimeField(null=True, blank=True)
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+
+class AuditEventType(models.TextChoices):
+    LOGIN = "auth.login", _("Logged in")
+    LOGIN_FAILED = "auth.login_failed", _("Login failed")
+    LOCKED_OUT = "auth.locked_out", _("Account locked after failed logins")
+    LOGOUT = "auth.logout", _("Logged out")
+    ORGANISATION_CREATED = "organisation.created", _("Organisation created")
+    ORGANISATION_UPDATED = "organisation.updated", _("Organisation updated")
+    ORGANISATION_MOVED = "organisation.moved", _("Organisation moved")
+    ORGANISATION_MERGED = "organisation.merged", _("Organisations merged")
+    PERSON_CREATED = "person.created", _("Person created")
+    PERSON_UPDATED = "person.updated", _("Person updated")
+    PERSON_PROTECTED_READ = "person.protected_read", _("Protected personal data read")
+    PERSON_EXPORTED = "person.exported", _("People exported")
+    POST_CREATED = "post.created", _("Post created")
+    POST_ENDED = "post.ended", _("Post ended")
+    KINSHIP_CREATED = "kinship.created", _("Kinship link created")
+    KINSHIP_DELETED = "kinship.deleted", _("Kinship link removed")
+    USER_CREATED = "user.created", _("User created")
+    USER_UPDATED = "user.updated", _("User updated")
+    ROLE_GRANTED = "role.granted", _("Role granted")
+    ROLE_REVOKED = "role.revoked", _("Role revoked")
+    JOB_STARTED = "job.started", _("Background job started")
+    AUDIT_VERIFIED = "audit.verified", _("Audit chain verified")
+    AUDIT_READ = "audit.read", _("Audit log read")
+    DEMO_LOADED = "demo.loaded", _("Demo data loaded")
+
+
+class AuditEvent(models.Model):
+    """One typed, hash-chained audit event. Append-only; see ``xuncha.core.audit``."""
+
+    seq = models.BigIntegerField(unique=True)
+    created_at = models.DateTimeField(db_index=True)
+    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor_label = models.CharField(max_length=150)
+    event_type = models.CharField(max_length=40, choices=AuditEventType.choices, db_index=True)
+    object_type = models.CharField(max_length=60, blank=True, db_index=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    object_repr = models.CharField(max_length=200, blank=True)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    extra = models.JSONField(default=dict, blank=True)
+    request_id = models.CharField(max_length=36, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["-seq"]
+
+
+class AuditChainHead(models.Model):
+    """Single row holding the last sequence number and hash; locked to append."""
+
+    last_seq = models.BigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default="0" * 64)
+
+
+class JobRun(models.Model):
+    """A background job a user started, with its progress (shown while it runs)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Finished")
+        FAILED = "failed", _("Failed")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(User, on_delete=models.PROTECT, related_name="jobs")
+    kind = models.CharField(max_length=40)
+    label = models.CharField(max_length=200)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    message = models.CharField(max_length=500, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    result_file = models.CharField(max_length=200, blank=True)
+    task_result_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("background job")
+        verbose_name_plural = _("background jobs")
+        ordering = ["-created_at"]
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.SUCCEEDED:
+            return 100
+        if not self.total:
+            return 0
+        return min(100, int(100 * self.done / self.total))
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)

@@ -1,0 +1,119 @@
+"""Reads that respect permissions: every one goes through ``policy.scope``."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from xuncha.core import policy
+from xuncha.core.lib import idnumber
+from xuncha.core.models import AuditEvent, JobRun, Organisation, Person, Post, RoleGrant, User
+from xuncha.core.policy import Action
+
+_LATIN = re.compile(r"^[a-z]+$")
+
+
+def organisations_for(user: Any, action: Action = Action.ORGANISATION_VIEW) -> QuerySet[Organisation]:
+    return policy.scope(user, action, Organisation.objects.all()).select_related(
+        "parent", "committee"
+    )
+
+
+def name_query(q: str) -> Q:
+    """Match a name by characters, or by pinyin (full or initials) for latin input."""
+    q = q.strip()
+    latin = q.lower().replace(" ", "")
+    if _LATIN.match(latin):
+        return Q(name_search__startswith=latin) | Q(name_search__contains=f" {latin}")
+    return Q(name__icontains=q)
+
+
+def current_posts_prefetch() -> Prefetch[Any]:
+    return Prefetch(
+        "posts",
+        queryset=Post.objects.filter(end_date__isnull=True).select_related("organisation"),
+        to_attr="current_posts",
+    )
+
+
+def people_for(user: Any, *, q: str = "", filters: dict[str, Any] | None = None,
+               action: Action = Action.PERSON_VIEW) -> QuerySet[Person]:
+    qs = policy.scope(user, action, Person.objects.all())
+    if q:
+        condition = name_query(q)
+        if policy.can(user, Action.PERSON_VIEW_PROTECTED) and idnumber.is_valid(q):
+            condition |= Q(id_number=idnumber.normalise(q))
+        qs = qs.filter(condition)
+    filters = filters or {}
+    if filters.get("registry"):
+        qs = qs.filter(registry=filters["registry"])
+    if filters.get("gender"):
+        qs = qs.filter(gender=filters["gender"])
+    if filters.get("status") == "retired":
+        qs = qs.filter(retired_on__isnull=False)
+    elif filters.get("status") == "serving":
+        qs = qs.filter(retired_on__isnull=True)
+    if filters.get("organisation"):
+        org = filters["organisation"]
+        qs = qs.filter(posts__organisation__path__startswith=org.path,
+                       posts__end_date__isnull=True).distinct()
+    return qs.select_related("registry").prefetch_related(current_posts_prefetch())
+
+
+def person_detail_for(user: Any) -> QuerySet[Person]:
+    return policy.scope(user, Action.PERSON_VIEW, Person.objects.all()).select_related(
+        "registry", "hometown"
+    )
+
+
+def users_for(user: Any) -> QuerySet[User]:
+    return policy.scope(user, Action.USER_VIEW, User.objects.all()).select_related("person")
+
+
+def grants_of(target: User) -> QuerySet[RoleGrant]:
+    return target.grants.select_related("organisation", "granted_by").order_by(
+        "revoked_at", "role"
+    )
+
+
+def audit_events_for(user: Any) -> QuerySet[AuditEvent]:
+    return policy.scope(user, Action.AUDIT_VIEW, AuditEvent.objects.all())
+
+
+def jobs_for(user: Any) -> QuerySet[JobRun]:
+    return policy.scope(user, Action.ORGANISATION_VIEW, JobRun.objects.all())
+
+
+def dashboard_statistics(user: Any) -> dict[str, Any]:
+    """Counts and chart series over what the user may see (a few grouped queries)."""
+    orgs = policy.scope(user, Action.ORGANISATION_VIEW, Organisation.objects.filter(is_active=True))
+    by_kind = dict(orgs.values_list("kind").annotate(n=Count("id")).values_list("kind", "n"))
+    by_committee = (
+        orgs.filter(committee__isnull=False)
+        .values("committee__name", "kind").annotate(n=Count("id")).order_by("committee__name")
+    )
+    committees: list[str] = []
+    series: dict[str, dict[str, int]] = {}
+    for row in by_committee:
+        name = row["committee__name"]
+        if name not in committees:
+            committees.append(name)
+        series.setdefault(row["kind"], {})[name] = row["n"]
+    people_count = 0
+    people_by_registry: list[dict[str, Any]] = []
+    if policy.can(user, Action.PERSON_VIEW):
+        people = policy.scope(user, Action.PERSON_VIEW, Person.objects.all())
+        people_by_registry = list(
+            people.values("registry__name").annotate(n=Count("id")).order_by("registry__name")
+        )
+        people_count = sum(r["n"] for r in people_by_registry)
+    return {
+        "organisations_by_kind": by_kind,
+        "organisation_count": sum(by_kind.values()),
+        "committees": committees,
+        "series": series,
+        "people_count": people_count,
+        "people_by_registry": people_by_registry,
+    }

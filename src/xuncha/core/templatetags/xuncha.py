@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.forms import BoundField
+from django.utils.safestring import SafeString
+
+register = template.Library()
+
+
+@register.filter
+def styled(field: BoundField, size: str = "") -> SafeString:
+    """Render a form field with Bootstrap classes (and the invalid state)."""
+    input_type = getattr(field.field.widget, "input_type", "")
+    if input_type == "checkbox":
+        css = "form-check-input"
+    elif input_type == "select" or field.field.widget.__class__.__name__.endswith("Select"):
+        css = "form-select"
+    else:
+        css = "form-control"
+    if size and css != "form-check-input":
+        css += f" {css}-{size}"
+    if field.errors:
+        css += " is-invalid"
+    attrs: dict[str, Any] = {"class": css}
+    return field.as_widget(attrs=attrs)  # type: ignore[return-value]

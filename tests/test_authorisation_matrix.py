@@ -1,0 +1,195 @@
+"""Every URL × every role (and anonymous): the answer each must get.
+
+Adding a URL without declaring its expectations here fails ``test_every_url_is_declared``.
+GET is checked for every URL; POST-only URLs answer 405 to GET, and their POST
+permissions are checked in ``test_post_only_views``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from conftest import PERSONAS
+from xuncha.core.models import JobRun, Kinship, Organisation, Person, Post, RoleGrant, User
+
+ANON = None
+ALL = [ANON, *PERSONAS]
+EDITORS = {"admin", "office", "office_c1"}
+PEOPLE_VIEWERS = {"admin", "office", "office_c1", "leading", "leader", "deputy", "member", "liaison"}
+PEOPLE_EDITORS = {"office", "office_c1"}
+TEAM = {"leader", "deputy", "member", "liaison"}
+
+
+@dataclass
+class Objects:
+    county: Organisation
+    target: Organisation
+    person: Person
+    post: Post
+    kin: Kinship
+    user: User
+    grant: RoleGrant
+    job: JobRun
+
+
+@dataclass
+class Expect:
+    kwargs: Callable[[Objects], dict[str, Any]] = lambda o: {}
+    ok: set[str] = field(default_factory=set)  # personas answered 200 (or `status`)
+    hidden: set[str] = field(default_factory=set)  # personas answered 404
+    status: int = 200
+    other: int = 403  # the answer for everyone else who is logged in
+    anonymous: int = 302
+
+
+def _for_all(status: int) -> Expect:
+    return Expect(ok=set(PERSONAS), status=status)
+
+
+def post_only(kwargs: Callable[[Objects], dict[str, Any]] = lambda o: {}) -> Expect:
+    return Expect(kwargs, ok=set(PERSONAS), status=405)
+
+
+POST_ONLY = post_only()
+EXPECTATIONS: dict[str, Expect] = {
+    "login": Expect(ok=set(PERSONAS), status=302, anonymous=200),
+    "logout": POST_ONLY,
+    "healthz": Expect(ok=set(PERSONAS), anonymous=200),
+    # set_language changes nothing on GET: it sends the browser back to a safe page.
+    "set_language": Expect(ok=set(PERSONAS), status=302, anonymous=302),
+    "core:home": _for_all(200),
+    "core:organisation_list": _for_all(200),
+    "core:organisation_create": Expect(ok=EDITORS),
+    "core:organisation_detail": Expect(lambda o: {"pk": o.county.pk},
+                                       ok=set(PERSONAS) - TEAM, hidden=TEAM),
+    "core:organisation_edit": Expect(lambda o: {"pk": o.county.pk}, ok=EDITORS, hidden=TEAM),
+    "core:organisation_move": Expect(lambda o: {"pk": o.county.pk}, ok=EDITORS, hidden=TEAM),
+    "core:organisation_merge": Expect(lambda o: {"pk": o.county.pk}, ok=EDITORS, hidden=TEAM),
+    "core:person_list": Expect(ok=PEOPLE_VIEWERS),
+    "core:person_create": Expect(ok=PEOPLE_EDITORS),
+    "core:person_export_xlsx": POST_ONLY,
+    "core:person_lookup": Expect(ok=PEOPLE_VIEWERS),
+    "core:person_detail": Expect(lambda o: {"pk": o.person.pk}, ok=PEOPLE_VIEWERS,
+                                 hidden={"receiver", "auditor"}),
+    "core:person_edit": Expect(lambda o: {"pk": o.person.pk}, ok=PEOPLE_EDITORS,
+                               hidden={"receiver", "auditor"}),
+    "core:person_reveal": post_only(lambda o: {"pk": o.person.pk}),
+    "core:post_create": Expect(lambda o: {"pk": o.person.pk}, ok=PEOPLE_EDITORS,
+                               hidden={"receiver", "auditor"}),
+    "core:kinship_create": Expect(lambda o: {"pk": o.person.pk}, ok=PEOPLE_EDITORS,
+                                  hidden={"receiver", "auditor"}),
+    "core:post_end": Expect(lambda o: {"pk": o.post.pk}, ok=PEOPLE_EDITORS,
+                            hidden={"receiver", "auditor"}),
+    "core:kinship_delete": post_only(lambda o: {"pk": o.kin.pk}),
+    "core:user_list": Expect(ok={"admin", "office", "office_c1"}),
+    "core:user_create": Expect(ok={"admin"}),
+    "core:user_detail": Expect(lambda o: {"pk": o.user.pk}, ok={"admin", "office", "office_c1"},
+                               other=404),
+    "core:user_toggle_active": post_only(lambda o: {"pk": o.user.pk}),
+    "core:grant_create": post_only(lambda o: {"pk": o.user.pk}),
+    "core:grant_revoke": post_only(lambda o: {"pk": o.grant.pk}),
+    "core:audit_list": Expect(ok={"auditor"}),
+    "core:audit_verify": POST_ONLY,
+    "core:job_list": _for_all(200),
+    "core:job_detail": Expect(lambda o: {"pk": o.job.pk}, ok={"office"}, other=404),
+    "core:job_download": Expect(lambda o: {"pk": o.job.pk}, ok={"office"}, other=404),
+}
+
+
+def _url_names(resolver: URLResolver, prefix: str = "") -> list[str]:
+    names = []
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            ns = f"{prefix}{pattern.namespace}:" if pattern.namespace else prefix
+            names += _url_names(pattern, ns)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            names.append(prefix + pattern.name)
+    return names
+
+
+def test_every_url_is_declared():
+    declared = set(EXPECTATIONS)
+    present = set(_url_names(get_resolver()))
+    assert present - declared == set(), "declare the expected answers for these URLs"
+    assert declared - present == set(), "these declarations name URLs that no longer exist"
+
+
+@pytest.fixture
+def objects(db, user_named) -> Objects:
+    leader = user_named("leader")
+    target = leader.grants.get().organisation
+    person = Person.objects.filter(posts__organisation=target, posts__end_date=None).first()
+    post = person.posts.filter(end_date=None).first()
+    other = Person.objects.exclude(pk=person.pk).filter(registry=person.registry).first()
+    kin = Kinship.objects.create(person=person, relative=other, relation="cousin") \
+        if not Kinship.objects.filter(person=person).exists() else Kinship.objects.filter(person=person).first()
+    job = JobRun.objects.create(owner=user_named("office"), kind="people_export", label="t",
+                                status=JobRun.Status.SUCCEEDED, result_file="matrix-test.xlsx")
+    settings.JOB_FILES_DIR.mkdir(parents=True, exist_ok=True)
+    (settings.JOB_FILES_DIR / "matrix-test.xlsx").write_bytes(b"PK test")
+    return Objects(county=Organisation.objects.get(code="C01"), target=target, person=person,
+                   post=post, kin=kin, user=leader, grant=leader.grants.get(), job=job)
+
+
+@pytest.mark.parametrize("persona", ALL, ids=lambda p: p or "anonymous")
+def test_get_matrix(persona, objects, as_user):
+    from django.urls import reverse
+
+    client = as_user(persona)
+    failures = []
+    for name, expect in EXPECTATIONS.items():
+        url = reverse(name, kwargs=expect.kwargs(objects))
+        if persona is None:
+            wanted = expect.anonymous
+        elif persona in expect.ok:
+            wanted = expect.status
+        elif persona in expect.hidden:
+            wanted = 404
+        else:
+            wanted = expect.other
+        response = client.get(url)
+        if response.status_code != wanted:
+            failures.append(f"{name} ({url}): got {response.status_code}, expected {wanted}")
+        if persona is None and wanted == 302 and name not in ("login", "set_language"):
+            assert response["Location"].startswith("/login/"), name
+    assert not failures, "\n".join(failures)
+
+
+POST_CASES = [
+    # (url name, kwargs key, persona, expected status)
+    ("core:person_reveal", "person", "office", 200),
+    ("core:person_reveal", "person", "leading", 404),
+    ("core:person_reveal", "person", "receiver", 404),
+    ("core:person_export_xlsx", None, "office", 302),
+    ("core:person_export_xlsx", None, "leading", 403),
+    ("core:kinship_delete", "kin", "office_c1", 302),
+    ("core:kinship_delete", "kin", "leader", 403),
+    ("core:user_toggle_active", "user", "admin", 302),
+    ("core:user_toggle_active", "user", "office", 403),
+    ("core:grant_create", "user", "admin", 302),
+    ("core:grant_create", "user", "office_c1", 403),
+    ("core:grant_revoke", "grant", "admin", 302),
+    ("core:grant_revoke", "grant", "office", 404),
+    ("core:audit_verify", None, "auditor", 302),
+    ("core:audit_verify", None, "admin", 403),
+    ("logout", None, "member", 302),
+]
+
+
+@pytest.mark.parametrize(("name", "key", "persona", "status"), POST_CASES)
+def test_post_only_views(name, key, persona, status, objects, as_user, settings):
+    from django.urls import reverse
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    kwargs = {"pk": getattr(objects, key).pk} if key else {}
+    data = {"role": "team_member", "organisation": objects.target.pk}
+    response = as_user(persona).post(reverse(name, kwargs=kwargs), data)
+    assert response.status_code == status
+    anonymous = as_user(None).post(reverse(name, kwargs=kwargs), data)
+    assert anonymous.status_code == 302 and anonymous["Location"].startswith("/login/")
