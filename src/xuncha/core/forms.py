@@ -179,6 +179,17 @@ class UserCreateForm(forms.Form):
     password = forms.CharField(label=_("Initial password"), widget=forms.PasswordInput,
                                min_length=10)
 
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["registry"] = _org_field(user, Action.USER_CHANGE, label=_("Managed by"))
+
+    def clean_password(self) -> str:
+        from django.contrib.auth.password_validation import validate_password
+
+        password: str = self.cleaned_data["password"]
+        validate_password(password)
+        return password
+
     def clean_username(self) -> str:
         from xuncha.core.models import User
 

@@ -229,6 +229,11 @@ class User(AbstractUser):
         Person, verbose_name=_("person"), null=True, blank=True,
         on_delete=models.PROTECT, related_name="user",
     )
+    # The organisation whose account managers look after this account.
+    registry = models.ForeignKey(
+        Organisation, verbose_name=_("managed by"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="accounts",
+    )
 
     class Meta:
         verbose_name = _("user")

@@ -126,7 +126,8 @@ def _scope_person(paths: list[str], user: Any) -> Q:
 
 def _scope_user(paths: list[str], user: Any) -> Q:
     grants = RoleGrant.objects.filter(_path_q("organisation__path", paths), user=OuterRef("pk"))
-    return Q(Exists(grants)) | _path_q("person__registry__path", paths)
+    return (Q(Exists(grants)) | _path_q("registry__path", paths)
+            | _path_q("person__registry__path", paths))
 
 
 def _scope_grant(paths: list[str], user: Any) -> Q:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 
 from xuncha.core import policy
 from xuncha.core.lib import idnumber
@@ -91,7 +91,7 @@ def dashboard_statistics(user: Any) -> dict[str, Any]:
     orgs = policy.scope(user, Action.ORGANISATION_VIEW, Organisation.objects.filter(is_active=True))
     by_kind = dict(orgs.values_list("kind").annotate(n=Count("id")).values_list("kind", "n"))
     by_committee = (
-        orgs.filter(committee__isnull=False)
+        orgs.filter(committee__isnull=False).exclude(committee=F("pk"))
         .values("committee__name", "kind").annotate(n=Count("id")).order_by("committee__name")
     )
     committees: list[str] = []

@@ -38,7 +38,7 @@ ORGANISATION_FIELDS = ("name", "code", "kind", "parent", "committee", "is_active
 PERSON_FIELDS = ("name", "registry", "gender", "birth_date", "ethnicity", "hometown", "retired_on")
 POST_FIELDS = ("person", "organisation", "title", "is_leadership", "is_key_post",
                "start_date", "end_date")
-USER_FIELDS = ("username", "person", "is_active", "email")
+USER_FIELDS = ("username", "person", "registry", "is_active", "email")
 
 
 def _today() -> dt.date:
@@ -290,9 +290,9 @@ def kinship_delete(*, actor: User | None, link: Kinship) -> None:
 @transaction.atomic
 def user_create(
     *, actor: User | None, username: str, password: str | None, person: Person | None = None,
-    email: str = "",
+    registry: Organisation | None = None, email: str = "",
 ) -> User:
-    user = User(username=username, person=person, email=email)
+    user = User(username=username, person=person, registry=registry, email=email)
     if password:
         user.set_password(password)
     else:

@@ -468,10 +468,11 @@ def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def user_create(request: HttpRequest) -> HttpResponse:
     policy.require(request.user, Action.USER_CHANGE)
-    form = forms.UserCreateForm(request.POST or None)
+    form = forms.UserCreateForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         user = services.user_create(actor=request.user, username=form.cleaned_data["username"],  # type: ignore[arg-type]
-                                    password=form.cleaned_data["password"])
+                                    password=form.cleaned_data["password"],
+                                    registry=form.cleaned_data["registry"])
         messages.success(request, _("Account created. Grant it a role next."))
         return redirect("core:user_detail", pk=user.pk)
     return render(request, "core/form.html", {"form": form, "title": _("New account"),

@@ -342,7 +342,7 @@ def load_demo(*, scale: float = 1.0, seed: int = 2026,
         audit.record_many(None, events)
         for username, role, scope, person in account_specs:
             user = services.user_create(actor=None, username=username, password=DEMO_PASSWORD,
-                                        person=person)
+                                        person=person, registry=scope)
             services.role_grant(actor=None, user=user, role=role, organisation=scope)
             summary.accounts.append(DemoAccount(username, str(Role(role).label), scope.name))
         audit.record(actor=None, event_type=AuditEventType.DEMO_LOADED,
