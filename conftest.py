@@ -15,8 +15,18 @@ import pytest
 from django.test import Client
 
 DEMO_SCALE = 0.1
-PERSONAS = ["admin", "office", "office_c1", "leading", "leader", "deputy", "member", "liaison",
-            "receiver", "auditor"]
+PERSONAS = [
+    "admin",
+    "office",
+    "office_c1",
+    "leading",
+    "leader",
+    "deputy",
+    "member",
+    "liaison",
+    "receiver",
+    "auditor",
+]
 
 
 @pytest.fixture(scope="session")
@@ -60,6 +70,8 @@ def _redis_up() -> bool:
 def redis_available() -> Iterator[None]:
     if not _redis_up():
         if os.environ.get("XUNCHA_REQUIRE_REDIS") == "1":
-            pytest.fail("Redis is required (XUNCHA_REQUIRE_REDIS=1) but not reachable on 127.0.0.1:6379")
+            pytest.fail(
+                "Redis is required (XUNCHA_REQUIRE_REDIS=1) but not reachable on 127.0.0.1:6379"
+            )
         pytest.skip("Redis is not running on 127.0.0.1:6379")
     yield

@@ -12,16 +12,25 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from conftest import PERSONAS
 from django.conf import settings
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from conftest import PERSONAS
 from xuncha.core.models import JobRun, Kinship, Organisation, Person, Post, RoleGrant, User
 
 ANON = None
 ALL = [ANON, *PERSONAS]
 EDITORS = {"admin", "office", "office_c1"}
-PEOPLE_VIEWERS = {"admin", "office", "office_c1", "leading", "leader", "deputy", "member", "liaison"}
+PEOPLE_VIEWERS = {
+    "admin",
+    "office",
+    "office_c1",
+    "leading",
+    "leader",
+    "deputy",
+    "member",
+    "liaison",
+}
 PEOPLE_EDITORS = {"office", "office_c1"}
 TEAM = {"leader", "deputy", "member", "liaison"}
 
@@ -66,8 +75,9 @@ EXPECTATIONS: dict[str, Expect] = {
     "core:home": _for_all(200),
     "core:organisation_list": _for_all(200),
     "core:organisation_create": Expect(ok=EDITORS),
-    "core:organisation_detail": Expect(lambda o: {"pk": o.county.pk},
-                                       ok=set(PERSONAS) - TEAM, hidden=TEAM),
+    "core:organisation_detail": Expect(
+        lambda o: {"pk": o.county.pk}, ok=set(PERSONAS) - TEAM, hidden=TEAM
+    ),
     "core:organisation_edit": Expect(lambda o: {"pk": o.county.pk}, ok=EDITORS, hidden=TEAM),
     "core:organisation_move": Expect(lambda o: {"pk": o.county.pk}, ok=EDITORS, hidden=TEAM),
     "core:organisation_merge": Expect(lambda o: {"pk": o.county.pk}, ok=EDITORS, hidden=TEAM),
@@ -75,22 +85,28 @@ EXPECTATIONS: dict[str, Expect] = {
     "core:person_create": Expect(ok=PEOPLE_EDITORS),
     "core:person_export_xlsx": POST_ONLY,
     "core:person_lookup": Expect(ok=PEOPLE_VIEWERS),
-    "core:person_detail": Expect(lambda o: {"pk": o.person.pk}, ok=PEOPLE_VIEWERS,
-                                 hidden={"receiver", "auditor"}),
-    "core:person_edit": Expect(lambda o: {"pk": o.person.pk}, ok=PEOPLE_EDITORS,
-                               hidden={"receiver", "auditor"}),
+    "core:person_detail": Expect(
+        lambda o: {"pk": o.person.pk}, ok=PEOPLE_VIEWERS, hidden={"receiver", "auditor"}
+    ),
+    "core:person_edit": Expect(
+        lambda o: {"pk": o.person.pk}, ok=PEOPLE_EDITORS, hidden={"receiver", "auditor"}
+    ),
     "core:person_reveal": post_only(lambda o: {"pk": o.person.pk}),
-    "core:post_create": Expect(lambda o: {"pk": o.person.pk}, ok=PEOPLE_EDITORS,
-                               hidden={"receiver", "auditor"}),
-    "core:kinship_create": Expect(lambda o: {"pk": o.person.pk}, ok=PEOPLE_EDITORS,
-                                  hidden={"receiver", "auditor"}),
-    "core:post_end": Expect(lambda o: {"pk": o.post.pk}, ok=PEOPLE_EDITORS,
-                            hidden={"receiver", "auditor"}),
+    "core:post_create": Expect(
+        lambda o: {"pk": o.person.pk}, ok=PEOPLE_EDITORS, hidden={"receiver", "auditor"}
+    ),
+    "core:kinship_create": Expect(
+        lambda o: {"pk": o.person.pk}, ok=PEOPLE_EDITORS, hidden={"receiver", "auditor"}
+    ),
+    "core:post_end": Expect(
+        lambda o: {"pk": o.post.pk}, ok=PEOPLE_EDITORS, hidden={"receiver", "auditor"}
+    ),
     "core:kinship_delete": post_only(lambda o: {"pk": o.kin.pk}),
     "core:user_list": Expect(ok={"admin", "office", "office_c1"}),
     "core:user_create": Expect(ok={"admin"}),
-    "core:user_detail": Expect(lambda o: {"pk": o.user.pk}, ok={"admin", "office", "office_c1"},
-                               other=404),
+    "core:user_detail": Expect(
+        lambda o: {"pk": o.user.pk}, ok={"admin", "office", "office_c1"}, other=404
+    ),
     "core:user_toggle_active": post_only(lambda o: {"pk": o.user.pk}),
     "core:grant_create": post_only(lambda o: {"pk": o.user.pk}),
     "core:grant_revoke": post_only(lambda o: {"pk": o.grant.pk}),
@@ -127,14 +143,30 @@ def objects(db, user_named) -> Objects:
     person = Person.objects.filter(posts__organisation=target, posts__end_date=None).first()
     post = person.posts.filter(end_date=None).first()
     other = Person.objects.exclude(pk=person.pk).filter(registry=person.registry).first()
-    kin = Kinship.objects.create(person=person, relative=other, relation="cousin") \
-        if not Kinship.objects.filter(person=person).exists() else Kinship.objects.filter(person=person).first()
-    job = JobRun.objects.create(owner=user_named("office"), kind="people_export", label="t",
-                                status=JobRun.Status.SUCCEEDED, result_file="matrix-test.xlsx")
+    kin = (
+        Kinship.objects.create(person=person, relative=other, relation="cousin")
+        if not Kinship.objects.filter(person=person).exists()
+        else Kinship.objects.filter(person=person).first()
+    )
+    job = JobRun.objects.create(
+        owner=user_named("office"),
+        kind="people_export",
+        label="t",
+        status=JobRun.Status.SUCCEEDED,
+        result_file="matrix-test.xlsx",
+    )
     settings.JOB_FILES_DIR.mkdir(parents=True, exist_ok=True)
     (settings.JOB_FILES_DIR / "matrix-test.xlsx").write_bytes(b"PK test")
-    return Objects(county=Organisation.objects.get(code="C01"), target=target, person=person,
-                   post=post, kin=kin, user=leader, grant=leader.grants.get(), job=job)
+    return Objects(
+        county=Organisation.objects.get(code="C01"),
+        target=target,
+        person=person,
+        post=post,
+        kin=kin,
+        user=leader,
+        grant=leader.grants.get(),
+        job=job,
+    )
 
 
 @pytest.mark.parametrize("persona", ALL, ids=lambda p: p or "anonymous")

@@ -111,7 +111,9 @@ def env_secret(
         try:
             value = path.read_text(encoding="utf-8").strip()
         except OSError as exc:
-            raise SettingError(f"{name}_FILE names {file_name!r}, which cannot be read: {exc.strerror}.") from None
+            raise SettingError(
+                f"{name}_FILE names {file_name!r}, which cannot be read: {exc.strerror}."
+            ) from None
         if not value:
             raise SettingError(f"{name}_FILE names {file_name!r}, which is empty.")
     if value is None:

@@ -9,6 +9,7 @@ Two modes:
 
 from __future__ import annotations
 
+import zoneinfo
 from pathlib import Path
 
 import dj_database_url
@@ -30,7 +31,15 @@ PROJECT_DIR = PACKAGE_DIR.parent.parent
 MODE = env_choice("XUNCHA_MODE", ("embedded", "production"), "embedded")
 PRODUCTION = MODE == "production"
 
-DATA_DIR = env_path("XUNCHA_DATA_DIR", PROJECT_DIR / "var")
+# Embedded default: ./var beside a source checkout, else a folder in the user's home.
+_DEFAULT_DATA_DIR = (
+    PROJECT_DIR / "var"
+    if (PROJECT_DIR / "pyproject.toml").exists()
+    else Path.home() / ".local" / "share" / "xuncha"
+)
+if PRODUCTION:
+    env_str("XUNCHA_DATA_DIR", required=True)
+DATA_DIR = env_path("XUNCHA_DATA_DIR", _DEFAULT_DATA_DIR)
 if not PRODUCTION:
     (DATA_DIR / "static").mkdir(parents=True, exist_ok=True)
 
@@ -163,6 +172,10 @@ LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
 USE_I18N = True
 TIME_ZONE = env_str("XUNCHA_TIME_ZONE", "Asia/Shanghai") or "Asia/Shanghai"
+try:
+    zoneinfo.ZoneInfo(TIME_ZONE)
+except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    raise SettingError(f"XUNCHA_TIME_ZONE names no known time zone: {TIME_ZONE!r}.") from None
 USE_TZ = True
 
 STATIC_URL = "/static/"
@@ -185,7 +198,16 @@ STORAGES = {
 
 # Background jobs: Django's Tasks API (django-tasks backport).
 TASKS_BACKEND = env_choice("XUNCHA_TASKS_BACKEND", ("database", "redis", "immediate"), "database")
-REDIS_URL = env_str("XUNCHA_REDIS_URL", "redis://127.0.0.1:6379/0") or ""
+REDIS_URL = (
+    env_str(
+        "XUNCHA_REDIS_URL",
+        "redis://127.0.0.1:6379/0",
+        required=PRODUCTION and TASKS_BACKEND == "redis",
+    )
+    or ""
+)
+if not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
+    raise SettingError("XUNCHA_REDIS_URL must be a redis://, rediss:// or unix:// URL.")
 RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 3600}}
 _TASK_BACKENDS = {
     "database": {"BACKEND": "django_tasks_db.DatabaseBackend"},
@@ -218,7 +240,11 @@ if PRODUCTION:
     # Intranet hosts cannot be on browsers' preload lists; preloading does not apply.
     SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
-LOG_LEVEL = env_choice("XUNCHA_LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO")
+LOG_LEVEL = (env_str("XUNCHA_LOG_LEVEL", "INFO") or "INFO").upper()
+if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+    raise SettingError(
+        f"XUNCHA_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR; got {LOG_LEVEL!r}."
+    )
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -226,8 +252,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
-        # django.request logs the request line and, on errors, request metadata; the
-        # request id is enough to correlate, so keep it to warnings without META.
+        # django.request logs 4xx at WARNING with the path; keep only server errors.
         "django.request": {"level": "ERROR", "propagate": True},
         "django.security.DisallowedHost": {"handlers": [], "propagate": False},
     },

@@ -1,19 +1,23 @@
 """Browser fixtures: Debian's Chromium driven by Playwright against pytest-django's live server.
 
 Database. ``live_server`` makes every test transactional: the test runs outside a
-transaction (so the server thread sees the data) and the database is *flushed* after it.
+transaction (so the server thread sees its data) and the database is *flushed* after it.
 The demo prefecture, loaded once per session by the root ``django_db_setup``, would be gone
 after the first browser test. So:
 
 - ``demo_snapshot`` (module scope, autouse here) serialises the database once the demo is
-  in it (loading the demo first if an earlier transactional test flushed it) and installs
-  that snapshot as the connection's ``_test_serialized_contents``;
-- browser tests are marked ``django_db(transaction=True, serialized_rollback=True)``, so
-  Django reloads the snapshot before each of them;
-- after the last browser test of a module (whose data was flushed) the snapshot is loaded
-  again, so any test that runs later still sees the demo.
+  in it (loading the demo first if an earlier transactional test flushed it);
+- ``demo_db`` (autouse here) reloads that snapshot before a test if the demo is missing;
+- after the last browser test of a module the snapshot is loaded again, so any test that
+  runs later still sees the demo (pytest-django runs transactional tests after the
+  ordinary ``db`` tests anyway).
 
-pytest-django runs transactional tests after the ordinary ``db`` tests anyway.
+Why not ``django_db(serialized_rollback=True)``: Django keeps the snapshot as an attribute
+of the connection object (``_test_serialized_contents``), and connections are per context.
+Once Playwright's sync API has started, the test code runs in another context and gets a
+fresh connection object (same in-memory database) without the attribute, so Django would
+neither reload the snapshot nor inhibit post_migrate on flush. Reloading it here does not
+depend on that.
 
 Async safety. Playwright's sync API runs an asyncio event loop in this thread and Django
 refuses ORM calls when it sees one; ``DJANGO_ALLOW_ASYNC_UNSAFE`` is set while Playwright
@@ -48,9 +52,8 @@ DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 TIMEOUT_MS = 15_000
 
-# Marker for every browser test: the live server needs real commits, and the demo snapshot
-# is reloaded before each test (see the module docstring).
-browser_db = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# Marker for every browser test: the live server thread must see committed data.
+browser_db = pytest.mark.django_db(transaction=True)
 
 
 def _unavailable(reason: str) -> None:
@@ -62,6 +65,21 @@ def _unavailable(reason: str) -> None:
 # --- database --------------------------------------------------------------------------
 
 
+def _demo_present() -> bool:
+    from xuncha.core.models import Organisation, User
+
+    return Organisation.objects.exists() and User.objects.filter(username="office").exists()
+
+
+def _restore(snapshot: str) -> None:
+    """Empty the database (without post_migrate) and load the snapshot into it."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("flush", verbosity=0, interactive=False, inhibit_post_migrate=True)
+    connection.creation.deserialize_db_from_string(snapshot)
+
+
 @pytest.fixture(scope="module", autouse=True)
 def demo_snapshot(django_db_setup: Any, django_db_blocker: Any) -> Iterator[str]:
     from django.db import connection
@@ -69,21 +87,25 @@ def demo_snapshot(django_db_setup: Any, django_db_blocker: Any) -> Iterator[str]
     from xuncha.core.demo.generator import load_demo
     from xuncha.core.models import Organisation
 
-    missing = object()
     with django_db_blocker.unblock():
-        if not Organisation.objects.exists():
+        if not _demo_present():
+            if Organisation.objects.exists():  # something else is there: start clean
+                from django.core.management import call_command
+
+                call_command("flush", verbosity=0, interactive=False)
             load_demo(scale=DEMO_SCALE, seed=DEMO_SEED)
         snapshot = connection.creation.serialize_db_to_string()
-        previous = getattr(connection, "_test_serialized_contents", missing)
-        connection._test_serialized_contents = snapshot  # type: ignore[attr-defined]
     yield snapshot
     with django_db_blocker.unblock():
-        if not Organisation.objects.exists():
-            connection.creation.deserialize_db_from_string(snapshot)
-        if previous is missing:
-            del connection._test_serialized_contents  # type: ignore[attr-defined]
-        else:
-            connection._test_serialized_contents = previous  # type: ignore[attr-defined]
+        if not _demo_present():
+            _restore(snapshot)
+
+
+@pytest.fixture(autouse=True)
+def demo_db(transactional_db: Any, demo_snapshot: str) -> None:
+    """The demo is in the database when the test starts (the previous test flushed it)."""
+    if not _demo_present():
+        _restore(demo_snapshot)
 
 
 # --- browser ---------------------------------------------------------------------------
@@ -102,9 +124,10 @@ def browser() -> Iterator[Any]:
     try:
         with sync_playwright() as pw:
             try:
-                chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                              args=CHROMIUM_ARGS)
-            except Exception as exc:  # noqa: BLE001 - report any launch failure the same way
+                chromium = pw.chromium.launch(
+                    executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+                )
+            except Exception as exc:
                 _unavailable(f"Chromium at {CHROMIUM} did not start: {exc}")
             try:
                 yield chromium
@@ -142,8 +165,11 @@ class Watched:
         return [text for kind, text in self.console if kind == "error"]
 
     def csp_messages(self) -> list[str]:
-        return [text for _kind, text in self.console
-                if re.search(r"content.security.policy", text, re.IGNORECASE)]
+        return [
+            text
+            for _kind, text in self.console
+            if re.search(r"content.security.policy", text, re.IGNORECASE)
+        ]
 
     def goto(self, path: str) -> Any:
         return self.page.goto(self.base_url + path)
@@ -158,9 +184,7 @@ class Watched:
             self.page.click("[data-testid=login-submit]")
 
     def no_horizontal_scroll(self) -> tuple[int, int]:
-        return self.page.evaluate(
-            "() => [document.documentElement.scrollWidth, window.innerWidth]"
-        )
+        return self.page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
 
 
 @pytest.fixture
@@ -169,8 +193,9 @@ def open_page(browser: Any, live_server: Any) -> Iterator[Callable[..., Watched]
     contexts: list[Any] = []
 
     def make(viewport: dict[str, int] | None = None, locale: str = "zh-CN") -> Watched:
-        context = browser.new_context(viewport=viewport or DESKTOP, locale=locale,
-                                      base_url=live_server.url)
+        context = browser.new_context(
+            viewport=viewport or DESKTOP, locale=locale, base_url=live_server.url
+        )
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         page = context.new_page()
@@ -190,4 +215,3 @@ def artifacts_dir() -> Path:
     path = Path(os.environ.get("XUNCHA_TEST_ARTIFACTS", "/work/main/artifacts/screenshots"))
     path.mkdir(parents=True, exist_ok=True)
     return path
-

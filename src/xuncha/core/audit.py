@@ -55,8 +55,9 @@ def snapshot(obj: models.Model, fields: Sequence[str]) -> dict[str, Any]:
 
 
 def _canonical(fields: dict[str, Any]) -> bytes:
-    return json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
-                      default=str).encode("utf-8")
+    return json.dumps(
+        fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str
+    ).encode("utf-8")
 
 
 def _payload(event: AuditEvent) -> dict[str, Any]:
@@ -157,8 +158,14 @@ def record(
     object_repr: str = "",
 ) -> AuditEvent:
     pending = PendingEvent(
-        event_type=event_type, obj=obj, before=before, after=after, extra=extra,
-        object_type=object_type, object_id=object_id, object_repr=object_repr,
+        event_type=event_type,
+        obj=obj,
+        before=before,
+        after=after,
+        extra=extra,
+        object_type=object_type,
+        object_id=object_id,
+        object_repr=object_repr,
     )
     return record_many(actor, [pending])[0]
 
@@ -177,12 +184,20 @@ def verify(progress: Callable[[int, int], None] | None = None) -> VerifyResult:
     expected_seq, expected_prev, checked = 1, GENESIS_HASH, 0
     for event in AuditEvent.objects.order_by("seq").iterator(chunk_size=2000):
         if event.seq != expected_seq:
-            return VerifyResult(False, checked, expected_seq,
-                                f"event {expected_seq} is missing (next present is {event.seq})")
+            return VerifyResult(
+                False,
+                checked,
+                expected_seq,
+                f"event {expected_seq} is missing (next present is {event.seq})",
+            )
         if event.prev_hash != expected_prev:
-            return VerifyResult(False, checked, event.seq,
-                                f"event {event.seq} does not follow event {event.seq - 1} "
-                                "(an event was removed, inserted or moved)")
+            return VerifyResult(
+                False,
+                checked,
+                event.seq,
+                f"event {event.seq} does not follow event {event.seq - 1} "
+                "(an event was removed, inserted or moved)",
+            )
         if not hmac.compare_digest(compute_hash(event), event.hash):
             return VerifyResult(False, checked, event.seq, f"event {event.seq} was altered")
         expected_prev = event.hash
@@ -191,11 +206,37 @@ def verify(progress: Callable[[int, int], None] | None = None) -> VerifyResult:
         if progress is not None and checked % 1000 == 0:
             progress(checked, total)
     head = AuditChainHead.objects.filter(pk=1).first()
-    if head is not None and (head.last_seq != checked or head.last_hash != expected_prev):
+    if head is not None and head.last_seq == checked and head.last_hash != expected_prev:
+        return VerifyResult(
+            False,
+            checked,
+            checked,
+            f"event {checked} does not match the hash the chain head recorded",
+        )
+    if head is not None and head.last_seq != checked:
         missing_from = checked + 1
-        return VerifyResult(False, checked, missing_from,
-                            f"the chain ends at event {checked} but the head records "
-                            f"event {head.last_seq}: events from {missing_from} were removed")
+        return VerifyResult(
+            False,
+            checked,
+            missing_from,
+            f"the chain ends at event {checked} but the head records "
+            f"event {head.last_seq}: events from {missing_from} were removed",
+        )
     if progress is not None:
         progress(checked, total)
     return VerifyResult(True, checked)
+
+
+def record_verification(*, actor: User | None, result: VerifyResult) -> None:
+    """Record that the chain was verified, and the outcome, as an event of its own."""
+    with transaction.atomic():
+        record(
+            actor=actor,
+            event_type=AuditEventType.AUDIT_VERIFIED,
+            extra={
+                "ok": result.ok,
+                "checked": result.checked,
+                "first_bad_seq": result.first_bad_seq,
+                "problem": result.problem,
+            },
+        )

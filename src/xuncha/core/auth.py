@@ -17,13 +17,23 @@ from xuncha.core import services
 class LockoutModelBackend(ModelBackend):
     """The model backend, refusing account names that are locked."""
 
-    def authenticate(  # type: ignore[override]
-        self, request: HttpRequest | None, username: str | None = None,
-        password: str | None = None, **kwargs: Any,
+    def authenticate(
+        self,
+        request: HttpRequest | None,
+        username: str | None = None,
+        password: str | None = None,
+        **kwargs: Any,
     ) -> Any:
         if username and services.login_lock_remaining(username) is not None:
             return None
         return super().authenticate(request, username=username, password=password, **kwargs)
+
+    def get_user(self, user_id: Any) -> Any:
+        # Every page shows the user's name: load the person with the user.
+        from xuncha.core.models import User
+
+        user = User.objects.select_related("person").filter(pk=user_id).first()
+        return user if user is not None and self.user_can_authenticate(user) else None
 
 
 def _locked_message(until: Any) -> str:

@@ -43,6 +43,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if user is None or not user.is_authenticated:
         return {}
     workflow = [{"key": k, "label": label, "url": _url(name)} for k, label, name in WORKFLOW]
-    registry = [{"key": k, "label": label, "url": _url(name)}
-                for k, label, name, action in REGISTRY if policy.can(user, action)]
+    registry = [
+        {"key": k, "label": label, "url": _url(name)}
+        for k, label, name, action in REGISTRY
+        if policy.can(user, action)
+    ]
     return {"nav_workflow": workflow, "nav_registry": registry}

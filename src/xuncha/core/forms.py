@@ -20,13 +20,31 @@ from xuncha.core.models import (
 )
 from xuncha.core.policy import Action
 
+ID_NUMBER_REASONS = {
+    "empty": _("The ID number is empty."),
+    "length": _("An ID number has 18 characters (or 15 for old ones), not %(length)s."),
+    "digits": _("The first 17 characters must be digits."),
+    "last": _("The last character must be a digit or X."),
+    "region": _("The region code cannot start with 0."),
+    "date": _("The birth date %(date)s does not exist."),
+    "year": _("The birth year %(year)s is not plausible."),
+    "check": _("The check character is %(found)s but should be %(expected)s."),
+    "digits15": _("A 15-digit number must consist of 15 digits."),
+}
+
+
+def id_number_error(exc: idnumber.InvalidIdNumber) -> forms.ValidationError:
+    """The reason a number is invalid, in the user's language."""
+    return forms.ValidationError(ID_NUMBER_REASONS[exc.code], code=exc.code, params=exc.params)
+
 
 class DateInput(forms.DateInput):
     input_type = "date"
 
 
-def _org_field(user: Any, action: Action, *, label: Any, required: bool = True,
-               kinds: list[str] | None = None) -> forms.ModelChoiceField:
+def _org_field(
+    user: Any, action: Action, *, label: Any, required: bool = True, kinds: list[str] | None = None
+) -> forms.ModelChoiceField:
     qs = policy.scope(user, action, Organisation.objects.filter(is_active=True))
     if kinds:
         qs = qs.filter(kind__in=kinds)
@@ -38,17 +56,22 @@ class OrganisationForm(forms.Form):
     code = forms.CharField(label=_("Code"), max_length=40)
     kind = forms.ChoiceField(label=_("Kind"), choices=OrganisationKind.choices)
 
-    def __init__(self, *args: Any, user: Any, instance: Organisation | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, user: Any, instance: Organisation | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.instance = instance
-        self.fields["committee"] = _org_field(user, Action.ORGANISATION_CHANGE,
-                                              label=_("Committee"), required=False,
-                                              kinds=[OrganisationKind.PROVINCE,
-                                                     OrganisationKind.PREFECTURE,
-                                                     OrganisationKind.COUNTY])
+        self.fields["committee"] = _org_field(
+            user,
+            Action.ORGANISATION_CHANGE,
+            label=_("Committee"),
+            required=False,
+            kinds=[OrganisationKind.PROVINCE, OrganisationKind.PREFECTURE, OrganisationKind.COUNTY],
+        )
         if instance is None:
-            self.fields["parent"] = _org_field(user, Action.ORGANISATION_CHANGE, label=_("Parent"))
+            self.fields["parent"] = _org_field(
+                user, Action.ORGANISATION_CHANGE, label=_("Parent organisation")
+            )
 
     def clean_code(self) -> str:
         code: str = self.cleaned_data["code"].strip()
@@ -63,34 +86,44 @@ class OrganisationForm(forms.Form):
 class OrganisationMoveForm(forms.Form):
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["new_parent"] = _org_field(user, Action.ORGANISATION_CHANGE,
-                                               label=_("New parent"))
-        self.fields["effective_date"] = forms.DateField(label=_("Effective date"),
-                                                        widget=DateInput())
+        self.fields["new_parent"] = _org_field(
+            user, Action.ORGANISATION_CHANGE, label=_("New parent")
+        )
+        self.fields["effective_date"] = forms.DateField(
+            label=_("Effective date"), widget=DateInput()
+        )
 
 
 class OrganisationMergeForm(forms.Form):
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["target"] = _org_field(user, Action.ORGANISATION_CHANGE,
-                                           label=_("Merge into"))
-        self.fields["effective_date"] = forms.DateField(label=_("Effective date"),
-                                                        widget=DateInput())
+        self.fields["target"] = _org_field(user, Action.ORGANISATION_CHANGE, label=_("Merge into"))
+        self.fields["effective_date"] = forms.DateField(
+            label=_("Effective date"), widget=DateInput()
+        )
 
 
 class OrganisationFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False)
-    kind = forms.ChoiceField(label=_("Kind"), required=False,
-                             choices=[("", _("All kinds")), *OrganisationKind.choices])
-    status = forms.ChoiceField(label=_("Status"), required=False,
-                               choices=[("active", _("Active")), ("all", _("All")),
-                                        ("inactive", _("Merged or dissolved"))])
+    kind = forms.ChoiceField(
+        label=_("Kind"), required=False, choices=[("", _("All kinds")), *OrganisationKind.choices]
+    )
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[
+            ("active", _("Active")),
+            ("all", _("All")),
+            ("inactive", _("Merged or dissolved")),
+        ],
+    )
 
 
 class PersonForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=60)
-    gender = forms.ChoiceField(label=_("Gender"), required=False,
-                               choices=[("", "—"), *Gender.choices])
+    name = forms.CharField(label=_("Full name"), max_length=60)
+    gender = forms.ChoiceField(
+        label=_("Gender"), required=False, choices=[("", "—"), *Gender.choices]
+    )
     birth_date = forms.DateField(label=_("Birth date"), required=False, widget=DateInput())
     id_number = forms.CharField(label=_("Citizen ID number"), required=False, max_length=40)
     ethnicity = forms.CharField(label=_("Ethnicity"), required=False, max_length=20)
@@ -99,11 +132,16 @@ class PersonForm(forms.Form):
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["registry"] = _org_field(
-            user, Action.PERSON_CHANGE, label=_("Registry"),
+            user,
+            Action.PERSON_CHANGE,
+            label=_("Registry"),
             kinds=[OrganisationKind.PROVINCE, OrganisationKind.PREFECTURE, OrganisationKind.COUNTY],
         )
         self.fields["hometown"] = _org_field(
-            user, Action.ORGANISATION_VIEW, label=_("Hometown"), required=False,
+            user,
+            Action.ORGANISATION_VIEW,
+            label=_("Hometown"),
+            required=False,
             kinds=[OrganisationKind.TOWNSHIP, OrganisationKind.VILLAGE, OrganisationKind.COMMUNITY],
         )
         if not policy.can(user, Action.PERSON_VIEW_PROTECTED):
@@ -116,22 +154,29 @@ class PersonForm(forms.Form):
         try:
             return idnumber.normalise(raw)
         except idnumber.InvalidIdNumber as exc:
-            raise forms.ValidationError(str(exc)) from None
+            raise id_number_error(exc) from None
 
 
 class PersonFilterForm(forms.Form):
-    q = forms.CharField(label=_("Search"), required=False,
-                        help_text=_("Characters or pinyin initials, e.g. zwj"))
-    gender = forms.ChoiceField(label=_("Gender"), required=False,
-                               choices=[("", _("All")), *Gender.choices])
-    status = forms.ChoiceField(label=_("Status"), required=False,
-                               choices=[("", _("All")), ("serving", _("Serving")),
-                                        ("retired", _("Retired"))])
+    q = forms.CharField(
+        label=_("Search"), required=False, help_text=_("Characters or pinyin initials, e.g. zwj")
+    )
+    gender = forms.ChoiceField(
+        label=_("Gender"), required=False, choices=[("", _("All")), *Gender.choices]
+    )
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", _("All")), ("serving", _("Serving")), ("retired", _("Retired"))],
+    )
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["registry"] = _org_field(
-            user, Action.PERSON_VIEW, label=_("Registry"), required=False,
+            user,
+            Action.PERSON_VIEW,
+            label=_("Registry"),
+            required=False,
             kinds=[OrganisationKind.PREFECTURE, OrganisationKind.COUNTY],
         )
 
@@ -145,12 +190,13 @@ class PostForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["organisation"] = _org_field(user, Action.PERSON_CHANGE,
-                                                 label=_("Organisation"))
+        self.fields["organisation"] = _org_field(
+            user, Action.PERSON_CHANGE, label=_("Organisation")
+        )
         self.order_fields(["organisation"])
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         start, end = data.get("start_date"), data.get("end_date")
         if start and end and end < start:
             self.add_error("end_date", _("A post cannot end before it starts."))
@@ -162,13 +208,15 @@ class PostEndForm(forms.Form):
 
 
 class KinshipForm(forms.Form):
-    relation = forms.ChoiceField(label=_("This person is the … of the relative"),
-                                 choices=KinshipRelation.choices)
+    relation = forms.ChoiceField(
+        label=_("This person is the … of the relative"), choices=KinshipRelation.choices
+    )
 
     def __init__(self, *args: Any, user: Any, person: Person, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["relative"] = forms.ModelChoiceField(
-            queryset=selectors.people_for(user).exclude(pk=person.pk), label=_("Relative"),
+            queryset=selectors.people_for(user).exclude(pk=person.pk),
+            label=_("Relative"),
             widget=forms.Select(attrs={"id": "relative-select"}),
         )
         self.fields["relative"].widget.choices = []  # options come from the search box
@@ -176,8 +224,9 @@ class KinshipForm(forms.Form):
 
 class UserCreateForm(forms.Form):
     username = forms.RegexField(label=_("Account name"), max_length=150, regex=r"^[\w.@+-]+$")
-    password = forms.CharField(label=_("Initial password"), widget=forms.PasswordInput,
-                               min_length=10)
+    password = forms.CharField(
+        label=_("Initial password"), widget=forms.PasswordInput, min_length=10
+    )
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -208,8 +257,9 @@ class RoleGrantForm(forms.Form):
 
 
 class AuditFilterForm(forms.Form):
-    event_type = forms.ChoiceField(label=_("Event"), required=False,
-                                   choices=[("", _("All events")), *AuditEventType.choices])
+    event_type = forms.ChoiceField(
+        label=_("Event"), required=False, choices=[("", _("All events")), *AuditEventType.choices]
+    )
     actor = forms.CharField(label=_("Actor"), required=False)
     object_type = forms.CharField(label=_("Object type"), required=False)
     date_from = forms.DateField(label=_("From"), required=False, widget=DateInput())

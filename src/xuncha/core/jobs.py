@@ -52,17 +52,22 @@ def running(job_id: str) -> Iterator[JobReporter]:
     except Exception as exc:
         logger.exception("job %s failed", job_id)
         JobRun.objects.filter(pk=job_id).update(
-            status=JobRun.Status.FAILED, finished_at=timezone.now(),
+            status=JobRun.Status.FAILED,
+            finished_at=timezone.now(),
             message=f"{type(exc).__name__}"[:500],
         )
         raise
-    JobRun.objects.filter(pk=job_id).update(status=JobRun.Status.SUCCEEDED,
-                                            finished_at=timezone.now())
+    JobRun.objects.filter(pk=job_id).update(
+        status=JobRun.Status.SUCCEEDED, finished_at=timezone.now()
+    )
 
 
-def finish(job_id: str, *, result: dict[str, Any], result_file: str = "", message: str = "") -> None:
-    JobRun.objects.filter(pk=job_id).update(result=result, result_file=result_file,
-                                            message=message[:500])
+def finish(
+    job_id: str, *, result: dict[str, Any], result_file: str = "", message: str = ""
+) -> None:
+    JobRun.objects.filter(pk=job_id).update(
+        result=result, result_file=result_file, message=message[:500]
+    )
 
 
 def _enqueue(task: Any, job_id: str, kwargs: dict[str, Any]) -> None:
@@ -73,7 +78,12 @@ def _enqueue(task: Any, job_id: str, kwargs: dict[str, Any]) -> None:
 @transaction.atomic
 def job_start(*, actor: User, kind: str, label: str, task: Any, **kwargs: Any) -> JobRun:
     job = JobRun.objects.create(owner=actor, kind=kind, label=label[:200])
-    audit.record(actor=actor, event_type=AuditEventType.JOB_STARTED, obj=job,
-                 object_repr=label[:200], extra={"kind": kind})
+    audit.record(
+        actor=actor,
+        event_type=AuditEventType.JOB_STARTED,
+        obj=job,
+        object_repr=label[:200],
+        extra={"kind": kind},
+    )
     transaction.on_commit(partial(_enqueue, task, str(job.pk), kwargs))
     return job

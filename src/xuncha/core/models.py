@@ -40,19 +40,31 @@ class Organisation(models.Model):
     code = models.CharField(_("code"), max_length=40, unique=True)
     kind = models.CharField(_("kind"), max_length=20, choices=OrganisationKind.choices)
     parent = models.ForeignKey(
-        "self", verbose_name=_("parent"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="children",
+        "self",
+        verbose_name=_("parent"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     committee = models.ForeignKey(
-        "self", verbose_name=_("committee"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
+        "self",
+        verbose_name=_("committee"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     path = models.CharField(max_length=255, db_index=True, editable=False, default="")
     depth = models.PositiveSmallIntegerField(default=0, editable=False)
     is_active = models.BooleanField(_("active"), default=True)
     merged_into = models.ForeignKey(
-        "self", verbose_name=_("merged into"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="merged_from",
+        "self",
+        verbose_name=_("merged into"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_from",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -95,6 +107,9 @@ class OrganisationChange(models.Model):
     class Meta:
         ordering = ["organisation", "recorded_at", "id"]
 
+    def __str__(self) -> str:
+        return f"{self.organisation_id} {self.kind} {self.effective_date}"
+
 
 class Gender(models.TextChoices):
     MALE = "M", _("Male")
@@ -107,7 +122,9 @@ class Person(models.Model):
     name = models.CharField(_("name"), max_length=60)
     # The committee (usually a county) whose registry keeps this record.
     registry = models.ForeignKey(
-        Organisation, verbose_name=_("registry"), on_delete=models.PROTECT,
+        Organisation,
+        verbose_name=_("registry"),
+        on_delete=models.PROTECT,
         related_name="registered_people",
     )
     name_search = models.CharField(max_length=400, editable=False, default="", db_index=True)
@@ -118,8 +135,12 @@ class Person(models.Model):
     )
     ethnicity = models.CharField(_("ethnicity"), max_length=20, blank=True)
     hometown = models.ForeignKey(
-        Organisation, verbose_name=_("hometown"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="natives",
+        Organisation,
+        verbose_name=_("hometown"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="natives",
     )
     retired_on = models.DateField(_("retired on"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -190,7 +211,9 @@ class Kinship(models.Model):
     """``person`` is ``relation`` of ``relative`` (stored once per pair)."""
 
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="kinships")
-    relative = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="kinships_as_relative")
+    relative = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="kinships_as_relative"
+    )
     relation = models.CharField(_("relation"), max_length=20, choices=KinshipRelation.choices)
 
     class Meta:
@@ -198,8 +221,13 @@ class Kinship(models.Model):
         verbose_name_plural = _("kinship links")
         constraints = [
             models.UniqueConstraint(fields=["person", "relative"], name="kinship_unique_pair"),
-            models.CheckConstraint(condition=~Q(person=models.F("relative")), name="kinship_not_self"),
+            models.CheckConstraint(
+                condition=~Q(person=models.F("relative")), name="kinship_not_self"
+            ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} {self.relation} {self.relative_id}"
 
     @property
     def degree(self) -> int:
@@ -226,13 +254,21 @@ class User(AbstractUser):
     """A login, linked to a person of the registry."""
 
     person = models.OneToOneField(
-        Person, verbose_name=_("person"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="user",
+        Person,
+        verbose_name=_("person"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="user",
     )
     # The organisation whose account managers look after this account.
     registry = models.ForeignKey(
-        Organisation, verbose_name=_("managed by"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="accounts",
+        Organisation,
+        verbose_name=_("managed by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="accounts",
     )
 
     class Meta:
@@ -282,6 +318,9 @@ class LoginThrottle(models.Model):
     first_failure_at = models.DateTimeField(null=True, blank=True)
     locked_until = models.DateTimeField(null=True, blank=True)
 
+    def __str__(self) -> str:
+        return self.username
+
 
 class AuditEventType(models.TextChoices):
     LOGIN = "auth.login", _("Logged in")
@@ -315,7 +354,9 @@ class AuditEvent(models.Model):
 
     seq = models.BigIntegerField(unique=True)
     created_at = models.DateTimeField(db_index=True)
-    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     actor_label = models.CharField(max_length=150)
     event_type = models.CharField(max_length=40, choices=AuditEventType.choices, db_index=True)
     object_type = models.CharField(max_length=60, blank=True, db_index=True)
@@ -333,12 +374,18 @@ class AuditEvent(models.Model):
         verbose_name_plural = _("audit events")
         ordering = ["-seq"]
 
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.event_type}"
+
 
 class AuditChainHead(models.Model):
     """Single row holding the last sequence number and hash; locked to append."""
 
     last_seq = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default="0" * 64)
+
+    def __str__(self) -> str:
+        return f"head #{self.last_seq}"
 
 
 class JobRun(models.Model):
@@ -368,6 +415,9 @@ class JobRun(models.Model):
         verbose_name = _("background job")
         verbose_name_plural = _("background jobs")
         ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.label
 
     @property
     def percent(self) -> int:

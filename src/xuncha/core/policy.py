@@ -47,11 +47,20 @@ _READ = {A.ORGANISATION_VIEW, A.PERSON_VIEW}
 ROLE_ACTIONS: dict[str, frozenset[Action]] = {
     # Administrators manage accounts and the tree; they do not read the audit log, so the
     # people who can change accounts are not the ones who check what was changed.
-    Role.ADMIN: frozenset({*_READ, A.ORGANISATION_CHANGE, A.USER_VIEW, A.USER_CHANGE,
-                           A.STATISTICS_VIEW}),
-    Role.OFFICE_STAFF: frozenset({*_READ, A.ORGANISATION_CHANGE, A.PERSON_CHANGE,
-                                  A.PERSON_VIEW_PROTECTED, A.PERSON_EXPORT, A.USER_VIEW,
-                                  A.STATISTICS_VIEW}),
+    Role.ADMIN: frozenset(
+        {*_READ, A.ORGANISATION_CHANGE, A.USER_VIEW, A.USER_CHANGE, A.STATISTICS_VIEW}
+    ),
+    Role.OFFICE_STAFF: frozenset(
+        {
+            *_READ,
+            A.ORGANISATION_CHANGE,
+            A.PERSON_CHANGE,
+            A.PERSON_VIEW_PROTECTED,
+            A.PERSON_EXPORT,
+            A.USER_VIEW,
+            A.STATISTICS_VIEW,
+        }
+    ),
     Role.LEADING_GROUP: frozenset({*_READ, A.STATISTICS_VIEW}),
     Role.TEAM_LEADER: frozenset(_READ),
     Role.DEPUTY_LEADER: frozenset(_READ),
@@ -72,9 +81,8 @@ def grant_paths(user: Any) -> dict[Action, list[str]]:
     if cached is not None:
         return cached
     paths: dict[Action, list[str]] = {}
-    grants = (
-        RoleGrant.objects.filter(user=user, revoked_at__isnull=True)
-        .values_list("role", "organisation__path")
+    grants = RoleGrant.objects.filter(user=user, revoked_at__isnull=True).values_list(
+        "role", "organisation__path"
     )
     for role, path in grants:
         for action in ROLE_ACTIONS.get(role, frozenset()):
@@ -84,8 +92,9 @@ def grant_paths(user: Any) -> dict[Action, list[str]]:
     # Keep only the top-most paths: a grant on a parent covers its subtree.
     for action, items in paths.items():
         items.sort(key=len)
-        paths[action] = [p for i, p in enumerate(items)
-                         if not any(p.startswith(q) for q in items[:i])]
+        paths[action] = [
+            p for i, p in enumerate(items) if not any(p.startswith(q) for q in items[:i])
+        ]
     setattr(user, _CACHE_ATTR, paths)
     return paths
 
@@ -99,8 +108,9 @@ def forget(user: Any) -> None:
 def roles_of(user: Any) -> set[str]:
     if not getattr(user, "is_authenticated", False):
         return set()
-    return set(RoleGrant.objects.filter(user=user, revoked_at__isnull=True)
-               .values_list("role", flat=True))
+    return set(
+        RoleGrant.objects.filter(user=user, revoked_at__isnull=True).values_list("role", flat=True)
+    )
 
 
 def can(user: Any, action: Action) -> bool:
@@ -126,8 +136,11 @@ def _scope_person(paths: list[str], user: Any) -> Q:
 
 def _scope_user(paths: list[str], user: Any) -> Q:
     grants = RoleGrant.objects.filter(_path_q("organisation__path", paths), user=OuterRef("pk"))
-    return (Q(Exists(grants)) | _path_q("registry__path", paths)
-            | _path_q("person__registry__path", paths))
+    return (
+        Q(Exists(grants))
+        | _path_q("registry__path", paths)
+        | _path_q("person__registry__path", paths)
+    )
 
 
 def _scope_grant(paths: list[str], user: Any) -> Q:

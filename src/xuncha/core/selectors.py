@@ -15,7 +15,9 @@ from xuncha.core.policy import Action
 _LATIN = re.compile(r"^[a-z]+$")
 
 
-def organisations_for(user: Any, action: Action = Action.ORGANISATION_VIEW) -> QuerySet[Organisation]:
+def organisations_for(
+    user: Any, action: Action = Action.ORGANISATION_VIEW
+) -> QuerySet[Organisation]:
     return policy.scope(user, action, Organisation.objects.all()).select_related(
         "parent", "committee"
     )
@@ -38,13 +40,20 @@ def current_posts_prefetch() -> Prefetch[Any]:
     )
 
 
-def people_for(user: Any, *, q: str = "", filters: dict[str, Any] | None = None,
-               action: Action = Action.PERSON_VIEW) -> QuerySet[Person]:
+def people_for(
+    user: Any,
+    *,
+    q: str = "",
+    filters: dict[str, Any] | None = None,
+    action: Action = Action.PERSON_VIEW,
+) -> QuerySet[Person]:
     qs = policy.scope(user, action, Person.objects.all())
     if q:
         condition = name_query(q)
-        if policy.can(user, Action.PERSON_VIEW_PROTECTED) and idnumber.is_valid(q):
-            condition |= Q(id_number=idnumber.normalise(q))
+        if idnumber.is_valid(q):
+            # Search by ID number only where the user may read ID numbers.
+            protected = policy.scope(user, Action.PERSON_VIEW_PROTECTED, Person.objects.all())
+            condition |= Q(id_number=idnumber.normalise(q), pk__in=protected.values("pk"))
         qs = qs.filter(condition)
     filters = filters or {}
     if filters.get("registry"):
@@ -57,8 +66,9 @@ def people_for(user: Any, *, q: str = "", filters: dict[str, Any] | None = None,
         qs = qs.filter(retired_on__isnull=True)
     if filters.get("organisation"):
         org = filters["organisation"]
-        qs = qs.filter(posts__organisation__path__startswith=org.path,
-                       posts__end_date__isnull=True).distinct()
+        qs = qs.filter(
+            posts__organisation__path__startswith=org.path, posts__end_date__isnull=True
+        ).distinct()
     return qs.select_related("registry").prefetch_related(current_posts_prefetch())
 
 
@@ -73,9 +83,7 @@ def users_for(user: Any) -> QuerySet[User]:
 
 
 def grants_of(target: User) -> QuerySet[RoleGrant]:
-    return target.grants.select_related("organisation", "granted_by").order_by(
-        "revoked_at", "role"
-    )
+    return target.grants.select_related("organisation", "granted_by").order_by("revoked_at", "role")
 
 
 def audit_events_for(user: Any) -> QuerySet[AuditEvent]:
@@ -91,8 +99,11 @@ def dashboard_statistics(user: Any) -> dict[str, Any]:
     orgs = policy.scope(user, Action.ORGANISATION_VIEW, Organisation.objects.filter(is_active=True))
     by_kind = dict(orgs.values_list("kind").annotate(n=Count("id")).values_list("kind", "n"))
     by_committee = (
-        orgs.filter(committee__isnull=False).exclude(committee=F("pk"))
-        .values("committee__name", "kind").annotate(n=Count("id")).order_by("committee__name")
+        orgs.filter(committee__isnull=False)
+        .exclude(committee=F("pk"))
+        .values("committee__name", "kind")
+        .annotate(n=Count("id"))
+        .order_by("committee__name")
     )
     committees: list[str] = []
     series: dict[str, dict[str, int]] = {}

@@ -13,8 +13,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models.functions import Concat, Length, Substr
 from django.db.models import Value
+from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -36,8 +36,15 @@ from xuncha.core.models import (
 
 ORGANISATION_FIELDS = ("name", "code", "kind", "parent", "committee", "is_active", "merged_into")
 PERSON_FIELDS = ("name", "registry", "gender", "birth_date", "ethnicity", "hometown", "retired_on")
-POST_FIELDS = ("person", "organisation", "title", "is_leadership", "is_key_post",
-               "start_date", "end_date")
+POST_FIELDS = (
+    "person",
+    "organisation",
+    "title",
+    "is_leadership",
+    "is_key_post",
+    "start_date",
+    "end_date",
+)
 USER_FIELDS = ("username", "person", "registry", "is_active", "email")
 
 
@@ -46,6 +53,7 @@ def _today() -> dt.date:
 
 
 # --- organisations -----------------------------------------------------------------
+
 
 def _set_path(org: Organisation) -> None:
     parent = org.parent
@@ -70,17 +78,28 @@ def organisation_create(
     _set_path(org)
     org.save(update_fields=["path", "depth"])
     OrganisationChange.objects.create(
-        organisation=org, kind=OrganisationChange.Kind.CREATED, to_parent=parent,
+        organisation=org,
+        kind=OrganisationChange.Kind.CREATED,
+        to_parent=parent,
         effective_date=effective_date or _today(),
     )
-    audit.record(actor=actor, event_type=AuditEventType.ORGANISATION_CREATED, obj=org,
-                 after=audit.snapshot(org, ORGANISATION_FIELDS))
+    audit.record(
+        actor=actor,
+        event_type=AuditEventType.ORGANISATION_CREATED,
+        obj=org,
+        after=audit.snapshot(org, ORGANISATION_FIELDS),
+    )
     return org
 
 
 @transaction.atomic
 def organisation_update(
-    *, actor: User | None, organisation: Organisation, name: str, code: str, kind: str,
+    *,
+    actor: User | None,
+    organisation: Organisation,
+    name: str,
+    code: str,
+    kind: str,
     committee: Organisation | None,
 ) -> Organisation:
     before = audit.snapshot(organisation, ORGANISATION_FIELDS)
@@ -89,11 +108,18 @@ def organisation_update(
     organisation.save(update_fields=["name", "code", "kind", "committee"])
     after = audit.snapshot(organisation, ORGANISATION_FIELDS)
     OrganisationChange.objects.create(
-        organisation=organisation, kind=OrganisationChange.Kind.UPDATED,
-        details={"before": before, "after": after}, effective_date=_today(),
+        organisation=organisation,
+        kind=OrganisationChange.Kind.UPDATED,
+        details={"before": before, "after": after},
+        effective_date=_today(),
     )
-    audit.record(actor=actor, event_type=AuditEventType.ORGANISATION_UPDATED,
-                 obj=organisation, before=before, after=after)
+    audit.record(
+        actor=actor,
+        event_type=AuditEventType.ORGANISATION_UPDATED,
+        obj=organisation,
+        before=before,
+        after=after,
+    )
     return organisation
 
 
@@ -109,7 +135,10 @@ def _rewrite_subtree_paths(old_path: str, new_path: str, depth_delta: int) -> No
 
 @transaction.atomic
 def organisation_move(
-    *, actor: User | None, organisation: Organisation, new_parent: Organisation,
+    *,
+    actor: User | None,
+    organisation: Organisation,
+    new_parent: Organisation,
     effective_date: dt.date | None = None,
 ) -> Organisation:
     organisation.refresh_from_db()
@@ -124,18 +153,28 @@ def organisation_move(
     Organisation.objects.filter(pk=organisation.pk).update(parent=new_parent)
     organisation.refresh_from_db()
     OrganisationChange.objects.create(
-        organisation=organisation, kind=OrganisationChange.Kind.MOVED,
-        from_parent=old_parent, to_parent=new_parent,
+        organisation=organisation,
+        kind=OrganisationChange.Kind.MOVED,
+        from_parent=old_parent,
+        to_parent=new_parent,
         effective_date=effective_date or _today(),
     )
-    audit.record(actor=actor, event_type=AuditEventType.ORGANISATION_MOVED, obj=organisation,
-                 before=before, after=audit.snapshot(organisation, ORGANISATION_FIELDS))
+    audit.record(
+        actor=actor,
+        event_type=AuditEventType.ORGANISATION_MOVED,
+        obj=organisation,
+        before=before,
+        after=audit.snapshot(organisation, ORGANISATION_FIELDS),
+    )
     return organisation
 
 
 @transaction.atomic
 def organisation_merge(
-    *, actor: User | None, source: Organisation, target: Organisation,
+    *,
+    actor: User | None,
+    source: Organisation,
+    target: Organisation,
     effective_date: dt.date | None = None,
 ) -> Organisation:
     """Merge ``source`` into ``target``: its children move to ``target``; ``source``
@@ -154,15 +193,23 @@ def organisation_merge(
     source.merged_into = target
     source.save(update_fields=["is_active", "merged_into"])
     OrganisationChange.objects.create(
-        organisation=source, kind=OrganisationChange.Kind.MERGED, merged_into=target,
+        organisation=source,
+        kind=OrganisationChange.Kind.MERGED,
+        merged_into=target,
         effective_date=when,
     )
-    audit.record(actor=actor, event_type=AuditEventType.ORGANISATION_MERGED, obj=source,
-                 before=before, after=audit.snapshot(source, ORGANISATION_FIELDS))
+    audit.record(
+        actor=actor,
+        event_type=AuditEventType.ORGANISATION_MERGED,
+        obj=source,
+        before=before,
+        after=audit.snapshot(source, ORGANISATION_FIELDS),
+    )
     return target
 
 
 # --- people ------------------------------------------------------------------------
+
 
 def _clean_id_number(raw: str | None) -> str | None:
     if raw is None or not str(raw).strip():
@@ -170,7 +217,7 @@ def _clean_id_number(raw: str | None) -> str | None:
     try:
         return idnumber.normalise(raw)
     except idnumber.InvalidIdNumber as exc:
-        raise ValidationError({"id_number": str(exc)}) from None
+        raise ValidationError({"id_number": str(exc)}, code=exc.code) from None
 
 
 @transaction.atomic
@@ -192,15 +239,24 @@ def person_create(
         birth_date = birth_date or parsed.birth_date
         gender = gender or parsed.gender
     person = Person(
-        name=name.strip(), registry=registry, gender=gender, birth_date=birth_date,
-        id_number=number, ethnicity=ethnicity, hometown=hometown, retired_on=retired_on,
+        name=name.strip(),
+        registry=registry,
+        gender=gender,
+        birth_date=birth_date,
+        id_number=number,
+        ethnicity=ethnicity,
+        hometown=hometown,
+        retired_on=retired_on,
     )
     person.full_clean()
     person.save()
     # The ID number is protected data: the audit records that it was set, not its value.
-    audit.record(actor=actor, event_type=AuditEventType.PERSON_CREATED, obj=person,
-                 after={**audit.snapshot(person, PERSON_FIELDS),
-                        "id_number_set": number is not None})
+    audit.record(
+        actor=actor,
+        event_type=AuditEventType.PERSON_CREATED,
+        obj=person,
+        after={**audit.snapshot(person, PERSON_FIELDS), "id_number_set": number is not None},
+    )
     return person
 
 
@@ -220,32 +276,58 @@ def person_update(*, actor: User | None, person: Person, **changes: Any) -> Pers
         setattr(person, field, value)
     person.full_clean()
     person.save()
-    audit.record(actor=actor, event_type=AuditEventType.PERSON_UPDATED, obj=person,
-                 before=before, after=audit.snapshot(person, PERSON_FIELDS),
-                 extra={"id_number_changed": id_changed})
+    audit.record(
+        actor=actor,
+        event_type=AuditEventType.PERSON_UPDATED,
+        obj=person,
+        before=before,
+        after=audit.snapshot(person, PERSON_FIELDS),
+        extra={"id_number_changed": id_changed},
+    )
     return person
 
 
 @transaction.atomic
 def person_read_protected(*, actor: User, person: Person, purpose: str) -> dict[str, Any]:
     """Return protected fields of a person and audit the read."""
-    audit.record(actor=actor, event_type=AuditEventType.PERSON_PROTECTED_READ, obj=person,
-                 extra={"fields": ["id_number"], "purpose": purpose})
+    audit.record(
+        actor=actor,
+        event_type=AuditEventType.PERSON_PROTECTED_READ,
+        obj=person,
+        extra={"fields": ["id_number"], "purpose": purpose},
+    )
     return {"id_number": person.id_number or ""}
 
 
 @transaction.atomic
 def post_create(
-    *, actor: User | None, person: Person, organisation: Organisation, title: str,
-    start_date: dt.date, end_date: dt.date | None = None, is_leadership: bool = False,
+    *,
+    actor: User | None,
+    person: Person,
+    organisation: Organisation,
+    title: str,
+    start_date: dt.date,
+    end_date: dt.date | None = None,
+    is_leadership: bool = False,
     is_key_post: bool = False,
 ) -> Post:
-    post = Post(person=person, organisation=organisation, title=title, start_date=start_date,
-                end_date=end_date, is_leadership=is_leadership, is_key_post=is_key_post)
+    post = Post(
+        person=person,
+        organisation=organisation,
+        title=title,
+        start_date=start_date,
+        end_date=end_date,
+        is_leadership=is_leadership,
+        is_key_post=is_key_post,
+    )
     post.full_clean()
     post.save()
-    audit.record(actor=actor, event_type=AuditEventType.POST_CREATED, obj=post,
-                 after=audit.snapshot(post, POST_FIELDS))
+    audit.record(
+        actor=actor,
+        event_type=AuditEventType.POST_CREATED,
+        obj=post,
+        after=audit.snapshot(post, POST_FIELDS),
+    )
     return post
 
 
@@ -256,23 +338,36 @@ def post_end(*, actor: User | None, post: Post, end_date: dt.date) -> Post:
     before = audit.snapshot(post, POST_FIELDS)
     post.end_date = end_date
     post.save(update_fields=["end_date"])
-    audit.record(actor=actor, event_type=AuditEventType.POST_ENDED, obj=post, before=before,
-                 after=audit.snapshot(post, POST_FIELDS))
+    audit.record(
+        actor=actor,
+        event_type=AuditEventType.POST_ENDED,
+        obj=post,
+        before=before,
+        after=audit.snapshot(post, POST_FIELDS),
+    )
     return post
 
 
 @transaction.atomic
-def kinship_create(*, actor: User | None, person: Person, relative: Person, relation: str) -> Kinship:
+def kinship_create(
+    *, actor: User | None, person: Person, relative: Person, relation: str
+) -> Kinship:
     if person.pk == relative.pk:
         raise ValidationError(_("A person cannot be their own relative."))
-    if Kinship.objects.filter(person__in=[person, relative], relative__in=[person, relative]).exists():
+    if Kinship.objects.filter(
+        person__in=[person, relative], relative__in=[person, relative]
+    ).exists():
         raise ValidationError(_("These two people are already linked."))
     link = Kinship(person=person, relative=relative, relation=relation)
     link.full_clean()
     link.save()
-    audit.record(actor=actor, event_type=AuditEventType.KINSHIP_CREATED, obj=link,
-                 object_repr=f"{person} – {relative}",
-                 after={"person": person.pk, "relative": relative.pk, "relation": relation})
+    audit.record(
+        actor=actor,
+        event_type=AuditEventType.KINSHIP_CREATED,
+        obj=link,
+        object_repr=f"{person} – {relative}",
+        after={"person": person.pk, "relative": relative.pk, "relation": relation},
+    )
     return link
 
 
@@ -281,16 +376,27 @@ def kinship_delete(*, actor: User | None, link: Kinship) -> None:
     before = {"person": link.person_id, "relative": link.relative_id, "relation": link.relation}
     pk = link.pk
     link.delete()
-    audit.record(actor=actor, event_type=AuditEventType.KINSHIP_DELETED,
-                 object_type="core.kinship", object_id=str(pk), before=before)
+    audit.record(
+        actor=actor,
+        event_type=AuditEventType.KINSHIP_DELETED,
+        object_type="core.kinship",
+        object_id=str(pk),
+        before=before,
+    )
 
 
 # --- users and grants ----------------------------------------------------------------
 
+
 @transaction.atomic
 def user_create(
-    *, actor: User | None, username: str, password: str | None, person: Person | None = None,
-    registry: Organisation | None = None, email: str = "",
+    *,
+    actor: User | None,
+    username: str,
+    password: str | None,
+    person: Person | None = None,
+    registry: Organisation | None = None,
+    email: str = "",
 ) -> User:
     user = User(username=username, person=person, registry=registry, email=email)
     if password:
@@ -299,8 +405,12 @@ def user_create(
         user.set_unusable_password()
     user.full_clean(exclude=["password"])
     user.save()
-    audit.record(actor=actor, event_type=AuditEventType.USER_CREATED, obj=user,
-                 after=audit.snapshot(user, USER_FIELDS))
+    audit.record(
+        actor=actor,
+        event_type=AuditEventType.USER_CREATED,
+        obj=user,
+        after=audit.snapshot(user, USER_FIELDS),
+    )
     return user
 
 
@@ -309,8 +419,13 @@ def user_set_active(*, actor: User | None, user: User, is_active: bool) -> User:
     before = audit.snapshot(user, USER_FIELDS)
     user.is_active = is_active
     user.save(update_fields=["is_active"])
-    audit.record(actor=actor, event_type=AuditEventType.USER_UPDATED, obj=user, before=before,
-                 after=audit.snapshot(user, USER_FIELDS))
+    audit.record(
+        actor=actor,
+        event_type=AuditEventType.USER_UPDATED,
+        obj=user,
+        before=before,
+        after=audit.snapshot(user, USER_FIELDS),
+    )
     return user
 
 
@@ -320,14 +435,24 @@ def role_grant(
 ) -> RoleGrant:
     if role not in Role.values:
         raise ValidationError({"role": _("Unknown role.")})
-    existing = RoleGrant.objects.filter(user=user, role=role, organisation=organisation,
-                                        revoked_at__isnull=True).first()
+    if actor is not None and actor.pk == user.pk:
+        # Separation of duties: nobody widens their own powers (e.g. an administrator
+        # granting themselves the auditor role); another account manager must do it.
+        raise ValidationError(_("You cannot grant a role to your own account."))
+    existing = RoleGrant.objects.filter(
+        user=user, role=role, organisation=organisation, revoked_at__isnull=True
+    ).first()
     if existing is not None:
         return existing
-    grant = RoleGrant.objects.create(user=user, role=role, organisation=organisation,
-                                     granted_by=actor)
-    audit.record(actor=actor, event_type=AuditEventType.ROLE_GRANTED, obj=grant,
-                 after={"user": user.pk, "role": role, "organisation": organisation.pk})
+    grant = RoleGrant.objects.create(
+        user=user, role=role, organisation=organisation, granted_by=actor
+    )
+    audit.record(
+        actor=actor,
+        event_type=AuditEventType.ROLE_GRANTED,
+        obj=grant,
+        after={"user": user.pk, "role": role, "organisation": organisation.pk},
+    )
     return grant
 
 
@@ -337,9 +462,12 @@ def role_revoke(*, actor: User | None, grant: RoleGrant) -> RoleGrant:
         return grant
     grant.revoked_at = timezone.now()
     grant.save(update_fields=["revoked_at"])
-    audit.record(actor=actor, event_type=AuditEventType.ROLE_REVOKED, obj=grant,
-                 before={"user": grant.user_id, "role": grant.role,
-                         "organisation": grant.organisation_id})
+    audit.record(
+        actor=actor,
+        event_type=AuditEventType.ROLE_REVOKED,
+        obj=grant,
+        before={"user": grant.user_id, "role": grant.role, "organisation": grant.organisation_id},
+    )
     return grant
 
 
@@ -365,6 +493,7 @@ __all__ = [
 
 
 # --- sign-in ---------------------------------------------------------------------------
+
 
 def login_lock_remaining(username: str) -> dt.datetime | None:
     """When the account name is locked, the time the lock ends; else ``None``."""
@@ -396,14 +525,23 @@ def login_failed(*, username: str) -> dt.datetime | None:
         throttle.locked_until = now + window
     throttle.save()
     user = User.objects.filter(username=username).first()
-    audit.record(actor=None, event_type=AuditEventType.LOGIN_FAILED,
-                 object_type="core.user", object_id=str(user.pk) if user else "",
-                 object_repr=username[:150], extra={"failures": throttle.failures})
+    audit.record(
+        actor=None,
+        event_type=AuditEventType.LOGIN_FAILED,
+        object_type="core.user",
+        object_id=str(user.pk) if user else "",
+        object_repr=username[:150],
+        extra={"failures": throttle.failures},
+    )
     if locked:
-        audit.record(actor=None, event_type=AuditEventType.LOCKED_OUT,
-                     object_type="core.user", object_id=str(user.pk) if user else "",
-                     object_repr=username[:150],
-                     extra={"until": throttle.locked_until.isoformat() if throttle.locked_until else ""})
+        audit.record(
+            actor=None,
+            event_type=AuditEventType.LOCKED_OUT,
+            object_type="core.user",
+            object_id=str(user.pk) if user else "",
+            object_repr=username[:150],
+            extra={"until": throttle.locked_until.isoformat() if throttle.locked_until else ""},
+        )
         return throttle.locked_until
     return None
 
@@ -423,13 +561,22 @@ def logout_recorded(*, user: User) -> None:
 
 # --- reads of protected data that leave the system ------------------------------------
 
+
 @transaction.atomic
 def people_export_recorded(*, actor: User, fmt: str, filters: dict[str, Any]) -> None:
-    audit.record(actor=actor, event_type=AuditEventType.PERSON_EXPORTED,
-                 object_type="core.person", extra={"format": fmt, "filters": filters})
+    audit.record(
+        actor=actor,
+        event_type=AuditEventType.PERSON_EXPORTED,
+        object_type="core.person",
+        extra={"format": fmt, "filters": filters},
+    )
 
 
 @transaction.atomic
 def audit_export_recorded(*, actor: User, filters: dict[str, Any]) -> None:
-    audit.record(actor=actor, event_type=AuditEventType.AUDIT_READ,
-                 object_type="core.auditevent", extra={"format": "csv", "filters": filters})
+    audit.record(
+        actor=actor,
+        event_type=AuditEventType.AUDIT_READ,
+        object_type="core.auditevent",
+        extra={"format": "csv", "filters": filters},
+    )

@@ -42,14 +42,25 @@ class Row:
     cells: list[Cell] = field(default_factory=list)
 
 
+def _safe_cell(value: str) -> str:
+    """Stop spreadsheet programs from reading a cell as a formula (CSV injection)."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
 class _Echo:
     def write(self, value: str) -> str:
         return value
 
 
 class Table:
-    def __init__(self, request: HttpRequest, queryset: QuerySet[Any], columns: list[Column],
-                 default_sort: str, per_page: int | None = None) -> None:
+    def __init__(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Any],
+        columns: list[Column],
+        default_sort: str,
+        per_page: int | None = None,
+    ) -> None:
         self.request = request
         self.columns = columns
         sortable = {c.key: c.sort for c in columns if c.sort}
@@ -70,8 +81,10 @@ class Table:
 
     def rows(self, objects: Iterable[Any]) -> list[Row]:
         return [
-            Row(obj, [Cell(c.value(obj), c.link(obj) if c.link else None, c.css)
-                      for c in self.columns])
+            Row(
+                obj,
+                [Cell(c.value(obj), c.link(obj) if c.link else None, c.css) for c in self.columns],
+            )
             for obj in objects
         ]
 
@@ -113,7 +126,7 @@ class Table:
         yield "\ufeff"  # BOM, so that spreadsheet programs read UTF-8 Chinese correctly
         yield writer.writerow([force_str(c.label) for c in self.columns])
         for obj in self.queryset.iterator(chunk_size=1000):
-            yield writer.writerow([force_str(c.value(obj)) for c in self.columns])
+            yield writer.writerow([_safe_cell(force_str(c.value(obj))) for c in self.columns])
 
     def export_csv(self, filename: str) -> StreamingHttpResponse:
         response = StreamingHttpResponse(self._csv_lines(), content_type="text/csv; charset=utf-8")

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
 from django_tasks import task
 
 from xuncha.core import audit, exports, jobs
-from xuncha.core.models import AuditEventType, User
+from xuncha.core.models import User
 
 
 @task()
@@ -16,8 +15,9 @@ def export_people_xlsx(job_id: str, user_id: int, filters: dict[str, Any]) -> di
     user = User.objects.get(pk=user_id)
     with jobs.running(job_id) as reporter:
         path = reporter.file_path(".xlsx")
-        summary = exports.people_xlsx(user=user, filters=filters, path=path,
-                                      progress=reporter.progress)
+        summary = exports.people_xlsx(
+            user=user, filters=filters, path=path, progress=reporter.progress
+        )
         jobs.finish(job_id, result=summary, result_file=path.name)
     return summary
 
@@ -27,10 +27,13 @@ def verify_audit_chain(job_id: str, user_id: int) -> dict[str, Any]:
     user = User.objects.get(pk=user_id)
     with jobs.running(job_id) as reporter:
         result = audit.verify(progress=reporter.progress)
-        summary = {"ok": result.ok, "checked": result.checked,
-                   "first_bad_seq": result.first_bad_seq, "problem": result.problem}
-        with transaction.atomic():
-            audit.record(actor=user, event_type=AuditEventType.AUDIT_VERIFIED, extra=summary)
+        summary = {
+            "ok": result.ok,
+            "checked": result.checked,
+            "first_bad_seq": result.first_bad_seq,
+            "problem": result.problem,
+        }
+        audit.record_verification(actor=user, result=result)
         jobs.finish(job_id, result=summary)
     return summary
 

@@ -14,11 +14,13 @@ SURNAMES = (
     "苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵"
     "万钱严覃武戴莫孔向汤单欧阳司马诸葛"
 )
-_SINGLE = [c for c in SURNAMES[: SURNAMES.index("欧")]]
+_SINGLE = list(SURNAMES[: SURNAMES.index("欧")])
 _COMPOUND = ["欧阳", "司马", "诸葛", "上官"]
 _WEIGHTS = [max(1, 60 - i) for i in range(len(_SINGLE))]
 
-GIVEN_MALE = "伟强磊军勇杰涛斌超明刚平辉鹏华飞鑫波宇浩凯健俊帆帅旭宁龙林欢阳建国文志海峰东亮成振兴荣庆德"
+GIVEN_MALE = (
+    "伟强磊军勇杰涛斌超明刚平辉鹏华飞鑫波宇浩凯健俊帆帅旭宁龙林欢阳建国文志海峰东亮成振兴荣庆德"
+)
 GIVEN_FEMALE = "芳娜敏静丽艳娟霞秀燕玲桂英华兰红梅琳雪婷慧颖倩洁晶莉萍琴云凤月春晓蓉佳欣怡菲岚"
 GIVEN_ANY = "子思嘉一家晨安明文雨可君宏永佳永小新天"
 

@@ -19,14 +19,33 @@ _CHECK = "10X98765432"
 _SEPARATORS = re.compile(r"[\s\-_]+")
 
 
+# Why a value is not a valid number: code -> English message (translated by the forms).
+REASONS = {
+    "empty": "the ID number is empty",
+    "length": "an ID number has 18 characters (or 15 for old ones), not {length}",
+    "digits": "the first 17 characters must be digits",
+    "last": "the last character must be a digit or X",
+    "region": "the region code cannot start with 0",
+    "date": "the birth date {date} does not exist",
+    "year": "the birth year {year} is not plausible",
+    "check": "the check character is {found} but should be {expected}",
+    "digits15": "a 15-digit number must consist of 15 digits",
+}
+
+
 class InvalidIdNumber(ValueError):
-    """The value is not a valid citizen ID number; the message says why."""
+    """The value is not a valid citizen ID number; ``code`` and ``params`` say why."""
+
+    def __init__(self, code: str, **params: object) -> None:
+        self.code = code
+        self.params = params
+        super().__init__(REASONS[code].format(**params))
 
 
 def check_character(first17: str) -> str:
     """The MOD 11-2 check character for the first 17 digits."""
     if len(first17) != 17 or not first17.isdigit():
-        raise InvalidIdNumber("the first 17 characters must be digits")
+        raise InvalidIdNumber("digits")
     total = sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True))
     return _CHECK[total % 11]
 
@@ -60,7 +79,7 @@ def _clean(raw: str) -> str:
 def upgrade_15(value: str) -> str:
     """Upgrade a 15-digit number (two-digit year, no check character) to 18 digits."""
     if len(value) != 15 or not value.isdigit():
-        raise InvalidIdNumber("a 15-digit number must consist of 15 digits")
+        raise InvalidIdNumber("digits15")
     first17 = value[:6] + "19" + value[6:]
     return first17 + check_character(first17)
 
@@ -68,27 +87,27 @@ def upgrade_15(value: str) -> str:
 def parse(raw: str) -> IdNumber:
     """Normalise and validate; raise ``InvalidIdNumber`` saying what is wrong."""
     if raw is None or not str(raw).strip():
-        raise InvalidIdNumber("the ID number is empty")
+        raise InvalidIdNumber("empty")
     value = _clean(str(raw))
     if len(value) == 15:
         value = upgrade_15(value)
     if len(value) != 18:
-        raise InvalidIdNumber(f"an ID number has 18 characters (or 15 for old ones), not {len(value)}")
+        raise InvalidIdNumber("length", length=len(value))
     if not value[:17].isdigit():
-        raise InvalidIdNumber("the first 17 characters must be digits")
+        raise InvalidIdNumber("digits")
     if not (value[17].isdigit() or value[17] == "X"):
-        raise InvalidIdNumber("the last character must be a digit or X")
+        raise InvalidIdNumber("last")
     if value[0] == "0":
-        raise InvalidIdNumber("the region code cannot start with 0")
+        raise InvalidIdNumber("region")
     try:
         birth = dt.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError:
-        raise InvalidIdNumber(f"the birth date {value[6:14]} does not exist") from None
+        raise InvalidIdNumber("date", date=value[6:14]) from None
     if birth.year < 1850:
-        raise InvalidIdNumber(f"the birth year {birth.year} is not plausible")
+        raise InvalidIdNumber("year", year=birth.year)
     expected = check_character(value[:17])
     if value[17] != expected:
-        raise InvalidIdNumber(f"the check character is {value[17]} but should be {expected}")
+        raise InvalidIdNumber("check", found=value[17], expected=expected)
     return IdNumber(value)
 
 

@@ -14,11 +14,35 @@ from pypinyin import Style, pinyin
 
 # Readings of characters when used as a family name, where they differ from the common one.
 SURNAME_READINGS: dict[str, str] = {
-    "单": "shan", "曾": "zeng", "仇": "qiu", "解": "xie", "区": "ou", "查": "zha",
-    "朴": "piao", "盖": "ge", "乐": "yue", "缪": "miao", "种": "chong", "覃": "qin",
-    "翟": "zhai", "尉": "yu", "召": "shao", "繁": "po", "瞿": "qu", "尹": "yin",
-    "秘": "bi", "万俟": "moqi", "长孙": "zhangsun", "尉迟": "yuchi", "沈": "shen",
-    "任": "ren", "华": "hua", "纪": "ji", "燕": "yan", "冼": "xian", "宁": "ning",
+    "单": "shan",
+    "曾": "zeng",
+    "仇": "qiu",
+    "解": "xie",
+    "区": "ou",
+    "查": "zha",
+    "朴": "piao",
+    "盖": "ge",
+    "乐": "yue",
+    "缪": "miao",
+    "种": "chong",
+    "覃": "qin",
+    "翟": "zhai",
+    "尉": "yu",
+    "召": "shao",
+    "繁": "po",
+    "瞿": "qu",
+    "尹": "yin",
+    "秘": "bi",
+    "万俟": "moqi",
+    "长孙": "zhangsun",
+    "尉迟": "yuchi",
+    "沈": "shen",
+    "任": "ren",
+    "华": "hua",
+    "纪": "ji",
+    "燕": "yan",
+    "冼": "xian",
+    "宁": "ning",
 }
 _MAX_VARIANTS = 8
 
@@ -33,10 +57,10 @@ def _syllable_options(name: str) -> list[list[str]]:
                 # Two-character surnames: split the reading by the characters' own pinyin.
                 first = pinyin(surname[0], style=Style.NORMAL)[0][0]
                 options.append([first])
-                options.append([reading[len(first):]])
+                options.append([reading[len(first) :]])
             else:
                 options.append([reading])
-            rest = name[len(surname):]
+            rest = name[len(surname) :]
             break
     for syllables in pinyin(rest, style=Style.NORMAL, heteronym=True, errors="ignore"):
         unique = list(dict.fromkeys(s for s in syllables if s))

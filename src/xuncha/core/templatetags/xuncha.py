@@ -24,4 +24,4 @@ def styled(field: BoundField, size: str = "") -> SafeString:
     if field.errors:
         css += " is-invalid"
     attrs: dict[str, Any] = {"class": css}
-    return field.as_widget(attrs=attrs)  # type: ignore[return-value]
+    return field.as_widget(attrs=attrs)

@@ -24,8 +24,9 @@ def test_new_events_extend_the_chain(db, user_named):
     office = user_named("office")
     before = AuditChainHead.objects.get().last_seq
     org = Organisation.objects.get(code="C01")
-    services.organisation_create(actor=office, name="测试单位", code="T-1", kind="unit",
-                                 parent=org, committee=org)
+    services.organisation_create(
+        actor=office, name="测试单位", code="T-1", kind="unit", parent=org, committee=org
+    )
     event = AuditEvent.objects.order_by("-seq").first()
     assert event.seq == before + 1
     assert event.event_type == AuditEventType.ORGANISATION_CREATED
@@ -37,8 +38,10 @@ def test_new_events_extend_the_chain(db, user_named):
 def test_altered_event_is_named(db):
     victim = AuditEvent.objects.order_by("seq")[40]
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {_table()} SET object_repr = %s WHERE seq = %s",  # noqa: S608
-                       ["篡改", victim.seq])
+        cursor.execute(
+            f"UPDATE {_table()} SET object_repr = %s WHERE seq = %s",  # noqa: S608
+            ["篡改", victim.seq],
+        )
     result = audit.verify()
     assert not result.ok
     assert result.first_bad_seq == victim.seq

@@ -11,11 +11,19 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from xuncha.core import jobs, tasks
-from xuncha.core.models import AuditEvent, AuditEventType, JobRun
+from xuncha.core.models import AuditEvent, AuditEventType, JobRun, Person
 from xuncha.core.policy import Action, scope
-from xuncha.core.models import Person
 
 DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+@pytest.fixture(autouse=True)
+def _keep_test_connection(monkeypatch):
+    """The worker recycles database connections between tasks; inside a test that would
+    close the connection holding the test's transaction. Only that recycling is disabled."""
+    monkeypatch.setattr(
+        "django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None
+    )
 
 
 def _rq_settings(settings):
@@ -23,59 +31,76 @@ def _rq_settings(settings):
     settings.RQ_QUEUES = {"default": {"URL": "redis://127.0.0.1:6379/15", "DEFAULT_TIMEOUT": 300}}
 
 
-def test_people_export_runs_through_the_database_worker(settings, as_user, user_named,
-                                                         django_capture_on_commit_callbacks):
+def test_people_export_runs_through_the_database_worker(
+    settings, as_user, user_named, django_capture_on_commit_callbacks
+):
     settings.TASKS = DATABASE_TASKS
     client = as_user("office_c1")
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("core:person_export_xlsx") + "?status=serving")
     job = JobRun.objects.get(owner=user_named("office_c1"))
-    assert response.status_code == 302 and response["Location"] == reverse("core:job_detail", args=[job.pk])
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "core:job_detail", args=[job.pk]
+    )
     assert job.status == JobRun.Status.QUEUED and job.task_result_id
     page = client.get(reverse("core:job_detail", args=[job.pk]))
     assert b'hx-trigger="every 1s"' in page.content  # the page polls while the job runs
 
-    call_command("db_worker", batch=True, reload=False, startup_delay=False, queue_name="*",
-                 verbosity=0)
+    call_command(
+        "db_worker", batch=True, reload=False, startup_delay=False, queue_name="*", verbosity=0
+    )
 
     job.refresh_from_db()
     assert job.status == JobRun.Status.SUCCEEDED, job.message
-    expected = scope(user_named("office_c1"), Action.PERSON_VIEW, Person.objects.all()) \
-        .filter(retired_on__isnull=True).count()
+    expected = (
+        scope(user_named("office_c1"), Action.PERSON_VIEW, Person.objects.all())
+        .filter(retired_on__isnull=True)
+        .count()
+    )
     assert job.result == {"rows": expected, "with_id_numbers": True}
     assert job.done == job.total == expected and job.percent == 100
     download = client.get(reverse("core:job_download", args=[job.pk]))
     sheet = load_workbook(io.BytesIO(b"".join(download.streaming_content))).active
     assert sheet.max_row == expected + 1
-    assert AuditEvent.objects.filter(event_type=AuditEventType.PERSON_EXPORTED,
-                                     actor__username="office_c1").exists()
+    assert AuditEvent.objects.filter(
+        event_type=AuditEventType.PERSON_EXPORTED, actor__username="office_c1"
+    ).exists()
     # Someone else cannot see or download the job.
     assert as_user("office").get(reverse("core:job_download", args=[job.pk])).status_code == 404
 
 
-def test_failed_job_is_marked_failed_without_data(settings, user_named,
-                                                  django_capture_on_commit_callbacks):
+def test_failed_job_is_marked_failed_without_data(
+    settings, user_named, django_capture_on_commit_callbacks
+):
     settings.TASKS = DATABASE_TASKS
     user = user_named("office")
     with django_capture_on_commit_callbacks(execute=True):
-        job = jobs.job_start(actor=user, kind="people_export", label="bad",
-                             task=tasks.export_people_xlsx, user_id=user.pk,
-                             filters={"registry": 999999999})
-    call_command("db_worker", batch=True, reload=False, startup_delay=False, queue_name="*",
-                 verbosity=0)
+        job = jobs.job_start(
+            actor=user,
+            kind="people_export",
+            label="bad",
+            task=tasks.export_people_xlsx,
+            user_id=user.pk,
+            filters={"registry": 999999999},
+        )
+    call_command(
+        "db_worker", batch=True, reload=False, startup_delay=False, queue_name="*", verbosity=0
+    )
     job.refresh_from_db()
     assert job.status == JobRun.Status.FAILED
     assert job.message == "DoesNotExist"
 
 
-def test_audit_verification_job_reports_the_result(settings, as_user,
-                                                   django_capture_on_commit_callbacks):
+def test_audit_verification_job_reports_the_result(
+    settings, as_user, django_capture_on_commit_callbacks
+):
     settings.TASKS = DATABASE_TASKS
     client = as_user("auditor")
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("core:audit_verify"))
-    call_command("db_worker", batch=True, reload=False, startup_delay=False, queue_name="*",
-                 verbosity=0)
+    call_command(
+        "db_worker", batch=True, reload=False, startup_delay=False, queue_name="*", verbosity=0
+    )
     job = JobRun.objects.get(kind="audit_verify")
     assert job.status == JobRun.Status.SUCCEEDED
     assert job.result["ok"] is True and job.result["checked"] > 1000
@@ -84,8 +109,9 @@ def test_audit_verification_job_reports_the_result(settings, as_user,
 
 
 @pytest.mark.redis
-def test_jobs_run_through_redis_and_rq(settings, redis_available, user_named,
-                                       django_capture_on_commit_callbacks):
+def test_jobs_run_through_redis_and_rq(
+    settings, redis_available, user_named, django_capture_on_commit_callbacks
+):
     import django_rq
     from django_tasks_rq import Job
     from rq.worker import SimpleWorker
@@ -95,8 +121,14 @@ def test_jobs_run_through_redis_and_rq(settings, redis_available, user_named,
     result = tasks.ping.enqueue(21)
     user = user_named("office_c1")
     with django_capture_on_commit_callbacks(execute=True):
-        job = jobs.job_start(actor=user, kind="people_export", label="rq",
-                             task=tasks.export_people_xlsx, user_id=user.pk, filters={})
+        job = jobs.job_start(
+            actor=user,
+            kind="people_export",
+            label="rq",
+            task=tasks.export_people_xlsx,
+            user_id=user.pk,
+            filters={},
+        )
     queue = django_rq.get_queue("default", job_class=Job)
     assert queue.count == 2
     worker = django_rq.get_worker("default", job_class=Job, worker_class=SimpleWorker)

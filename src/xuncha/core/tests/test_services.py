@@ -33,12 +33,19 @@ def office(user_named):
 
 
 def test_create_and_update_organisation(office, county):
-    org = services.organisation_create(actor=office, name="测试局", code="T-100", kind="unit",
-                                       parent=county, committee=county)
+    org = services.organisation_create(
+        actor=office, name="测试局", code="T-100", kind="unit", parent=county, committee=county
+    )
     assert org.path == f"{county.path}{org.pk}/" and org.depth == county.depth + 1
     assert last_event().event_type == AuditEventType.ORGANISATION_CREATED
-    services.organisation_update(actor=office, organisation=org, name="测试管理局",
-                                 code="T-100", kind="unit", committee=county)
+    services.organisation_update(
+        actor=office,
+        organisation=org,
+        name="测试管理局",
+        code="T-100",
+        kind="unit",
+        committee=county,
+    )
     event = last_event()
     assert event.event_type == AuditEventType.ORGANISATION_UPDATED
     assert (event.before["name"], event.after["name"]) == ("测试局", "测试管理局")
@@ -50,8 +57,12 @@ def test_move_rewrites_the_whole_subtree_and_keeps_history(office):
     villages = list(township.children.all())
     assert villages
     other_county = Organisation.objects.get(code="C02")
-    services.organisation_move(actor=office, organisation=township, new_parent=other_county,
-                               effective_date=dt.date(2026, 1, 1))
+    services.organisation_move(
+        actor=office,
+        organisation=township,
+        new_parent=other_county,
+        effective_date=dt.date(2026, 1, 1),
+    )
     township.refresh_from_db()
     assert township.parent == other_county
     assert township.path == f"{other_county.path}{township.pk}/"
@@ -88,8 +99,12 @@ def test_merge_moves_children_and_keeps_the_source(office):
 
 def test_person_create_normalises_the_id_number_and_audits_without_it(office, county):
     number = idnumber.make("539901", dt.date(1985, 3, 5), 12)
-    person = services.person_create(actor=office, name="  陆明远 ", registry=county,
-                                    id_number=f" {number[:6]} {number[6:]} ".lower())
+    person = services.person_create(
+        actor=office,
+        name="  陆明远 ",
+        registry=county,
+        id_number=f" {number[:6]} {number[6:]} ".lower(),
+    )
     assert person.id_number == number
     assert person.name == "陆明远"
     assert person.birth_date == dt.date(1985, 3, 5)
@@ -101,8 +116,9 @@ def test_person_create_normalises_the_id_number_and_audits_without_it(office, co
 
 def test_person_create_rejects_a_bad_id_number(office, county):
     with pytest.raises(ValidationError) as info:
-        services.person_create(actor=office, name="测试", registry=county,
-                               id_number="110105194912310021")
+        services.person_create(
+            actor=office, name="测试", registry=county, id_number="110105194912310021"
+        )
     assert "id_number" in info.value.message_dict
 
 
@@ -117,8 +133,14 @@ def test_protected_read_is_audited(office):
 
 def test_posts_and_kinship(office, county):
     a, b = Person.objects.filter(registry=county)[:2]
-    post = services.post_create(actor=office, person=a, organisation=county, title="调研员",
-                                start_date=dt.date(2020, 1, 1), is_key_post=True)
+    post = services.post_create(
+        actor=office,
+        person=a,
+        organisation=county,
+        title="调研员",
+        start_date=dt.date(2020, 1, 1),
+        is_key_post=True,
+    )
     with pytest.raises(ValidationError):
         services.post_end(actor=office, post=post, end_date=dt.date(2019, 1, 1))
     services.post_end(actor=office, post=post, end_date=dt.date(2024, 1, 1))
@@ -145,3 +167,10 @@ def test_grant_and_revoke_change_what_a_user_sees(user_named, county):
     assert not policy.can(user, policy.Action.ORGANISATION_VIEW)
     assert RoleGrant.objects.get(pk=grant.pk).revoked_at is not None
     assert last_event().event_type == AuditEventType.ROLE_REVOKED
+
+
+def test_nobody_grants_a_role_to_themselves(user_named, county):
+    admin = user_named("admin")
+    with pytest.raises(ValidationError, match="your own account"):
+        services.role_grant(actor=admin, user=admin, role="auditor", organisation=county)
+    assert not RoleGrant.objects.filter(user=admin, role="auditor").exists()

@@ -59,8 +59,14 @@ def test_secret_from_file_and_errors(tmp_path, monkeypatch):
 def _xuncha(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("XUNCHA_")}
     clean.update(env)
-    return subprocess.run([sys.executable, "-m", "xuncha", *args], env=clean,
-                          capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "xuncha", *args],
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def _production_env(tmp_path: Path) -> dict[str, str]:
@@ -113,3 +119,23 @@ def test_help_lists_every_verb():
     assert result.returncode == 0
     for verb in ("demo", "serve", "worker", "audit", "migrate", "check"):
         assert f"  {verb} " in result.stdout
+
+
+def test_bad_time_zone_log_level_and_redis_url_are_named(tmp_path):
+    base = _production_env(tmp_path)
+    cases = [
+        ({"XUNCHA_TIME_ZONE": "Mars/Olympus"}, "XUNCHA_TIME_ZONE names no known time zone"),
+        ({"XUNCHA_LOG_LEVEL": "loud"}, "XUNCHA_LOG_LEVEL must be"),
+        ({"XUNCHA_TASKS_BACKEND": "redis"}, "XUNCHA_REDIS_URL is required"),
+        ({"XUNCHA_REDIS_URL": "http://127.0.0.1"}, "XUNCHA_REDIS_URL must be a redis://"),
+        ({"XUNCHA_DEBUG": "true"}, "XUNCHA_DEBUG must be false in production"),
+    ]
+    for extra, message in cases:
+        result = _xuncha(["check"], {**base, **extra})
+        assert result.returncode == 2 and message in result.stderr, (extra, result.stderr)
+    assert _xuncha(["check"], {**base, "XUNCHA_LOG_LEVEL": "info"}).returncode == 0
+
+
+def test_demo_refuses_to_run_in_production(tmp_path):
+    result = _xuncha(["demo", "--no-migrate"], _production_env(tmp_path))
+    assert result.returncode != 0 and "does not run in production" in result.stderr

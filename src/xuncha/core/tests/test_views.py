@@ -34,10 +34,14 @@ def test_person_list_is_scoped_for_a_liaison(as_user, user_named):
     response = as_user("liaison").get(reverse("core:person_list"), {"status": "serving"})
     names = {row.obj.pk for row in response.context["rows"]}
     assert names
-    assert all(Person.objects.filter(pk=pk, posts__organisation__path__startswith=unit.path).exists()
-               for pk in names)
+    assert all(
+        Person.objects.filter(pk=pk, posts__organisation__path__startswith=unit.path).exists()
+        for pk in names
+    )
     outsider = Person.objects.exclude(posts__organisation__path__startswith=unit.path).first()
-    assert as_user("liaison").get(reverse("core:person_detail", args=[outsider.pk])).status_code == 404
+    assert (
+        as_user("liaison").get(reverse("core:person_detail", args=[outsider.pk])).status_code == 404
+    )
 
 
 def test_lists_sort_and_export_csv(as_user):
@@ -70,7 +74,10 @@ def test_id_number_is_masked_until_revealed_with_an_audit_event(as_user):
     count = AuditEvent.objects.filter(event_type=AuditEventType.PERSON_PROTECTED_READ).count()
     reveal = client.post(reverse("core:person_reveal", args=[person.pk]))
     assert person.id_number in reveal.content.decode()
-    assert AuditEvent.objects.filter(event_type=AuditEventType.PERSON_PROTECTED_READ).count() == count + 1
+    assert (
+        AuditEvent.objects.filter(event_type=AuditEventType.PERSON_PROTECTED_READ).count()
+        == count + 1
+    )
     # A leading-group member sees the person but never the number.
     page = as_user("leading").get(reverse("core:person_detail", args=[person.pk])).content.decode()
     assert person.id_number not in page and 'data-testid="reveal-id"' not in page
@@ -78,51 +85,81 @@ def test_id_number_is_masked_until_revealed_with_an_audit_event(as_user):
 
 def test_create_organisation_and_person_through_forms(as_user):
     client = as_user("office_c1")
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     county = Organisation.objects.get(code="C01")
-    response = client.post(reverse("core:organisation_create"), {
-        "name": "云溪县数据局", "code": "C01-SJJ", "kind": "unit", "parent": county.pk,
-        "committee": county.pk})
+    response = client.post(
+        reverse("core:organisation_create"),
+        {
+            "name": "云溪县数据局",
+            "code": "C01-SJJ",
+            "kind": "unit",
+            "parent": county.pk,
+            "committee": county.pk,
+        },
+    )
     org = Organisation.objects.get(code="C01-SJJ")
     assert response["Location"] == reverse("core:organisation_detail", args=[org.pk])
     # A duplicate code is refused with a message on the field.
-    again = client.post(reverse("core:organisation_create"), {
-        "name": "x", "code": "C01-SJJ", "kind": "unit", "parent": county.pk})
+    again = client.post(
+        reverse("core:organisation_create"),
+        {"name": "x", "code": "C01-SJJ", "kind": "unit", "parent": county.pk},
+    )
     assert again.status_code == 200 and "already has this code" in again.content.decode()
     # Outside the county, the parent is not offered.
     other = Organisation.objects.get(code="C02")
-    refused = client.post(reverse("core:organisation_create"), {
-        "name": "y", "code": "C02-Y", "kind": "unit", "parent": other.pk})
+    refused = client.post(
+        reverse("core:organisation_create"),
+        {"name": "y", "code": "C02-Y", "kind": "unit", "parent": other.pk},
+    )
     assert refused.status_code == 200 and not Organisation.objects.filter(code="C02-Y").exists()
 
     number = idnumber.make("539901", dt.date(1990, 2, 3), 77)
-    bad = client.post(reverse("core:person_create"), {
-        "name": "欧阳晓峰", "registry": county.pk, "id_number": number[:-1] + "0"
-        if number[-1] != "0" else number[:-1] + "1"})
+    bad = client.post(
+        reverse("core:person_create"),
+        {
+            "name": "欧阳晓峰",
+            "registry": county.pk,
+            "id_number": number[:-1] + "0" if number[-1] != "0" else number[:-1] + "1",
+        },
+    )
     assert bad.status_code == 200 and "check character" in bad.content.decode()
-    ok = client.post(reverse("core:person_create"), {
-        "name": "欧阳晓峰", "registry": county.pk, "id_number": number.lower()})
+    ok = client.post(
+        reverse("core:person_create"),
+        {"name": "欧阳晓峰", "registry": county.pk, "id_number": number.lower()},
+    )
     person = Person.objects.get(name="欧阳晓峰")
     assert ok["Location"] == reverse("core:person_detail", args=[person.pk])
     assert person.id_number == number and person.gender == "M"
-    client.post(reverse("core:post_create", args=[person.pk]), {
-        "organisation": org.pk, "title": "局长", "is_leadership": "on",
-        "start_date": "2024-01-01"})
+    client.post(
+        reverse("core:post_create", args=[person.pk]),
+        {
+            "organisation": org.pk,
+            "title": "局长",
+            "is_leadership": "on",
+            "start_date": "2024-01-01",
+        },
+    )
     assert person.posts.get().is_leadership
 
 
 def test_admin_grants_and_revokes_roles(as_user):
     client = as_user("admin")
     county = Organisation.objects.get(code="C02")
-    weak = client.post(reverse("core:user_create"), {"username": "zhou.inspector",
-                                                     "password": "1234567890", "registry": county.pk})
+    weak = client.post(
+        reverse("core:user_create"),
+        {"username": "zhou.inspector", "password": "1234567890", "registry": county.pk},
+    )
     assert weak.status_code == 200 and not User.objects.filter(username="zhou.inspector").exists()
-    response = client.post(reverse("core:user_create"), {"username": "zhou.inspector",
-                                                          "password": "a-long-password-9",
-                                                          "registry": county.pk})
+    response = client.post(
+        reverse("core:user_create"),
+        {"username": "zhou.inspector", "password": "a-long-password-9", "registry": county.pk},
+    )
     user = User.objects.get(username="zhou.inspector")
     assert response["Location"] == reverse("core:user_detail", args=[user.pk])
-    client.post(reverse("core:grant_create", args=[user.pk]),
-                {"role": "office_staff", "organisation": county.pk})
+    client.post(
+        reverse("core:grant_create", args=[user.pk]),
+        {"role": "office_staff", "organisation": county.pk},
+    )
     grant = RoleGrant.objects.get(user=user)
     assert grant.role == "office_staff" and grant.granted_by.username == "admin"
     client.post(reverse("core:grant_revoke", args=[grant.pk]))
@@ -131,21 +168,24 @@ def test_admin_grants_and_revokes_roles(as_user):
 
 
 def test_auditor_filters_the_log(as_user):
-    response = as_user("auditor").get(reverse("core:audit_list"),
-                                      {"event_type": "role.granted"})
+    response = as_user("auditor").get(reverse("core:audit_list"), {"event_type": "role.granted"})
     rows = response.context["rows"]
     assert rows and all(r.obj.event_type == "role.granted" for r in rows)
-    export = as_user("auditor").get(reverse("core:audit_list"), {"event_type": "role.granted",
-                                                                 "export": "csv"})
+    export = as_user("auditor").get(
+        reverse("core:audit_list"), {"event_type": "role.granted", "export": "csv"}
+    )
     assert b"".join(export.streaming_content)
     assert AuditEvent.objects.filter(event_type=AuditEventType.AUDIT_READ).exists()
 
 
-def test_home_shows_scoped_statistics(as_user):
+def test_home_shows_scoped_statistics_to_overseers_only(as_user):
     office = as_user("office").get(reverse("core:home")).context["stats"]
-    liaison = as_user("liaison").get(reverse("core:home")).context["stats"]
-    assert office["organisation_count"] > liaison["organisation_count"] >= 1
+    county = as_user("leading").get(reverse("core:home")).context["stats"]
+    assert office["organisation_count"] > county["organisation_count"] >= 1
+    liaison_page = as_user("liaison").get(reverse("core:home"))
+    assert liaison_page.context["stats"] is None
+    assert b"chart-orgs" not in liaison_page.content
     counties = set(Organisation.objects.filter(kind="county").values_list("name", flat=True))
     assert counties <= set(office["committees"])
-    assert set(liaison["committees"]) <= counties
-    assert liaison["people_count"] < office["people_count"]
+    assert set(county["committees"]) <= counties
+    assert county["people_count"] < office["people_count"]

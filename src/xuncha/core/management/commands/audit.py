@@ -17,6 +17,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         result = audit.verify()
+        audit.record_verification(actor=None, result=result)
         if not result.ok:
             raise CommandError(
                 f"audit chain broken at event {result.first_bad_seq}: {result.problem} "
