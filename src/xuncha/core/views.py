@@ -764,9 +764,9 @@ AUDIT_COLUMNS = [
 def _audit_details(event: Any) -> str:
     parts = []
     if event.before is not None:
-        parts.append(f"{_('before')}: {event.before}")
+        parts.append(_("before: %(values)s") % {"values": event.before})
     if event.after is not None:
-        parts.append(f"{_('after')}: {event.after}")
+        parts.append(_("after: %(values)s") % {"values": event.after})
     if event.extra:
         parts.append(str(event.extra))
     return " · ".join(parts)
