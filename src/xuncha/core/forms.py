@@ -231,6 +231,13 @@ class UserCreateForm(forms.Form):
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["registry"] = _org_field(user, Action.USER_CHANGE, label=_("Managed by"))
+        self.fields["person"] = forms.ModelChoiceField(
+            queryset=selectors.people_for(user).filter(user__isnull=True),
+            label=_("Person"),
+            required=False,
+            widget=forms.Select(attrs={"id": "person-select"}),
+        )
+        self.fields["person"].widget.choices = [("", "—")]  # options come from the search box
 
     def clean_password(self) -> str:
         from django.contrib.auth.password_validation import validate_password

@@ -437,6 +437,7 @@ def person_detail(request: AuthedRequest, pk: int) -> HttpResponseBase:
         "person", "relative"
     )
     relatives = []
+    class_labels = dict(KINSHIP_CLASS_LABELS)
     for link in kin:
         if link.person_id == person.pk:
             relatives.append(
@@ -444,6 +445,7 @@ def person_detail(request: AuthedRequest, pk: int) -> HttpResponseBase:
                     "link": link,
                     "other": link.relative,
                     "label": link.get_relation_display(),
+                    "class_label": class_labels[link.kinship_class],
                     "reverse": False,
                 }
             )
@@ -453,6 +455,7 @@ def person_detail(request: AuthedRequest, pk: int) -> HttpResponseBase:
                     "link": link,
                     "other": link.person,
                     "label": link.get_relation_display(),
+                    "class_label": class_labels[link.kinship_class],
                     "reverse": True,
                 }
             )
@@ -608,6 +611,14 @@ def kinship_delete(request: AuthedRequest, pk: int) -> HttpResponseBase:
     return redirect("core:person_detail", pk=person.pk)
 
 
+KINSHIP_CLASS_LABELS = [
+    ("spouse", gettext_lazy("Spouse")),
+    ("direct_blood", gettext_lazy("Direct blood relative")),
+    ("collateral", gettext_lazy("Collateral relative within three generations")),
+    ("close_in_law", gettext_lazy("Close in-law")),
+]
+
+
 # --- users and grants --------------------------------------------------------------------
 
 USER_COLUMNS = [
@@ -682,12 +693,13 @@ def user_create(request: AuthedRequest) -> HttpResponseBase:
             username=form.cleaned_data["username"],
             password=form.cleaned_data["password"],
             registry=form.cleaned_data["registry"],
+            person=form.cleaned_data["person"],
         )
         messages.success(request, _("Account created. Grant it a role next."))
         return redirect("core:user_detail", pk=user.pk)
     return render(
         request,
-        "core/form.html",
+        "core/user_form.html",
         {"form": form, "title": _("New account"), "cancel": reverse("core:user_list")},
     )
 

@@ -86,3 +86,32 @@ def test_demo_audit_chain_covers_every_record(db):
         == Person.objects.count()
     )
     assert audit.verify().ok
+
+
+def test_audit_verify_command_fails_on_a_tampered_copy(tmp_path):
+    import shutil
+    import sqlite3
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XUNCHA_")}
+    env["XUNCHA_DATA_DIR"] = str(tmp_path)
+    run = [sys.executable, "-m", "xuncha"]
+    subprocess.run(
+        [*run, "demo", "--scale", "0.05"], env=env, check=True, capture_output=True, timeout=300
+    )
+    ok = subprocess.run(
+        [*run, "audit", "verify"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert ok.returncode == 0 and "audit chain intact" in ok.stdout
+    copy = tmp_path / "tampered.sqlite3"
+    shutil.copy(tmp_path / "xuncha.sqlite3", copy)
+    with sqlite3.connect(copy) as db:
+        db.execute("UPDATE core_auditevent SET actor_label = 'someone' WHERE seq = 77")
+    bad = subprocess.run(
+        [*run, "audit", "verify"],
+        env={**env, "XUNCHA_DATABASE_URL": f"sqlite:///{copy}"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert bad.returncode == 1
+    assert "audit chain broken at event 77: event 77 was altered" in bad.stderr

@@ -150,11 +150,18 @@ def test_admin_grants_and_revokes_roles(as_user):
         {"username": "zhou.inspector", "password": "1234567890", "registry": county.pk},
     )
     assert weak.status_code == 200 and not User.objects.filter(username="zhou.inspector").exists()
+    person = Person.objects.filter(registry=county, user__isnull=True).first()
     response = client.post(
         reverse("core:user_create"),
-        {"username": "zhou.inspector", "password": "a-long-password-9", "registry": county.pk},
+        {
+            "username": "zhou.inspector",
+            "password": "a-long-password-9",
+            "registry": county.pk,
+            "person": person.pk,
+        },
     )
     user = User.objects.get(username="zhou.inspector")
+    assert user.person == person
     assert response["Location"] == reverse("core:user_detail", args=[user.pk])
     client.post(
         reverse("core:grant_create", args=[user.pk]),
