@@ -343,7 +343,7 @@ PERSON_COLUMNS = [
         "name",
         gettext_lazy("Full name"),
         lambda p: p.name,
-        sort="name",
+        sort="name_search",
         link=lambda p: reverse("core:person_detail", args=[p.pk]),
     ),
     Column("gender", gettext_lazy("Gender"), lambda p: p.get_gender_display(), sort="gender"),
@@ -359,7 +359,12 @@ PERSON_COLUMNS = [
         gettext_lazy("Current posts"),
         lambda p: "；".join(f"{x.organisation.name} {x.title}" for x in p.current_posts),
     ),
-    Column("retired", gettext_lazy("Retired on"), lambda p: p.retired_on or "", sort="retired_on"),
+    Column(
+        "retired",
+        gettext_lazy("Retired on"),
+        lambda p: p.retired_on.isoformat() if p.retired_on else "",
+        sort="retired_on",
+    ),
 ]
 
 
@@ -642,7 +647,12 @@ USER_COLUMNS = [
         sort="is_active",
     ),
     Column(
-        "last_login", gettext_lazy("Last login"), lambda u: u.last_login or "", sort="last_login"
+        "last_login",
+        gettext_lazy("Last login"),
+        lambda u: (
+            timezone.localtime(u.last_login).strftime("%Y-%m-%d %H:%M") if u.last_login else ""
+        ),
+        sort="last_login",
     ),
 ]
 
