@@ -78,6 +78,15 @@ def _restore(snapshot: str) -> None:
 
     call_command("flush", verbosity=0, interactive=False, inhibit_post_migrate=True)
     connection.creation.deserialize_db_from_string(snapshot)
+    # Rows come back with their ids; on PostgreSQL the id sequences must follow them, or the
+    # next insert collides with a restored row. (SQLite needs nothing: it returns no SQL.)
+    from django.core.management.color import no_style
+
+    introspection = connection.introspection
+    models = introspection.installed_models(introspection.table_names())
+    with connection.cursor() as cursor:
+        for statement in connection.ops.sequence_reset_sql(no_style(), models):
+            cursor.execute(statement)
 
 
 @pytest.fixture(scope="module", autouse=True)
