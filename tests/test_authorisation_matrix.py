@@ -21,16 +21,7 @@ from xuncha.core.models import JobRun, Kinship, Organisation, Person, Post, Role
 ANON = None
 ALL = [ANON, *PERSONAS]
 EDITORS = {"admin", "office", "office_c1"}
-PEOPLE_VIEWERS = {
-    "admin",
-    "office",
-    "office_c1",
-    "leading",
-    "leader",
-    "deputy",
-    "member",
-    "liaison",
-}
+PEOPLE_VIEWERS = set(PERSONAS) - {"receiver", "auditor"}
 PEOPLE_EDITORS = {"office", "office_c1"}
 TEAM = {"leader", "deputy", "member", "liaison"}
 
