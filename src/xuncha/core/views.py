@@ -765,21 +765,28 @@ def grant_revoke(request: AuthedRequest, pk: int) -> HttpResponseBase:
 # --- audit log ---------------------------------------------------------------------------
 
 AUDIT_COLUMNS = [
-    Column("seq", "#", lambda e: e.seq, sort="seq", css="text-end"),
+    Column("seq", "#", lambda e: e.seq, sort="seq", css="text-end text-nowrap"),
     Column(
         "time",
         gettext_lazy("Time"),
         lambda e: timezone.localtime(e.created_at).strftime("%Y-%m-%d %H:%M:%S"),
         sort="created_at",
+        css="text-nowrap",
     ),
-    Column("actor", gettext_lazy("Actor"), lambda e: e.actor_label, sort="actor_label"),
+    Column(
+        "actor",
+        gettext_lazy("Actor"),
+        lambda e: e.actor_label,
+        sort="actor_label",
+        css="text-nowrap",
+    ),
     Column("event", gettext_lazy("Event"), lambda e: e.get_event_type_display(), sort="event_type"),
     Column(
         "object",
         gettext_lazy("Object"),
         lambda e: f"{e.object_type} {e.object_id} {e.object_repr}".strip(),
     ),
-    Column("changes", gettext_lazy("Details"), lambda e: _audit_details(e)),
+    Column("changes", gettext_lazy("Details"), lambda e: _audit_details(e), css="small"),
 ]
 
 
