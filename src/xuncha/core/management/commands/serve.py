@@ -49,7 +49,7 @@ class Command(BaseCommand):
                     "accesslog": "-",
                     # No client address, user agent or query string (searches may hold
                     # names or ID numbers): method, path, status, size, time.
-                    "access_log_format": '"%(r)s" %(s)s %(b)s %(M)sms',
+                    "access_log_format": '"%(m)s %(U)s" %(s)s %(b)s %(M)sms',
                     "forwarded_allow_ips": "127.0.0.1",
                 }
                 for key, value in config.items():
