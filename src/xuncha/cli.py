@@ -12,6 +12,7 @@ import sys
 
 VERBS = [
     ("demo", "Load the fictional demo prefecture (migrates first; --scale, --seed, --if-empty)."),
+    ("setup", "Start a new installation: top organisation and first administrator."),
     ("serve", "Run the production WSGI server (gunicorn); --with-worker also runs jobs."),
     ("worker", "Run background jobs from the configured Tasks backend (database or Redis)."),
     ("audit", "Audit trail tools: `xuncha audit verify` checks the hash chain."),

@@ -23,8 +23,13 @@ def test_serve_answers_and_logs_no_client_data(tmp_path):
     run = [sys.executable, "-m", "xuncha"]
     subprocess.run([*run, "migrate", "-v0"], env=env, check=True, timeout=120)
     port = _free_port()
-    server = subprocess.Popen([*run, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
-                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server = subprocess.Popen(
+        [*run, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):

@@ -139,3 +139,58 @@ def test_bad_time_zone_log_level_and_redis_url_are_named(tmp_path):
 def test_demo_refuses_to_run_in_production(tmp_path):
     result = _xuncha(["demo", "--no-migrate"], _production_env(tmp_path))
     assert result.returncode != 0 and "does not run in production" in result.stderr
+
+
+def test_setup_starts_an_empty_installation(tmp_path):
+    env = {"XUNCHA_DATA_DIR": str(tmp_path)}
+    assert _xuncha(["migrate", "-v0"], env).returncode == 0
+    password = tmp_path / "pw"
+    password.write_text("1234")
+    weak = _xuncha(
+        [
+            "setup",
+            "--organisation",
+            "青岚州",
+            "--code",
+            "P01",
+            "--username",
+            "root",
+            "--password-file",
+            str(password),
+        ],
+        env,
+    )
+    assert weak.returncode != 0 and "too weak" in weak.stderr
+    password.write_text("a-strong-passphrase-2026")
+    ok = _xuncha(
+        [
+            "setup",
+            "--organisation",
+            "青岚州",
+            "--code",
+            "P01",
+            "--username",
+            "root",
+            "--password-file",
+            str(password),
+        ],
+        env,
+    )
+    assert ok.returncode == 0, ok.stderr
+    again = _xuncha(
+        [
+            "setup",
+            "--organisation",
+            "x",
+            "--code",
+            "X",
+            "--username",
+            "other",
+            "--password-file",
+            str(password),
+        ],
+        env,
+    )
+    assert again.returncode != 0 and "already has" in again.stderr
+    verify = _xuncha(["audit", "verify"], env)
+    assert verify.returncode == 0 and "intact: 4 events" in verify.stdout
