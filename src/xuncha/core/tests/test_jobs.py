@@ -138,3 +138,35 @@ def test_jobs_run_through_redis_and_rq(
     job.refresh_from_db()
     assert job.status == JobRun.Status.SUCCEEDED
     assert job.result["rows"] > 0 and job.done == job.total
+
+
+@pytest.mark.redis
+def test_xuncha_worker_runs_redis_jobs(settings, redis_available, tmp_path):
+    """The `xuncha worker` verb, in its own process, picks up a job queued in Redis."""
+    import os
+    import subprocess
+    import sys
+
+    import django_rq
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+    settings.RQ_QUEUES = {"default": {"URL": "redis://127.0.0.1:6379/13", "DEFAULT_TIMEOUT": 60}}
+    django_rq.get_connection("default").flushdb()
+    result = tasks.ping.enqueue(50)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XUNCHA_")}
+    env.update(
+        XUNCHA_DATA_DIR=str(tmp_path),
+        XUNCHA_TASKS_BACKEND="redis",
+        XUNCHA_REDIS_URL="redis://127.0.0.1:6379/13",
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "xuncha", "worker", "--batch"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    result.refresh()
+    assert result.return_value == 100

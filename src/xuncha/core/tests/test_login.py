@@ -72,3 +72,14 @@ def test_failed_login_events_carry_no_network_address(db):
     _login(Client(REMOTE_ADDR="203.0.113.9"), "office", "nope")
     event = AuditEvent.objects.filter(event_type=AuditEventType.LOGIN_FAILED).latest("seq")
     assert "203.0.113.9" not in str(event.extra) + event.object_repr
+
+
+def test_changes_need_a_csrf_token(db, user_named):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user_named("office"))
+    response = client.post(reverse("core:person_export_xlsx"))
+    assert response.status_code == 403
+    login = Client(enforce_csrf_checks=True).post(
+        reverse("login"), {"username": "office", "password": DEMO_PASSWORD}
+    )
+    assert login.status_code == 403
