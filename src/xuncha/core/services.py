@@ -11,9 +11,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Value
+from django.db.models import F, Value
 from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,11 +23,10 @@ from xuncha.core import audit
 from xuncha.core.lib import idnumber
 from xuncha.core.models import (
     AuditEventType,
-    Gender,
     Kinship,
+    LoginThrottle,
     Organisation,
     OrganisationChange,
-    OrganisationKind,
     Person,
     Post,
     Role,
@@ -125,8 +125,6 @@ def organisation_update(
 
 def _rewrite_subtree_paths(old_path: str, new_path: str, depth_delta: int) -> None:
     """Replace the ``old_path`` prefix of every descendant (one UPDATE)."""
-    from django.db.models import F
-
     Organisation.objects.filter(path__startswith=old_path).update(
         path=Concat(Value(new_path), Substr("path", len(old_path) + 1)),
         depth=F("depth") + depth_delta,
@@ -471,34 +469,11 @@ def role_revoke(*, actor: User | None, grant: RoleGrant) -> RoleGrant:
     return grant
 
 
-__all__ = [
-    "Gender",
-    "OrganisationKind",
-    "kinship_create",
-    "kinship_delete",
-    "organisation_create",
-    "organisation_merge",
-    "organisation_move",
-    "organisation_update",
-    "person_create",
-    "person_read_protected",
-    "person_update",
-    "post_create",
-    "post_end",
-    "role_grant",
-    "role_revoke",
-    "user_create",
-    "user_set_active",
-]
-
-
 # --- sign-in ---------------------------------------------------------------------------
 
 
 def login_lock_remaining(username: str) -> dt.datetime | None:
     """When the account name is locked, the time the lock ends; else ``None``."""
-    from xuncha.core.models import LoginThrottle
-
     throttle = LoginThrottle.objects.filter(username=username.lower()).first()
     if throttle and throttle.locked_until and throttle.locked_until > timezone.now():
         return throttle.locked_until
@@ -508,10 +483,6 @@ def login_lock_remaining(username: str) -> dt.datetime | None:
 @transaction.atomic
 def login_failed(*, username: str) -> dt.datetime | None:
     """Count a failed login; lock the name after too many. Returns the lock end, if any."""
-    from django.conf import settings
-
-    from xuncha.core.models import LoginThrottle
-
     now = timezone.now()
     window = dt.timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
     throttle, _ = LoginThrottle.objects.select_for_update().get_or_create(
@@ -548,8 +519,6 @@ def login_failed(*, username: str) -> dt.datetime | None:
 
 @transaction.atomic
 def login_succeeded(*, user: User) -> None:
-    from xuncha.core.models import LoginThrottle
-
     LoginThrottle.objects.filter(username=user.username.lower()).delete()
     audit.record(actor=user, event_type=AuditEventType.LOGIN, obj=user)
 
