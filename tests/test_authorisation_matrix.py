@@ -24,6 +24,8 @@ EDITORS = {"admin", "office", "office_c1"}
 PEOPLE_VIEWERS = set(PERSONAS) - {"receiver", "auditor"}
 PEOPLE_EDITORS = {"office", "office_c1"}
 TEAM = {"leader", "deputy", "member", "liaison"}
+TERM_VIEWERS = {"office", "office_c1", "leading"}
+ROUND_VIEWERS = TERM_VIEWERS | TEAM
 
 
 @dataclass
@@ -36,6 +38,9 @@ class Objects:
     user: User
     grant: RoleGrant
     job: JobRun
+    term: Any
+    round: Any
+    team: Any
 
 
 @dataclass
@@ -106,6 +111,18 @@ EXPECTATIONS: dict[str, Expect] = {
     "core:job_list": _for_all(200),
     "core:job_detail": Expect(lambda o: {"pk": o.job.pk}, ok={"office"}, other=404),
     "core:job_download": Expect(lambda o: {"pk": o.job.pk}, ok={"office"}, other=404),
+    "rounds:term_list": Expect(ok=TERM_VIEWERS),
+    "rounds:term_detail": Expect(lambda o: {"pk": o.term.pk}, ok=TERM_VIEWERS, other=404),
+    "rounds:term_plan": Expect(
+        lambda o: {"pk": o.term.pk}, ok={"office", "office_c1"}, hidden=set(PERSONAS) - TERM_VIEWERS
+    ),
+    "rounds:round_list": Expect(ok=ROUND_VIEWERS),
+    "rounds:round_create": Expect(ok={"office", "office_c1"}),
+    "rounds:round_detail": Expect(lambda o: {"pk": o.round.pk}, ok=ROUND_VIEWERS, other=404),
+    "rounds:round_advance": post_only(lambda o: {"pk": o.round.pk}),
+    "rounds:milestone_create": post_only(lambda o: {"pk": o.round.pk}),
+    "rounds:team_create": post_only(lambda o: {"pk": o.round.pk}),
+    "rounds:team_advance": post_only(lambda o: {"pk": o.team.pk}),
 }
 
 
@@ -148,6 +165,9 @@ def objects(db, user_named) -> Objects:
     )
     settings.JOB_FILES_DIR.mkdir(parents=True, exist_ok=True)
     (settings.JOB_FILES_DIR / "matrix-test.xlsx").write_bytes(b"PK test")
+    from xuncha.rounds.models import CommitteeTerm, Team
+
+    team = Team.objects.filter(targets=target).select_related("round").first()
     return Objects(
         county=Organisation.objects.get(code="C01"),
         target=target,
@@ -157,6 +177,9 @@ def objects(db, user_named) -> Objects:
         user=leader,
         grant=leader.grants.get(),
         job=job,
+        term=CommitteeTerm.objects.get(committee__code="C01"),
+        round=team.round,
+        team=team,
     )
 
 
@@ -202,6 +225,15 @@ POST_CASES = [
     ("core:audit_verify", None, "auditor", 302),
     ("core:audit_verify", None, "admin", 403),
     ("logout", None, "member", 302),
+    ("rounds:milestone_create", "round", "office_c1", 302),
+    ("rounds:milestone_create", "round", "leader", 403),
+    ("rounds:milestone_create", "round", "receiver", 404),
+    ("rounds:team_advance", "team", "office", 302),
+    ("rounds:team_advance", "team", "member", 403),
+    ("rounds:round_advance", "round", "office_c1", 302),
+    ("rounds:round_advance", "round", "auditor", 404),
+    ("rounds:team_create", "round", "office_c1", 302),
+    ("rounds:team_create", "round", "leading", 403),
 ]
 
 

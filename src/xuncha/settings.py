@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "django_rq",
     "django_tasks_rq",
     "xuncha.core",
+    "xuncha.rounds",
 ]
 
 MIDDLEWARE = [

@@ -221,6 +221,7 @@ def open_page(browser: Any, live_server: Any) -> Iterator[Callable[..., Watched]
 
 @pytest.fixture(scope="session")
 def artifacts_dir() -> Path:
-    path = Path(os.environ.get("XUNCHA_TEST_ARTIFACTS", "/work/main/artifacts/screenshots"))
+    default = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+    path = Path(os.environ.get("XUNCHA_TEST_ARTIFACTS", str(default)))
     path.mkdir(parents=True, exist_ok=True)
     return path

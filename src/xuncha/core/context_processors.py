@@ -14,13 +14,13 @@ from xuncha.core.policy import Action
 # The stages of a round, in order (DOMAIN.md). A stage whose module has not landed yet is
 # shown disabled, so the shape of the work is visible from the first day.
 WORKFLOW = [
-    ("plan", _("Plan"), "rounds:plan"),
-    ("teams", _("Teams"), "talent:teams"),
-    ("stationing", _("Stationing"), "rounds:stationing"),
-    ("evidence", _("Evidence"), "fieldwork:evidence"),
-    ("clues", _("Clues"), "clues:list"),
-    ("report", _("Report"), "reports:list"),
-    ("rectification", _("Rectification"), "rectify:list"),
+    ("plan", _("Plan"), "rounds:term_list", "term.view"),
+    ("teams", _("Teams"), "talent:teams", None),
+    ("stationing", _("Stationing"), "rounds:round_list", "round.view"),
+    ("evidence", _("Evidence"), "fieldwork:evidence", None),
+    ("clues", _("Clues"), "clues:list", None),
+    ("report", _("Report"), "reports:list", None),
+    ("rectification", _("Rectification"), "rectify:list", None),
 ]
 
 REGISTRY = [
@@ -42,7 +42,15 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    workflow = [{"key": k, "label": label, "url": _url(name)} for k, label, name in WORKFLOW]
+    # A stage links to its module when it exists and the user's roles include it.
+    workflow = [
+        {
+            "key": k,
+            "label": label,
+            "url": _url(name) if action is None or policy.can(user, action) else None,
+        }
+        for k, label, name, action in WORKFLOW
+    ]
     registry = [
         {"key": k, "label": label, "url": _url(name)}
         for k, label, name, action in REGISTRY

@@ -39,7 +39,12 @@ def id_number_error(exc: idnumber.InvalidIdNumber) -> forms.ValidationError:
 
 
 class DateInput(forms.DateInput):
+    """An HTML date input; its value must be ISO (YYYY-MM-DD) whatever the UI language."""
+
     input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None, format: str | None = None) -> None:
+        super().__init__(attrs=attrs, format=format or "%Y-%m-%d")
 
 
 def _org_field(

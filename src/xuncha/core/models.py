@@ -347,6 +347,15 @@ class AuditEventType(models.TextChoices):
     AUDIT_VERIFIED = "audit.verified", _("Audit chain verified")
     AUDIT_READ = "audit.read", _("Audit log read")
     DEMO_LOADED = "demo.loaded", _("Demo data loaded")
+    TERM_CREATED = "term.created", _("Committee term created")
+    PRIORITY_SET = "term.priority_set", _("Coverage priority set")
+    PLAN_ACCEPTED = "term.plan_accepted", _("Coverage plan accepted")
+    ROUND_CREATED = "round.created", _("Round created")
+    TEAM_CREATED = "team.created", _("Team created")
+    MILESTONE_RECORDED = "round.milestone", _("Round milestone recorded")
+    STAGE_ADVANCED = "round.stage_advanced", _("Stage advanced")
+    STAGE_OVERRIDDEN = "round.stage_overridden", _("Stage gate overridden")
+    HOLIDAY_SET = "calendar.holiday_set", _("Holiday table changed")
 
 
 class AuditEvent(models.Model):

@@ -44,7 +44,7 @@ class Action(StrEnum):
 A = Action
 _READ = {A.ORGANISATION_VIEW, A.PERSON_VIEW}
 
-ROLE_ACTIONS: dict[str, frozenset[Action]] = {
+ROLE_ACTIONS: dict[str, frozenset[str]] = {
     # Administrators manage accounts and the tree; they do not read the audit log, so the
     # people who can change accounts are not the ones who check what was changed.
     Role.ADMIN: frozenset(
@@ -73,14 +73,25 @@ ROLE_ACTIONS: dict[str, frozenset[Action]] = {
 _CACHE_ATTR = "_xuncha_grant_paths"
 
 
-def grant_paths(user: Any) -> dict[Action, list[str]]:
+def extend_roles(extra: dict[str, set[str]]) -> None:
+    """Let another app add its actions to roles (called once from its AppConfig.ready)."""
+    for role, actions in extra.items():
+        ROLE_ACTIONS[role] = frozenset(ROLE_ACTIONS.get(role, frozenset()) | set(actions))
+
+
+def register_scope(model: type[models.Model], builder: Callable[[list[str], Any], Q]) -> None:
+    """Let another app say how its model is scoped by organisation paths."""
+    _SCOPES[model] = builder
+
+
+def grant_paths(user: Any) -> dict[str, list[str]]:
     """For each action, the organisation paths where the user may do it (cached per user)."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return {}
-    cached: dict[Action, list[str]] | None = getattr(user, _CACHE_ATTR, None)
+    cached: dict[str, list[str]] | None = getattr(user, _CACHE_ATTR, None)
     if cached is not None:
         return cached
-    paths: dict[Action, list[str]] = {}
+    paths: dict[str, list[str]] = {}
     grants = RoleGrant.objects.filter(user=user, revoked_at__isnull=True).values_list(
         "role", "organisation__path"
     )
@@ -113,7 +124,7 @@ def roles_of(user: Any) -> set[str]:
     )
 
 
-def can(user: Any, action: Action) -> bool:
+def can(user: Any, action: str) -> bool:
     """Whether the user may do ``action`` somewhere (for menus and list pages)."""
     return bool(grant_paths(user).get(action))
 
@@ -167,7 +178,7 @@ _SCOPES: dict[type[models.Model], Callable[[list[str], Any], Q]] = {
 }
 
 
-def scope(user: Any, action: Action, queryset: models.QuerySet[M]) -> models.QuerySet[M]:
+def scope(user: Any, action: str, queryset: models.QuerySet[M]) -> models.QuerySet[M]:
     """Restrict ``queryset`` to the rows ``user`` may ``action``."""
     model = queryset.model
     if model is JobRun:
@@ -184,17 +195,17 @@ def scope(user: Any, action: Action, queryset: models.QuerySet[M]) -> models.Que
     return queryset.filter(builder(paths, user))
 
 
-def allows(user: Any, action: Action, obj: models.Model) -> bool:
+def allows(user: Any, action: str, obj: models.Model) -> bool:
     """Whether ``user`` may ``action`` on ``obj``."""
     return scope(user, action, type(obj)._default_manager.filter(pk=obj.pk)).exists()
 
 
-def allows_on_organisation(user: Any, action: Action, organisation: Organisation) -> bool:
+def allows_on_organisation(user: Any, action: str, organisation: Organisation) -> bool:
     """Whether a grant for ``action`` covers ``organisation`` (no query once cached)."""
     return any(organisation.path.startswith(p) for p in grant_paths(user).get(action, []))
 
 
-def require(user: Any, action: Action, obj: models.Model | None = None) -> None:
+def require(user: Any, action: str, obj: models.Model | None = None) -> None:
     """Raise PermissionDenied unless allowed (on ``obj``, or anywhere)."""
     allowed = can(user, action) if obj is None else allows(user, action, obj)
     if not allowed:

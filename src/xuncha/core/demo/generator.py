@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.apps import apps
 from django.db import transaction
 
 from xuncha.core import audit, services
@@ -139,6 +140,16 @@ VILLAGE_LEADERS = [
     "委员",
 ]
 ETHNICITIES = ["汉族"] * 18 + ["彝族", "苗族", "白族", "壮族"]
+
+
+@dataclass
+class DemoContext:
+    """What another app's demo hook gets: the generator's random source and the tree."""
+
+    rng: random.Random
+    today: dt.date
+    scale: float
+    tree: dict[str, Any]
 
 
 @dataclass
@@ -538,6 +549,12 @@ def load_demo(
             )
             services.role_grant(actor=None, user=user, role=role, organisation=scope)
             summary.accounts.append(DemoAccount(username, str(Role(role).label), scope.name))
+        context = DemoContext(rng=b.rng, today=today, scale=scale, tree=tree)
+        for config in apps.get_app_configs():
+            # Other apps add their part of the demo (rounds, later teams, reports …).
+            hook = getattr(config, "load_demo", None)
+            if hook is not None:
+                hook(context)
         audit.record(
             actor=None,
             event_type=AuditEventType.DEMO_LOADED,

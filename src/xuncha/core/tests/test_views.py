@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.urls import reverse
+from django.utils import timezone
 
 from xuncha.core.lib import idnumber
 from xuncha.core.lib import pinyin as pinyin_lib
@@ -196,3 +197,14 @@ def test_home_shows_scoped_statistics_to_overseers_only(as_user):
     assert counties <= set(office["committees"])
     assert set(county["committees"]) <= counties
     assert county["people_count"] < office["people_count"]
+
+
+def test_date_inputs_carry_iso_values_in_every_language(as_user):
+    """A browser's date input only accepts YYYY-MM-DD; a localised value renders empty."""
+    org = Organisation.objects.get(code="C01")
+    today = timezone.localdate().isoformat()
+    for language in ("zh-hans", "en"):
+        page = as_user("office").get(
+            reverse("core:organisation_move", args=[org.pk]), HTTP_ACCEPT_LANGUAGE=language
+        )
+        assert f'type="date" name="effective_date" value="{today}"' in page.content.decode()

@@ -22,13 +22,15 @@
       if (!data) { return; }
       var chart = window.echarts.getInstanceByDom(el) || window.echarts.init(el, null, { renderer: "svg" });
       var option;
-      if (el.dataset.chart === "stacked-bar") {
+      if (el.dataset.chart === "gantt") {
+        option = ganttOption(data);
+      } else if (el.dataset.chart === "stacked-bar") {
         option = {
           color: KIND_COLOURS,
           tooltip: { trigger: "axis" },
           legend: { type: "scroll", top: 0 },
           grid: { left: 8, right: 8, bottom: 8, top: 36, containLabel: true },
-          xAxis: { type: "category", data: data.committees },
+          xAxis: { type: "category", data: data.committees || data.categories },
           yAxis: { type: "value" },
           series: data.series.map(function (s) {
             return { name: s.name, type: "bar", stack: "total", data: s.data };
@@ -45,6 +47,43 @@
       chart.setOption(option);
       el.setAttribute("data-rendered", "true");
     });
+  }
+
+  var DAY = 24 * 3600 * 1000;
+
+  function parseDay(text) {
+    var parts = text.split("-");
+    return Date.UTC(Number(parts[0]), Number(parts[1]) - 1, Number(parts[2]));
+  }
+
+  // A Gantt chart as an ECharts custom series: one bar per stage from start to end.
+  function ganttOption(data) {
+    var names = data.stages.map(function (s) { return s.stage; });
+    var items = data.stages.map(function (s, i) {
+      return { name: s.stage, value: [i, parseDay(s.start), parseDay(s.end) + DAY, s.start, s.end] };
+    });
+    var markLine = data.today ? { silent: true, symbol: "none", data: [{ xAxis: parseDay(data.today) }],
+      lineStyle: { color: "#9b1c1c", type: "dashed" }, label: { formatter: "" } } : undefined;
+    return {
+      tooltip: { formatter: function (p) { return p.name + ": " + p.value[3] + " – " + p.value[4]; } },
+      grid: { left: 8, right: 16, top: 8, bottom: 8, containLabel: true },
+      xAxis: { type: "time" },
+      yAxis: { type: "category", data: names, inverse: true },
+      series: [{
+        type: "custom",
+        renderItem: function (params, api) {
+          var start = api.coord([api.value(1), api.value(0)]);
+          var end = api.coord([api.value(2), api.value(0)]);
+          var height = api.size([0, 1])[1] * 0.6;
+          return { type: "rect", shape: { x: start[0], y: start[1] - height / 2,
+            width: Math.max(2, end[0] - start[0]), height: height },
+            style: api.style({ fill: KIND_COLOURS[params.dataIndex % KIND_COLOURS.length] }) };
+        },
+        encode: { x: [1, 2], y: 0 },
+        data: items,
+        markLine: markLine
+      }]
+    };
   }
 
   function init(root) {

@@ -1,0 +1,52 @@
+"""The rounds app's actions and scopes, registered with the one policy in ``core.policy``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Q
+
+from xuncha.core import policy
+from xuncha.core.models import Role
+
+ROUND_VIEW = "round.view"
+ROUND_CHANGE = "round.change"
+TERM_VIEW = "term.view"
+TERM_CHANGE = "term.change"
+
+ROLES = {
+    Role.OFFICE_STAFF: {ROUND_VIEW, ROUND_CHANGE, TERM_VIEW, TERM_CHANGE},
+    Role.LEADING_GROUP: {ROUND_VIEW, TERM_VIEW},
+    Role.TEAM_LEADER: {ROUND_VIEW},
+    Role.DEPUTY_LEADER: {ROUND_VIEW},
+    Role.TEAM_MEMBER: {ROUND_VIEW},
+    Role.LIAISON: {ROUND_VIEW},
+}
+
+
+def _path_q(field: str, paths: list[str]) -> Q:
+    q = Q(pk__in=[])
+    for path in paths:
+        q |= Q(**{f"{field}__startswith": path})
+    return q
+
+
+def scope_term(paths: list[str], user: Any) -> Q:
+    return _path_q("committee__path", paths)
+
+
+def scope_round(paths: list[str], user: Any) -> Q:
+    """A round is visible where its committee is in scope, or one of its teams' targets is
+    (a team member's grant is on the unit the team inspects)."""
+    from xuncha.rounds.models import Team
+
+    teams = Team.objects.filter(_path_q("targets__path", paths), round=OuterRef("pk"))
+    return _path_q("committee__path", paths) | Q(Exists(teams))
+
+
+def register() -> None:
+    from xuncha.rounds.models import CommitteeTerm, Round
+
+    policy.extend_roles({str(role): actions for role, actions in ROLES.items()})
+    policy.register_scope(CommitteeTerm, scope_term)
+    policy.register_scope(Round, scope_round)

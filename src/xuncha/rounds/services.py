@@ -1,0 +1,329 @@
+"""State changes of terms, rounds, teams and stages; each one transaction with its audit."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from xuncha.core import audit
+from xuncha.core.models import AuditEventType, Organisation, User
+from xuncha.rounds import gates
+from xuncha.rounds.lib.calendar import DayOverride, StageSpec, WorkCalendar, schedule
+from xuncha.rounds.models import (
+    CommitteeTerm,
+    CoveragePriority,
+    FocusArea,
+    HolidayOverride,
+    Milestone,
+    Round,
+    RoundKind,
+    RoundStage,
+    Stage,
+    StageDuration,
+    StageTransition,
+    Team,
+)
+
+ROUND_FIELDS = (
+    "name",
+    "kind",
+    "subject",
+    "escalated",
+    "cross",
+    "extended",
+    "lookback_of",
+    "committee",
+    "term",
+    "stage",
+)
+# The stages that carry planned dates (closed is an end state, not a period).
+SCHEDULED_STAGES = [s for s in Stage.values if s != Stage.CLOSED]
+
+
+class GateRefused(Exception):
+    """The next stage needs things that are not there yet; ``missing`` says which."""
+
+    def __init__(self, missing: list[gates.Missing]) -> None:
+        self.missing = missing
+        super().__init__("; ".join(m.message for m in missing))
+
+
+def work_calendar() -> WorkCalendar:
+    overrides = [DayOverride(h.day, h.is_workday, h.name) for h in HolidayOverride.objects.all()]
+    return WorkCalendar(overrides)
+
+
+def stage_specs(kind: str) -> list[StageSpec]:
+    lengths = {d.stage: d for d in StageDuration.objects.filter(kind=kind)}
+    specs = []
+    for stage in SCHEDULED_STAGES:
+        duration = lengths.get(stage)
+        if duration is None:
+            raise ValidationError(
+                _("No default duration is configured for stage %(stage)s of %(kind)s rounds.")
+                % {"stage": Stage(stage).label, "kind": RoundKind(kind).label}
+            )
+        specs.append(StageSpec(stage, duration.length, duration.unit))  # type: ignore[arg-type]
+    return specs
+
+
+@transaction.atomic
+def term_create(
+    *,
+    actor: User | None,
+    committee: Organisation,
+    name: str,
+    start_date: dt.date,
+    end_date: dt.date,
+    rounds_per_year: int = 3,
+    teams_per_round: int = 4,
+    team_capacity: Decimal | float = 3,
+) -> CommitteeTerm:
+    if end_date <= start_date:
+        raise ValidationError({"end_date": _("A term must end after it starts.")})
+    term = CommitteeTerm.objects.create(
+        committee=committee,
+        name=name,
+        start_date=start_date,
+        end_date=end_date,
+        rounds_per_year=rounds_per_year,
+        teams_per_round=teams_per_round,
+        team_capacity=Decimal(str(team_capacity)),
+    )
+    audit.record(
+        actor=actor,
+        event_type=AuditEventType.TERM_CREATED,
+        obj=term,
+        after=audit.snapshot(
+            term,
+            [
+                "committee",
+                "name",
+                "start_date",
+                "end_date",
+                "rounds_per_year",
+                "teams_per_round",
+                "team_capacity",
+            ],
+        ),
+    )
+    return term
+
+
+@transaction.atomic
+def priority_set(
+    *, actor: User, term: CommitteeTerm, organisation: Organisation, weight: Decimal, note: str = ""
+) -> CoveragePriority:
+    priority, _created = CoveragePriority.objects.update_or_create(
+        term=term, organisation=organisation, defaults={"weight": weight, "note": note}
+    )
+    audit.record(
+        actor=actor,
+        event_type=AuditEventType.PRIORITY_SET,
+        obj=term,
+        extra={"organisation": organisation.pk, "weight": str(weight), "note": note},
+    )
+    return priority
+
+
+@transaction.atomic
+def round_create(
+    *,
+    actor: User | None,
+    committee: Organisation,
+    name: str,
+    kind: str,
+    start_date: dt.date,
+    term: CommitteeTerm | None = None,
+    subject: str = "",
+    escalated: bool = False,
+    cross: bool = False,
+    extended: bool = False,
+    lookback_of: Round | None = None,
+    focus_areas: Iterable[FocusArea] = (),
+    teams: Sequence[tuple[str, Sequence[Organisation]]] = (),
+) -> Round:
+    """Create a round with its planned stage dates (working-day calendar) and teams."""
+    if kind == RoundKind.THEMATIC and not subject.strip():
+        raise ValidationError({"subject": _("A thematic round must have a subject.")})
+    if kind == RoundKind.LOOKBACK and lookback_of is None:
+        raise ValidationError({"lookback_of": _("A look-back round must name the earlier round.")})
+    round_ = Round.objects.create(
+        committee=committee,
+        term=term,
+        name=name,
+        kind=kind,
+        subject=subject.strip(),
+        escalated=escalated,
+        cross=cross,
+        extended=extended,
+        lookback_of=lookback_of,
+    )
+    round_.focus_areas.set(list(focus_areas))
+    dates = schedule(start_date, stage_specs(kind), work_calendar())
+    RoundStage.objects.bulk_create(
+        [RoundStage(round=round_, stage=d.stage, start_date=d.start, end_date=d.end) for d in dates]
+    )
+    audit.record(
+        actor=actor,
+        event_type=AuditEventType.ROUND_CREATED,
+        obj=round_,
+        after={
+            **audit.snapshot(round_, ROUND_FIELDS),
+            "stages": {d.stage: [d.start.isoformat(), d.end.isoformat()] for d in dates},
+        },
+    )
+    for team_name, targets in teams:
+        team_create(actor=actor, round_=round_, name=team_name, targets=targets)
+    return round_
+
+
+@transaction.atomic
+def team_create(
+    *, actor: User | None, round_: Round, name: str, targets: Sequence[Organisation]
+) -> Team:
+    outside = [t.name for t in targets if not t.path.startswith(round_.committee.path)]
+    if outside:
+        raise ValidationError(
+            _("These targets are not under the round's committee: %(names)s")
+            % {"names": "、".join(outside)}
+        )
+    team = Team.objects.create(round=round_, name=name)
+    team.targets.set(list(targets))
+    audit.record(
+        actor=actor,
+        event_type=AuditEventType.TEAM_CREATED,
+        obj=team,
+        after={"round": round_.pk, "name": name, "targets": [t.pk for t in targets]},
+    )
+    return team
+
+
+@transaction.atomic
+def milestone_record(
+    *,
+    actor: User | None,
+    round_: Round,
+    kind: str,
+    date: dt.date,
+    team: Team | None = None,
+    note: str = "",
+) -> Milestone:
+    if team is not None and team.round_id != round_.pk:
+        raise ValidationError(_("The team does not belong to this round."))
+    milestone = Milestone.objects.create(
+        round=round_, team=team, kind=kind, date=date, note=note, recorded_by=actor
+    )
+    audit.record(
+        actor=actor,
+        event_type=AuditEventType.MILESTONE_RECORDED,
+        obj=round_,
+        extra={
+            "kind": kind,
+            "team": team.pk if team else None,
+            "date": date.isoformat(),
+            "note": note,
+        },
+    )
+    return milestone
+
+
+def _team_milestones(team: Team) -> list[str]:
+    return list(
+        Milestone.objects.filter(round=team.round_id)
+        .filter(team__isnull=True)
+        .values_list("kind", flat=True)
+    ) + list(team.milestones.values_list("kind", flat=True))
+
+
+def team_gate(team: Team) -> tuple[str | None, list[gates.Missing]]:
+    """The next stage of a team and what it still needs."""
+    to_stage = gates.next_stage(team.stage)
+    if to_stage is None:
+        return None, []
+    return to_stage, gates.missing_for_team(to_stage, _team_milestones(team), team.targets.count())
+
+
+def round_gate(round_: Round) -> tuple[str | None, list[gates.Missing]]:
+    to_stage = gates.next_stage(round_.stage)
+    if to_stage is None:
+        return None, []
+    milestones = Milestone.objects.filter(round=round_, team__isnull=True)
+    return to_stage, gates.missing_for_round(
+        to_stage,
+        milestones.values_list("kind", flat=True),
+        dict(round_.teams.values_list("name", "stage")),
+    )
+
+
+def _advance(
+    actor: User,
+    round_: Round,
+    team: Team | None,
+    to_stage: str,
+    missing: list[gates.Missing],
+    override_reason: str,
+) -> StageTransition:
+    subject: Any = team if team is not None else round_
+    if missing and not override_reason.strip():
+        raise GateRefused(missing)
+    from_stage = subject.stage
+    subject.stage = to_stage
+    subject.save(update_fields=["stage"])
+    transition = StageTransition.objects.create(
+        round=round_,
+        team=team,
+        from_stage=from_stage,
+        to_stage=to_stage,
+        overridden=bool(missing),
+        missing=[m.code for m in missing],
+        reason=override_reason.strip(),
+        actor=actor,
+    )
+    audit.record(
+        actor=actor,
+        event_type=AuditEventType.STAGE_OVERRIDDEN if missing else AuditEventType.STAGE_ADVANCED,
+        obj=subject,
+        before={"stage": from_stage},
+        after={"stage": to_stage},
+        extra={"missing": [m.code for m in missing], "reason": override_reason.strip()},
+    )
+    return transition
+
+
+@transaction.atomic
+def team_advance(*, actor: User, team: Team, override_reason: str = "") -> StageTransition:
+    team = Team.objects.select_for_update().select_related("round").get(pk=team.pk)
+    to_stage, missing = team_gate(team)
+    if to_stage is None:
+        raise ValidationError(_("The team's work is closed."))
+    return _advance(actor, team.round, team, to_stage, missing, override_reason)
+
+
+@transaction.atomic
+def round_advance(*, actor: User, round_: Round, override_reason: str = "") -> StageTransition:
+    round_ = Round.objects.select_for_update().get(pk=round_.pk)
+    to_stage, missing = round_gate(round_)
+    if to_stage is None:
+        raise ValidationError(_("The round is closed."))
+    return _advance(actor, round_, None, to_stage, missing, override_reason)
+
+
+@transaction.atomic
+def holiday_set(*, actor: User, day: dt.date, is_workday: bool, name: str) -> HolidayOverride:
+    holiday, _created = HolidayOverride.objects.update_or_create(
+        day=day, defaults={"is_workday": is_workday, "name": name}
+    )
+    audit.record(
+        actor=actor,
+        event_type=AuditEventType.HOLIDAY_SET,
+        obj=holiday,
+        after={"day": day.isoformat(), "is_workday": is_workday, "name": name},
+    )
+    return holiday

@@ -1,0 +1,526 @@
+"""Views of the rounds app: coverage ledger and plan, rounds, teams and stage gates."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http.response import HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from xuncha.core import policy
+from xuncha.core.models import Organisation
+from xuncha.core.tables import Column, Table
+from xuncha.core.views import AuthedRequest
+from xuncha.rounds import forms, gates, permissions, selectors, services
+from xuncha.rounds.lib import planner
+from xuncha.rounds.models import CommitteeTerm, Round, RoundKind, Stage, Team
+
+STATUS_LABELS = {
+    "covered": gettext_lazy("Covered"),
+    "planned": gettext_lazy("In a round"),
+    "uncovered": gettext_lazy("Not yet covered"),
+}
+
+
+# --- terms and coverage ------------------------------------------------------------------
+
+
+@require_GET
+def term_list(request: AuthedRequest) -> HttpResponseBase:
+    policy.require(request.user, permissions.TERM_VIEW)
+    terms = selectors.terms_for(request.user).order_by("committee__code", "-start_date")
+    return render(request, "rounds/term_list.html", {"terms": terms})
+
+
+def _ledger_csv(ledger: selectors.Ledger, term: CommitteeTerm) -> HttpResponseBase:
+    import csv
+
+    from django.http import HttpResponse
+
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="coverage-{term.pk}.csv"'
+    response.write("\ufeff")
+    writer = csv.writer(response)
+    writer.writerow(
+        [
+            _("Inspected organisation"),
+            _("Kind"),
+            _("Status"),
+            _("Round"),
+            _("Team"),
+            _("Stationing"),
+            _("Priority"),
+        ]
+    )
+    for row in ledger.rows:
+        writer.writerow(
+            [
+                row.organisation.name,
+                row.organisation.get_kind_display(),
+                STATUS_LABELS[row.status],
+                row.round.name if row.round else "",
+                row.team.name if row.team else "",
+                row.date.isoformat() if row.date else "",
+                row.priority,
+            ]
+        )
+    return response
+
+
+@require_GET
+def term_detail(request: AuthedRequest, pk: int) -> HttpResponseBase:
+    term = get_object_or_404(selectors.terms_for(request.user), pk=pk)
+    ledger = selectors.ledger(term, timezone.localdate())
+    if request.GET.get("export") == "csv":
+        return _ledger_csv(ledger, term)
+    status = request.GET.get("status", "")
+    kind = request.GET.get("kind", "")
+    rows = [
+        r
+        for r in ledger.rows
+        if (not status or r.status == status) and (not kind or r.organisation.kind == kind)
+    ]
+    by_kind: dict[str, dict[str, int]] = {}
+    for row in ledger.rows:
+        label = str(row.organisation.get_kind_display())
+        by_kind.setdefault(label, {"covered": 0, "planned": 0, "uncovered": 0})[row.status] += 1
+    chart = {
+        "categories": list(by_kind),
+        "series": [
+            {"name": str(STATUS_LABELS[s]), "data": [v[s] for v in by_kind.values()]}
+            for s in ("covered", "planned", "uncovered")
+        ],
+    }
+    return render(
+        request,
+        "rounds/term_detail.html",
+        {
+            "term": term,
+            "ledger": ledger,
+            "rows": rows,
+            "status": status,
+            "kind": kind,
+            "status_labels": STATUS_LABELS,
+            "chart": chart,
+            "rounds": term.rounds.order_by("created_at"),
+            "can_plan": policy.allows(request.user, permissions.TERM_CHANGE, term),
+            "kinds": sorted(
+                {(r.organisation.kind, str(r.organisation.get_kind_display())) for r in ledger.rows}
+            ),
+        },
+    )
+
+
+def _slots(term: CommitteeTerm, data: dict[str, Any]) -> list[tuple[planner.RoundSlot, dt.date]]:
+    """Future rounds from the first start date to the end of the term, evenly spaced."""
+    per_year = int(data["rounds_per_year"])
+    step = dt.timedelta(days=365.25 / per_year)
+    slots, start, index = [], data["first_start"], 0
+    while start <= term.end_date and index < 60:
+        label = _("Planned round %(n)s (%(year)s)") % {"year": start.year, "n": index + 1}
+        slots.append(
+            (
+                planner.RoundSlot(
+                    index=index,
+                    label=label,
+                    teams=int(data["teams_per_round"]),
+                    team_capacity=float(data["team_capacity"]),
+                ),
+                start,
+            )
+        )
+        start = start + step
+        index += 1
+    return slots
+
+
+def _proposal(
+    term: CommitteeTerm, data: dict[str, Any]
+) -> tuple[Any, list[Any], dict[int, Organisation]]:
+    ledger = selectors.ledger(term, timezone.localdate())
+    uncovered = [r for r in ledger.rows if r.status == "uncovered"]
+    by_id = {r.organisation.pk: r.organisation for r in uncovered}
+    village_weight = float(data["village_weight"])
+    targets = [
+        planner.Target(
+            id=r.organisation.pk,
+            name=r.organisation.name,
+            kind=r.organisation.kind,
+            priority=r.priority,
+            township_id=r.organisation.parent_id
+            if r.organisation.kind in ("village", "community")
+            else None,
+        )
+        for r in uncovered
+    ]
+    slots = _slots(term, data)
+    request = planner.PlanRequest(
+        targets=targets,
+        slots=[s for s, _start in slots],
+        kind_weight={
+            "unit": 1.0,
+            "township": 1.0,
+            "village": village_weight,
+            "community": village_weight,
+        },
+        township_with_villages=bool(data["township_with_villages"]),
+    )
+    return planner.propose(request), slots, by_id
+
+
+@require_http_methods(["GET", "POST"])
+def term_plan(request: AuthedRequest, pk: int) -> HttpResponseBase:
+    term = get_object_or_404(selectors.terms_for(request.user), pk=pk)
+    if not policy.allows(request.user, permissions.TERM_CHANGE, term):
+        raise PermissionDenied
+    today = timezone.localdate()
+    initial = {
+        "first_start": max(today + dt.timedelta(days=14), term.start_date),
+        "rounds_per_year": term.rounds_per_year,
+        "teams_per_round": term.teams_per_round,
+        "team_capacity": term.team_capacity,
+        "village_weight": Decimal("0.25"),
+        "township_with_villages": True,
+    }
+    form = forms.PlanForm(request.POST or request.GET or None, initial=initial)
+    proposal: Any = None
+    slots: list[Any] = []
+    by_id: dict[int, Organisation] = {}
+    if form.is_bound and form.is_valid():
+        proposal, slots, by_id = _proposal(term, form.cleaned_data)
+        if request.method == "POST" and request.POST.get("accept"):
+            created = _accept(request.user, term, proposal, slots, by_id)
+            messages.success(
+                request,
+                ngettext(
+                    "%(n)s round created from the plan.",
+                    "%(n)s rounds created from the plan.",
+                    created,
+                )
+                % {"n": created},
+            )
+            return redirect("rounds:term_detail", pk=term.pk)
+    rows = []
+    if proposal is not None:
+        starts = {s.index: (s.label, start) for s, start in slots}
+        for slot in proposal.slots:
+            label, start = starts[slot.slot_index]
+            rows.append(
+                {
+                    "label": label,
+                    "start": start,
+                    "teams": [
+                        {"load": t.load, "targets": [by_id[i] for i in t.target_ids]}
+                        for t in slot.teams
+                    ],
+                }
+            )
+    return render(
+        request,
+        "rounds/term_plan.html",
+        {
+            "term": term,
+            "form": form,
+            "proposal": proposal,
+            "rows": rows,
+            "unplaced": [(by_id[u.target_id], u.reason) for u in proposal.unplaced]
+            if proposal
+            else [],
+        },
+    )
+
+
+@transaction.atomic
+def _accept(
+    actor: Any, term: CommitteeTerm, proposal: Any, slots: list[Any], by_id: dict[int, Organisation]
+) -> int:
+    from xuncha.core import audit
+    from xuncha.core.models import AuditEventType
+
+    starts = {s.index: start for s, start in slots}
+    created = 0
+    team_names = [_("Team %(n)s") % {"n": n + 1} for n in range(60)]
+    for slot in proposal.slots:
+        if not slot.teams:
+            continue
+        kinds = {by_id[i].kind for t in slot.teams for i in t.target_ids}
+        kind = (
+            RoundKind.VILLAGE
+            if kinds <= {"village", "community", "township"} and (kinds & {"village", "community"})
+            else RoundKind.ROUTINE
+        )
+        start = starts[slot.slot_index]
+        services.round_create(
+            actor=actor,
+            committee=term.committee,
+            term=term,
+            kind=kind,
+            name=_("%(committee)s plan: round of %(date)s")
+            % {"committee": term.committee.name, "date": start.isoformat()},
+            start_date=start,
+            teams=[
+                (team_names[n], [by_id[i] for i in t.target_ids]) for n, t in enumerate(slot.teams)
+            ],
+        )
+        created += 1
+    audit.record(
+        actor=actor,
+        event_type=AuditEventType.PLAN_ACCEPTED,
+        obj=term,
+        extra={"rounds": created, "unplaced": [u.target_id for u in proposal.unplaced]},
+    )
+    return created
+
+
+# --- rounds ------------------------------------------------------------------------------
+
+ROUND_COLUMNS = [
+    Column(
+        "name",
+        gettext_lazy("Name"),
+        lambda r: r.name,
+        sort="name",
+        link=lambda r: reverse("rounds:round_detail", args=[r.pk]),
+    ),
+    Column(
+        "committee", gettext_lazy("Committee"), lambda r: r.committee.name, sort="committee__name"
+    ),
+    Column("kind", gettext_lazy("Kind"), lambda r: r.get_kind_display(), sort="kind"),
+    Column("stage", gettext_lazy("Stage"), lambda r: r.get_stage_display(), sort="stage"),
+    Column(
+        "created",
+        gettext_lazy("Created on"),
+        lambda r: timezone.localdate(r.created_at),
+        sort="created_at",
+    ),
+]
+
+
+@require_GET
+def round_list(request: AuthedRequest) -> HttpResponseBase:
+    policy.require(request.user, permissions.ROUND_VIEW)
+    rounds = selectors.rounds_for(request.user)
+    if request.GET.get("stage"):
+        rounds = rounds.filter(stage=request.GET["stage"])
+    table = Table(request, rounds, ROUND_COLUMNS, default_sort="-created")
+    if request.GET.get("export") == "csv":
+        return table.export_csv("rounds")
+    return render(
+        request,
+        "rounds/round_list.html",
+        {
+            **table.context(),
+            "stages": Stage.choices,
+            "stage": request.GET.get("stage", ""),
+            "can_create": policy.can(request.user, permissions.ROUND_CHANGE),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def round_create(request: AuthedRequest) -> HttpResponseBase:
+    policy.require(request.user, permissions.ROUND_CHANGE)
+    form = forms.RoundForm(
+        request.POST or None, user=request.user, initial={"start_date": timezone.localdate()}
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            round_ = services.round_create(
+                actor=request.user,
+                committee=data["committee"],
+                term=data["term"],
+                name=data["name"],
+                kind=data["kind"],
+                subject=data["subject"],
+                escalated=data["escalated"],
+                cross=data["cross"],
+                extended=data["extended"],
+                lookback_of=data["lookback_of"],
+                focus_areas=data["focus_areas"],
+                start_date=data["start_date"],
+                teams=[(_("Team %(n)s") % {"n": 1}, list(data["targets"]))]
+                if data["targets"]
+                else [],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Round created."))
+            return redirect("rounds:round_detail", pk=round_.pk)
+    return render(
+        request,
+        "core/form.html",
+        {"form": form, "title": _("New round"), "cancel": reverse("rounds:round_list")},
+    )
+
+
+def _can_change(user: Any, round_: Round) -> bool:
+    return policy.allows_on_organisation(user, permissions.ROUND_CHANGE, round_.committee)
+
+
+@require_GET
+def round_detail(request: AuthedRequest, pk: int) -> HttpResponseBase:
+    round_ = get_object_or_404(
+        selectors.rounds_for(request.user).select_related("lookback_of"), pk=pk
+    )
+    teams = list(round_.teams.prefetch_related("targets", "milestones"))
+    round_milestones = [m for m in round_.milestones.all() if m.team_id is None]
+    stages = list(round_.stages.all())
+    team_gates = []
+    for team in teams:
+        kinds = [m.kind for m in round_milestones] + [m.kind for m in team.milestones.all()]
+        to_stage = gates.next_stage(team.stage)
+        missing = (
+            gates.missing_for_team(to_stage, kinds, len(team.targets.all())) if to_stage else []
+        )
+        team_gates.append(
+            {
+                "team": team,
+                "to_stage": Stage(to_stage).label if to_stage else None,
+                "missing": missing,
+            }
+        )
+    to_stage = gates.next_stage(round_.stage)
+    round_missing = (
+        gates.missing_for_round(
+            to_stage, [m.kind for m in round_milestones], {t.name: t.stage for t in teams}
+        )
+        if to_stage
+        else []
+    )
+    timeline = {
+        "stages": [
+            {
+                "stage": str(Stage(s.stage).label),
+                "start": s.start_date.isoformat(),
+                "end": s.end_date.isoformat(),
+            }
+            for s in stages
+        ],
+        "today": timezone.localdate().isoformat(),
+    }
+    can_change = _can_change(request.user, round_)
+    return render(
+        request,
+        "rounds/round_detail.html",
+        {
+            "round": round_,
+            "teams": team_gates,
+            "stages": stages,
+            "timeline": timeline,
+            "milestones": round_.milestones.select_related("team", "recorded_by"),
+            "transitions": round_.transitions.select_related("team", "actor"),
+            "round_to_stage": Stage(to_stage).label if to_stage else None,
+            "round_missing": round_missing,
+            "can_change": can_change,
+            "milestone_form": forms.MilestoneForm(
+                round_=round_, initial={"date": timezone.localdate()}
+            )
+            if can_change
+            else None,
+            "team_form": forms.TeamForm(round_=round_) if can_change else None,
+            "advance_form": forms.AdvanceForm(),
+        },
+    )
+
+
+def _changeable_round(request: AuthedRequest, pk: int) -> Round:
+    round_ = get_object_or_404(
+        selectors.rounds_for(request.user).select_related("committee"), pk=pk
+    )
+    if not _can_change(request.user, round_):
+        raise PermissionDenied
+    return round_
+
+
+def _advance(request: AuthedRequest, round_: Round, team: Team | None) -> HttpResponseBase:
+    form = forms.AdvanceForm(request.POST)
+    reason = form.cleaned_data["override_reason"] if form.is_valid() else ""
+    try:
+        if team is None:
+            services.round_advance(actor=request.user, round_=round_, override_reason=reason)
+        else:
+            services.team_advance(actor=request.user, team=team, override_reason=reason)
+    except services.GateRefused as refused:
+        messages.error(
+            request,
+            _("Not yet: %(missing)s") % {"missing": "；".join(m.message for m in refused.missing)},
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request,
+            _("Stage advanced.")
+            if not reason
+            else _("Stage advanced by override; the reason is in the audit log."),
+        )
+    return redirect("rounds:round_detail", pk=round_.pk)
+
+
+@require_POST
+def round_advance(request: AuthedRequest, pk: int) -> HttpResponseBase:
+    return _advance(request, _changeable_round(request, pk), None)
+
+
+@require_POST
+def team_advance(request: AuthedRequest, pk: int) -> HttpResponseBase:
+    team = get_object_or_404(Team.objects.select_related("round"), pk=pk)
+    round_ = _changeable_round(request, team.round_id)
+    return _advance(request, round_, team)
+
+
+@require_POST
+def milestone_create(request: AuthedRequest, pk: int) -> HttpResponseBase:
+    round_ = _changeable_round(request, pk)
+    form = forms.MilestoneForm(request.POST, round_=round_)
+    if form.is_valid():
+        data = form.cleaned_data
+        services.milestone_record(
+            actor=request.user,
+            round_=round_,
+            kind=data["kind"],
+            date=data["date"],
+            team=data["team"],
+            note=data["note"],
+        )
+        messages.success(request, _("Milestone recorded."))
+    else:
+        messages.error(
+            request,
+            _("The milestone could not be recorded: %(errors)s")
+            % {"errors": "; ".join(str(e) for errs in form.errors.values() for e in errs)},
+        )
+    return redirect("rounds:round_detail", pk=round_.pk)
+
+
+@require_POST
+def team_create(request: AuthedRequest, pk: int) -> HttpResponseBase:
+    round_ = _changeable_round(request, pk)
+    form = forms.TeamForm(request.POST, round_=round_)
+    if form.is_valid():
+        services.team_create(
+            actor=request.user,
+            round_=round_,
+            name=form.cleaned_data["name"],
+            targets=list(form.cleaned_data["targets"]),
+        )
+        messages.success(request, _("Team added."))
+    else:
+        messages.error(
+            request,
+            _("The team could not be added: %(errors)s")
+            % {"errors": "; ".join(str(e) for errs in form.errors.values() for e in errs)},
+        )
+    return redirect("rounds:round_detail", pk=round_.pk)

@@ -1,0 +1,76 @@
+"""The round pages in a real browser: coverage ledger with its chart, the round timeline
+(a Gantt chart), a refused gate and a milestone that opens it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.browser.conftest import PHONE, Watched, browser_db
+
+pytestmark = [pytest.mark.browser, browser_db]
+
+
+def test_ledger_and_round_timeline(open_page: Callable[..., Watched], artifacts_dir: Path) -> None:
+    from xuncha.rounds.models import CommitteeTerm, Round, Stage
+
+    term = CommitteeTerm.objects.get(committee__code="C01")
+    current = Round.objects.filter(term=term, stage=Stage.STATIONING).get()
+    w = open_page(locale="zh-CN")
+    w.login("office_c1")
+
+    w.goto("/")
+    w.page.click("[data-testid=workflow-nav] >> text=计划")
+    w.page.click(f"text={term.name}")
+    w.page.wait_for_selector("#chart-coverage[data-rendered='true']")
+    assert int(w.page.inner_text("[data-testid=uncovered-count]")) >= 0
+    w.page.screenshot(path=str(artifacts_dir / "term-ledger-zh-hans-1280.png"), full_page=True)
+
+    w.goto(f"/rounds/{current.pk}/")
+    w.page.wait_for_selector("#chart-timeline[data-rendered='true']")
+    # The chart draws one bar per planned stage.
+    bars = w.page.locator("#chart-timeline svg path, #chart-timeline svg rect").count()
+    assert bars >= current.stages.count()
+    cards = w.page.locator("[data-testid=team-card]")
+    assert cards.count() == current.teams.count()
+    # The second team still lacks its public channels: the gate says so and refuses.
+    waiting = cards.filter(has=w.page.locator("[data-testid=gate-missing]")).first
+    assert "公布举报电话" in waiting.inner_text()
+    with w.page.expect_navigation():
+        waiting.locator("[data-testid=team-advance]").click()
+    assert w.page.locator(".alert-danger").count() == 1
+    w.page.screenshot(path=str(artifacts_dir / "round-timeline-zh-hans-1280.png"), full_page=True)
+
+    # Record the missing milestone for that team, then the gate opens and the team moves.
+    team_name = waiting.locator(".card-header span").first.inner_text()
+    form = w.page.locator("[data-testid=milestone-form]")
+    form.locator("select[name=kind]").select_option("channels_published")
+    form.locator("select[name=team]").select_option(label=team_name)
+    with w.page.expect_navigation():
+        form.locator("[data-testid=milestone-submit]").click()
+    assert w.page.locator(".alert-success").count() == 1, w.page.inner_text("main")[:600]
+    card = w.page.locator("[data-testid=team-card]", has_text=team_name)
+    assert card.locator("[data-testid=gate-open]").count() == 1
+    with w.page.expect_navigation():
+        card.locator("[data-testid=team-advance]").click()
+    assert w.page.locator(".alert-success").count() == 1
+    card = w.page.locator("[data-testid=team-card]", has_text=team_name)
+    assert card.locator("[data-testid=team-stage]").inner_text() == "了解"
+    assert not w.foreign_requests() and not w.csp_messages() and not w.page_errors
+
+
+def test_round_timeline_on_a_phone(open_page: Callable[..., Watched], artifacts_dir: Path) -> None:
+    from xuncha.rounds.models import Round, Stage
+
+    current = Round.objects.filter(stage=Stage.STATIONING).first()
+    w = open_page(viewport=PHONE)
+    w.login("member")
+    w.goto(f"/rounds/{current.pk}/")
+    w.page.wait_for_selector("#chart-timeline[data-rendered='true']")
+    scroll_width, width = w.no_horizontal_scroll()
+    assert scroll_width <= width
+    # A team member sees the round but cannot change it.
+    assert w.page.locator("[data-testid=team-advance]").count() == 0
+    w.page.screenshot(path=str(artifacts_dir / "round-timeline-member-390.png"), full_page=True)
