@@ -25,6 +25,8 @@ PEOPLE_VIEWERS = set(PERSONAS) - {"receiver", "auditor"}
 PEOPLE_EDITORS = {"office", "office_c1"}
 TEAM = {"leader", "deputy", "member", "liaison"}
 TERM_VIEWERS = {"office", "office_c1", "leading"}
+OUTSIDE_COUNTY = TEAM | {"receiver"}  # grants on one unit only
+BRIEFING_READERS = {"office", "office_c1", "leader", "deputy", "member", "receiver"}
 ROUND_VIEWERS = TERM_VIEWERS | TEAM
 
 
@@ -41,6 +43,9 @@ class Objects:
     term: Any
     round: Any
     team: Any
+    briefing_request: Any
+    briefing: Any
+    attachment: Any
 
 
 @dataclass
@@ -72,11 +77,17 @@ EXPECTATIONS: dict[str, Expect] = {
     "core:organisation_list": _for_all(200),
     "core:organisation_create": Expect(ok=EDITORS),
     "core:organisation_detail": Expect(
-        lambda o: {"pk": o.county.pk}, ok=set(PERSONAS) - TEAM, hidden=TEAM
+        lambda o: {"pk": o.county.pk}, ok=set(PERSONAS) - OUTSIDE_COUNTY, hidden=OUTSIDE_COUNTY
     ),
-    "core:organisation_edit": Expect(lambda o: {"pk": o.county.pk}, ok=EDITORS, hidden=TEAM),
-    "core:organisation_move": Expect(lambda o: {"pk": o.county.pk}, ok=EDITORS, hidden=TEAM),
-    "core:organisation_merge": Expect(lambda o: {"pk": o.county.pk}, ok=EDITORS, hidden=TEAM),
+    "core:organisation_edit": Expect(
+        lambda o: {"pk": o.county.pk}, ok=EDITORS, hidden=OUTSIDE_COUNTY
+    ),
+    "core:organisation_move": Expect(
+        lambda o: {"pk": o.county.pk}, ok=EDITORS, hidden=OUTSIDE_COUNTY
+    ),
+    "core:organisation_merge": Expect(
+        lambda o: {"pk": o.county.pk}, ok=EDITORS, hidden=OUTSIDE_COUNTY
+    ),
     "core:person_list": Expect(ok=PEOPLE_VIEWERS),
     "core:person_create": Expect(ok=PEOPLE_EDITORS),
     "core:person_export_xlsx": POST_ONLY,
@@ -123,6 +134,36 @@ EXPECTATIONS: dict[str, Expect] = {
     "rounds:milestone_create": post_only(lambda o: {"pk": o.round.pk}),
     "rounds:team_create": post_only(lambda o: {"pk": o.round.pk}),
     "rounds:team_advance": post_only(lambda o: {"pk": o.team.pk}),
+    "rounds:briefing_request_create": post_only(lambda o: {"pk": o.round.pk}),
+    "rounds:briefing_inbox": Expect(ok={"office", "office_c1", "receiver"}),
+    "rounds:briefing_submit": Expect(
+        lambda o: {"pk": o.briefing_request.pk}, ok={"office", "office_c1", "receiver"}, other=404
+    ),
+    "rounds:briefing_detail": Expect(
+        lambda o: {"pk": o.briefing.pk}, ok=BRIEFING_READERS, other=404
+    ),
+    "rounds:briefing_attachment": Expect(
+        lambda o: {"pk": o.attachment.pk}, ok=BRIEFING_READERS, other=404
+    ),
+    "rounds:round_plan_docx": Expect(lambda o: {"pk": o.round.pk}, ok=ROUND_VIEWERS, other=404),
+    "rounds:target_notice_docx": Expect(
+        lambda o: {"pk": o.team.pk, "org": o.target.pk},
+        ok={"office", "office_c1"},
+        hidden={"admin", "receiver", "auditor"},
+    ),
+    "rounds_settings:holidays": Expect(ok={"office", "office_c1"}),
+    "rounds_settings:durations": Expect(ok={"office", "office_c1"}),
+    "rounds_settings:focus_areas": Expect(ok={"office", "office_c1"}),
+    "rounds_settings:priorities": Expect(
+        lambda o: {"pk": o.term.pk},
+        ok={"office", "office_c1"},
+        hidden=set(PERSONAS) - TERM_VIEWERS,
+    ),
+    "rounds:unit_profile": Expect(
+        lambda o: {"pk": o.target.pk},
+        ok={"office", "office_c1", "leading", "leader", "deputy", "member"},
+        other=404,
+    ),
 }
 
 
@@ -165,9 +206,29 @@ def objects(db, user_named) -> Objects:
     )
     settings.JOB_FILES_DIR.mkdir(parents=True, exist_ok=True)
     (settings.JOB_FILES_DIR / "matrix-test.xlsx").write_bytes(b"PK test")
-    from xuncha.rounds.models import CommitteeTerm, Team
+    from django.core.files.base import ContentFile
 
-    team = Team.objects.filter(targets=target).select_related("round").first()
+    from xuncha.rounds.models import (
+        Briefing,
+        BriefingAttachment,
+        BriefingRequest,
+        CommitteeTerm,
+        Team,
+    )
+
+    team = Team.objects.filter(targets=target, round__stage="stationing").get()
+    receiver_unit = user_named("receiver").grants.get().organisation
+    other_target = (
+        Organisation.objects.filter(inspecting_teams__round=team.round)
+        .exclude(pk=target.pk)
+        .first()
+    )
+    briefing_request = BriefingRequest.objects.create(
+        round=team.round, target=other_target, department=receiver_unit, due_date="2026-12-01"
+    )
+    briefing = Briefing.objects.get(round=team.round, target=target, department=receiver_unit)
+    attachment = BriefingAttachment(briefing=briefing, name="通报.txt", size=4, sha256="0" * 64)
+    attachment.file.save("matrix.txt", ContentFile(b"test"), save=True)
     return Objects(
         county=Organisation.objects.get(code="C01"),
         target=target,
@@ -180,6 +241,9 @@ def objects(db, user_named) -> Objects:
         term=CommitteeTerm.objects.get(committee__code="C01"),
         round=team.round,
         team=team,
+        briefing_request=briefing_request,
+        briefing=briefing,
+        attachment=attachment,
     )
 
 
@@ -234,6 +298,11 @@ POST_CASES = [
     ("rounds:round_advance", "round", "auditor", 404),
     ("rounds:team_create", "round", "office_c1", 302),
     ("rounds:team_create", "round", "leading", 403),
+    ("rounds:briefing_request_create", "round", "office_c1", 302),
+    ("rounds:briefing_request_create", "round", "leader", 403),
+    ("rounds:briefing_request_create", "round", "receiver", 404),
+    ("rounds:briefing_submit", "briefing_request", "receiver", 200),
+    ("rounds:briefing_submit", "briefing_request", "member", 404),
 ]
 
 

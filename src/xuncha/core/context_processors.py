@@ -28,6 +28,8 @@ REGISTRY = [
     ("people", _("People"), "core:person_list", Action.PERSON_VIEW),
     ("users", _("Accounts and roles"), "core:user_list", Action.USER_VIEW),
     ("audit", _("Audit log"), "core:audit_list", Action.AUDIT_VIEW),
+    ("briefings", _("Briefing requests"), "rounds:briefing_inbox", "briefing.submit"),
+    ("round_settings", _("Settings for rounds"), "rounds_settings:holidays", "term.change"),
 ]
 
 

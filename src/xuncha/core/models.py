@@ -356,6 +356,11 @@ class AuditEventType(models.TextChoices):
     STAGE_ADVANCED = "round.stage_advanced", _("Stage advanced")
     STAGE_OVERRIDDEN = "round.stage_overridden", _("Stage gate overridden")
     HOLIDAY_SET = "calendar.holiday_set", _("Holiday table changed")
+    BRIEFING_REQUESTED = "briefing.requested", _("Briefing requested")
+    BRIEFING_SUBMITTED = "briefing.submitted", _("Briefing submitted")
+    BRIEFING_FILE_READ = "briefing.file_read", _("Briefing attachment read")
+    DURATIONS_SET = "rounds.durations_set", _("Stage durations changed")
+    FOCUS_AREA_SET = "rounds.focus_area_set", _("Focus areas changed")
 
 
 class AuditEvent(models.Model):

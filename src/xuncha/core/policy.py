@@ -79,9 +79,15 @@ def extend_roles(extra: dict[str, set[str]]) -> None:
         ROLE_ACTIONS[role] = frozenset(ROLE_ACTIONS.get(role, frozenset()) | set(actions))
 
 
-def register_scope(model: type[models.Model], builder: Callable[[list[str], Any], Q]) -> None:
-    """Let another app say how its model is scoped by organisation paths."""
-    _SCOPES[model] = builder
+def register_scope(
+    model: type[models.Model], builder: Callable[[list[str], Any], Q], action: str | None = None
+) -> None:
+    """Let another app say how its model is scoped by organisation paths (for one action,
+    or for every action without a rule of its own)."""
+    if action is None:
+        _SCOPES[model] = builder
+    else:
+        _ACTION_SCOPES[(model, action)] = builder
 
 
 def grant_paths(user: Any) -> dict[str, list[str]]:
@@ -178,6 +184,9 @@ _SCOPES: dict[type[models.Model], Callable[[list[str], Any], Q]] = {
 }
 
 
+_ACTION_SCOPES: dict[tuple[type[models.Model], str], Callable[[list[str], Any], Q]] = {}
+
+
 def scope(user: Any, action: str, queryset: models.QuerySet[M]) -> models.QuerySet[M]:
     """Restrict ``queryset`` to the rows ``user`` may ``action``."""
     model = queryset.model
@@ -189,7 +198,7 @@ def scope(user: Any, action: str, queryset: models.QuerySet[M]) -> models.QueryS
     if not paths:
         return queryset.none()
     try:
-        builder = _SCOPES[model]
+        builder = _ACTION_SCOPES.get((model, action)) or _SCOPES[model]
     except KeyError:
         raise LookupError(f"no scope rule for {model.__name__}") from None
     return queryset.filter(builder(paths, user))

@@ -121,3 +121,64 @@ def load(context: Any) -> None:
                 date=today - dt.timedelta(days=7),
             )
             services.team_advance(actor=None, team=first)  # type: ignore[arg-type]
+            _briefings_and_profile(context, round_, office_target)
+
+
+def _briefings_and_profile(context: Any, round_: Round, target: Organisation) -> None:
+    """Two departments asked about the first target (one answered); the target's projects
+    and budget for its profile page."""
+    from decimal import Decimal
+
+    from xuncha.core.models import Person
+    from xuncha.rounds.models import BudgetFigure, MajorProject, TopicTag
+
+    rng, today = context.rng, context.today
+    units = context.tree["counties"][0]["units"]
+    discipline, organisation_dept = units[0], units[1]
+    asked = services.briefing_request(
+        actor=None,
+        round_=round_,
+        target=target,
+        department=discipline,
+        due_date=today - dt.timedelta(days=35),
+    )
+    services.briefing_request(
+        actor=None,
+        round_=round_,
+        target=target,
+        department=organisation_dept,
+        due_date=today + dt.timedelta(days=5),
+    )
+    topics = {t.code: t for t in TopicTag.objects.all()}
+    services.briefing_submit(
+        actor=None,
+        request=asked,
+        date=today - dt.timedelta(days=36),
+        summary="近三年共收到反映该单位问题线索4件，已了结3件，1件暂存待查。",
+        concerns=[
+            ("专项资金拨付进度与项目进度不符，存在提前拨付情况", topics.get("agri-funds")),
+            ("公务接待费用连续两年增幅超过30%", topics.get("eight-rules")),
+        ],
+    )
+    people = list(Person.objects.filter(posts__organisation=target, posts__end_date=None)[:4])
+    for i, name in enumerate(["农田水利改造工程", "办公楼维修改造项目"]):
+        project = MajorProject.objects.create(
+            organisation=target,
+            name=name,
+            amount=Decimal(rng.randint(80, 900) * 10000),
+            start_date=today - dt.timedelta(days=400 + 200 * i),
+            end_date=today - dt.timedelta(days=60 + 100 * i),
+        )
+        project.participants.set(people[i::2])
+    for year in (today.year - 2, today.year - 1):
+        for item, base in (
+            ("一般公共预算支出", 3_000_000),
+            ("公务接待费", 120_000),
+            ("专项资金", 8_000_000),
+        ):
+            BudgetFigure.objects.create(
+                organisation=target,
+                year=year,
+                item=item,
+                amount=Decimal(base + rng.randint(0, base // 3)),
+            )

@@ -134,3 +134,87 @@ class AdvanceForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+
+ALLOWED_EXTENSIONS = {".pdf", ".doc", ".docx", ".xls", ".xlsx", ".jpg", ".jpeg", ".png", ".txt"}
+MAX_FILE_BYTES = 20 * 1024 * 1024
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        single = super().clean
+        items = data if isinstance(data, list | tuple) else ([data] if data else [])
+        cleaned = [single(item, initial) for item in items]
+        for upload in cleaned:
+            suffix = "." + upload.name.rsplit(".", 1)[-1].lower() if "." in upload.name else ""
+            if suffix not in ALLOWED_EXTENSIONS:
+                raise forms.ValidationError(
+                    _(
+                        "%(name)s: files of this type are not accepted (PDF, Word, Excel, "
+                        "images and text are)."
+                    )
+                    % {"name": upload.name}
+                )
+            if upload.size > MAX_FILE_BYTES:
+                raise forms.ValidationError(
+                    _("%(name)s is larger than 20 MB.") % {"name": upload.name}
+                )
+        return cleaned
+
+
+class BriefingRequestForm(forms.Form):
+    due_date = forms.DateField(label=_("Due date"), widget=DateInput())
+
+    def __init__(self, *args: Any, round_: Round, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["target"] = forms.ModelChoiceField(
+            label=_("Target"),
+            queryset=Organisation.objects.filter(inspecting_teams__round=round_).distinct(),
+        )
+        self.fields["department"] = forms.ModelChoiceField(
+            label=_("Department asked"),
+            queryset=Organisation.objects.filter(
+                path__startswith=round_.committee.path,
+                kind=OrganisationKind.UNIT,
+                is_active=True,
+            ).order_by("code"),
+        )
+        self.order_fields(["target", "department", "due_date"])
+
+
+class BriefingForm(forms.Form):
+    date = forms.DateField(label=_("Date of the briefing"), widget=DateInput())
+    summary = forms.CharField(
+        label=_("Summary"), widget=forms.Textarea(attrs={"rows": 5}), max_length=10000
+    )
+    attachments = MultipleFileField(label=_("Attachments"), required=False)
+
+    CONCERN_ROWS = 5
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from xuncha.rounds.models import TopicTag
+
+        super().__init__(*args, **kwargs)
+        topics = TopicTag.objects.all()
+        for i in range(self.CONCERN_ROWS):
+            self.fields[f"concern_{i}"] = forms.CharField(
+                label=_("Concern %(n)s") % {"n": i + 1}, max_length=500, required=False
+            )
+            self.fields[f"topic_{i}"] = forms.ModelChoiceField(
+                label=_("Topic"), queryset=topics, required=False
+            )
+
+    def concerns(self) -> list[tuple[str, Any]]:
+        return [
+            (self.cleaned_data[f"concern_{i}"], self.cleaned_data[f"topic_{i}"])
+            for i in range(self.CONCERN_ROWS)
+            if self.cleaned_data.get(f"concern_{i}")
+        ]

@@ -215,7 +215,8 @@ class Team(models.Model):
     class Meta:
         verbose_name = _("team")
         verbose_name_plural = _("teams")
-        ordering = ["round", "name"]
+        # Creation order: names like 第一/第二巡察组 do not sort by code point.
+        ordering = ["round", "id"]
 
     def __str__(self) -> str:
         return self.name
@@ -274,3 +275,153 @@ class StageTransition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_stage} → {self.to_stage}"
+
+
+class TopicTag(models.Model):
+    """Topic tags for concerns and, later, problems and clues (configurable; DOMAIN.md)."""
+
+    code = models.SlugField(max_length=40, unique=True)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=60)
+    name_en = models.CharField(_("name (English)"), max_length=60)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name_zh
+
+
+class BriefingRequest(models.Model):
+    """A written request (函调) to a department for a briefing on a target."""
+
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="briefing_requests")
+    target = models.ForeignKey(
+        Organisation,
+        verbose_name=_("target"),
+        on_delete=models.PROTECT,
+        related_name="briefing_requests",
+    )
+    department = models.ForeignKey(
+        Organisation,
+        verbose_name=_("department"),
+        on_delete=models.PROTECT,
+        related_name="briefings_asked",
+    )
+    due_date = models.DateField(_("due date"))
+    requested_by = models.ForeignKey(User, null=True, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("briefing request")
+        ordering = ["due_date", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "target", "department"], name="briefing_request_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.department} → {self.target}"
+
+
+class Briefing(models.Model):
+    """What a department knows about a target, given before stationing (情况通报)."""
+
+    request = models.OneToOneField(
+        BriefingRequest, null=True, blank=True, on_delete=models.PROTECT, related_name="briefing"
+    )
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="briefings")
+    target = models.ForeignKey(
+        Organisation, verbose_name=_("target"), on_delete=models.PROTECT, related_name="briefings"
+    )
+    department = models.ForeignKey(
+        Organisation,
+        verbose_name=_("department"),
+        on_delete=models.PROTECT,
+        related_name="briefings_given",
+    )
+    date = models.DateField(_("date"))
+    summary = models.TextField(_("summary"))
+    submitted_by = models.ForeignKey(User, null=True, on_delete=models.PROTECT, related_name="+")
+    submitted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("briefing")
+        ordering = ["-date", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.department} · {self.target} · {self.date}"
+
+
+class BriefingConcern(models.Model):
+    briefing = models.ForeignKey(Briefing, on_delete=models.CASCADE, related_name="concerns")
+    text = models.CharField(_("concern"), max_length=500)
+    topic = models.ForeignKey(
+        TopicTag,
+        verbose_name=_("topic"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.text[:40]
+
+
+class BriefingAttachment(models.Model):
+    briefing = models.ForeignKey(Briefing, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to="briefings/%Y/")
+    name = models.CharField(max_length=200)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MajorProject(models.Model):
+    """A target's major project (name, amount, dates, people involved) for its profile."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="major_projects"
+    )
+    name = models.CharField(_("name"), max_length=200)
+    amount = models.DecimalField(_("amount (yuan)"), max_digits=14, decimal_places=2)
+    start_date = models.DateField(_("start date"))
+    end_date = models.DateField(_("end date"), null=True, blank=True)
+    participants = models.ManyToManyField(
+        "core.Person", verbose_name=_("participants"), blank=True, related_name="projects"
+    )
+
+    class Meta:
+        ordering = ["-start_date"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BudgetFigure(models.Model):
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="budget_figures"
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    item = models.CharField(_("item"), max_length=100)
+    amount = models.DecimalField(_("amount (yuan)"), max_digits=14, decimal_places=2)
+
+    class Meta:
+        ordering = ["-year", "item"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "year", "item"], name="budget_figure_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.item}"

@@ -13,14 +13,29 @@ ROUND_VIEW = "round.view"
 ROUND_CHANGE = "round.change"
 TERM_VIEW = "term.view"
 TERM_CHANGE = "term.change"
+BRIEFING_VIEW = "briefing.view"
+BRIEFING_REQUEST = "briefing.request"
+BRIEFING_SUBMIT = "briefing.submit"
+PROFILE_VIEW = "profile.view"
 
 ROLES = {
-    Role.OFFICE_STAFF: {ROUND_VIEW, ROUND_CHANGE, TERM_VIEW, TERM_CHANGE},
-    Role.LEADING_GROUP: {ROUND_VIEW, TERM_VIEW},
-    Role.TEAM_LEADER: {ROUND_VIEW},
-    Role.DEPUTY_LEADER: {ROUND_VIEW},
-    Role.TEAM_MEMBER: {ROUND_VIEW},
+    Role.OFFICE_STAFF: {
+        ROUND_VIEW,
+        ROUND_CHANGE,
+        TERM_VIEW,
+        TERM_CHANGE,
+        BRIEFING_VIEW,
+        BRIEFING_REQUEST,
+        BRIEFING_SUBMIT,
+        PROFILE_VIEW,
+    },
+    Role.LEADING_GROUP: {ROUND_VIEW, TERM_VIEW, PROFILE_VIEW},
+    Role.TEAM_LEADER: {ROUND_VIEW, BRIEFING_VIEW, PROFILE_VIEW},
+    Role.DEPUTY_LEADER: {ROUND_VIEW, BRIEFING_VIEW, PROFILE_VIEW},
+    Role.TEAM_MEMBER: {ROUND_VIEW, BRIEFING_VIEW, PROFILE_VIEW},
     Role.LIAISON: {ROUND_VIEW},
+    # A receiving department answers the requests addressed to it, nothing more.
+    Role.RECEIVING_DEPARTMENT: {BRIEFING_SUBMIT},
 }
 
 
@@ -44,9 +59,22 @@ def scope_round(paths: list[str], user: Any) -> Q:
     return _path_q("committee__path", paths) | Q(Exists(teams))
 
 
+def scope_by_target(paths: list[str], user: Any) -> Q:
+    """Requests and briefings are read where their target is in scope (office, team)."""
+    return _path_q("target__path", paths)
+
+
+def scope_by_department(paths: list[str], user: Any) -> Q:
+    """A department answers only what was addressed to it (or to a unit below it)."""
+    return _path_q("department__path", paths)
+
+
 def register() -> None:
-    from xuncha.rounds.models import CommitteeTerm, Round
+    from xuncha.rounds.models import Briefing, BriefingRequest, CommitteeTerm, Round
 
     policy.extend_roles({str(role): actions for role, actions in ROLES.items()})
     policy.register_scope(CommitteeTerm, scope_term)
     policy.register_scope(Round, scope_round)
+    for model in (BriefingRequest, Briefing):
+        policy.register_scope(model, scope_by_target)
+        policy.register_scope(model, scope_by_department, action=BRIEFING_SUBMIT)

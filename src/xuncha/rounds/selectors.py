@@ -7,12 +7,12 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from xuncha.core import policy
 from xuncha.core.models import Organisation, OrganisationKind
 from xuncha.rounds import permissions
-from xuncha.rounds.models import STAGE_ORDER, CommitteeTerm, Round, Stage, Team
+from xuncha.rounds.models import STAGE_ORDER, Briefing, CommitteeTerm, Round, Stage, Team
 
 # The kinds of organisation a county round inspects (DOMAIN.md: every Party organisation
 # under the committee, villages and communities included).
@@ -101,3 +101,77 @@ def ledger(term: CommitteeTerm, today: dt.date) -> Ledger:
     planned_future = sum(1 for r in rounds if r.stage == Stage.PREPARATION)
     remaining = max(0, math.floor(remaining_years * term.rounds_per_year) - planned_future)
     return Ledger(rows, done, remaining, counts)
+
+
+def briefing_requests_to_answer(user: Any) -> QuerySet[Any]:
+    from xuncha.rounds.models import BriefingRequest
+
+    return (
+        policy.scope(user, permissions.BRIEFING_SUBMIT, BriefingRequest.objects.all())
+        .select_related("round", "target", "department")
+        .annotate(answered=Exists(Briefing.objects.filter(request=OuterRef("pk"))))
+        .order_by("answered", "due_date", "pk")
+    )
+
+
+def is_answered(request: Any) -> bool:
+    return Briefing.objects.filter(request=request).exists()
+
+
+def briefings_for(user: Any) -> QuerySet[Briefing]:
+    """Briefings the user may read: by target (office, team) or given by their department."""
+    readable = policy.scope(user, permissions.BRIEFING_VIEW, Briefing.objects.all())
+    given = policy.scope(user, permissions.BRIEFING_SUBMIT, Briefing.objects.all())
+    return (
+        Briefing.objects.filter(Q(pk__in=readable.values("pk")) | Q(pk__in=given.values("pk")))
+        .select_related("round", "target", "department", "submitted_by")
+        .prefetch_related("concerns__topic", "attachments")
+    )
+
+
+def round_briefings(user: Any, round_: Round) -> dict[str, Any]:
+    from xuncha.rounds.models import BriefingRequest
+
+    requests = (
+        policy.scope(user, permissions.BRIEFING_VIEW, BriefingRequest.objects.filter(round=round_))
+        .select_related("target", "department")
+        .annotate(answered=Exists(Briefing.objects.filter(request=OuterRef("pk"))))
+    )
+    briefings = policy.scope(
+        user, permissions.BRIEFING_VIEW, Briefing.objects.filter(round=round_)
+    ).select_related("target", "department")
+    return {"briefing_requests": requests, "briefings": briefings}
+
+
+def unit_profile(user: Any, org: Organisation, today: dt.date) -> dict[str, Any]:
+    """What is known about a target: people, projects, budget, earlier rounds, briefings."""
+    from xuncha.core.models import Post
+    from xuncha.rounds.models import BudgetFigure, MajorProject
+
+    posts = Post.objects.filter(organisation=org).select_related("person")
+    current = [p for p in posts if p.end_date is None]
+    three_years_ago = today.replace(year=today.year - 3)
+    retired = [
+        p
+        for p in posts
+        if p.is_leadership
+        and p.end_date is not None
+        and p.person.retired_on is not None
+        and p.person.retired_on >= three_years_ago
+    ]
+    teams = (
+        Team.objects.filter(targets=org)
+        .select_related("round")
+        .prefetch_related("round__stages")
+        .order_by("-round__created_at")
+    )
+    return {
+        "leadership": [p for p in current if p.is_leadership],
+        "key_posts": [p for p in current if p.is_key_post and not p.is_leadership],
+        "retired_leaders": retired,
+        "projects": MajorProject.objects.filter(organisation=org).prefetch_related("participants"),
+        "budget": BudgetFigure.objects.filter(organisation=org),
+        "earlier_teams": teams,
+        "briefings": briefings_for(user).filter(target=org),
+        "can_see_people": policy.allows_on_organisation(user, "person.view", org),
+    }

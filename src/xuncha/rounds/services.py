@@ -327,3 +327,115 @@ def holiday_set(*, actor: User, day: dt.date, is_workday: bool, name: str) -> Ho
         after={"day": day.isoformat(), "is_workday": is_workday, "name": name},
     )
     return holiday
+
+
+# --- briefings -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def briefing_request(
+    *,
+    actor: User | None,
+    round_: Round,
+    target: Organisation,
+    department: Organisation,
+    due_date: dt.date,
+) -> Any:
+    from xuncha.rounds.models import BriefingRequest
+
+    if not Team.objects.filter(round=round_, targets=target).exists():
+        raise ValidationError(_("%(name)s is not a target of this round.") % {"name": target.name})
+    request, created = BriefingRequest.objects.get_or_create(
+        round=round_,
+        target=target,
+        department=department,
+        defaults={"due_date": due_date, "requested_by": actor},
+    )
+    if not created:
+        raise ValidationError(
+            _("%(department)s was already asked about %(target)s.")
+            % {"department": department.name, "target": target.name}
+        )
+    audit.record(
+        actor=actor,
+        event_type=AuditEventType.BRIEFING_REQUESTED,
+        obj=request,
+        after={
+            "round": round_.pk,
+            "target": target.pk,
+            "department": department.pk,
+            "due_date": due_date.isoformat(),
+        },
+    )
+    return request
+
+
+@transaction.atomic
+def briefing_submit(
+    *,
+    actor: User | None,
+    request: Any,
+    date: dt.date,
+    summary: str,
+    concerns: Sequence[tuple[str, Any]] = (),
+    files: Sequence[Any] = (),
+) -> Any:
+    """Record a department's briefing with its concerns and attachments, all or nothing."""
+    import hashlib
+
+    from xuncha.rounds.models import Briefing, BriefingAttachment, BriefingConcern
+
+    if hasattr(request, "briefing") and Briefing.objects.filter(request=request).exists():
+        raise ValidationError(_("This request was already answered."))
+    briefing = Briefing.objects.create(
+        request=request,
+        round=request.round,
+        target=request.target,
+        department=request.department,
+        date=date,
+        summary=summary.strip(),
+        submitted_by=actor,
+    )
+    BriefingConcern.objects.bulk_create(
+        [
+            BriefingConcern(briefing=briefing, text=text.strip(), topic=topic)
+            for text, topic in concerns
+            if text.strip()
+        ]
+    )
+    for upload in files:
+        digest = hashlib.sha256()
+        for chunk in upload.chunks():
+            digest.update(chunk)
+        upload.seek(0)
+        BriefingAttachment.objects.create(
+            briefing=briefing,
+            file=upload,
+            name=upload.name[:200],
+            size=upload.size,
+            sha256=digest.hexdigest(),
+        )
+    audit.record(
+        actor=actor,
+        event_type=AuditEventType.BRIEFING_SUBMITTED,
+        obj=briefing,
+        after={
+            "request": request.pk,
+            "target": request.target_id,
+            "department": request.department_id,
+            "date": date.isoformat(),
+            "concerns": len(concerns),
+            "attachments": [f.name for f in files],
+        },
+    )
+    return briefing
+
+
+@transaction.atomic
+def briefing_file_read(*, actor: User, attachment: Any) -> None:
+    audit.record(
+        actor=actor,
+        event_type=AuditEventType.BRIEFING_FILE_READ,
+        obj=attachment,
+        extra={"briefing": attachment.briefing_id, "sha256": attachment.sha256},
+    )

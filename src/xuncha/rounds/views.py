@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -96,6 +97,8 @@ def term_detail(request: AuthedRequest, pk: int) -> HttpResponseBase:
         by_kind.setdefault(label, {"covered": 0, "planned": 0, "uncovered": 0})[row.status] += 1
     chart = {
         "categories": list(by_kind),
+        # Covered green, in a round amber, not yet covered red: the ledger's badges.
+        "colors": ["#198754", "#ffc107", "#dc3545"],
         "series": [
             {"name": str(STATUS_LABELS[s]), "data": [v[s] for v in by_kind.values()]}
             for s in ("covered", "planned", "uncovered")
@@ -431,6 +434,14 @@ def round_detail(request: AuthedRequest, pk: int) -> HttpResponseBase:
             else None,
             "team_form": forms.TeamForm(round_=round_) if can_change else None,
             "advance_form": forms.AdvanceForm(),
+            **selectors.round_briefings(request.user, round_),
+            "briefing_request_form": forms.BriefingRequestForm(
+                round_=round_, initial={"due_date": timezone.localdate() + dt.timedelta(days=7)}
+            )
+            if policy.allows_on_organisation(
+                request.user, permissions.BRIEFING_REQUEST, round_.committee
+            )
+            else None,
         },
     )
 
@@ -524,3 +535,136 @@ def team_create(request: AuthedRequest, pk: int) -> HttpResponseBase:
             % {"errors": "; ".join(str(e) for errs in form.errors.values() for e in errs)},
         )
     return redirect("rounds:round_detail", pk=round_.pk)
+
+
+# --- briefings and unit profiles -----------------------------------------------------------
+
+
+@require_POST
+def briefing_request_create(request: AuthedRequest, pk: int) -> HttpResponseBase:
+    round_ = get_object_or_404(
+        selectors.rounds_for(request.user).select_related("committee"), pk=pk
+    )
+    if not policy.allows_on_organisation(
+        request.user, permissions.BRIEFING_REQUEST, round_.committee
+    ):
+        raise PermissionDenied
+    form = forms.BriefingRequestForm(request.POST, round_=round_)
+    if form.is_valid():
+        try:
+            services.briefing_request(actor=request.user, round_=round_, **form.cleaned_data)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Briefing requested."))
+    else:
+        messages.error(
+            request,
+            _("The request could not be recorded: %(errors)s")
+            % {"errors": "; ".join(str(e) for errs in form.errors.values() for e in errs)},
+        )
+    return redirect("rounds:round_detail", pk=round_.pk)
+
+
+@require_GET
+def briefing_inbox(request: AuthedRequest) -> HttpResponseBase:
+    """The requests addressed to the user's department(s), open ones first."""
+    policy.require(request.user, permissions.BRIEFING_SUBMIT)
+    requests = selectors.briefing_requests_to_answer(request.user)
+    return render(request, "rounds/briefing_inbox.html", {"requests": requests})
+
+
+@require_http_methods(["GET", "POST"])
+def briefing_submit(request: AuthedRequest, pk: int) -> HttpResponseBase:
+    asked = get_object_or_404(selectors.briefing_requests_to_answer(request.user), pk=pk)
+    if selectors.is_answered(asked):
+        messages.info(request, _("This request was already answered."))
+        return redirect("rounds:briefing_inbox")
+    form = forms.BriefingForm(
+        request.POST or None, request.FILES or None, initial={"date": timezone.localdate()}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            briefing = services.briefing_submit(
+                actor=request.user,
+                request=asked,
+                date=form.cleaned_data["date"],
+                summary=form.cleaned_data["summary"],
+                concerns=form.concerns(),
+                files=form.cleaned_data["attachments"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Briefing submitted. Thank you."))
+            if policy.can(request.user, permissions.BRIEFING_VIEW):
+                return redirect("rounds:briefing_detail", pk=briefing.pk)
+            return redirect("rounds:briefing_inbox")
+    return render(request, "rounds/briefing_form.html", {"form": form, "asked": asked})
+
+
+@require_GET
+def briefing_detail(request: AuthedRequest, pk: int) -> HttpResponseBase:
+    briefing = get_object_or_404(selectors.briefings_for(request.user), pk=pk)
+    return render(request, "rounds/briefing_detail.html", {"briefing": briefing})
+
+
+@require_GET
+def briefing_attachment(request: AuthedRequest, pk: int) -> HttpResponseBase:
+    from django.http import FileResponse
+
+    from xuncha.rounds.models import BriefingAttachment
+
+    attachment = get_object_or_404(
+        BriefingAttachment.objects.filter(briefing__in=selectors.briefings_for(request.user)),
+        pk=pk,
+    )
+    services.briefing_file_read(actor=request.user, attachment=attachment)
+    return FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.name)
+
+
+@require_GET
+def unit_profile(request: AuthedRequest, pk: int) -> HttpResponseBase:
+    org = get_object_or_404(
+        policy.scope(request.user, permissions.PROFILE_VIEW, Organisation.objects.all()), pk=pk
+    )
+    return render(
+        request,
+        "rounds/unit_profile.html",
+        {"org": org, **selectors.unit_profile(request.user, org, timezone.localdate())},
+    )
+
+
+def _docx(data: bytes, filename: str) -> HttpResponseBase:
+    from django.http import HttpResponse
+
+    response = HttpResponse(
+        data,
+        content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    )
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+    return response
+
+
+@require_GET
+def round_plan_docx(request: AuthedRequest, pk: int) -> HttpResponseBase:
+    from xuncha.rounds import documents
+
+    round_ = get_object_or_404(selectors.rounds_for(request.user), pk=pk)
+    return _docx(documents.round_plan_docx(round_), f"{round_.name}工作方案.docx")
+
+
+@require_GET
+def target_notice_docx(request: AuthedRequest, pk: int, org: int) -> HttpResponseBase:
+    from xuncha.rounds import documents
+
+    team = get_object_or_404(
+        Team.objects.filter(round__in=selectors.rounds_for(request.user)), pk=pk
+    )
+    if not _can_change(request.user, team.round):
+        raise PermissionDenied
+    target = get_object_or_404(team.targets.all(), pk=org)
+    return _docx(
+        documents.target_notice_docx(team.round, team, target),
+        f"关于对{target.name}开展巡察的通知.docx",
+    )

@@ -467,7 +467,7 @@ ACCOUNTS = [
     ("deputy", Role.DEPUTY_LEADER, "target1", "巡察组副组长", "office1"),
     ("member", Role.TEAM_MEMBER, "target1", "巡察组组员", "office1"),
     ("liaison", Role.LIAISON, "target1", "联络员", "target1"),
-    ("receiver", Role.RECEIVING_DEPARTMENT, "county1", "纪委监委干部", "discipline1"),
+    ("receiver", Role.RECEIVING_DEPARTMENT, "discipline1", "纪委监委干部", "discipline1"),
     ("auditor", Role.AUDITOR, "province", "安全审计员", "pref_office"),
 ]
 

@@ -26,7 +26,7 @@
         option = ganttOption(data);
       } else if (el.dataset.chart === "stacked-bar") {
         option = {
-          color: KIND_COLOURS,
+          color: data.colors || KIND_COLOURS,
           tooltip: { trigger: "axis" },
           legend: { type: "scroll", top: 0 },
           grid: { left: 8, right: 8, bottom: 8, top: 36, containLabel: true },
