@@ -123,6 +123,7 @@ EXPECTATIONS: dict[str, Expect] = {
     "core:job_detail": Expect(lambda o: {"pk": o.job.pk}, ok={"office"}, other=404),
     "core:job_download": Expect(lambda o: {"pk": o.job.pk}, ok={"office"}, other=404),
     "rounds:term_list": Expect(ok=TERM_VIEWERS),
+    "rounds:term_create": Expect(ok={"office", "office_c1"}),
     "rounds:term_detail": Expect(lambda o: {"pk": o.term.pk}, ok=TERM_VIEWERS, other=404),
     "rounds:term_plan": Expect(
         lambda o: {"pk": o.term.pk}, ok={"office", "office_c1"}, hidden=set(PERSONAS) - TERM_VIEWERS

@@ -218,3 +218,47 @@ class BriefingForm(forms.Form):
             for i in range(self.CONCERN_ROWS)
             if self.cleaned_data.get(f"concern_{i}")
         ]
+
+
+class TermForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    start_date = forms.DateField(label=_("Start date"), widget=DateInput())
+    end_date = forms.DateField(
+        label=_("End date"),
+        widget=DateInput(),
+        help_text=_("A committee term lasts five years by default."),
+    )
+    rounds_per_year = forms.IntegerField(
+        label=_("Rounds per year"), min_value=1, max_value=12, initial=3
+    )
+    teams_per_round = forms.IntegerField(
+        label=_("Teams per round"), min_value=1, max_value=30, initial=4
+    )
+    team_capacity = forms.DecimalField(
+        label=_("Targets per team and round (一托二 = 2)"),
+        min_value=0.5,
+        max_value=20,
+        decimal_places=2,
+        initial=3,
+    )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["committee"] = forms.ModelChoiceField(
+            label=_("Committee"),
+            queryset=policy.scope(
+                user,
+                permissions.TERM_CHANGE,
+                Organisation.objects.filter(
+                    kind__in=[OrganisationKind.COUNTY, OrganisationKind.PREFECTURE], is_active=True
+                ),
+            ),
+        )
+        self.order_fields(["committee", "name"])
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("start_date"), data.get("end_date")
+        if start and end and end <= start:
+            self.add_error("end_date", _("A term must end after it starts."))
+        return data

@@ -6,6 +6,7 @@ app_name = "rounds"
 
 urlpatterns = [
     path("terms/", views.term_list, name="term_list"),
+    path("terms/new/", views.term_create, name="term_create"),
     path("terms/<int:pk>/", views.term_detail, name="term_detail"),
     path("terms/<int:pk>/plan/", views.term_plan, name="term_plan"),
     path("rounds/", views.round_list, name="round_list"),

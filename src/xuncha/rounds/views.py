@@ -40,7 +40,42 @@ STATUS_LABELS = {
 def term_list(request: AuthedRequest) -> HttpResponseBase:
     policy.require(request.user, permissions.TERM_VIEW)
     terms = selectors.terms_for(request.user).order_by("committee__code", "-start_date")
-    return render(request, "rounds/term_list.html", {"terms": terms})
+    return render(
+        request,
+        "rounds/term_list.html",
+        {
+            "terms": terms,
+            "can_create": policy.can(request.user, permissions.TERM_CHANGE),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def term_create(request: AuthedRequest) -> HttpResponseBase:
+    policy.require(request.user, permissions.TERM_CHANGE)
+    today = timezone.localdate()
+    form = forms.TermForm(
+        request.POST or None,
+        user=request.user,
+        initial={
+            "start_date": today,
+            "end_date": today.replace(year=today.year + 5) - dt.timedelta(days=1),
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            term = services.term_create(actor=request.user, **data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Term created."))
+            return redirect("rounds:term_detail", pk=term.pk)
+    return render(
+        request,
+        "core/form.html",
+        {"form": form, "title": _("New committee term"), "cancel": reverse("rounds:term_list")},
+    )
 
 
 def _ledger_csv(ledger: selectors.Ledger, term: CommitteeTerm) -> HttpResponseBase:

@@ -85,6 +85,17 @@ def test_office_asks_two_departments_and_one_answers_with_files(as_user, user_na
     attachment = briefing.attachments.get()
     assert attachment.size == len(b"%PDF-1.4 test")
     assert AuditEvent.objects.filter(event_type=AuditEventType.BRIEFING_SUBMITTED).exists()
+    # The other department answered on paper: the office records its briefing.
+    office.post(
+        reverse("rounds:briefing_submit", args=[theirs.pk]),
+        {
+            "date": "2026-11-21",
+            "summary": "审计发现专项资金结余未及时上缴。",
+            "concern_0": "结余资金未上缴",
+            "topic_0": "",
+        },
+    )
+    assert Briefing.objects.filter(round=current, target=target).count() == 2
     # The office reads it, and reading the attachment is audited.
     download = office.get(reverse("rounds:briefing_attachment", args=[attachment.pk]))
     assert b"".join(download.streaming_content) == b"%PDF-1.4 test"

@@ -320,3 +320,51 @@ def test_query_counts_do_not_grow(name, as_user, county, office):
             teams=[("第一组", _units(county, 2))],
         )
     assert count() == first
+
+
+def test_office_creates_a_term(as_user, county):
+    client = as_user("office_c1")
+    bad = client.post(
+        reverse("rounds:term_create"),
+        {
+            "committee": county.pk,
+            "name": "第十六届",
+            "start_date": "2027-09-01",
+            "end_date": "2027-01-01",
+            "rounds_per_year": 3,
+            "teams_per_round": 4,
+            "team_capacity": "3",
+        },
+    )
+    assert bad.status_code == 200 and not CommitteeTerm.objects.filter(name="第十六届").exists()
+    ok = client.post(
+        reverse("rounds:term_create"),
+        {
+            "committee": county.pk,
+            "name": "第十六届",
+            "start_date": "2027-09-01",
+            "end_date": "2032-08-31",
+            "rounds_per_year": 3,
+            "teams_per_round": 4,
+            "team_capacity": "3",
+        },
+    )
+    term = CommitteeTerm.objects.get(name="第十六届")
+    assert ok["Location"] == reverse("rounds:term_detail", args=[term.pk])
+    assert AuditEvent.objects.filter(
+        event_type=AuditEventType.TERM_CREATED, object_id=str(term.pk)
+    ).exists()
+    other = Organisation.objects.get(code="C02")
+    refused = client.post(
+        reverse("rounds:term_create"),
+        {
+            "committee": other.pk,
+            "name": "越权",
+            "start_date": "2027-09-01",
+            "end_date": "2032-08-31",
+            "rounds_per_year": 3,
+            "teams_per_round": 4,
+            "team_capacity": "3",
+        },
+    )
+    assert refused.status_code == 200 and not CommitteeTerm.objects.filter(name="越权").exists()
