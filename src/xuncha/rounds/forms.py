@@ -158,8 +158,8 @@ class MultipleFileField(forms.FileField):
             if suffix not in ALLOWED_EXTENSIONS:
                 raise forms.ValidationError(
                     _(
-                        "%(name)s: files of this type are not accepted (PDF, Word, Excel, "
-                        "images and text are)."
+                        "%(name)s: files of this type are not accepted; use PDF, Word, Excel, "
+                        "images or text."
                     )
                     % {"name": upload.name}
                 )

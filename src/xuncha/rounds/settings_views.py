@@ -179,7 +179,7 @@ class DurationsForm(forms.Form):
                     },
                 )
                 self.fields[_field(kind, stage, "unit")] = forms.ChoiceField(
-                    label=_("Unit of %(stage)s of %(kind)s rounds") % names,
+                    label=_("%(stage)s of %(kind)s rounds: unit") % names,
                     choices=StageDuration.Unit.choices,
                 )
 
@@ -262,7 +262,9 @@ class FocusAreaForm(forms.Form):
     code = forms.SlugField(
         label=gettext_lazy("Code"),
         max_length=40,
-        help_text=gettext_lazy("Letters, digits and hyphens, e.g. rural-revitalisation."),
+        help_text=gettext_lazy(
+            "Letters, digits, hyphens and underscores, e.g. rural-revitalisation."
+        ),
     )
     name_zh = forms.CharField(label=gettext_lazy("Name (Chinese)"), max_length=100)
     name_en = forms.CharField(label=gettext_lazy("Name (English)"), max_length=100)
