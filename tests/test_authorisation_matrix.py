@@ -17,6 +17,7 @@ from django.conf import settings
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from xuncha.core.models import JobRun, Kinship, Organisation, Person, Post, RoleGrant, User
+from xuncha.talent.models import InspectorProfile
 
 ANON = None
 ALL = [ANON, *PERSONAS]
@@ -46,6 +47,7 @@ class Objects:
     briefing_request: Any
     briefing: Any
     attachment: Any
+    profile: Any
 
 
 @dataclass
@@ -160,6 +162,8 @@ EXPECTATIONS: dict[str, Expect] = {
         ok={"office", "office_c1"},
         hidden=set(PERSONAS) - TERM_VIEWERS,
     ),
+    "talent:pool": Expect(ok=TERM_VIEWERS),
+    "talent:profile_detail": Expect(lambda o: {"pk": o.profile.pk}, ok=TERM_VIEWERS, other=404),
     "rounds:unit_profile": Expect(
         lambda o: {"pk": o.target.pk},
         ok={"office", "office_c1", "leading", "leader", "deputy", "member"},
@@ -245,6 +249,7 @@ def objects(db, user_named) -> Objects:
         briefing_request=briefing_request,
         briefing=briefing,
         attachment=attachment,
+        profile=InspectorProfile.objects.filter(county__code="C01").first(),
     )
 
 

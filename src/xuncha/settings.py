@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "django_tasks_rq",
     "xuncha.core",
     "xuncha.rounds",
+    "xuncha.talent",
 ]
 
 MIDDLEWARE = [

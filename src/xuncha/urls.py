@@ -11,5 +11,6 @@ urlpatterns = [
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("", include("xuncha.rounds.urls")),
     path("", include("xuncha.rounds.settings_urls")),
+    path("", include("xuncha.talent.urls")),
     path("", include("xuncha.core.urls")),
 ]

@@ -15,7 +15,7 @@ from xuncha.core.policy import Action
 # shown disabled, so the shape of the work is visible from the first day.
 WORKFLOW = [
     ("plan", _("Plan"), "rounds:term_list", "term.view"),
-    ("teams", _("Teams"), "talent:teams", None),
+    ("teams", _("Teams"), "talent:pool", "talent.view"),
     ("stationing", _("Stationing"), "rounds:round_list", "round.view"),
     ("evidence", _("Evidence"), "fieldwork:evidence", None),
     ("clues", _("Clues"), "clues:list", None),

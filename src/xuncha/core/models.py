@@ -361,6 +361,11 @@ class AuditEventType(models.TextChoices):
     BRIEFING_FILE_READ = "briefing.file_read", _("Briefing attachment read")
     DURATIONS_SET = "rounds.durations_set", _("Stage durations changed")
     FOCUS_AREA_SET = "rounds.focus_area_set", _("Focus areas changed")
+    INSPECTOR_CREATED = "talent.inspector_created", _("Inspector added to the pool")
+    INSPECTOR_UPDATED = "talent.inspector_updated", _("Inspector profile changed")
+    QUALIFICATION_GRANTED = "talent.qualification", _("Qualification granted or changed")
+    TRAINING_RECORDED = "talent.training", _("Training recorded")
+    EVALUATION_RECORDED = "talent.evaluation", _("Inspector evaluated")
 
 
 class AuditEvent(models.Model):

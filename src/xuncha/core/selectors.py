@@ -23,13 +23,17 @@ def organisations_for(
     )
 
 
-def name_query(q: str) -> Q:
-    """Match a name by characters, or by pinyin (full or initials) for latin input."""
+def name_query(q: str, prefix: str = "") -> Q:
+    """Match a name by characters, or by pinyin (full or initials) for latin input.
+
+    ``prefix`` reaches the person through a relation (e.g. ``"person__"``)."""
     q = q.strip()
     latin = q.lower().replace(" ", "")
     if _LATIN.match(latin):
-        return Q(name_search__startswith=latin) | Q(name_search__contains=f" {latin}")
-    return Q(name__icontains=q)
+        return Q(**{f"{prefix}name_search__startswith": latin}) | Q(
+            **{f"{prefix}name_search__contains": f" {latin}"}
+        )
+    return Q(**{f"{prefix}name__icontains": q})
 
 
 def current_posts_prefetch() -> Prefetch[Any]:

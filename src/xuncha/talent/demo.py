@@ -1,0 +1,122 @@
+"""The talent part of the demo: a pool per county drawn from its cadres, with specialties
+by home department, training, qualifications (a few expired), role history in the demo's
+rounds and evaluations after the closed ones."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from xuncha.core.models import Person
+from xuncha.rounds.models import Round, Stage
+from xuncha.talent import services
+from xuncha.talent.models import RoundRole, Specialty
+
+# Home departments and the specialty they bring.
+DEPARTMENT_SPECIALTY = {
+    "纪委监委": "discipline",
+    "组织部": "personnel",
+    "财政局": "finance",
+    "审计局": "audit",
+    "司法局": "law",
+    "信访局": "petitions",
+    "住房和城乡建设局": "engineering",
+    "交通运输局": "engineering",
+    "宣传部": "party-affairs",
+    "统战部": "party-affairs",
+    "科技和工业信息化局": "it",
+    "政法委": "law",
+    "发展和改革局": "finance",
+}
+
+
+def load(context: Any) -> None:
+    rng, today = context.rng, context.today
+    specialties = {s.code: s for s in Specialty.objects.all()}
+    per_county = max(12, round(150 * min(context.scale, 1.0)))
+    for info in context.tree["counties"]:
+        county = info["county"]
+        candidates = list(
+            Person.objects.filter(
+                registry=county,
+                retired_on__isnull=True,
+                posts__end_date__isnull=True,
+                posts__organisation__kind="unit",
+            )
+            .select_related("registry")
+            .order_by("pk")
+            .distinct()[: per_county * 3]
+        )
+        rng.shuffle(candidates)
+        profiles = []
+        for person in sorted(candidates[:per_county], key=lambda p: p.pk):
+            post = person.posts.filter(end_date__isnull=True).select_related("organisation").first()
+            department = next(
+                (d for d in DEPARTMENT_SPECIALTY if post and post.organisation.name.endswith(d)),
+                None,
+            )
+            chosen = {DEPARTMENT_SPECIALTY[department]} if department else set()
+            chosen |= set(rng.sample(sorted(specialties), k=rng.choice([0, 1, 1, 2])))
+            profile = services.inspector_create(
+                actor=None,
+                person=person,
+                county=county,
+                specialties=[specialties[c] for c in sorted(chosen) if c in specialties],
+                home_organisation=post.organisation if post else None,
+                home_post=post.title if post else "",
+                leader_eligible=rng.random() < 0.3,
+            )
+            granted = today - dt.timedelta(days=rng.randint(30, 1400))
+            services.training_record(
+                actor=None,
+                profile=profile,
+                course="巡察业务培训班",
+                hours=Decimal(rng.choice([16, 24, 32])),
+                date=granted - dt.timedelta(days=20),
+                certificate=f"XC{county.code}{profile.pk:05d}",
+            )
+            services.qualification_grant(
+                actor=None,
+                profile=profile,
+                granted_on=granted,
+                expires_on=granted + dt.timedelta(days=3 * 365),
+            )
+            profiles.append(profile)
+        _history(context, county, profiles)
+
+
+def _history(context: Any, county: Any, profiles: list[Any]) -> None:
+    """Roles in the demo's past rounds, and evaluations after the closed ones."""
+    rng = context.rng
+    pool = list(profiles)
+    for round_ in Round.objects.filter(committee=county).order_by("created_at"):
+        rng.shuffle(pool)
+        cursor = 0
+        for team in round_.teams.all():
+            crew = pool[cursor : cursor + 5]
+            cursor += 5
+            for n, profile in enumerate(crew):
+                role = "leader" if n == 0 else "deputy" if n == 1 else "member"
+                RoundRole.objects.create(profile=profile, round=round_, team=team, role=role)
+                if round_.stage == Stage.CLOSED:
+                    score = rng.randint(62, 98)
+                    grade = (
+                        "excellent"
+                        if score >= 90
+                        else "good"
+                        if score >= 80
+                        else "pass"
+                        if score >= 65
+                        else "fail"
+                    )
+                    services.evaluation_record(
+                        actor=None,
+                        profile=profile,
+                        round_=round_,
+                        score=score,
+                        grade=grade,
+                        leader_comments="工作认真，能够按要求完成谈话和查阅资料任务。",
+                        remove_from_pool=grade == "fail",
+                        reason="考核不合格" if grade == "fail" else "",
+                    )

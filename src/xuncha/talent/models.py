@@ -1,0 +1,197 @@
+"""The inspector pool (人才库) and leader pool (组长库): profiles on top of the people
+registry, training, qualification, role history, evaluations, availability, release."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from xuncha.core.models import Organisation, Person, User
+
+
+class Specialty(models.Model):
+    code = models.SlugField(max_length=40, unique=True)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=40)
+    name_en = models.CharField(_("name (English)"), max_length=60)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name_zh
+
+
+class InspectorProfile(models.Model):
+    person = models.OneToOneField(Person, on_delete=models.PROTECT, related_name="inspector")
+    county = models.ForeignKey(
+        Organisation,
+        verbose_name=_("pool of"),
+        on_delete=models.PROTECT,
+        related_name="inspectors",
+    )
+    home_organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("home organisation"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    home_post = models.CharField(_("home post"), max_length=100, blank=True)
+    specialties = models.ManyToManyField(Specialty, verbose_name=_("specialties"), blank=True)
+    leader_eligible = models.BooleanField(_("in the leader pool"), default=False)
+    in_pool = models.BooleanField(_("in the pool"), default=True)
+    removed_reason = models.CharField(_("reason for removal"), max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("inspector")
+        verbose_name_plural = _("inspectors")
+        ordering = ["county", "id"]
+
+    def __str__(self) -> str:
+        return str(self.person)
+
+
+class Qualification(models.Model):
+    """Granted by the prefecture office after training; expired blocks leader roles."""
+
+    class Status(models.TextChoices):
+        GRANTED = "granted", _("Granted")
+        SUSPENDED = "suspended", _("Suspended")
+        REVOKED = "revoked", _("Revoked")
+
+    profile = models.ForeignKey(
+        InspectorProfile, on_delete=models.CASCADE, related_name="qualifications"
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.GRANTED
+    )
+    granted_on = models.DateField(_("granted on"))
+    expires_on = models.DateField(_("expires on"))
+    granted_by = models.ForeignKey(User, null=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-granted_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expires_on__gt=models.F("granted_on")),
+                name="qualification_expires_after_grant",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.status} {self.granted_on}–{self.expires_on}"
+
+    def valid_on(self, day: dt.date) -> bool:
+        return self.status == self.Status.GRANTED and self.granted_on <= day <= self.expires_on
+
+
+class TrainingRecord(models.Model):
+    profile = models.ForeignKey(
+        InspectorProfile, on_delete=models.CASCADE, related_name="trainings"
+    )
+    course = models.CharField(_("course"), max_length=200)
+    hours = models.DecimalField(_("hours"), max_digits=6, decimal_places=1)
+    date = models.DateField(_("date"))
+    certificate = models.CharField(_("certificate"), max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["-date"]
+
+    def __str__(self) -> str:
+        return self.course
+
+
+class RoundRole(models.Model):
+    """Role history: who served as leader, deputy or member in which round."""
+
+    class Role(models.TextChoices):
+        LEADER = "leader", _("Leader")
+        DEPUTY = "deputy", _("Deputy leader")
+        MEMBER = "member", _("Member")
+
+    profile = models.ForeignKey(InspectorProfile, on_delete=models.CASCADE, related_name="roles")
+    round = models.ForeignKey("rounds.Round", on_delete=models.PROTECT, related_name="+")
+    team = models.ForeignKey(
+        "rounds.Team", null=True, blank=True, on_delete=models.PROTECT, related_name="roles"
+    )
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices)
+
+    class Meta:
+        ordering = ["-round__created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["profile", "round"], name="one_role_per_round")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.profile_id} {self.role}"
+
+
+class Evaluation(models.Model):
+    class Grade(models.TextChoices):
+        EXCELLENT = "excellent", _("Excellent")
+        GOOD = "good", _("Good")
+        PASS = "pass", _("Pass")
+        FAIL = "fail", _("Fail")
+
+    profile = models.ForeignKey(
+        InspectorProfile, on_delete=models.CASCADE, related_name="evaluations"
+    )
+    round = models.ForeignKey("rounds.Round", on_delete=models.PROTECT, related_name="+")
+    score = models.PositiveSmallIntegerField(_("score"))
+    grade = models.CharField(_("grade"), max_length=10, choices=Grade.choices)
+    leader_comments = models.TextField(_("comments of the team leader"), blank=True)
+    office_comments = models.TextField(_("comments of the office"), blank=True)
+    remove_from_pool = models.BooleanField(_("remove from the pool"), default=False)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    evaluated_by = models.ForeignKey(User, null=True, on_delete=models.PROTECT, related_name="+")
+    evaluated_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-evaluated_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["profile", "round"], name="one_evaluation_per_round"),
+            models.CheckConstraint(condition=Q(score__lte=100), name="score_at_most_100"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.profile_id} {self.grade}"
+
+
+class Availability(models.Model):
+    """A window in which the inspector can be seconded."""
+
+    profile = models.ForeignKey(
+        InspectorProfile, on_delete=models.CASCADE, related_name="availability"
+    )
+    start_date = models.DateField(_("from"))
+    end_date = models.DateField(_("to"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["start_date"]
+
+    def __str__(self) -> str:
+        return f"{self.start_date}–{self.end_date}"
+
+
+class Release(models.Model):
+    """The home unit's confirmation that the inspector is released full time for a round."""
+
+    profile = models.ForeignKey(InspectorProfile, on_delete=models.CASCADE, related_name="releases")
+    round = models.ForeignKey("rounds.Round", on_delete=models.PROTECT, related_name="+")
+    confirmed = models.BooleanField(default=False)
+    confirmed_on = models.DateField(null=True, blank=True)
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["profile", "round"], name="one_release_per_round")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.profile_id} {self.confirmed}"

@@ -1,0 +1,34 @@
+"""The talent app's actions and scopes, registered with the one policy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q
+
+from xuncha.core import policy
+from xuncha.core.models import Role
+
+TALENT_VIEW = "talent.view"
+TALENT_CHANGE = "talent.change"
+
+ROLES = {
+    Role.OFFICE_STAFF: {TALENT_VIEW, TALENT_CHANGE},
+    Role.LEADING_GROUP: {TALENT_VIEW},
+}
+
+
+def scope_profile(paths: list[str], user: Any) -> Q:
+    """A county's inspectors are visible to that county and to the prefecture office (whose
+    grant covers every county): the prefecture pool is shared by its counties."""
+    q = Q(pk__in=[])
+    for path in paths:
+        q |= Q(county__path__startswith=path)
+    return q
+
+
+def register() -> None:
+    from xuncha.talent.models import InspectorProfile
+
+    policy.extend_roles({str(role): actions for role, actions in ROLES.items()})
+    policy.register_scope(InspectorProfile, scope_profile)

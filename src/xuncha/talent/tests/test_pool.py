@@ -1,0 +1,118 @@
+"""The inspector pool: shared across the prefecture, scoped per county, filtered, searched,
+charted and exported; evaluations and expiries change what the pool offers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from xuncha.core.lib import pinyin
+from xuncha.rounds.models import Round
+from xuncha.talent import selectors, services
+from xuncha.talent.models import InspectorProfile, Specialty
+
+
+def test_county_sees_its_own_and_prefecture_sees_all(as_user):
+    county_rows = as_user("office_c1").get(reverse("talent:pool")).context["page_obj"].paginator
+    all_rows = as_user("office").get(reverse("talent:pool")).context["page_obj"].paginator
+    in_pool = InspectorProfile.objects.filter(in_pool=True)
+    assert all_rows.count == in_pool.count()
+    assert county_rows.count == in_pool.filter(county__code="C01").count() < all_rows.count
+
+
+def test_filters_search_and_chart(as_user):
+    client = as_user("office")
+    finance = Specialty.objects.get(code="finance")
+    page = client.get(reverse("talent:pool"), {"specialty": finance.pk})
+    rows = [r.obj for r in page.context["rows"]]
+    assert rows and all(finance in p.specialties.all() for p in rows)
+    someone = InspectorProfile.objects.filter(in_pool=True).select_related("person").first()
+    initials = pinyin.search_text(someone.person.name).split()[1]
+    found = client.get(reverse("talent:pool"), {"q": initials}).context["rows"]
+    assert someone.pk in {r.obj.pk for r in found}
+    chart = page.context["chart"]
+    assert chart["categories"] and chart["series"]
+    leaders = client.get(reverse("talent:pool"), {"leader": "on"}).context["rows"]
+    assert all(r.obj.leader_eligible and r.obj.qualified for r in leaders)
+
+
+def test_expired_qualification_leaves_the_leader_pool(as_user, user_named):
+    today = timezone.localdate()
+    profile = InspectorProfile.objects.filter(leader_eligible=True, in_pool=True).first()
+    profile.qualifications.update(expires_on=today - dt.timedelta(days=1))
+    leaders = selectors.pool_for(user_named("office"), today=today, filters={"leader": True})
+    assert profile not in leaders
+    services.qualification_grant(
+        actor=user_named("office"),
+        profile=profile,
+        granted_on=today - dt.timedelta(days=1),
+        expires_on=today + dt.timedelta(days=365),
+    )
+    leaders = selectors.pool_for(user_named("office"), today=today, filters={"leader": True})
+    assert profile in leaders
+
+
+def test_evaluation_with_removal_takes_the_inspector_out(user_named, as_user):
+    profile = InspectorProfile.objects.filter(in_pool=True, county__code="C01").first()
+    round_ = Round.objects.filter(committee__code="C01").first()
+    profile.evaluations.filter(round=round_).delete()
+    services.evaluation_record(
+        actor=user_named("office_c1"),
+        profile=profile,
+        round_=round_,
+        score=55,
+        grade="fail",
+        remove_from_pool=True,
+        reason="多次擅离岗位",
+    )
+    profile.refresh_from_db()
+    assert not profile.in_pool and profile.removed_reason == "多次擅离岗位"
+    page = as_user("office_c1").get(reverse("talent:pool"))
+    assert profile.pk not in {r.obj.pk for r in page.context["rows"]}
+    removed = as_user("office_c1").get(reverse("talent:pool"), {"status": "removed"})
+    assert profile.pk in {p.pk for p in removed.context["page_obj"].paginator.object_list}
+    detail = as_user("office_c1").get(reverse("talent:profile_detail", args=[profile.pk]))
+    assert "多次擅离岗位" in detail.content.decode()
+
+
+def test_xlsx_export(as_user):
+    response = as_user("office_c1").get(reverse("talent:pool"), {"export": "xlsx"})
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert (
+        sheet.max_row
+        == InspectorProfile.objects.filter(in_pool=True, county__code="C01").count() + 1
+    )
+
+
+def test_pool_query_count_is_flat(as_user, user_named):
+    from xuncha.core.models import Organisation, Person
+
+    client = as_user("office")
+    url = reverse("talent:pool")
+    client.get(url)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url).status_code == 200
+        return len(ctx.captured_queries)
+
+    first = count()
+    county = Organisation.objects.get(code="C02")
+    specialties = list(Specialty.objects.all()[:3])
+    for person in Person.objects.filter(registry=county, inspector__isnull=True)[:20]:
+        profile = services.inspector_create(
+            actor=None, person=person, county=county, specialties=specialties
+        )
+        services.qualification_grant(
+            actor=None,
+            profile=profile,
+            granted_on=dt.date(2026, 1, 1),
+            expires_on=dt.date(2028, 1, 1),
+        )
+    assert count() == first

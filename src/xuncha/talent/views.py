@@ -1,0 +1,179 @@
+"""Pool pages: the shared prefecture pool, filtered, searched, charted and exported."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.http import HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET
+
+from xuncha.core import policy
+from xuncha.core.forms import DateInput
+from xuncha.core.models import Organisation, OrganisationKind
+from xuncha.core.tables import Column, Table
+from xuncha.core.views import AuthedRequest
+from xuncha.talent import permissions, selectors
+from xuncha.talent.models import Specialty
+
+
+class PoolFilterForm(forms.Form):
+    q = forms.CharField(
+        label=gettext_lazy("Search"),
+        required=False,
+        help_text=gettext_lazy("Characters or pinyin initials"),
+    )
+    specialty = forms.ModelChoiceField(
+        label=gettext_lazy("Specialty"), required=False, queryset=Specialty.objects.all()
+    )
+    qualified = forms.ChoiceField(
+        label=gettext_lazy("Qualification"),
+        required=False,
+        choices=[
+            ("", gettext_lazy("All")),
+            ("yes", gettext_lazy("Valid")),
+            ("no", gettext_lazy("Missing or expired")),
+        ],
+    )
+    leader = forms.BooleanField(label=gettext_lazy("Leader pool only"), required=False)
+    available_on = forms.DateField(
+        label=gettext_lazy("Available on"), required=False, widget=DateInput()
+    )
+    min_rounds = forms.IntegerField(
+        label=gettext_lazy("At least this many rounds"), required=False, min_value=0, max_value=50
+    )
+    status = forms.ChoiceField(
+        label=gettext_lazy("Status"),
+        required=False,
+        choices=[
+            ("in_pool", gettext_lazy("In the pool")),
+            ("removed", gettext_lazy("Removed")),
+            ("all", gettext_lazy("All")),
+        ],
+    )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["county"] = forms.ModelChoiceField(
+            label=gettext_lazy("County"),
+            required=False,
+            queryset=policy.scope(
+                user,
+                permissions.TALENT_VIEW,
+                Organisation.objects.filter(kind=OrganisationKind.COUNTY),
+            ),
+        )
+
+
+COLUMNS = [
+    Column(
+        "name",
+        gettext_lazy("Full name"),
+        lambda p: p.person.name,
+        sort="person__name_search",
+        link=lambda p: reverse("talent:profile_detail", args=[p.pk]),
+    ),
+    Column("county", gettext_lazy("County"), lambda p: p.county.name, sort="county__name"),
+    Column(
+        "home",
+        gettext_lazy("Home organisation and post"),
+        lambda p: f"{p.home_organisation.name if p.home_organisation else ''} {p.home_post}",
+    ),
+    Column(
+        "specialties",
+        gettext_lazy("Specialties"),
+        lambda p: "、".join(s.name_zh for s in p.specialties.all()),
+    ),
+    Column(
+        "qualified",
+        gettext_lazy("Qualified"),
+        lambda p: _("Yes") if p.qualified else _("No"),
+        sort="qualified",
+    ),
+    Column(
+        "leader",
+        gettext_lazy("Leader pool"),
+        lambda p: _("Yes") if p.leader_eligible else "",
+        sort="leader_eligible",
+    ),
+    Column(
+        "rounds",
+        gettext_lazy("Rounds"),
+        lambda p: p.rounds_done,
+        sort="rounds_done",
+        css="text-end",
+    ),
+]
+
+
+def _filtered(request: AuthedRequest) -> tuple[PoolFilterForm, Any]:
+    form = PoolFilterForm(request.GET or None, user=request.user)
+    filters: dict[str, Any] = {}
+    q = ""
+    if form.is_valid():
+        filters = {k: v for k, v in form.cleaned_data.items() if k != "q"}
+        q = form.cleaned_data["q"]
+    return form, selectors.pool_for(request.user, today=timezone.localdate(), filters=filters, q=q)
+
+
+@require_GET
+def pool(request: AuthedRequest) -> HttpResponseBase:
+    policy.require(request.user, permissions.TALENT_VIEW)
+    form, qs = _filtered(request)
+    table = Table(request, qs, COLUMNS, default_sort="county")
+    export = request.GET.get("export")
+    if export == "csv":
+        return table.export_csv("inspector-pool")
+    if export == "xlsx":
+        return _xlsx(table)
+    return render(
+        request,
+        "talent/pool.html",
+        {
+            **table.context(),
+            "filter_form": form,
+            "chart": selectors.pool_chart(qs),
+            "xlsx_url": table.export_url("xlsx"),
+        },
+    )
+
+
+def _xlsx(table: Table) -> HttpResponseBase:
+    """The pool is a few hundred to a thousand rows: written in the request, streamed."""
+    import io
+
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=_("Inspector pool"))
+    sheet.append([str(c.label) for c in table.columns])
+    for profile in table.queryset.iterator(chunk_size=500):
+        sheet.append([str(c.value(profile)) for c in table.columns])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    response = HttpResponse(
+        buffer.getvalue(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = 'attachment; filename="inspector-pool.xlsx"'
+    return response
+
+
+@require_GET
+def profile_detail(request: AuthedRequest, pk: int) -> HttpResponseBase:
+    profile = get_object_or_404(selectors.profile_detail_for(request.user), pk=pk)
+    today = timezone.localdate()
+    return render(
+        request,
+        "talent/profile_detail.html",
+        {
+            "profile": profile,
+            "qualified": any(q.valid_on(today) for q in profile.qualifications.all()),
+        },
+    )
