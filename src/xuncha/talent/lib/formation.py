@@ -1,0 +1,1468 @@
+"""Forms inspection teams from the talent pool (pure; no Django).
+
+Given the candidates of a round, the teams to staff and the recusal conflicts computed
+elsewhere (a set of forbidden (person, team, role) triples with their evidence), ``solve``
+assigns people to teams and roles with OR-Tools CP-SAT so that every hard rule holds and
+a linear score is maximised. ``greedy`` is a fast baseline scored by the same objective,
+``validate`` and ``objective_value`` re-check any assignment independently of the model,
+so a solver bug cannot silently produce an invalid or mis-scored team list.
+
+Hard rules (DOMAIN.md "Teams, people and rules"):
+
+* each person serves at most once, in one role, and only if available;
+* each team has exactly one leader (from the leader pool), ``deputies_min``..``deputies_max``
+  deputies and ``size_min``..``size_max`` people in total (leader and deputies included);
+* no forbidden triple (role ``"any"`` forbids every role);
+* every required specialty of a team is held by at least one of its people ("specialties");
+* at least ``min_experienced`` people with ``rounds_done >= 2`` ("min_experienced");
+* at most ``max_first_timers`` people with ``rounds_done == 0`` ("max_first_timers");
+* in a cross round nobody inspects a target in their home county ("cross").
+
+The four quoted rule names can be relaxed for a round through ``Rules.relaxed``; the app
+records who relaxed what. Leader, deputy, size, recusal and availability rules cannot be
+relaxed here: relaxing them would change who is allowed to inspect whom.
+
+Objective (maximised; every person counts, whatever their role):
+
+* +10 per person whose specialties meet the team's required specialties;
+* +3 per experienced person (``rounds_done >= 2``);
+* -2 per unit of |experienced people in a team - average over all teams|, so experience
+  is spread rather than piled into a few teams;
+* -5 per pair from ``previous_pairs`` placed in the same team again;
+* -2 x ``workload`` per person placed, so the same people are not sent round after round.
+
+The average makes the objective fractional; the model multiplies every term by the
+number of teams to stay in integers and divides the reported values back.
+
+Infeasibility is explained, not just reported: each rule group sits behind an assumption
+literal (per team: leader, deputies, size, specialties, experience, first-timers; global:
+forbidden, cross), CP-SAT names a set of groups that cannot hold together, the set is
+shrunk by deletion, and each named group is described with counts computed from the data.
+
+JSON shape (``to_json``/``from_json``, ``result_to_json``) for the command line::
+
+    {"format": "xuncha.formation.instance/1",
+     "candidates": [{"person_id": 1, "name": "张三", "county": "350121",
+                     "specialties": ["finance"], "leader_eligible": true,
+                     "rounds_done": 2, "available": true, "workload": 0}],
+     "teams": [{"index": 1, "label": "第一巡察组", "target_ids": [10, 11],
+                "target_counties": ["350121"], "size_min": 5, "size_max": 7,
+                "deputies_min": 1, "deputies_max": 2, "required_specialties": ["finance"]}],
+     "forbidden": [{"person_id": 1, "team_index": 1, "role": "leader",
+                    "rule": "worked_recently", "evidence": "2021–2023 任该镇副镇长"}],
+     "rules": {"min_experienced": 1, "max_first_timers": 3, "cross": false, "relaxed": []},
+     "previous_pairs": [[1, 2]]}
+
+    {"format": "xuncha.formation.result/1", "status": "optimal",
+     "assignments": [{"team_index": 1, "person_id": 1, "role": "leader"}],
+     "objective": 41.0, "bound": 41.0, "gap": 0.0, "seconds": 0.2, "explanation": []}
+
+Optional keys of the instance fall back to the dataclass defaults; lists are written
+sorted so equal instances give equal JSON.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from ortools.sat.python import cp_model
+
+LEADER = "leader"
+DEPUTY = "deputy"
+MEMBER = "member"
+ANY = "any"
+ROLES: tuple[str, ...] = (LEADER, DEPUTY, MEMBER)
+FORBIDDEN_ROLES = frozenset({*ROLES, ANY})
+
+RELAX_MIN_EXPERIENCED = "min_experienced"
+RELAX_MAX_FIRST_TIMERS = "max_first_timers"
+RELAX_CROSS = "cross"
+RELAX_SPECIALTIES = "specialties"
+RELAXABLE = frozenset(
+    {RELAX_MIN_EXPERIENCED, RELAX_MAX_FIRST_TIMERS, RELAX_CROSS, RELAX_SPECIALTIES}
+)
+
+EXPERIENCED_ROUNDS = 2  # rounds_done at or above this counts as experienced
+
+SPECIALTY_MATCH_BONUS = 10
+EXPERIENCED_BONUS = 3
+EXPERIENCE_DEVIATION_PENALTY = 2
+REPEATED_PAIR_PENALTY = 5
+WORKLOAD_PENALTY = 2
+
+# Rule groups that carry an assumption literal; the names appear in explanations.
+GROUP_LEADER = "leader"
+GROUP_DEPUTIES = "deputies"
+GROUP_SIZE = "size"
+GROUP_SPECIALTIES = "specialties"
+GROUP_EXPERIENCE = "experience"
+GROUP_FIRST_TIMERS = "first_timers"
+GROUP_FORBIDDEN = "forbidden"
+GROUP_CROSS = "cross"
+TEAM_GROUPS: tuple[str, ...] = (
+    GROUP_LEADER,
+    GROUP_DEPUTIES,
+    GROUP_SIZE,
+    GROUP_SPECIALTIES,
+    GROUP_EXPERIENCE,
+    GROUP_FIRST_TIMERS,
+)
+GLOBAL_GROUPS: tuple[str, ...] = (GROUP_FORBIDDEN, GROUP_CROSS)
+
+INSTANCE_FORMAT = "xuncha.formation.instance/1"
+RESULT_FORMAT = "xuncha.formation.result/1"
+
+# Explanations list people by name; beyond this many a count stands in for the rest so
+# a message about a 50-person leader pool stays readable.
+_LIST_LIMIT = 20
+
+ProgressCallback = Callable[[float, float | None, float | None], None]
+
+
+# -- data -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Candidate:
+    person_id: int
+    name: str
+    county: str  # home county code
+    specialties: frozenset[str]  # e.g. {"finance", "audit", "law", "discipline"}
+    leader_eligible: bool  # qualified (not expired) and in the leader pool
+    rounds_done: int  # experience
+    available: bool = True  # availability window and rest period respected (app decides)
+    workload: int = 0  # rounds in the last 12 months
+
+
+@dataclass(frozen=True)
+class TeamSpec:
+    index: int
+    label: str  # e.g. "第一巡察组 · 某某镇"
+    target_ids: tuple[int, ...]
+    target_counties: frozenset[str]
+    size_min: int = 5
+    size_max: int = 7
+    deputies_min: int = 1
+    deputies_max: int = 2
+    required_specialties: frozenset[str] = frozenset({"finance"})
+
+
+@dataclass(frozen=True)
+class Forbidden:
+    person_id: int
+    team_index: int
+    role: str  # "leader" | "deputy" | "member" | "any"
+    rule: str  # e.g. "worked_recently"
+    evidence: str
+
+
+@dataclass(frozen=True)
+class Rules:
+    min_experienced: int = 1  # people (any role) with rounds_done >= 2 per team
+    max_first_timers: int = 3  # people with rounds_done == 0 per team
+    cross: bool = False  # cross round: nobody inspects a target in their own county
+    relaxed: frozenset[str] = frozenset()  # names from RELAXABLE dropped for this round
+
+
+@dataclass(frozen=True)
+class Instance:
+    candidates: tuple[Candidate, ...]
+    teams: tuple[TeamSpec, ...]
+    forbidden: tuple[Forbidden, ...]
+    rules: Rules = field(default_factory=Rules)
+    # Pairs (a < b) who served together recently; placing them together again costs.
+    previous_pairs: frozenset[tuple[int, int]] = frozenset()
+
+
+@dataclass(frozen=True)
+class Assignment:
+    team_index: int
+    person_id: int
+    role: str  # "leader" | "deputy" | "member"
+
+
+@dataclass(frozen=True)
+class Result:
+    status: str  # "optimal" | "feasible" | "infeasible" | "unknown"
+    assignments: tuple[Assignment, ...]
+    objective: float | None
+    bound: float | None
+    gap: float | None  # relative gap (0.0 = proven optimal)
+    seconds: float
+    explanation: tuple[str, ...] = ()  # why it is infeasible (or why greedy gave up)
+
+
+# -- public API -----------------------------------------------------------------------------
+
+
+def solve(
+    instance: Instance,
+    *,
+    time_limit: float = 30.0,
+    seed: int = 0,
+    workers: int = 2,
+    progress: ProgressCallback | None = None,
+    deterministic: bool = True,
+) -> Result:
+    """Staff every team optimally, or as well as ``time_limit`` allows.
+
+    ``deterministic`` (the default) runs one CP-SAT search thread and stops it on CP-SAT's
+    deterministic clock (``time_limit`` in its units), so the same instance and seed give
+    the same teams whatever the machine load. Those units track seconds only roughly: 30
+    of them took 22-40 s of wall time on the 600 x 40 benchmark. A wall-clock stop at
+    twice the limit guards against a very slow machine (a run cut there may differ). On
+    that benchmark the single thread did as well as two racing ones, while CP-SAT's
+    deterministic parallel mode (interleaved batches) did markedly worse. With
+    ``deterministic=False``, ``workers`` threads race under a wall-clock limit and runs
+    that stop on time can differ.
+
+    The result is never worse than ``greedy``: if the solver stops with weaker teams (or
+    none), the greedy teams are returned with the solver's bound.
+    """
+    started = time.perf_counter()
+    ctx = _Context(instance)
+    built = _build_optimisation(ctx)
+    baseline = _greedy_assign(ctx)
+    # No solution hint from the greedy teams: measured, it pins CP-SAT's LP-guided search
+    # near the hint (2,564 after 30 s against 2,658 without it on the benchmark); the
+    # greedy teams serve as a fallback instead.
+
+    remaining = max(0.05, time_limit - (time.perf_counter() - started))
+    solver = _make_solver(remaining, seed, workers, deterministic)
+    if progress is not None:
+        status = solver.solve(built.model, _Progress(progress, built.scale))
+    else:
+        status = solver.solve(built.model)
+
+    if status == cp_model.INFEASIBLE:
+        remaining = max(1.0, time_limit - (time.perf_counter() - started))
+        explanation = _explain(ctx, remaining, seed, workers, deterministic)
+        return Result(
+            "infeasible", (), None, None, None, time.perf_counter() - started, explanation
+        )
+    if status == cp_model.MODEL_INVALID:
+        raise RuntimeError(f"CP-SAT rejected the model: {built.model.validate()}")
+
+    found: tuple[Assignment, ...] | None = None
+    objective: float | None = None
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        found = _read_solution(ctx, built, solver)
+        # Recomputed from the teams: an intermediate solution may leave a deviation
+        # variable above |x - avg|, which would under-report the teams' score.
+        objective = objective_value(instance, found)
+    if status != cp_model.OPTIMAL and baseline.assignments is not None:
+        greedy_objective = objective_value(instance, baseline.assignments)
+        if objective is None or greedy_objective > objective:
+            found, objective = baseline.assignments, greedy_objective
+    if found is None or objective is None:
+        return Result(
+            "unknown",
+            (),
+            None,
+            None,
+            None,
+            time.perf_counter() - started,
+            ("no team list found within the time limit",),
+        )
+    if status == cp_model.OPTIMAL:
+        bound: float | None = objective
+        gap: float | None = 0.0
+    else:
+        raw = solver.best_objective_bound
+        bound = max(objective, raw / built.scale) if math.isfinite(raw) else None
+        gap = None if bound is None else (bound - objective) / max(1.0, abs(objective))
+    return Result(
+        "optimal" if status == cp_model.OPTIMAL else "feasible",
+        found,
+        objective,
+        bound,
+        gap,
+        time.perf_counter() - started,
+    )
+
+
+def greedy(instance: Instance) -> Result:
+    """Staff the teams by simple rules of thumb (baseline; scored like ``solve``).
+
+    Returns status "feasible" with the teams, or "unknown" with the reason when the rules
+    of thumb get stuck; that does not prove the request impossible.
+    """
+    started = time.perf_counter()
+    outcome = _greedy_assign(_Context(instance))
+    if outcome.assignments is None:
+        return Result(
+            "unknown", (), None, None, None, time.perf_counter() - started, outcome.reasons
+        )
+    return Result(
+        "feasible",
+        outcome.assignments,
+        objective_value(instance, outcome.assignments),
+        None,
+        None,
+        time.perf_counter() - started,
+    )
+
+
+def validate(instance: Instance, assignments: Sequence[Assignment]) -> list[str]:
+    """Every broken hard rule, in words ([] = valid).
+
+    Written from the rules directly and sharing nothing with the model builder, so it can
+    be trusted to catch a wrong model.
+    """
+    problems: list[str] = []
+    people = {c.person_id: c for c in instance.candidates}
+    teams = {t.index: t for t in instance.teams}
+    rules = instance.rules
+    relaxed = rules.relaxed
+    first_seen: dict[int, Assignment] = {}
+    rosters: dict[int, list[tuple[Candidate, str]]] = {t.index: [] for t in instance.teams}
+
+    for item in assignments:
+        person = people.get(item.person_id)
+        if person is None:
+            problems.append(f"person {item.person_id} is not a candidate")
+            continue
+        team = teams.get(item.team_index)
+        if team is None:
+            problems.append(f"{person.name} is assigned to unknown team {item.team_index}")
+            continue
+        where = f"team {team.index} ({team.label})"
+        if item.role not in ROLES:
+            problems.append(f"{person.name} has unknown role {item.role!r} in {where}")
+            continue
+        earlier = first_seen.get(item.person_id)
+        if earlier is not None:
+            problems.append(
+                f"{person.name} is assigned more than once: team {earlier.team_index} as "
+                f"{earlier.role} and team {item.team_index} as {item.role}"
+            )
+            continue
+        first_seen[item.person_id] = item
+        rosters[team.index].append((person, item.role))
+        if not person.available:
+            problems.append(f"{person.name} is unavailable but assigned to {where}")
+        if item.role == LEADER and not person.leader_eligible:
+            problems.append(f"{person.name} leads {where} but is not in the leader pool")
+        for entry in instance.forbidden:
+            if (
+                entry.person_id == item.person_id
+                and entry.team_index == item.team_index
+                and entry.role in (item.role, ANY)
+            ):
+                problems.append(
+                    f"{person.name} may not serve as {item.role} in {where}: "
+                    f"{entry.rule} ({entry.evidence})"
+                )
+        if rules.cross and "cross" not in relaxed and person.county in team.target_counties:
+            problems.append(
+                f"{person.name} would inspect their home county {person.county} in {where} "
+                "(cross round)"
+            )
+
+    for team in instance.teams:
+        where = f"team {team.index} ({team.label})"
+        roster = rosters[team.index]
+        leaders = sum(1 for _, role in roster if role == LEADER)
+        if leaders != 1:
+            problems.append(f"{where} has {leaders} leaders instead of exactly 1")
+        deputies = sum(1 for _, role in roster if role == DEPUTY)
+        if not team.deputies_min <= deputies <= team.deputies_max:
+            problems.append(
+                f"{where} has {deputies} deputies, needs {team.deputies_min}–{team.deputies_max}"
+            )
+        if not team.size_min <= len(roster) <= team.size_max:
+            problems.append(
+                f"{where} has {len(roster)} people, needs {team.size_min}–{team.size_max}"
+            )
+        if "specialties" not in relaxed:
+            for specialty in sorted(team.required_specialties):
+                if not any(specialty in person.specialties for person, _ in roster):
+                    problems.append(f"{where} has nobody with specialty {specialty}")
+        if "min_experienced" not in relaxed:
+            experienced = sum(1 for person, _ in roster if person.rounds_done >= 2)
+            if experienced < rules.min_experienced:
+                problems.append(
+                    f"{where} has {experienced} people with two or more rounds, "
+                    f"needs at least {rules.min_experienced}"
+                )
+        if "max_first_timers" not in relaxed:
+            first_timers = sum(1 for person, _ in roster if person.rounds_done == 0)
+            if first_timers > rules.max_first_timers:
+                problems.append(
+                    f"{where} has {first_timers} first-timers, "
+                    f"at most {rules.max_first_timers} allowed"
+                )
+    return problems
+
+
+def objective_value(instance: Instance, assignments: Sequence[Assignment]) -> float:
+    """The objective of ``solve`` recomputed from the teams alone (no model involved)."""
+    people = {c.person_id: c for c in instance.candidates}
+    teams = {t.index: t for t in instance.teams}
+    score = Fraction(0)
+    members: dict[int, set[int]] = {index: set() for index in teams}
+    experienced: Counter[int] = Counter()
+    for item in assignments:
+        if item.person_id not in people or item.team_index not in teams:
+            raise ValueError(f"assignment {item} refers to an unknown person or team")
+        person = people[item.person_id]
+        team = teams[item.team_index]
+        members[team.index].add(person.person_id)
+        if person.specialties & team.required_specialties:
+            score += 10
+        if person.rounds_done >= 2:
+            score += 3
+            experienced[team.index] += 1
+        score -= 2 * person.workload
+    pairs = {(min(a, b), max(a, b)) for a, b in instance.previous_pairs if a != b}
+    for roster in members.values():
+        score -= 5 * sum(1 for a, b in pairs if a in roster and b in roster)
+    if teams:
+        average = Fraction(sum(experienced.values()), len(teams))
+        score -= 2 * sum(abs(experienced[index] - average) for index in teams)
+    return float(score)
+
+
+def to_json(instance: Instance) -> dict[str, Any]:
+    """The instance as plain JSON data (see the module docstring for the shape)."""
+    return {
+        "format": INSTANCE_FORMAT,
+        "candidates": [
+            {
+                "person_id": c.person_id,
+                "name": c.name,
+                "county": c.county,
+                "specialties": sorted(c.specialties),
+                "leader_eligible": c.leader_eligible,
+                "rounds_done": c.rounds_done,
+                "available": c.available,
+                "workload": c.workload,
+            }
+            for c in instance.candidates
+        ],
+        "teams": [
+            {
+                "index": t.index,
+                "label": t.label,
+                "target_ids": list(t.target_ids),
+                "target_counties": sorted(t.target_counties),
+                "size_min": t.size_min,
+                "size_max": t.size_max,
+                "deputies_min": t.deputies_min,
+                "deputies_max": t.deputies_max,
+                "required_specialties": sorted(t.required_specialties),
+            }
+            for t in instance.teams
+        ],
+        "forbidden": [
+            {
+                "person_id": f.person_id,
+                "team_index": f.team_index,
+                "role": f.role,
+                "rule": f.rule,
+                "evidence": f.evidence,
+            }
+            for f in instance.forbidden
+        ],
+        "rules": {
+            "min_experienced": instance.rules.min_experienced,
+            "max_first_timers": instance.rules.max_first_timers,
+            "cross": instance.rules.cross,
+            "relaxed": sorted(instance.rules.relaxed),
+        },
+        "previous_pairs": [list(pair) for pair in sorted(instance.previous_pairs)],
+    }
+
+
+def from_json(data: Mapping[str, Any]) -> Instance:
+    """Read an instance written by ``to_json`` (or by hand); raises ValueError on bad data."""
+    fmt = data.get("format", INSTANCE_FORMAT)
+    if fmt != INSTANCE_FORMAT:
+        raise ValueError(f"unsupported format {fmt!r}, expected {INSTANCE_FORMAT!r}")
+    default_team = TeamSpec(0, "", (), frozenset())
+    candidates = tuple(
+        Candidate(
+            person_id=_int(row, "person_id"),
+            name=_str(row, "name"),
+            county=_str(row, "county"),
+            specialties=_str_set(row, "specialties", frozenset()),
+            leader_eligible=_bool(row, "leader_eligible", False),
+            rounds_done=_int(row, "rounds_done", 0),
+            available=_bool(row, "available", True),
+            workload=_int(row, "workload", 0),
+        )
+        for row in _rows(data, "candidates")
+    )
+    teams = tuple(
+        TeamSpec(
+            index=_int(row, "index"),
+            label=_str(row, "label"),
+            target_ids=tuple(_int_list(row, "target_ids")),
+            target_counties=_str_set(row, "target_counties", frozenset()),
+            size_min=_int(row, "size_min", default_team.size_min),
+            size_max=_int(row, "size_max", default_team.size_max),
+            deputies_min=_int(row, "deputies_min", default_team.deputies_min),
+            deputies_max=_int(row, "deputies_max", default_team.deputies_max),
+            required_specialties=_str_set(
+                row, "required_specialties", default_team.required_specialties
+            ),
+        )
+        for row in _rows(data, "teams")
+    )
+    forbidden = tuple(
+        Forbidden(
+            person_id=_int(row, "person_id"),
+            team_index=_int(row, "team_index"),
+            role=_str(row, "role"),
+            rule=_str(row, "rule"),
+            evidence=_str(row, "evidence", ""),
+        )
+        for row in _rows(data, "forbidden", required=False)
+    )
+    rules_data = data.get("rules", {})
+    if not isinstance(rules_data, Mapping):
+        raise ValueError("'rules' must be an object")
+    default_rules = Rules()
+    rules = Rules(
+        min_experienced=_int(rules_data, "min_experienced", default_rules.min_experienced),
+        max_first_timers=_int(rules_data, "max_first_timers", default_rules.max_first_timers),
+        cross=_bool(rules_data, "cross", default_rules.cross),
+        relaxed=_str_set(rules_data, "relaxed", frozenset()),
+    )
+    pairs: set[tuple[int, int]] = set()
+    for raw in data.get("previous_pairs", []):
+        if not (isinstance(raw, list | tuple) and len(raw) == 2):
+            raise ValueError(f"previous pair {raw!r} must be a list of two person ids")
+        a, b = (_as_int(value, "previous_pairs") for value in raw)
+        pairs.add((min(a, b), max(a, b)))
+    instance = Instance(candidates, teams, forbidden, rules, frozenset(pairs))
+    _Context(instance)  # raises ValueError on duplicate ids, unknown roles or rule names
+    return instance
+
+
+def result_to_json(result: Result) -> dict[str, Any]:
+    """The result as plain JSON data (see the module docstring for the shape)."""
+    return {
+        "format": RESULT_FORMAT,
+        "status": result.status,
+        "assignments": [
+            {"team_index": a.team_index, "person_id": a.person_id, "role": a.role}
+            for a in result.assignments
+        ],
+        "objective": result.objective,
+        "bound": result.bound,
+        "gap": result.gap,
+        "seconds": result.seconds,
+        "explanation": list(result.explanation),
+    }
+
+
+# -- shared view of an instance -------------------------------------------------------------
+
+
+class _Context:
+    """Lookups the model, the greedy baseline and the explanations share."""
+
+    def __init__(self, instance: Instance) -> None:
+        self.instance = instance
+        self.candidates = instance.candidates
+        self.teams = instance.teams
+        rules = instance.rules
+        unknown = rules.relaxed - RELAXABLE
+        if unknown:
+            raise ValueError(
+                f"cannot relax {sorted(unknown)}; relaxable rules are {sorted(RELAXABLE)}"
+            )
+        ids = Counter(c.person_id for c in self.candidates)
+        duplicates = sorted(pid for pid, count in ids.items() if count > 1)
+        if duplicates:
+            raise ValueError(f"duplicate candidate ids {duplicates}")
+        indexes = Counter(t.index for t in self.teams)
+        duplicates = sorted(index for index, count in indexes.items() if count > 1)
+        if duplicates:
+            raise ValueError(f"duplicate team indexes {duplicates}")
+        self.forbidden_at: dict[tuple[int, int], list[Forbidden]] = {}
+        for entry in instance.forbidden:
+            if entry.role not in FORBIDDEN_ROLES:
+                raise ValueError(
+                    f"forbidden entry for person {entry.person_id} has unknown role {entry.role!r}"
+                )
+            self.forbidden_at.setdefault((entry.person_id, entry.team_index), []).append(entry)
+        self.position = {c.person_id: ci for ci, c in enumerate(self.candidates)}
+        # Pairs naming someone outside the pool cannot occur and are dropped; both
+        # orders of a pair count once, like in objective_value.
+        self.pairs = sorted(
+            {
+                (min(a, b), max(a, b))
+                for a, b in instance.previous_pairs
+                if a != b and a in self.position and b in self.position
+            }
+        )
+        self.cross_on = rules.cross and RELAX_CROSS not in rules.relaxed
+        self.specialties_on = RELAX_SPECIALTIES not in rules.relaxed
+        self.experience_on = RELAX_MIN_EXPERIENCED not in rules.relaxed
+        self.first_timers_on = RELAX_MAX_FIRST_TIMERS not in rules.relaxed
+
+    def forbidding(self, cand: Candidate, team: TeamSpec, role: str) -> list[Forbidden]:
+        entries = self.forbidden_at.get((cand.person_id, team.index), [])
+        return [e for e in entries if e.role in (role, ANY)]
+
+    def cross_blocked(self, cand: Candidate, team: TeamSpec) -> bool:
+        return self.cross_on and cand.county in team.target_counties
+
+    @staticmethod
+    def eligible(cand: Candidate, role: str) -> bool:
+        return cand.available and (role != LEADER or cand.leader_eligible)
+
+    def usable(self, cand: Candidate, team: TeamSpec, role: str) -> bool:
+        return (
+            self.eligible(cand, role)
+            and not self.cross_blocked(cand, team)
+            and not self.forbidding(cand, team, role)
+        )
+
+    def usable_any(self, cand: Candidate, team: TeamSpec) -> bool:
+        return any(self.usable(cand, team, role) for role in ROLES)
+
+    def reasons(self, cand: Candidate, team: TeamSpec, role: str) -> list[str]:
+        """Why ``cand`` cannot take ``role`` in ``team`` (empty when they can)."""
+        found: list[str] = []
+        if not cand.available:
+            found.append("unavailable")
+        if role == LEADER and not cand.leader_eligible:
+            found.append("not in the leader pool")
+        for entry in self.forbidding(cand, team, role):
+            scope = "" if entry.role == ANY else f" as {entry.role}"
+            found.append(f"forbidden{scope} {entry.rule}: {entry.evidence}")
+        if self.cross_blocked(cand, team):
+            found.append(f"home county {cand.county} is a target county")
+        return found
+
+    def reasons_any(self, cand: Candidate, team: TeamSpec) -> list[str]:
+        """Why ``cand`` can take no role at all in ``team``."""
+        if self.usable_any(cand, team):
+            return []
+        # Gathered over the roles the person could otherwise hold; "not in the leader
+        # pool" would only be noise here.
+        roles = ROLES if cand.leader_eligible else (DEPUTY, MEMBER)
+        found: list[str] = []
+        for role in roles:
+            found.extend(r for r in self.reasons(cand, team, role) if r not in found)
+        return found
+
+
+def _gain(cand: Candidate, team: TeamSpec) -> int:
+    """Objective terms that depend on one person and one team only (unscaled)."""
+    gain = -WORKLOAD_PENALTY * cand.workload
+    if cand.specialties & team.required_specialties:
+        gain += SPECIALTY_MATCH_BONUS
+    if cand.rounds_done >= EXPERIENCED_ROUNDS:
+        gain += EXPERIENCED_BONUS
+    return gain
+
+
+# -- the CP-SAT models ----------------------------------------------------------------------
+#
+# Two models share the team rules. The optimisation model has, per person and team, one
+# "seat" variable (deputy or member) and one "lead" variable, only where the person may
+# take that role; which seated people are deputies is settled after solving, because the
+# objective does not depend on it and any split within the rules will do. Keeping three
+# role variables per pair instead triples the symmetric columns for no gain. The
+# diagnostic model keeps one variable per role so that every recusal triple and every
+# cross-round exclusion is a constraint an assumption literal can switch off.
+
+
+def _add_range(
+    model: cp_model.CpModel,
+    variables: Sequence[cp_model.IntVar],
+    low: int,
+    high: int,
+    enforce: Sequence[cp_model.IntVar] = (),
+) -> None:
+    # An empty sum still becomes a (possibly impossible) constraint, so a team with no
+    # usable leader is reported through its rule group instead of vanishing. An empty
+    # range needs the explicit false clause: for an empty sum the Python layer silently
+    # drops the linear constraint with low > high (measured, 9.15).
+    if low > high:
+        model.add_bool_or([]).only_enforce_if(list(enforce))
+        return
+    constraint = model.add_linear_constraint(cp_model.LinearExpr.sum(variables), low, high)
+    if enforce:
+        constraint.only_enforce_if(enforce)
+
+
+def _add_team_rules(
+    ctx: _Context,
+    model: cp_model.CpModel,
+    ti: int,
+    members: Sequence[tuple[int, cp_model.IntVar]],
+    guard: Callable[[str], list[cp_model.IntVar]],
+) -> None:
+    """Size, specialty, experience and first-timer rules over "person ci is in team ti"."""
+    team = ctx.teams[ti]
+    rules = ctx.instance.rules
+    people = ctx.candidates
+    _add_range(model, [v for _, v in members], team.size_min, team.size_max, guard(GROUP_SIZE))
+    if ctx.specialties_on and team.required_specialties:
+        enforce = guard(GROUP_SPECIALTIES)
+        for specialty in sorted(team.required_specialties):
+            holders = [v for ci, v in members if specialty in people[ci].specialties]
+            _add_range(model, holders, 1, len(holders) + 1, enforce)
+    if ctx.experience_on and rules.min_experienced > 0:
+        seasoned = [v for ci, v in members if people[ci].rounds_done >= EXPERIENCED_ROUNDS]
+        high = max(rules.min_experienced, len(seasoned))
+        _add_range(model, seasoned, rules.min_experienced, high, guard(GROUP_EXPERIENCE))
+    if ctx.first_timers_on:
+        first = [v for ci, v in members if people[ci].rounds_done == 0]
+        if len(first) > rules.max_first_timers:
+            cap = max(0, rules.max_first_timers)
+            _add_range(model, first, 0, cap, guard(GROUP_FIRST_TIMERS))
+
+
+@dataclass
+class _Optimisation:
+    model: cp_model.CpModel
+    scale: int  # the objective is multiplied by this (the number of teams)
+    seats: dict[tuple[int, int], cp_model.IntVar]  # (candidate pos, team pos): deputy/member
+    leads: dict[tuple[int, int], cp_model.IntVar]  # (candidate pos, team pos): leader
+
+
+def _build_optimisation(ctx: _Context) -> _Optimisation:
+    model = cp_model.CpModel()
+    seats: dict[tuple[int, int], cp_model.IntVar] = {}
+    leads: dict[tuple[int, int], cp_model.IntVar] = {}
+    for ci, cand in enumerate(ctx.candidates):
+        for ti, team in enumerate(ctx.teams):
+            if ctx.usable(cand, team, DEPUTY) or ctx.usable(cand, team, MEMBER):
+                seats[ci, ti] = model.new_bool_var(f"seat_{cand.person_id}_{team.index}")
+            if ctx.usable(cand, team, LEADER):
+                leads[ci, ti] = model.new_bool_var(f"lead_{cand.person_id}_{team.index}")
+
+    by_person: dict[int, list[cp_model.IntVar]] = {}
+    by_team: dict[int, list[tuple[int, cp_model.IntVar]]] = {}
+    for (ci, ti), var in [*seats.items(), *leads.items()]:
+        by_person.setdefault(ci, []).append(var)
+        by_team.setdefault(ti, []).append((ci, var))
+    for variables in by_person.values():
+        if len(variables) > 1:
+            model.add_at_most_one(variables)
+
+    def no_guard(_: str) -> list[cp_model.IntVar]:
+        return []
+
+    for ti, team in enumerate(ctx.teams):
+        _add_range(model, [v for (_, tj), v in leads.items() if tj == ti], 1, 1)
+        # Deputies come from the seated people allowed to be deputies; those seated who
+        # may not be plain members have to be deputies. A split exists exactly when enough
+        # can be deputies and not too many must be.
+        capable = []
+        must = []
+        for (ci, tj), var in seats.items():
+            if tj != ti:
+                continue
+            cand = ctx.candidates[ci]
+            if ctx.usable(cand, team, DEPUTY):
+                capable.append(var)
+                if not ctx.usable(cand, team, MEMBER):
+                    must.append(var)
+        if team.deputies_min > team.deputies_max:
+            _add_range(model, [], 1, 0)
+        _add_range(model, capable, team.deputies_min, max(team.deputies_min, len(capable)))
+        _add_range(model, must, 0, max(0, team.deputies_max))
+        _add_team_rules(ctx, model, ti, by_team.get(ti, []), no_guard)
+
+    built = _Optimisation(model, max(1, len(ctx.teams)), seats, leads)
+    _add_objective(ctx, built, by_team)
+    return built
+
+
+def _add_objective(
+    ctx: _Context,
+    built: _Optimisation,
+    by_team: Mapping[int, list[tuple[int, cp_model.IntVar]]],
+) -> None:
+    """Linear objective times ``scale`` (the number of teams) to keep the average integral."""
+    model = built.model
+    scale = built.scale
+    variables: list[cp_model.IntVar] = []
+    coefficients: list[int] = []
+    for ti, team in enumerate(ctx.teams):
+        for ci, var in by_team.get(ti, []):
+            gain = _gain(ctx.candidates[ci], team)
+            if gain:
+                variables.append(var)
+                coefficients.append(scale * gain)
+
+    team_count = len(ctx.teams)
+    if team_count >= 2:
+        # Named count variables keep each deviation constraint at three terms; summing the
+        # raw assignment variables there instead repeats the whole pool in 2n constraints
+        # (1.6 million terms at 600 x 40) and stalls presolve and the LP.
+        highest: list[int] = []
+        counts: list[cp_model.IntVar] = []
+        for ti, team in enumerate(ctx.teams):
+            chosen = [
+                var
+                for ci, var in by_team.get(ti, [])
+                if ctx.candidates[ci].rounds_done >= EXPERIENCED_ROUNDS
+            ]
+            highest.append(min(len(chosen), max(0, team.size_max)))
+            count = model.new_int_var(0, highest[-1], f"experienced_{team.index}")
+            model.add(count == cp_model.LinearExpr.sum(chosen))
+            counts.append(count)
+        total = model.new_int_var(0, sum(highest), "experienced_total")
+        model.add(total == cp_model.LinearExpr.sum(counts))
+        bound = team_count * max(1, sum(highest))
+        for ti, count in enumerate(counts):
+            # deviation >= |n * e_t - E| = n * |e_t - E / n|; the negative weight in a
+            # maximisation pushes it down onto the absolute value at the optimum.
+            deviation = model.new_int_var(0, bound, f"deviation_{ctx.teams[ti].index}")
+            model.add(deviation >= team_count * count - total)
+            model.add(deviation >= total - team_count * count)
+            variables.append(deviation)
+            coefficients.append(-EXPERIENCE_DEVIATION_PENALTY)
+
+    for a, b in ctx.pairs:
+        ca, cb = ctx.position[a], ctx.position[b]
+        for ti in range(team_count):
+            in_a = _present(built.seats.get((ca, ti)), built.leads.get((ca, ti)))
+            in_b = _present(built.seats.get((cb, ti)), built.leads.get((cb, ti)))
+            if not in_a or not in_b:
+                continue
+            # One bool per (previous pair, team), and only for those: z = a and b in team.
+            together = model.new_bool_var(f"pair_{a}_{b}_{ctx.teams[ti].index}")
+            sum_a = cp_model.LinearExpr.sum(in_a)
+            sum_b = cp_model.LinearExpr.sum(in_b)
+            model.add(together <= sum_a)
+            model.add(together <= sum_b)
+            model.add(together >= sum_a + sum_b - 1)
+            variables.append(together)
+            coefficients.append(-scale * REPEATED_PAIR_PENALTY)
+
+    model.maximize(cp_model.LinearExpr.weighted_sum(variables, coefficients))
+
+
+def _present(*variables: cp_model.IntVar | None) -> list[cp_model.IntVar]:
+    return [v for v in variables if v is not None]
+
+
+def _read_solution(
+    ctx: _Context, built: _Optimisation, solver: cp_model.CpSolver
+) -> tuple[Assignment, ...]:
+    """Teams from the solver's values, with deputies chosen among the seated people."""
+    items: list[Assignment] = []
+    for ti, team in enumerate(ctx.teams):
+        for (ci, tj), var in built.leads.items():
+            if tj == ti and solver.boolean_value(var):
+                items.append(Assignment(team.index, ctx.candidates[ci].person_id, LEADER))
+        seated = [
+            ctx.candidates[ci]
+            for (ci, tj), var in built.seats.items()
+            if tj == ti and solver.boolean_value(var)
+        ]
+        items.extend(_split_roles(ctx, team, seated))
+    return _sorted_assignments(ctx, items)
+
+
+def _split_roles(ctx: _Context, team: TeamSpec, seated: Sequence[Candidate]) -> list[Assignment]:
+    """Deputies: everyone who may not be a plain member, then the preferred until the minimum.
+
+    Preference follows practice (DOMAIN.md): deputies often come from the discipline
+    commission, then the more experienced; the person id settles ties.
+    """
+    must = [c for c in seated if not ctx.usable(c, team, MEMBER)]
+    optional = sorted(
+        (c for c in seated if c not in must and ctx.usable(c, team, DEPUTY)),
+        key=lambda c: ("discipline" not in c.specialties, -c.rounds_done, c.person_id),
+    )
+    deputies = must + optional[: max(0, team.deputies_min - len(must))]
+    chosen = {c.person_id for c in deputies}
+    return [
+        Assignment(team.index, c.person_id, DEPUTY if c.person_id in chosen else MEMBER)
+        for c in seated
+    ]
+
+
+@dataclass
+class _Diagnostic:
+    model: cp_model.CpModel
+    groups: list[tuple[cp_model.IntVar, str, int | None]]  # literal, group, team pos
+
+
+def _build_diagnostic(ctx: _Context) -> _Diagnostic:
+    """Feasibility model with every rule group behind an assumption literal."""
+    model = cp_model.CpModel()
+    groups: list[tuple[cp_model.IntVar, str, int | None]] = []
+
+    def literal(group: str, ti: int | None) -> cp_model.IntVar:
+        team_part = "" if ti is None else f"_{ctx.teams[ti].index}"
+        lit = model.new_bool_var(f"rule_{group}{team_part}")
+        groups.append((lit, group, ti))
+        return lit
+
+    forbidden_lit = literal(GROUP_FORBIDDEN, None) if ctx.instance.forbidden else None
+    cross_lit = literal(GROUP_CROSS, None) if ctx.cross_on else None
+
+    x: dict[tuple[int, int, str], cp_model.IntVar] = {}
+    for ci, cand in enumerate(ctx.candidates):
+        for ti, team in enumerate(ctx.teams):
+            for role in ROLES:
+                if not ctx.eligible(cand, role):
+                    continue
+                var = model.new_bool_var(f"x_{cand.person_id}_{team.index}_{role}")
+                x[ci, ti, role] = var
+                if forbidden_lit is not None and ctx.forbidding(cand, team, role):
+                    model.add_implication(forbidden_lit, var.negated())
+                if cross_lit is not None and ctx.cross_blocked(cand, team):
+                    model.add_implication(cross_lit, var.negated())
+
+    by_person: dict[int, list[cp_model.IntVar]] = {}
+    by_team: dict[int, list[tuple[int, str, cp_model.IntVar]]] = {}
+    for (ci, ti, role), var in x.items():
+        by_person.setdefault(ci, []).append(var)
+        by_team.setdefault(ti, []).append((ci, role, var))
+    for variables in by_person.values():
+        if len(variables) > 1:
+            model.add_at_most_one(variables)
+
+    for ti, team in enumerate(ctx.teams):
+        slots = by_team.get(ti, [])
+
+        def guard(group: str, ti: int = ti) -> list[cp_model.IntVar]:
+            return [literal(group, ti)]
+
+        _add_range(model, [v for _, r, v in slots if r == LEADER], 1, 1, guard(GROUP_LEADER))
+        deputies = [v for _, r, v in slots if r == DEPUTY]
+        low, high = team.deputies_min, team.deputies_max
+        _add_range(model, deputies, low, high, guard(GROUP_DEPUTIES))
+        _add_team_rules(ctx, model, ti, [(ci, v) for ci, _, v in slots], guard)
+    return _Diagnostic(model, groups)
+
+
+def _make_solver(
+    time_limit: float, seed: int, workers: int, deterministic: bool
+) -> cp_model.CpSolver:
+    """One deterministic search thread on CP-SAT's clock, or ``workers`` racing ones."""
+    solver = cp_model.CpSolver()
+    params = solver.parameters
+    params.random_seed = seed
+    # Presolve off, measured on 600 candidates x 40 teams. Optimising, with presolve the
+    # per-person at-most-one rows never reach the LP (320 rows; bound 2,844 against an
+    # optimum near 2,660) and the search stalls; without it the LP is the assignment
+    # relaxation and the gap closes to about 0.2% in 20-30 s. Explaining, the first
+    # assumption solve takes 0.4 s instead of 6.5 s.
+    params.cp_model_presolve = False
+    if deterministic:
+        params.num_workers = 1
+        params.max_deterministic_time = time_limit
+        params.max_time_in_seconds = 2 * time_limit
+    else:
+        params.num_workers = max(1, workers)
+        params.max_time_in_seconds = time_limit
+    return solver
+
+
+class _Progress(cp_model.CpSolverSolutionCallback):
+    """Reports (objective, bound, elapsed seconds) on every improving solution."""
+
+    def __init__(self, report: ProgressCallback, scale: int) -> None:
+        super().__init__()
+        self._report = report
+        self._scale = scale
+
+    def on_solution_callback(self) -> None:
+        bound = self.best_objective_bound
+        self._report(
+            self.objective_value / self._scale,
+            bound / self._scale if math.isfinite(bound) else None,
+            self.wall_time,
+        )
+
+
+def _sorted_assignments(ctx: _Context, items: Iterable[Assignment]) -> tuple[Assignment, ...]:
+    team_order = {t.index: ti for ti, t in enumerate(ctx.teams)}
+    role_order = {role: ri for ri, role in enumerate(ROLES)}
+    return tuple(
+        sorted(
+            items,
+            key=lambda a: (team_order[a.team_index], role_order[a.role], a.person_id),
+        )
+    )
+
+
+# -- infeasibility explanation --------------------------------------------------------------
+
+
+def _explain(
+    ctx: _Context, budget: float, seed: int, workers: int, deterministic: bool
+) -> tuple[str, ...]:
+    """Name rule groups that cannot hold together and describe them with counts."""
+    started = time.perf_counter()
+    built = _build_diagnostic(ctx)
+    by_index = {literal.index: (literal, group, ti) for literal, group, ti in built.groups}
+
+    def infeasible_core(
+        literals: Sequence[cp_model.IntVar], limit: float
+    ) -> list[cp_model.IntVar] | None:
+        built.model.clear_assumptions()
+        built.model.add_assumptions(literals)
+        solver = _make_solver(limit, seed, workers, deterministic)
+        if solver.solve(built.model) != cp_model.INFEASIBLE:
+            return None
+        named = set(solver.sufficient_assumptions_for_infeasibility())
+        return [literal for literal in literals if literal.index in named] or list(literals)
+
+    core = infeasible_core([literal for literal, _, _ in built.groups], budget)
+    if core is None:
+        return (
+            "the rules cannot all hold, but the rule groups responsible could not be "
+            "isolated within the time limit",
+            *_static_checks(ctx),
+        )
+    # Deletion pass: drop every group whose removal keeps the rest impossible, so the
+    # explanation names only groups that matter. Out of time, the core stays as it is.
+    position = 0
+    while position < len(core):
+        left = budget - (time.perf_counter() - started)
+        if left <= 0.05:
+            break
+        trial = core[:position] + core[position + 1 :]
+        smaller = infeasible_core(trial, min(left, max(0.5, budget / 10))) if trial else None
+        if smaller is None:
+            position += 1
+        else:
+            core = smaller
+    chosen = [by_index[literal.index] for literal in core]
+    return _describe(ctx, [(group, ti) for _, group, ti in chosen])
+
+
+def _static_checks(ctx: _Context) -> list[str]:
+    """Groups that fail for one team on their own, found by counting alone."""
+    lines: list[str] = []
+    for ti in range(len(ctx.teams)):
+        lines.extend(
+            line
+            for group in TEAM_GROUPS
+            if (line := _describe_team_group(ctx, group, ti, only_if_alone_impossible=True))
+        )
+    return lines
+
+
+def _describe(ctx: _Context, core: Sequence[tuple[str, int | None]]) -> tuple[str, ...]:
+    lines: list[str] = []
+    team_positions = sorted({ti for _, ti in core if ti is not None})
+    order = {group: gi for gi, group in enumerate(TEAM_GROUPS + GLOBAL_GROUPS)}
+    for group, ti in sorted(core, key=lambda item: (item[1] is None, item[1] or 0, order[item[0]])):
+        if ti is not None:
+            line = _describe_team_group(ctx, group, ti, only_if_alone_impossible=False)
+            if line:
+                lines.append(line)
+        elif group == GROUP_FORBIDDEN:
+            lines.append(_describe_forbidden(ctx, team_positions))
+        elif group == GROUP_CROSS:
+            lines.append(_describe_cross(ctx, team_positions))
+    if len(team_positions) >= 2:
+        lines.append(_describe_joint(ctx, core, team_positions))
+    return tuple(lines)
+
+
+def _team_name(team: TeamSpec) -> str:
+    return f"team {team.index} ({team.label})"
+
+
+def _names_with_rounds(people: Sequence[Candidate]) -> str:
+    # Rounds served matter when the experience or first-timer rule is in the same set.
+    shown = ", ".join(f"{c.name} ({c.rounds_done} rounds)" for c in people[:_LIST_LIMIT])
+    hidden = len(people) - _LIST_LIMIT
+    return shown + (f" and {hidden} more" if hidden > 0 else "")
+
+
+def _exclusions(
+    ctx: _Context, people: Sequence[Candidate], team: TeamSpec, role: str | None
+) -> str:
+    parts: list[str] = []
+    for cand in people[:_LIST_LIMIT]:
+        why = ctx.reasons_any(cand, team) if role is None else ctx.reasons(cand, team, role)
+        parts.append(f"{cand.name} ({'; '.join(why)})")
+    hidden = len(people) - _LIST_LIMIT
+    return "; ".join(parts) + (f"; and {hidden} more" if hidden > 0 else "")
+
+
+def _describe_team_group(
+    ctx: _Context, group: str, ti: int, *, only_if_alone_impossible: bool
+) -> str | None:
+    team = ctx.teams[ti]
+    name = _team_name(team)
+    rules = ctx.instance.rules
+    pool = ctx.candidates
+    usable_people = [c for c in pool if ctx.usable_any(c, team)]
+    if group == GROUP_LEADER:
+        eligible = [c for c in pool if c.leader_eligible]
+        usable = [c for c in eligible if ctx.usable(c, team, LEADER)]
+        blocked = [c for c in eligible if not ctx.usable(c, team, LEADER)]
+        if not eligible:
+            return f"leader rule: no leader for {name}: the pool has no leader-eligible candidates"
+        if not usable:
+            return (
+                f"leader rule: no leader for {name}: {len(eligible)} leader-eligible "
+                f"candidates, all excluded: {_exclusions(ctx, blocked, team, LEADER)}"
+            )
+        if only_if_alone_impossible:
+            return None
+        text = (
+            f"leader rule: {name} needs exactly 1 leader; {len(usable)} of {len(eligible)} "
+            f"leader-eligible candidates are usable ({_names_with_rounds(usable)})"
+        )
+        if blocked:
+            text += f"; excluded: {_exclusions(ctx, blocked, team, LEADER)}"
+        return text
+    if group == GROUP_DEPUTIES:
+        usable = [c for c in pool if ctx.usable(c, team, DEPUTY)]
+        impossible = team.deputies_min > team.deputies_max or len(usable) < team.deputies_min
+        if only_if_alone_impossible and not impossible:
+            return None
+        if team.deputies_min > team.deputies_max:
+            return (
+                f"deputy rule: {name} asks for {team.deputies_min}–{team.deputies_max} "
+                "deputies, an empty range"
+            )
+        return (
+            f"deputy rule: {name} needs {team.deputies_min}–{team.deputies_max} deputies; "
+            f"{len(usable)} candidates are usable as deputy" + _breakdown(ctx, team, DEPUTY)
+        )
+    if group == GROUP_SIZE:
+        impossible = team.size_min > team.size_max or len(usable_people) < team.size_min
+        if only_if_alone_impossible and not impossible:
+            return None
+        if team.size_min > team.size_max:
+            return (
+                f"size rule: {name} asks for {team.size_min}–{team.size_max} people, an empty range"
+            )
+        return (
+            f"size rule: {name} needs {team.size_min}–{team.size_max} people "
+            f"(leader and deputies included); {len(usable_people)} candidates are usable"
+            + _breakdown(ctx, team, None)
+        )
+    if group == GROUP_SPECIALTIES:
+        parts: list[str] = []
+        missing = False
+        for specialty in sorted(team.required_specialties):
+            holders = [c for c in pool if specialty in c.specialties]
+            usable = [c for c in holders if ctx.usable_any(c, team)]
+            part = f"{specialty}: {len(usable)} of {len(holders)} holders usable"
+            if not usable:
+                missing = True
+                if holders:
+                    part += f" (excluded: {_exclusions(ctx, holders, team, None)})"
+            parts.append(part)
+        if only_if_alone_impossible and not missing:
+            return None
+        return (
+            f"specialty rule: {name} requires {', '.join(sorted(team.required_specialties))}; "
+            + "; ".join(parts)
+        )
+    if group == GROUP_EXPERIENCE:
+        experienced = [c for c in pool if c.rounds_done >= EXPERIENCED_ROUNDS]
+        usable = [c for c in experienced if ctx.usable_any(c, team)]
+        short = len(usable) < rules.min_experienced
+        if only_if_alone_impossible and not short:
+            return None
+        text = (
+            f"experience rule: {name} needs at least {rules.min_experienced} people with "
+            f"{EXPERIENCED_ROUNDS} or more rounds; {len(usable)} of {len(experienced)} "
+            "experienced candidates are usable"
+        )
+        if short:
+            blocked = [c for c in experienced if not ctx.usable_any(c, team)]
+            if blocked:
+                text += f"; excluded: {_exclusions(ctx, blocked, team, None)}"
+        return text
+    if group == GROUP_FIRST_TIMERS:
+        seasoned = [c for c in usable_people if c.rounds_done > 0]
+        needed = max(0, team.size_min - max(0, rules.max_first_timers))
+        short = len(seasoned) < needed
+        if only_if_alone_impossible and not short:
+            return None
+        return (
+            f"first-timer rule: {name} may have at most {rules.max_first_timers} people "
+            f"without a previous round, so with at least {team.size_min} people it needs "
+            f"{needed} who have served before; {len(seasoned)} such candidates are usable"
+        )
+    return None
+
+
+def _breakdown(ctx: _Context, team: TeamSpec, role: str | None) -> str:
+    """Why the rest of the pool is out, e.g. ' (of the others: 3 unavailable)'.
+
+    ``role`` None means "usable in no role at all".
+    """
+    counts: Counter[str] = Counter()
+    roles = ROLES if role is None else (role,)
+    for cand in ctx.candidates:
+        if any(ctx.usable(cand, team, r) for r in roles):
+            continue
+        if not cand.available:
+            counts["unavailable"] += 1
+        if any(ctx.forbidding(cand, team, r) for r in roles):
+            counts["forbidden by recusal"] += 1
+        if ctx.cross_blocked(cand, team):
+            counts["from a target county"] += 1
+        if role == LEADER and not cand.leader_eligible:
+            counts["not in the leader pool"] += 1
+    if not counts:
+        return ""
+    return " (of the others: " + ", ".join(f"{n} {why}" for why, n in sorted(counts.items())) + ")"
+
+
+def _describe_forbidden(ctx: _Context, team_positions: Sequence[int]) -> str:
+    entries = ctx.instance.forbidden
+    indexes = {ctx.teams[ti].index for ti in team_positions}
+    relevant = [e for e in entries if e.team_index in indexes]
+    by_rule = Counter(e.rule for e in relevant)
+    detail = ", ".join(f"{rule} {n}" for rule, n in sorted(by_rule.items()))
+    return (
+        f"recusal rule (forbidden assignments): {len(entries)} entries in all, "
+        f"{len(relevant)} for the teams named here" + (f" ({detail})" if detail else "")
+    )
+
+
+def _describe_cross(ctx: _Context, team_positions: Sequence[int]) -> str:
+    parts: list[str] = []
+    for ti in team_positions:
+        team = ctx.teams[ti]
+        local = [c for c in ctx.candidates if c.available and c.county in team.target_counties]
+        counties = ", ".join(sorted(team.target_counties)) or "none"
+        parts.append(
+            f"{_team_name(team)}: {len(local)} available candidates live in its target "
+            f"counties ({counties})"
+        )
+    return "cross-round rule: nobody inspects their home county; " + "; ".join(parts)
+
+
+def _describe_joint(
+    ctx: _Context, core: Sequence[tuple[str, int | None]], team_positions: Sequence[int]
+) -> str:
+    teams = [ctx.teams[ti] for ti in team_positions]
+    people_needed = sum(max(t.size_min, 1 + t.deputies_min) for t in teams)
+    leader_teams = sum(1 for group, ti in core if group == GROUP_LEADER and ti is not None)
+    people = [c for c in ctx.candidates if any(ctx.usable_any(c, t) for t in teams)]
+    leaders = [c for c in ctx.candidates if any(ctx.usable(c, t, LEADER) for t in teams)]
+    names = ", ".join(str(t.index) for t in teams)
+    return (
+        f"together teams {names} need at least {people_needed} people"
+        + (f" and {leader_teams} leaders" if leader_teams else "")
+        + f"; {len(people)} distinct candidates"
+        + (f" and {len(leaders)} distinct leader-eligible candidates" if leader_teams else "")
+        + " are usable for at least one of them"
+    )
+
+
+# -- greedy baseline ------------------------------------------------------------------------
+
+
+@dataclass
+class _GreedyOutcome:
+    assignments: tuple[Assignment, ...] | None
+    reasons: tuple[str, ...] = ()
+
+
+def _greedy_assign(ctx: _Context) -> _GreedyOutcome:
+    """Fill teams rule by rule: leaders, deputies, specialties, experience, size, extras.
+
+    Teams with the fewest usable leaders go first so a scarce leader is not spent on a
+    team that had alternatives. Each pick takes the best immediate score; ties go to the
+    lower person id, which makes the result deterministic.
+    """
+    rules = ctx.instance.rules
+    team_count = len(ctx.teams)
+    used: set[int] = set()
+    rosters: list[list[tuple[int, str]]] = [[] for _ in range(team_count)]
+    pair_set = set(ctx.pairs)
+
+    def first_timers(ti: int) -> int:
+        return sum(1 for ci, _ in rosters[ti] if ctx.candidates[ci].rounds_done == 0)
+
+    def score(ci: int, ti: int) -> int:
+        cand = ctx.candidates[ci]
+        repeats = sum(
+            1
+            for other, _ in rosters[ti]
+            if _pair(cand.person_id, ctx.candidates[other].person_id) in pair_set
+        )
+        return _gain(cand, ctx.teams[ti]) - REPEATED_PAIR_PENALTY * repeats
+
+    def pick(
+        ti: int, role: str, wanted: Callable[[Candidate], bool], min_score: int | None = None
+    ) -> bool:
+        team = ctx.teams[ti]
+        if len(rosters[ti]) >= team.size_max:
+            return False
+        cap = ctx.first_timers_on and first_timers(ti) >= rules.max_first_timers
+        best: tuple[int, int] | None = None
+        best_ci = -1
+        for ci, cand in enumerate(ctx.candidates):
+            if ci in used or not wanted(cand) or not ctx.usable(cand, team, role):
+                continue
+            if cap and cand.rounds_done == 0:
+                continue
+            value = score(ci, ti)
+            if min_score is not None and value < min_score:
+                continue
+            key = (value, -cand.person_id)
+            if best is None or key > best:
+                best, best_ci = key, ci
+        if best is None:
+            return False
+        used.add(best_ci)
+        rosters[ti].append((best_ci, role))
+        return True
+
+    def leader_supply(ti: int) -> tuple[int, int, int]:
+        team = ctx.teams[ti]
+        leaders = sum(1 for c in ctx.candidates if ctx.usable(c, team, LEADER))
+        people = sum(1 for c in ctx.candidates if ctx.usable_any(c, team))
+        return (leaders, people, team.index)
+
+    order = sorted(range(team_count), key=leader_supply)
+    failures: list[str] = []
+
+    def anyone(_: Candidate) -> bool:
+        return True
+
+    for ti in order:
+        if not pick(ti, LEADER, anyone):
+            failures.append(f"greedy found no leader for {_team_name(ctx.teams[ti])}")
+    for ti in order:
+        team = ctx.teams[ti]
+        while sum(1 for _, role in rosters[ti] if role == DEPUTY) < team.deputies_min:
+            if not pick(ti, DEPUTY, anyone):
+                failures.append(f"greedy ran out of deputies for {_team_name(team)}")
+                break
+    if ctx.specialties_on:
+        for ti in order:
+            team = ctx.teams[ti]
+            for specialty in sorted(team.required_specialties):
+                held = any(specialty in ctx.candidates[ci].specialties for ci, _ in rosters[ti])
+                if not held and not pick(ti, MEMBER, _holds(specialty)):
+                    failures.append(f"greedy found nobody with {specialty} for {_team_name(team)}")
+    if ctx.experience_on:
+        for ti in order:
+            team = ctx.teams[ti]
+            while (
+                sum(
+                    1
+                    for ci, _ in rosters[ti]
+                    if ctx.candidates[ci].rounds_done >= EXPERIENCED_ROUNDS
+                )
+                < rules.min_experienced
+            ):
+                if not pick(ti, MEMBER, lambda c: c.rounds_done >= EXPERIENCED_ROUNDS):
+                    failures.append(f"greedy ran out of experienced people for {_team_name(team)}")
+                    break
+    for ti in order:
+        team = ctx.teams[ti]
+        while len(rosters[ti]) < team.size_min:
+            if not pick(ti, MEMBER, anyone):
+                failures.append(f"greedy could not fill {_team_name(team)} to {team.size_min}")
+                break
+    # Extras only where they add to the score, one per team per pass so that no team
+    # soaks up all the good candidates.
+    added = True
+    while added:
+        added = False
+        for ti in order:
+            if pick(ti, MEMBER, anyone, min_score=1):
+                added = True
+
+    if failures:
+        return _GreedyOutcome(None, tuple(failures))
+    assignments = _sorted_assignments(
+        ctx,
+        (
+            Assignment(ctx.teams[ti].index, ctx.candidates[ci].person_id, role)
+            for ti in range(team_count)
+            for ci, role in rosters[ti]
+        ),
+    )
+    problems = validate(ctx.instance, assignments)
+    if problems:
+        return _GreedyOutcome(None, tuple(f"greedy result breaks a rule: {p}" for p in problems))
+    return _GreedyOutcome(assignments)
+
+
+def _holds(specialty: str) -> Callable[[Candidate], bool]:
+    return lambda cand: specialty in cand.specialties
+
+
+def _pair(a: int, b: int) -> tuple[int, int]:
+    return (a, b) if a < b else (b, a)
+
+
+# -- JSON helpers ---------------------------------------------------------------------------
+
+_MISSING: Any = object()
+
+
+def _rows(data: Mapping[str, Any], key: str, *, required: bool = True) -> list[Mapping[str, Any]]:
+    rows = data.get(key, _MISSING)
+    if rows is _MISSING:
+        if required:
+            raise ValueError(f"missing {key!r}")
+        return []
+    if not isinstance(rows, list) or not all(isinstance(row, Mapping) for row in rows):
+        raise ValueError(f"{key!r} must be a list of objects")
+    return rows
+
+
+def _get(row: Mapping[str, Any], key: str, default: Any) -> Any:
+    value = row.get(key, default)
+    if value is _MISSING:
+        raise ValueError(f"missing {key!r} in {dict(row)!r}")
+    return value
+
+
+def _as_int(value: Any, key: str) -> int:
+    # bool is an int subclass; true/false where a number belongs is a data error.
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{key!r} must be an integer, got {value!r}")
+    return int(value)
+
+
+def _int(row: Mapping[str, Any], key: str, default: Any = _MISSING) -> int:
+    return _as_int(_get(row, key, default), key)
+
+
+def _str(row: Mapping[str, Any], key: str, default: Any = _MISSING) -> str:
+    value = _get(row, key, default)
+    if not isinstance(value, str):
+        raise ValueError(f"{key!r} must be a string, got {value!r}")
+    return value
+
+
+def _bool(row: Mapping[str, Any], key: str, default: Any = _MISSING) -> bool:
+    value = _get(row, key, default)
+    if not isinstance(value, bool):
+        raise ValueError(f"{key!r} must be true or false, got {value!r}")
+    return value
+
+
+def _int_list(row: Mapping[str, Any], key: str) -> list[int]:
+    value = _get(row, key, [])
+    if not isinstance(value, list):
+        raise ValueError(f"{key!r} must be a list, got {value!r}")
+    return [_as_int(item, key) for item in value]
+
+
+def _str_set(row: Mapping[str, Any], key: str, default: frozenset[str]) -> frozenset[str]:
+    value = row.get(key, _MISSING)
+    if value is _MISSING:
+        return default
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValueError(f"{key!r} must be a list of strings, got {value!r}")
+    return frozenset(value)

@@ -1,0 +1,585 @@
+"""Team formation: the CP-SAT model against brute force, the validator, explanations, JSON."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from random import Random
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from xuncha.talent.lib.formation import (
+    RELAXABLE,
+    Assignment,
+    Candidate,
+    Forbidden,
+    Instance,
+    Result,
+    Rules,
+    TeamSpec,
+    from_json,
+    greedy,
+    objective_value,
+    result_to_json,
+    solve,
+    to_json,
+    validate,
+)
+
+FAST = 5.0  # time limit for tiny instances; they are solved in milliseconds
+
+
+def person(
+    pid: int,
+    name: str | None = None,
+    *,
+    specs: Sequence[str] = ("finance",),
+    leader: bool = False,
+    rounds: int = 2,
+    county: str = "A",
+    available: bool = True,
+    workload: int = 0,
+) -> Candidate:
+    return Candidate(
+        pid,
+        name or f"候选人{pid}",
+        county,
+        frozenset(specs),
+        leader,
+        rounds,
+        available,
+        workload,
+    )
+
+
+def team(
+    index: int,
+    label: str | None = None,
+    *,
+    size: tuple[int, int] = (2, 3),
+    deputies: tuple[int, int] = (0, 1),
+    required: Sequence[str] = ("finance",),
+    counties: Sequence[str] = ("Z",),
+) -> TeamSpec:
+    return TeamSpec(
+        index,
+        label or f"第{index}巡察组",
+        (100 + index,),
+        frozenset(counties),
+        size[0],
+        size[1],
+        deputies[0],
+        deputies[1],
+        frozenset(required),
+    )
+
+
+def generated(n: int, t: int, seed: int) -> Instance:
+    """A roomy random instance: enough leaders, specialists and experience for every team."""
+    rng = Random(seed)
+    specs = ["finance", "audit", "law", "discipline", "personnel", "it"]
+    counties = ["C1", "C2", "C3"]
+    people = tuple(
+        person(
+            pid,
+            specs=rng.sample(specs, rng.randint(1, 3)),
+            leader=rng.random() < 0.25,
+            rounds=rng.choice([0, 1, 2, 3, 5]),
+            county=rng.choice(counties),
+            available=rng.random() < 0.95,
+            workload=rng.choice([0, 0, 1, 2]),
+        )
+        for pid in range(1, n + 1)
+    )
+    teams = tuple(
+        team(
+            i,
+            size=(4, 6),
+            deputies=(1, 2),
+            required=("finance", rng.choice(specs)),
+            counties=(rng.choice(counties),),
+        )
+        for i in range(1, t + 1)
+    )
+    forbidden = tuple(
+        Forbidden(
+            rng.randint(1, n),
+            rng.randint(1, t),
+            rng.choice(["leader", "deputy", "any"]),
+            "worked_recently",
+            "近三年在被巡察单位任职",
+        )
+        for _ in range(n // 2)
+    )
+    pairs = frozenset(
+        (min(a, b), max(a, b)) for a, b in (rng.sample(range(1, n + 1), 2) for _ in range(n // 4))
+    )
+    return Instance(people, teams, forbidden, Rules(cross=True), pairs)
+
+
+# -- brute force ---------------------------------------------------------------------------
+
+
+def brute_force(instance: Instance) -> tuple[float, list[Assignment]] | None:
+    """Best objective by enumerating every membership and every role split (tiny only).
+
+    Shares nothing with the model: memberships are enumerated, roles are tried per team
+    and checked with ``validate`` on a one-team instance, and the score is objective_value.
+    """
+    teams = instance.teams
+    people = instance.candidates
+
+    def roles_for(spec: TeamSpec, members: tuple[int, ...]) -> list[Assignment] | None:
+        if not spec.size_min <= len(members) <= spec.size_max:
+            return None
+        single = replace(instance, teams=(spec,))
+        for leader in members:
+            rest = [m for m in members if m != leader]
+            for k in range(len(rest) + 1):
+                for deputies in itertools.combinations(rest, k):
+                    trial = [Assignment(spec.index, leader, "leader")] + [
+                        Assignment(spec.index, m, "deputy" if m in deputies else "member")
+                        for m in rest
+                    ]
+                    if not validate(single, trial):
+                        return trial
+        return None
+
+    cache: dict[tuple[int, tuple[int, ...]], list[Assignment] | None] = {}
+    best: tuple[float, list[Assignment]] | None = None
+    for choice in itertools.product(range(-1, len(teams)), repeat=len(people)):
+        split: list[list[Assignment]] = []
+        for ti, spec in enumerate(teams):
+            members = tuple(p.person_id for p, c in zip(people, choice, strict=True) if c == ti)
+            key = (ti, members)
+            if key not in cache:
+                cache[key] = roles_for(spec, members)
+            roles = cache[key]
+            if roles is None:
+                break
+            split.append(roles)
+        else:
+            full = [a for roles in split for a in roles]
+            value = objective_value(instance, full)
+            if best is None or value > best[0]:
+                best = (value, full)
+    return best
+
+
+@st.composite
+def tiny_instances(draw: st.DrawFn) -> Instance:
+    pool = ("finance", "law", "audit")
+    n = draw(st.integers(2, 7))
+    t = draw(st.integers(1, 2))
+    people = tuple(
+        person(
+            pid,
+            specs=sorted(draw(st.sets(st.sampled_from(pool), max_size=2))),
+            leader=draw(st.sampled_from([True, True, False])),
+            rounds=draw(st.sampled_from([0, 1, 2, 2, 3])),
+            county=draw(st.sampled_from("AB")),
+            available=draw(st.sampled_from([True, True, True, True, False])),
+            workload=draw(st.integers(0, 3)),
+        )
+        for pid in range(1, n + 1)
+    )
+    teams = []
+    for index in range(1, t + 1):
+        size_min = draw(st.sampled_from([1, 2, 2, 3]))
+        deputies_min = draw(st.sampled_from([0, 0, 1]))
+        teams.append(
+            team(
+                index,
+                size=(size_min, size_min + draw(st.integers(0, 2))),
+                # Now and then an empty deputy range, which must come out infeasible.
+                deputies=(
+                    deputies_min,
+                    deputies_min + draw(st.sampled_from([0, 1, 1, 1, 1, 1, -1])),
+                ),
+                required=sorted(draw(st.sets(st.sampled_from(pool), max_size=1))),
+                counties=sorted(draw(st.sets(st.sampled_from("AB"), max_size=1))),
+            )
+        )
+    forbidden = tuple(
+        Forbidden(
+            draw(st.integers(1, n)),
+            draw(st.integers(1, t)),
+            draw(st.sampled_from(["leader", "deputy", "member", "any"])),
+            "worked_recently",
+            "证据",
+        )
+        for _ in range(draw(st.integers(0, 2)))
+    )
+    rules = Rules(
+        min_experienced=draw(st.sampled_from([0, 0, 1, 1, 2])),
+        max_first_timers=draw(st.sampled_from([0, 1, 2, 2, 3])),
+        cross=draw(st.booleans()),
+        relaxed=frozenset(draw(st.sets(st.sampled_from(sorted(RELAXABLE)), max_size=2))),
+    )
+    pairs = frozenset(
+        (min(a, b), max(a, b))
+        for a, b in draw(st.lists(st.tuples(st.integers(1, n), st.integers(1, n)), max_size=3))
+        if a != b
+    )
+    return Instance(people, tuple(teams), forbidden, rules, pairs)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tiny_instances())
+def test_solver_matches_brute_force_on_tiny_instances(instance: Instance) -> None:
+    expected = brute_force(instance)
+    result = solve(instance, time_limit=FAST, seed=1)
+    if expected is None:
+        assert result.status == "infeasible"
+        assert result.explanation
+        assert not result.explanation[0].startswith("the rules cannot all hold")
+    else:
+        best, witness = expected
+        assert validate(instance, witness) == []
+        assert result.status == "optimal"
+        assert validate(instance, result.assignments) == []
+        assert objective_value(instance, result.assignments) == pytest.approx(best)
+        assert result.objective == pytest.approx(best)
+        assert result.gap == 0.0
+    baseline = greedy(instance)
+    if baseline.status == "feasible":
+        assert expected is not None
+        assert validate(instance, baseline.assignments) == []
+        assert baseline.objective is not None
+        assert baseline.objective <= expected[0] + 1e-9
+
+
+# -- objective -------------------------------------------------------------------------------
+
+
+def test_objective_terms_by_hand() -> None:
+    people = (
+        person(1, specs=("finance",), rounds=3, workload=1),  # +10 +3 -2
+        person(2, specs=("law",), rounds=0),  # 0
+        person(3, specs=("audit",), rounds=2, workload=2),  # +10 (audit needed) +3 -4
+        person(4, specs=("finance",), rounds=1),  # +10
+    )
+    teams = (team(1, required=("finance",)), team(2, required=("audit", "finance")))
+    instance = Instance(people, teams, (), Rules(), frozenset({(1, 2), (3, 4), (1, 4)}))
+    assignments = [
+        Assignment(1, 1, "leader"),
+        Assignment(1, 2, "member"),
+        Assignment(2, 3, "leader"),
+        Assignment(2, 4, "member"),
+    ]
+    # Experienced per team: 1 and 1, average 1, no deviation. Pairs together: (1,2), (3,4).
+    assert objective_value(instance, assignments) == 11 + 0 + 9 + 10 - 5 - 5
+    # Move person 3's experience next to person 1's: counts 2 and 0, |2-1| + |0-1| = 2.
+    moved = [
+        Assignment(1, 1, "leader"),
+        Assignment(1, 3, "member"),
+        Assignment(2, 2, "leader"),
+        Assignment(2, 4, "member"),
+    ]
+    # Person 3 has audit, team 1 requires only finance: no specialty bonus there.
+    assert objective_value(instance, moved) == 11 + (3 - 4) + 0 + 10 - 2 * 2
+
+
+# -- validate --------------------------------------------------------------------------------
+
+BASE_PEOPLE = (
+    person(1, "甲", leader=True, rounds=3, specs=("finance",)),
+    person(2, "乙", rounds=2, specs=("discipline",)),
+    person(3, "丙", rounds=0, specs=("audit",)),
+    person(4, "丁", rounds=1, specs=("law",), county="X"),
+    person(5, "戊", rounds=2, available=False),
+    person(6, "己", leader=True, rounds=1, specs=("audit",)),
+)
+BASE_TEAM = team(
+    1,
+    "第一巡察组 · 青山镇",
+    size=(3, 4),
+    deputies=(1, 1),
+    required=("finance", "audit"),
+    counties=("X",),
+)
+BASE_RULES = Rules(min_experienced=1, max_first_timers=1, cross=True)
+BASE = Instance(BASE_PEOPLE, (BASE_TEAM,), (), BASE_RULES)
+VALID = [Assignment(1, 1, "leader"), Assignment(1, 2, "deputy"), Assignment(1, 3, "member")]
+
+
+def with_rules(rules: Rules) -> Instance:
+    return replace(BASE, rules=rules)
+
+
+ViolationCase = tuple[Instance, list[Assignment], str]
+
+VIOLATIONS: dict[str, Callable[[], ViolationCase]] = {
+    "unknown person": lambda: (BASE, [*VALID, Assignment(1, 99, "member")], "not a candidate"),
+    "unknown team": lambda: (BASE, [*VALID, Assignment(7, 6, "member")], "unknown team 7"),
+    "unknown role": lambda: (BASE, [*VALID, Assignment(1, 6, "observer")], "unknown role"),
+    "assigned twice": lambda: (BASE, [*VALID, Assignment(1, 3, "deputy")], "more than once"),
+    "unavailable": lambda: (BASE, [*VALID, Assignment(1, 5, "member")], "戊 is unavailable"),
+    "leader not in pool": lambda: (
+        BASE,
+        [Assignment(1, 2, "leader"), Assignment(1, 1, "deputy"), Assignment(1, 3, "member")],
+        "not in the leader pool",
+    ),
+    "two leaders": lambda: (BASE, [*VALID, Assignment(1, 6, "leader")], "2 leaders"),
+    "no leader": lambda: (
+        BASE,
+        [Assignment(1, 2, "deputy"), Assignment(1, 3, "member"), Assignment(1, 6, "member")],
+        "0 leaders",
+    ),
+    "deputies": lambda: (
+        BASE,
+        [Assignment(1, 1, "leader"), Assignment(1, 2, "member"), Assignment(1, 3, "member")],
+        "0 deputies, needs 1–1",
+    ),
+    "size": lambda: (
+        replace(BASE, teams=(replace(BASE_TEAM, required_specialties=frozenset()),)),
+        VALID[:2],
+        "has 2 people, needs 3–4",
+    ),
+    "forbidden": lambda: (
+        replace(BASE, forbidden=(Forbidden(2, 1, "deputy", "worked_recently", "2022 在青山镇"),)),
+        VALID,
+        "worked_recently (2022 在青山镇)",
+    ),
+    "forbidden any role": lambda: (
+        replace(BASE, forbidden=(Forbidden(3, 1, "any", "relative", "配偶在青山镇"),)),
+        VALID,
+        "relative (配偶在青山镇)",
+    ),
+    "specialty": lambda: (
+        BASE,
+        [Assignment(1, 1, "leader"), Assignment(1, 2, "deputy"), Assignment(1, 4, "member")],
+        "nobody with specialty audit",
+    ),
+    "experience": lambda: (
+        with_rules(replace(BASE_RULES, min_experienced=3)),
+        VALID,
+        "needs at least 3",
+    ),
+    "first-timers": lambda: (
+        with_rules(replace(BASE_RULES, max_first_timers=0)),
+        VALID,
+        "1 first-timers",
+    ),
+    "cross": lambda: (
+        BASE,
+        [*VALID, Assignment(1, 4, "member")],
+        "丁 would inspect their home county X",
+    ),
+}
+
+
+def test_valid_base_assignment_passes() -> None:
+    assert validate(BASE, VALID) == []
+
+
+@pytest.mark.parametrize("kind", sorted(VIOLATIONS))
+def test_validate_catches_each_kind_of_violation(kind: str) -> None:
+    instance, assignments, expected = VIOLATIONS[kind]()
+    problems = validate(instance, assignments)
+    assert any(expected in problem for problem in problems), problems
+
+
+def test_relaxed_rules_are_not_checked() -> None:
+    cross_member = [*VALID, Assignment(1, 4, "member")]
+    assert (
+        validate(with_rules(replace(BASE_RULES, relaxed=frozenset({"cross"}))), cross_member) == []
+    )
+    assert (
+        validate(
+            with_rules(
+                replace(BASE_RULES, max_first_timers=0, relaxed=frozenset({"max_first_timers"}))
+            ),
+            VALID,
+        )
+        == []
+    )
+
+
+# -- solving and explaining ------------------------------------------------------------------
+
+LABEL_1 = "第一巡察组 · 青山镇"
+LABEL_2 = "第二巡察组 · 白水乡"
+
+
+def leaders_blocked() -> Instance:
+    people = (
+        person(1, "张明", leader=True, rounds=4),
+        person(2, "李华", leader=True, rounds=3),
+        person(3, "王强", leader=True, rounds=2, available=False),
+        person(4, "赵敏", leader=True, rounds=2),
+        *(person(pid, rounds=pid % 3) for pid in range(5, 13)),
+    )
+    forbidden = (
+        Forbidden(1, 1, "leader", "worked_recently", "2021—2023 任青山镇副镇长"),
+        Forbidden(2, 1, "any", "relative", "配偶在青山镇财政所工作"),
+        Forbidden(4, 1, "leader", "superior", "2020—2024 系青山镇党委书记的上级"),
+    )
+    teams = (
+        team(1, LABEL_1, size=(3, 4), deputies=(1, 1)),
+        team(2, LABEL_2, size=(3, 4), deputies=(1, 1)),
+    )
+    return Instance(people, teams, forbidden, Rules())
+
+
+def test_infeasible_explanation_names_team_rule_and_evidence() -> None:
+    result = solve(leaders_blocked(), time_limit=FAST)
+    assert result.status == "infeasible"
+    assert result.assignments == ()
+    assert result.objective is None
+    text = "\n".join(result.explanation)
+    first = result.explanation[0]
+    assert "leader rule" in first
+    assert LABEL_1 in first
+    assert LABEL_2 not in text  # team 2 has nothing to do with it
+    assert "4 leader-eligible candidates, all excluded" in first
+    for evidence in (
+        "2021—2023 任青山镇副镇长",
+        "配偶在青山镇财政所工作",
+        "2020—2024 系青山镇党委书记的上级",
+    ):
+        assert evidence in first
+    assert "王强 (unavailable)" in first
+    assert "recusal rule" in text
+
+
+def test_competing_teams_are_explained_together() -> None:
+    people = (
+        person(1, "孙立", leader=True),
+        *(person(pid) for pid in range(2, 9)),
+    )
+    teams = (team(1, LABEL_1, size=(2, 3)), team(2, LABEL_2, size=(2, 3)))
+    result = solve(Instance(people, teams, (), Rules()), time_limit=FAST)
+    assert result.status == "infeasible"
+    text = "\n".join(result.explanation)
+    assert LABEL_1 in text and LABEL_2 in text
+    assert "together teams 1, 2 need at least 4 people and 2 leaders" in text
+    assert "1 distinct leader-eligible candidates" in text
+
+
+def first_timers_only() -> Instance:
+    people = (person(1, "周斌", leader=True, rounds=3), *(person(p, rounds=0) for p in range(2, 7)))
+    teams = (team(1, LABEL_1, size=(4, 5), deputies=(1, 1)),)
+    return Instance(people, teams, (), Rules(max_first_timers=1))
+
+
+def test_relaxing_the_named_rule_makes_it_feasible() -> None:
+    strict = first_timers_only()
+    blocked = solve(strict, time_limit=FAST)
+    assert blocked.status == "infeasible"
+    assert any("first-timer rule" in line and LABEL_1 in line for line in blocked.explanation)
+    relaxed = replace(strict, rules=replace(strict.rules, relaxed=frozenset({"max_first_timers"})))
+    result = solve(relaxed, time_limit=FAST)
+    assert result.status == "optimal"
+    assert validate(relaxed, result.assignments) == []
+    assert validate(strict, result.assignments)  # still breaks the strict rule, as intended
+
+
+def test_cross_round_explained_and_relaxed() -> None:
+    people = tuple(person(p, leader=p == 1, county="Z" if p < 4 else "A") for p in range(1, 7))
+    strict = Instance(people, (team(1, LABEL_1, counties=("Z",)),), (), Rules(cross=True))
+    blocked = solve(strict, time_limit=FAST)
+    assert blocked.status == "infeasible"
+    text = "\n".join(blocked.explanation)
+    assert "cross-round rule" in text and "home county Z is a target county" in text
+    relaxed = replace(strict, rules=replace(strict.rules, relaxed=frozenset({"cross"})))
+    assert solve(relaxed, time_limit=FAST).status == "optimal"
+
+
+def test_unknown_relaxation_and_duplicates_are_rejected() -> None:
+    with pytest.raises(ValueError, match="cannot relax"):
+        solve(replace(BASE, rules=Rules(relaxed=frozenset({"leader"}))), time_limit=FAST)
+    with pytest.raises(ValueError, match="duplicate candidate ids"):
+        solve(replace(BASE, candidates=(*BASE_PEOPLE, BASE_PEOPLE[0])), time_limit=FAST)
+
+
+def test_greedy_is_valid_and_solver_is_at_least_as_good() -> None:
+    instance = generated(60, 5, seed=7)
+    baseline = greedy(instance)
+    assert baseline.status == "feasible"
+    assert validate(instance, baseline.assignments) == []
+    assert baseline.objective == objective_value(instance, baseline.assignments)
+    seen: list[tuple[float, float | None, float | None]] = []
+    result = solve(instance, time_limit=3.0, progress=lambda *report: seen.append(report))
+    assert result.status in {"optimal", "feasible"}
+    assert validate(instance, result.assignments) == []
+    assert result.objective is not None and baseline.objective is not None
+    assert result.objective >= baseline.objective
+    assert result.bound is not None and result.bound >= result.objective - 1e-9
+    assert seen and all(isinstance(report[0], float) for report in seen)
+
+
+def test_same_seed_same_result() -> None:
+    # Big enough that the search stops on its (deterministic) clock rather than by proof.
+    instance = generated(150, 10, seed=11)
+
+    def run() -> Result:
+        return solve(instance, time_limit=1.0, seed=3)
+
+    first, second = run(), run()
+    assert (first.status, first.assignments, first.objective, first.bound) == (
+        second.status,
+        second.assignments,
+        second.objective,
+        second.bound,
+    )
+    assert greedy(instance).assignments == greedy(instance).assignments
+
+
+# -- JSON ------------------------------------------------------------------------------------
+
+
+def test_json_round_trip() -> None:
+    instance = replace(
+        generated(12, 2, seed=5),
+        rules=Rules(min_experienced=2, cross=True, relaxed=frozenset({"specialties"})),
+    )
+    data = to_json(instance)
+    text = json.dumps(data, ensure_ascii=False)
+    assert from_json(json.loads(text)) == instance
+    assert to_json(from_json(data)) == data
+
+
+def test_from_json_defaults_and_errors() -> None:
+    minimal = {
+        "candidates": [{"person_id": 1, "name": "甲", "county": "A", "leader_eligible": True}],
+        "teams": [{"index": 1, "label": "第一巡察组"}],
+    }
+    instance = from_json(minimal)
+    assert instance.rules == Rules()
+    assert instance.teams[0].size_min == 5
+    assert instance.teams[0].required_specialties == frozenset({"finance"})
+    assert instance.candidates[0].available is True
+    with pytest.raises(ValueError, match="person_id"):
+        from_json({"candidates": [{"person_id": "1", "name": "甲", "county": "A"}], "teams": []})
+    with pytest.raises(ValueError, match="unsupported format"):
+        from_json({**minimal, "format": "other/1"})
+    with pytest.raises(ValueError, match="unknown role"):
+        from_json(
+            {
+                **minimal,
+                "forbidden": [{"person_id": 1, "team_index": 1, "role": "boss", "rule": "x"}],
+            }
+        )
+
+
+def test_result_json_shape() -> None:
+    result = solve(BASE, time_limit=FAST)
+    data = result_to_json(result)
+    assert json.loads(json.dumps(data)) == data
+    assert data["status"] == "optimal"
+    assert {a["role"] for a in data["assignments"]} >= {"leader", "deputy"}
+    assert set(data) == {
+        "format",
+        "status",
+        "assignments",
+        "objective",
+        "bound",
+        "gap",
+        "seconds",
+        "explanation",
+    }
