@@ -439,3 +439,47 @@ def briefing_file_read(*, actor: User, attachment: Any) -> None:
         obj=attachment,
         extra={"briefing": attachment.briefing_id, "sha256": attachment.sha256},
     )
+
+
+@transaction.atomic
+def plan_accept(
+    *,
+    actor: User,
+    term: CommitteeTerm,
+    proposal: Any,
+    starts: dict[int, dt.date],
+    organisations: dict[int, Organisation],
+) -> int:
+    """Create the rounds of an accepted coverage plan, all or none, and record the plan."""
+    created = 0
+    team_names = [_("Team %(n)s") % {"n": n + 1} for n in range(60)]
+    for slot in proposal.slots:
+        if not slot.teams:
+            continue
+        kinds = {organisations[i].kind for t in slot.teams for i in t.target_ids}
+        # A round of only villages and their townships is a village round.
+        village = kinds <= {"village", "community", "township"} and bool(
+            kinds & {"village", "community"}
+        )
+        start = starts[slot.slot_index]
+        round_create(
+            actor=actor,
+            committee=term.committee,
+            term=term,
+            kind=RoundKind.VILLAGE if village else RoundKind.ROUTINE,
+            name=_("%(committee)s plan: round of %(date)s")
+            % {"committee": term.committee.name, "date": start.isoformat()},
+            start_date=start,
+            teams=[
+                (team_names[n], [organisations[i] for i in t.target_ids])
+                for n, t in enumerate(slot.teams)
+            ],
+        )
+        created += 1
+    audit.record(
+        actor=actor,
+        event_type=AuditEventType.PLAN_ACCEPTED,
+        obj=term,
+        extra={"rounds": created, "unplaced": [u.target_id for u in proposal.unplaced]},
+    )
+    return created

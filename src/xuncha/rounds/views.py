@@ -9,7 +9,6 @@ from urllib.parse import quote
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -24,7 +23,7 @@ from xuncha.core.tables import Column, Table
 from xuncha.core.views import AuthedRequest
 from xuncha.rounds import forms, gates, permissions, selectors, services
 from xuncha.rounds.lib import planner
-from xuncha.rounds.models import CommitteeTerm, Round, RoundKind, Stage, Team
+from xuncha.rounds.models import CommitteeTerm, Round, Stage, Team
 
 STATUS_LABELS = {
     "covered": gettext_lazy("Covered"),
@@ -237,7 +236,13 @@ def term_plan(request: AuthedRequest, pk: int) -> HttpResponseBase:
     if form.is_bound and form.is_valid():
         proposal, slots, by_id = _proposal(term, form.cleaned_data)
         if request.method == "POST" and request.POST.get("accept"):
-            created = _accept(request.user, term, proposal, slots, by_id)
+            created = services.plan_accept(
+                actor=request.user,
+                term=term,
+                proposal=proposal,
+                starts={s.index: start for s, start in slots},
+                organisations=by_id,
+            )
             messages.success(
                 request,
                 ngettext(
@@ -276,48 +281,6 @@ def term_plan(request: AuthedRequest, pk: int) -> HttpResponseBase:
             else [],
         },
     )
-
-
-@transaction.atomic
-def _accept(
-    actor: Any, term: CommitteeTerm, proposal: Any, slots: list[Any], by_id: dict[int, Organisation]
-) -> int:
-    from xuncha.core import audit
-    from xuncha.core.models import AuditEventType
-
-    starts = {s.index: start for s, start in slots}
-    created = 0
-    team_names = [_("Team %(n)s") % {"n": n + 1} for n in range(60)]
-    for slot in proposal.slots:
-        if not slot.teams:
-            continue
-        kinds = {by_id[i].kind for t in slot.teams for i in t.target_ids}
-        kind = (
-            RoundKind.VILLAGE
-            if kinds <= {"village", "community", "township"} and (kinds & {"village", "community"})
-            else RoundKind.ROUTINE
-        )
-        start = starts[slot.slot_index]
-        services.round_create(
-            actor=actor,
-            committee=term.committee,
-            term=term,
-            kind=kind,
-            name=_("%(committee)s plan: round of %(date)s")
-            % {"committee": term.committee.name, "date": start.isoformat()},
-            start_date=start,
-            teams=[
-                (team_names[n], [by_id[i] for i in t.target_ids]) for n, t in enumerate(slot.teams)
-            ],
-        )
-        created += 1
-    audit.record(
-        actor=actor,
-        event_type=AuditEventType.PLAN_ACCEPTED,
-        obj=term,
-        extra={"rounds": created, "unplaced": [u.target_id for u in proposal.unplaced]},
-    )
-    return created
 
 
 # --- rounds ------------------------------------------------------------------------------
