@@ -38,6 +38,11 @@ def id_number_error(exc: idnumber.InvalidIdNumber) -> forms.ValidationError:
     return forms.ValidationError(ID_NUMBER_REASONS[exc.code], code=exc.code, params=exc.params)
 
 
+def form_errors(form: forms.Form) -> str:
+    """All of a form's errors on one line, for a message after a redirect."""
+    return "; ".join(str(e) for errs in form.errors.values() for e in errs)
+
+
 class DateInput(forms.DateInput):
     """An HTML date input; its value must be ISO (YYYY-MM-DD) whatever the UI language."""
 

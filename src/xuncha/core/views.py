@@ -27,6 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from xuncha.core import forms, jobs, policy, selectors, services, tasks
 from xuncha.core.auth import LoginForm
+from xuncha.core.forms import form_errors
 from xuncha.core.models import Kinship, Organisation, Post, RoleGrant, User
 from xuncha.core.policy import Action
 from xuncha.core.tables import Column, Table
@@ -745,8 +746,7 @@ def grant_create(request: AuthedRequest, pk: int) -> HttpResponseBase:
     else:
         messages.error(
             request,
-            _("The role could not be granted: %(errors)s")
-            % {"errors": "; ".join(str(e) for errs in form.errors.values() for e in errs)},
+            _("The role could not be granted: %(errors)s") % {"errors": form_errors(form)},
         )
     return redirect("core:user_detail", pk=target.pk)
 

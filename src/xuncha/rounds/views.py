@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from xuncha.core import policy
+from xuncha.core.forms import form_errors
 from xuncha.core.models import Organisation
 from xuncha.core.tables import Column, Table
 from xuncha.core.views import AuthedRequest
@@ -508,8 +509,7 @@ def milestone_create(request: AuthedRequest, pk: int) -> HttpResponseBase:
     else:
         messages.error(
             request,
-            _("The milestone could not be recorded: %(errors)s")
-            % {"errors": "; ".join(str(e) for errs in form.errors.values() for e in errs)},
+            _("The milestone could not be recorded: %(errors)s") % {"errors": form_errors(form)},
         )
     return redirect("rounds:round_detail", pk=round_.pk)
 
@@ -529,8 +529,7 @@ def team_create(request: AuthedRequest, pk: int) -> HttpResponseBase:
     else:
         messages.error(
             request,
-            _("The team could not be added: %(errors)s")
-            % {"errors": "; ".join(str(e) for errs in form.errors.values() for e in errs)},
+            _("The team could not be added: %(errors)s") % {"errors": form_errors(form)},
         )
     return redirect("rounds:round_detail", pk=round_.pk)
 
@@ -558,8 +557,7 @@ def briefing_request_create(request: AuthedRequest, pk: int) -> HttpResponseBase
     else:
         messages.error(
             request,
-            _("The request could not be recorded: %(errors)s")
-            % {"errors": "; ".join(str(e) for errs in form.errors.values() for e in errs)},
+            _("The request could not be recorded: %(errors)s") % {"errors": form_errors(form)},
         )
     return redirect("rounds:round_detail", pk=round_.pk)
 
