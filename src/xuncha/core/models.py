@@ -377,7 +377,8 @@ class AuditEvent(models.Model):
         User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     actor_label = models.CharField(max_length=150)
-    event_type = models.CharField(max_length=40, choices=AuditEventType.choices, db_index=True)
+    # Not ``choices=``: every app adds event types, and each would otherwise be a migration.
+    event_type = models.CharField(max_length=40, db_index=True)
     object_type = models.CharField(max_length=60, blank=True, db_index=True)
     object_id = models.CharField(max_length=64, blank=True)
     object_repr = models.CharField(max_length=200, blank=True)
@@ -395,6 +396,12 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.event_type}"
+
+    @property
+    def event_label(self) -> str:
+        """The event type in the user's language (the code for an unknown type)."""
+        labels = dict(AuditEventType.choices)
+        return str(labels.get(self.event_type, self.event_type))
 
 
 class AuditChainHead(models.Model):

@@ -135,7 +135,8 @@ def can(user: Any, action: str) -> bool:
     return bool(grant_paths(user).get(action))
 
 
-def _path_q(field: str, paths: list[str]) -> Q:
+def path_q(field: str, paths: list[str]) -> Q:
+    """Rows whose ``field`` (an organisation path) lies in any of the subtrees ``paths``."""
     q = Q(pk__in=[])
     for path in paths:
         q |= Q(**{f"{field}__startswith": path})
@@ -143,25 +144,25 @@ def _path_q(field: str, paths: list[str]) -> Q:
 
 
 def _scope_organisation(paths: list[str], user: Any) -> Q:
-    return _path_q("path", paths)
+    return path_q("path", paths)
 
 
 def _scope_person(paths: list[str], user: Any) -> Q:
-    posts = Post.objects.filter(_path_q("organisation__path", paths), person=OuterRef("pk"))
-    return _path_q("registry__path", paths) | Q(Exists(posts))
+    posts = Post.objects.filter(path_q("organisation__path", paths), person=OuterRef("pk"))
+    return path_q("registry__path", paths) | Q(Exists(posts))
 
 
 def _scope_user(paths: list[str], user: Any) -> Q:
-    grants = RoleGrant.objects.filter(_path_q("organisation__path", paths), user=OuterRef("pk"))
+    grants = RoleGrant.objects.filter(path_q("organisation__path", paths), user=OuterRef("pk"))
     return (
         Q(Exists(grants))
-        | _path_q("registry__path", paths)
-        | _path_q("person__registry__path", paths)
+        | path_q("registry__path", paths)
+        | path_q("person__registry__path", paths)
     )
 
 
 def _scope_grant(paths: list[str], user: Any) -> Q:
-    return _path_q("organisation__path", paths)
+    return path_q("organisation__path", paths)
 
 
 def _scope_audit(paths: list[str], user: Any) -> Q:

@@ -780,7 +780,7 @@ AUDIT_COLUMNS = [
         sort="actor_label",
         css="text-nowrap",
     ),
-    Column("event", gettext_lazy("Event"), lambda e: e.get_event_type_display(), sort="event_type"),
+    Column("event", gettext_lazy("Event"), lambda e: e.event_label, sort="event_type"),
     Column(
         "object",
         gettext_lazy("Object"),

@@ -39,15 +39,8 @@ ROLES = {
 }
 
 
-def _path_q(field: str, paths: list[str]) -> Q:
-    q = Q(pk__in=[])
-    for path in paths:
-        q |= Q(**{f"{field}__startswith": path})
-    return q
-
-
 def scope_term(paths: list[str], user: Any) -> Q:
-    return _path_q("committee__path", paths)
+    return policy.path_q("committee__path", paths)
 
 
 def scope_round(paths: list[str], user: Any) -> Q:
@@ -55,18 +48,18 @@ def scope_round(paths: list[str], user: Any) -> Q:
     (a team member's grant is on the unit the team inspects)."""
     from xuncha.rounds.models import Team
 
-    teams = Team.objects.filter(_path_q("targets__path", paths), round=OuterRef("pk"))
-    return _path_q("committee__path", paths) | Q(Exists(teams))
+    teams = Team.objects.filter(policy.path_q("targets__path", paths), round=OuterRef("pk"))
+    return policy.path_q("committee__path", paths) | Q(Exists(teams))
 
 
 def scope_by_target(paths: list[str], user: Any) -> Q:
     """Requests and briefings are read where their target is in scope (office, team)."""
-    return _path_q("target__path", paths)
+    return policy.path_q("target__path", paths)
 
 
 def scope_by_department(paths: list[str], user: Any) -> Q:
     """A department answers only what was addressed to it (or to a unit below it)."""
-    return _path_q("department__path", paths)
+    return policy.path_q("department__path", paths)
 
 
 def register() -> None:

@@ -385,7 +385,7 @@ def briefing_submit(
 
     from xuncha.rounds.models import Briefing, BriefingAttachment, BriefingConcern
 
-    if hasattr(request, "briefing") and Briefing.objects.filter(request=request).exists():
+    if Briefing.objects.filter(request=request).exists():
         raise ValidationError(_("This request was already answered."))
     briefing = Briefing.objects.create(
         request=request,

@@ -21,10 +21,7 @@ ROLES = {
 def scope_profile(paths: list[str], user: Any) -> Q:
     """A county's inspectors are visible to that county and to the prefecture office (whose
     grant covers every county): the prefecture pool is shared by its counties."""
-    q = Q(pk__in=[])
-    for path in paths:
-        q |= Q(county__path__startswith=path)
-    return q
+    return policy.path_q("county__path", paths)
 
 
 def register() -> None:

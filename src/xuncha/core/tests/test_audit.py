@@ -107,3 +107,16 @@ def test_record_refuses_to_write_outside_a_transaction(db):
             audit.record(actor=None, event_type=AuditEventType.DEMO_LOADED)
         finally:
             connection.in_atomic_block = saved
+
+
+def test_event_labels_are_translated_and_unknown_types_show_their_code(db):
+    from django.utils import translation
+
+    with transaction.atomic():
+        known = audit.record(actor=None, event_type=AuditEventType.ROLE_GRANTED)
+        unknown = audit.record(actor=None, event_type="plugin.something")
+    with translation.override("en"):
+        assert known.event_label == "Role granted"
+        assert unknown.event_label == "plugin.something"
+    with translation.override("zh-hans"):
+        assert known.event_label != "Role granted"
