@@ -164,12 +164,56 @@ EXPECTATIONS: dict[str, Expect] = {
     ),
     "talent:pool": Expect(ok=TERM_VIEWERS),
     "talent:profile_detail": Expect(lambda o: {"pk": o.profile.pk}, ok=TERM_VIEWERS, other=404),
+    "talent:roster_xlsx": Expect(
+        lambda o: {"pk": o.round.pk},
+        ok={"office", "office_c1"},
+        hidden=set(PERSONAS) - ROUND_VIEWERS,
+    ),
+    "talent:roster_docx": Expect(
+        lambda o: {"pk": o.round.pk},
+        ok={"office", "office_c1"},
+        hidden=set(PERSONAS) - ROUND_VIEWERS,
+    ),
+    "talent:evaluate": Expect(
+        lambda o: {"pk": o.team.pk},
+        ok={"office", "office_c1", "leader"},
+        hidden=set(PERSONAS) - ROUND_VIEWERS,
+    ),
+    "talent:team_rules": Expect(ok={"office", "office_c1"}),
+    "talent:declaration_create": post_only(lambda o: {"pk": o.profile.pk}),
+    "talent:formation": Expect(
+        lambda o: {"pk": o.round.pk},
+        ok={"office", "office_c1"},
+        hidden={"admin", "receiver", "auditor"},
+    ),
+    "talent:formation_start": post_only(lambda o: {"pk": o.round.pk}),
+    "talent:formation_relax": post_only(lambda o: {"pk": o.round.pk}),
+    "talent:formation_need": post_only(lambda o: {"pk": o.round.pk}),
+    "talent:formation_change": post_only(lambda o: {"pk": _formation_run(o).pk}),
+    "talent:formation_accept": post_only(lambda o: {"pk": _formation_run(o).pk}),
+    "talent:release_confirm": post_only(lambda o: {"pk": _release(o).pk}),
     "rounds:unit_profile": Expect(
         lambda o: {"pk": o.target.pk},
         ok={"office", "office_c1", "leading", "leader", "deputy", "member"},
         other=404,
     ),
 }
+
+
+def _formation_run(o: Objects) -> Any:
+    from xuncha.talent.lib import formation as fm
+    from xuncha.talent.models import FormationRun
+
+    empty = fm.to_json(fm.Instance(candidates=(), teams=(), forbidden=()))
+    return FormationRun.objects.filter(round=o.round).first() or FormationRun.objects.create(
+        round=o.round, created_by=o.user, status=FormationRun.Status.PROPOSED, instance=empty
+    )
+
+
+def _release(o: Objects) -> Any:
+    from xuncha.talent.models import Release
+
+    return Release.objects.get_or_create(profile=o.profile, round=o.round)[0]
 
 
 def _url_names(resolver: URLResolver, prefix: str = "") -> list[str]:
@@ -309,6 +353,25 @@ POST_CASES = [
     ("rounds:briefing_request_create", "round", "receiver", 404),
     ("rounds:briefing_submit", "briefing_request", "receiver", 200),
     ("rounds:briefing_submit", "briefing_request", "member", 404),
+    ("talent:declaration_create", "profile", "office_c1", 302),
+    ("talent:declaration_create", "profile", "leading", 403),
+    ("talent:declaration_create", "profile", "leader", 404),
+    ("talent:evaluate", "team", "member", 403),
+    ("talent:evaluate", "team", "receiver", 404),
+    ("talent:team_rules", None, "leader", 403),
+    ("talent:formation_start", "round", "leading", 403),
+    ("talent:formation_start", "round", "receiver", 404),
+    ("talent:formation_relax", "round", "office_c1", 302),
+    ("talent:formation_relax", "round", "leader", 403),
+    ("talent:formation_need", "round", "office", 302),
+    ("talent:formation_need", "round", "member", 403),
+    ("talent:formation_change", "formation_run", "office_c1", 302),
+    ("talent:formation_change", "formation_run", "leader", 403),
+    ("talent:formation_change", "formation_run", "auditor", 404),
+    ("talent:formation_accept", "formation_run", "office", 302),
+    ("talent:formation_accept", "formation_run", "deputy", 403),
+    ("talent:release_confirm", "release", "office_c1", 302),
+    ("talent:release_confirm", "release", "member", 403),
 ]
 
 
@@ -317,7 +380,9 @@ def test_post_only_views(name, key, persona, status, objects, as_user, settings)
     from django.urls import reverse
 
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
-    kwargs = {"pk": getattr(objects, key).pk} if key else {}
+    getters = {"formation_run": _formation_run, "release": _release}
+    obj = getters[key](objects) if key in getters else getattr(objects, key) if key else None
+    kwargs = {"pk": obj.pk} if obj is not None else {}
     data = {"role": "team_member", "organisation": objects.target.pk}
     response = as_user(persona).post(reverse(name, kwargs=kwargs), data)
     assert response.status_code == status

@@ -366,6 +366,17 @@ class AuditEventType(models.TextChoices):
     QUALIFICATION_GRANTED = "talent.qualification", _("Qualification granted or changed")
     TRAINING_RECORDED = "talent.training", _("Training recorded")
     EVALUATION_RECORDED = "talent.evaluation", _("Inspector evaluated")
+    TEAM_RULES_SET = "talent.team_rules_set", _("Team rules changed")
+    DECLARATION_RECORDED = "talent.declaration", _("Conflict declared")
+    TARGET_NEED_SET = "talent.target_need_set", _("Specialties a target needs changed")
+    RULE_RELAXED = "talent.rule_relaxed", _("Formation rule relaxed for a round")
+    RULE_RESTORED = "talent.rule_restored", _("Formation rule restored for a round")
+    FORMATION_STARTED = "talent.formation_started", _("Team formation started")
+    FORMATION_FINISHED = "talent.formation_finished", _("Team formation finished")
+    ROSTER_CHANGED = "talent.roster_changed", _("Proposed team changed by hand")
+    ROSTER_ACCEPTED = "talent.roster_accepted", _("Team roster accepted")
+    ROSTER_EXPORTED = "talent.roster_exported", _("Team roster exported")
+    RELEASE_CONFIRMED = "talent.release_confirmed", _("Release from the home job confirmed")
 
 
 class AuditEvent(models.Model):

@@ -9,7 +9,8 @@ from decimal import Decimal
 from typing import Any
 
 from xuncha.core.models import Person
-from xuncha.rounds.models import Round, Stage
+from xuncha.rounds import services as round_services
+from xuncha.rounds.models import Round, RoundKind, Stage
 from xuncha.talent import services
 from xuncha.talent.models import RoundRole, Specialty
 
@@ -84,6 +85,7 @@ def load(context: Any) -> None:
             )
             profiles.append(profile)
         _history(context, county, profiles)
+    _cross_round(context)
 
 
 def _history(context: Any, county: Any, profiles: list[Any]) -> None:
@@ -120,3 +122,27 @@ def _history(context: Any, county: Any, profiles: list[Any]) -> None:
                         remove_from_pool=grade == "fail",
                         reason="考核不合格" if grade == "fail" else "",
                     )
+
+
+CROSS_TEAMS = ["交叉巡察第一组", "交叉巡察第二组", "交叉巡察第三组"]
+
+
+def _cross_round(context: Any) -> None:
+    """A cross round the prefecture coordinates, still in preparation: one team per county,
+    each to be staffed from the other counties' pools in the team builder."""
+    teams = []
+    for name, info in zip(CROSS_TEAMS, context.tree["counties"], strict=False):
+        untouched = [u for u in info["units"] if not u.inspecting_teams.exists()]
+        if untouched:
+            teams.append((name, untouched[:2]))
+    if not teams:
+        return
+    round_services.round_create(
+        actor=None,
+        committee=context.tree["prefecture"],
+        name=f"{context.tree['prefecture'].name}委{context.today.year}年交叉巡察",
+        kind=RoundKind.ROUTINE,
+        cross=True,
+        start_date=context.today + dt.timedelta(days=21),
+        teams=teams,
+    )

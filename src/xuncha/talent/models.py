@@ -195,3 +195,173 @@ class Release(models.Model):
 
     def __str__(self) -> str:
         return f"{self.profile_id} {self.confirmed}"
+
+
+def _all_kinship_classes() -> list[str]:
+    from xuncha.core.lib.kinship import KinshipClass
+
+    return [k.value for k in KinshipClass]
+
+
+def _close_kinship_classes() -> list[str]:
+    return ["spouse", "direct_blood"]
+
+
+class TeamRules(models.Model):
+    """A committee's recusal and team-formation rules; without a row DOMAIN.md's defaults
+    apply (the same values as the field defaults)."""
+
+    committee = models.OneToOneField(
+        Organisation, on_delete=models.CASCADE, related_name="team_rules"
+    )
+    recent_years = models.PositiveSmallIntegerField(
+        _("worked in the target within (years)"), default=3
+    )
+    long_service_years = models.PositiveSmallIntegerField(
+        _("or worked there at any time for (years)"), default=3
+    )
+    leader_kinship_classes = models.JSONField(
+        _("kinship classes that bar leaders and deputies"), default=_all_kinship_classes
+    )
+    member_kinship_classes = models.JSONField(
+        _("kinship classes that bar members"), default=_close_kinship_classes
+    )
+    colleague_years = models.PositiveSmallIntegerField(
+        _("long-time colleague after (years together)"), default=3
+    )
+    superior_years = models.PositiveSmallIntegerField(
+        _("superior or subordinate within (years)"), default=3
+    )
+    village_hometown = models.BooleanField(_("village rounds: not in one's hometown"), default=True)
+    rotation = models.BooleanField(_("leaders do not return to a target they led"), default=True)
+    min_experienced = models.PositiveSmallIntegerField(
+        _("people with two or more rounds per team (at least)"), default=1
+    )
+    max_first_timers = models.PositiveSmallIntegerField(
+        _("first-timers per team (at most)"), default=3
+    )
+    rest_days = models.PositiveSmallIntegerField(_("rest between rounds (days)"), default=30)
+    size_min = models.PositiveSmallIntegerField(_("team size from"), default=5)
+    size_max = models.PositiveSmallIntegerField(_("team size to"), default=7)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("team rules")
+        verbose_name_plural = _("team rules")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(size_max__gte=models.F("size_min")), name="team_rules_size_range"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return str(self.committee)
+
+
+class Declaration(models.Model):
+    """A conflict the inspector declared, or a recusal the target asked for."""
+
+    class Source(models.TextChoices):
+        SELF = "self", _("Declared by the inspector")
+        TARGET = "target", _("Asked for by the target")
+
+    profile = models.ForeignKey(
+        InspectorProfile, on_delete=models.CASCADE, related_name="declarations"
+    )
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("organisation"), on_delete=models.PROTECT, related_name="+"
+    )
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices)
+    reason = models.CharField(_("reason"), max_length=300)
+    recorded_by = models.ForeignKey(User, null=True, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-recorded_at"]
+
+    def __str__(self) -> str:
+        return self.reason
+
+
+class TargetNeed(models.Model):
+    """The specialties a target needs on its team in one round (overrides the default:
+    finance everywhere, engineering and audit where the target has major projects)."""
+
+    round = models.ForeignKey("rounds.Round", on_delete=models.CASCADE, related_name="+")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    specialties = models.ManyToManyField(Specialty, verbose_name=_("specialties"), blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["round", "organisation"], name="target_need_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.round_id} {self.organisation_id}"
+
+
+class RuleRelaxation(models.Model):
+    """A named formation rule relaxed for one round, with the reason (audited)."""
+
+    class Rule(models.TextChoices):
+        SPECIALTIES = "specialties", _("Specialty coverage")
+        MIN_EXPERIENCED = "min_experienced", _("Experienced people per team")
+        MAX_FIRST_TIMERS = "max_first_timers", _("First-timers per team")
+        CROSS = "cross", _("Cross round: not in one's home county")
+
+    round = models.ForeignKey("rounds.Round", on_delete=models.CASCADE, related_name="+")
+    rule = models.CharField(_("rule"), max_length=30, choices=Rule.choices)
+    reason = models.CharField(_("reason"), max_length=300)
+    created_by = models.ForeignKey(User, null=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["rule"]
+        constraints = [models.UniqueConstraint(fields=["round", "rule"], name="relaxation_unique")]
+
+    def __str__(self) -> str:
+        return self.rule
+
+
+class FormationRun(models.Model):
+    """One run of the team solver for a round: the instance solved, the result, and the
+    draft roster users edit before accepting it."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Solving")
+        PROPOSED = "proposed", _("Proposed")
+        INFEASIBLE = "infeasible", _("Impossible")
+        FAILED = "failed", _("Failed")
+        ACCEPTED = "accepted", _("Accepted")
+        SUPERSEDED = "superseded", _("Superseded")
+
+    round = models.ForeignKey(
+        "rounds.Round", on_delete=models.CASCADE, related_name="formation_runs"
+    )
+    job = models.ForeignKey(
+        "core.JobRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    seed = models.PositiveIntegerField(default=0)
+    time_limit = models.PositiveSmallIntegerField(default=30)
+    instance = models.JSONField(default=dict, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    # [{"team": team_pk, "person": person_pk, "role": "leader"|"deputy"|"member"}]
+    draft = models.JSONField(default=list, blank=True)
+    objective = models.FloatField(null=True, blank=True)
+    bound = models.FloatField(null=True, blank=True)
+    gap = models.FloatField(null=True, blank=True)
+    explanation = models.JSONField(default=list, blank=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    accepted_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.round_id} #{self.pk}"

@@ -11,10 +11,15 @@ from xuncha.core.models import Role
 
 TALENT_VIEW = "talent.view"
 TALENT_CHANGE = "talent.change"
+TEAM_FORM = "talent.form"  # form a round's teams, relax rules, accept and export rosters
+TEAM_RULES = "talent.rules"  # a committee's recusal and formation rules
+EVALUATE = "talent.evaluate"  # evaluate the members of a team after the round
 
 ROLES = {
-    Role.OFFICE_STAFF: {TALENT_VIEW, TALENT_CHANGE},
+    Role.OFFICE_STAFF: {TALENT_VIEW, TALENT_CHANGE, TEAM_FORM, TEAM_RULES, EVALUATE},
     Role.LEADING_GROUP: {TALENT_VIEW},
+    # A leader's grant is on the units the team inspects: they evaluate that team.
+    Role.TEAM_LEADER: {EVALUATE},
 }
 
 

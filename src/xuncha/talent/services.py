@@ -98,6 +98,16 @@ def training_record(
     return record
 
 
+EVALUATION_FIELDS = (
+    "score",
+    "grade",
+    "leader_comments",
+    "office_comments",
+    "remove_from_pool",
+    "reason",
+)
+
+
 @transaction.atomic
 def evaluation_record(
     *,
@@ -107,40 +117,64 @@ def evaluation_record(
     score: int,
     grade: str,
     leader_comments: str = "",
-    office_comments: str = "",
-    remove_from_pool: bool = False,
-    reason: str = "",
+    office_comments: str | None = None,
+    remove_from_pool: bool | None = None,
+    reason: str | None = None,
 ) -> Evaluation:
-    """Record an evaluation after a round; a removal decision takes the inspector out."""
-    if remove_from_pool and not reason.strip():
-        raise ValidationError({"reason": _("Removing someone from the pool needs a reason.")})
+    """Record (or update) the evaluation of ``profile`` after ``round_``.
+
+    The office's fields (``office_comments``, ``remove_from_pool``, ``reason``) left as
+    ``None`` keep their stored values on an update (empty on a new evaluation), so a team
+    leader's update never clears the office's decision. A removal takes the inspector out
+    of the pool; withdrawing the removal that took them out puts them back."""
     if not 0 <= score <= 100:
         raise ValidationError({"score": _("The score is between 0 and 100.")})
-    evaluation = Evaluation.objects.create(
-        profile=profile,
-        round=round_,
-        score=score,
-        grade=grade,
-        leader_comments=leader_comments,
-        office_comments=office_comments,
-        remove_from_pool=remove_from_pool,
-        reason=reason.strip(),
-        evaluated_by=actor,
+    if grade not in Evaluation.Grade.values:
+        raise ValidationError({"grade": _("Choose a grade.")})
+    evaluation = (
+        Evaluation.objects.select_for_update().filter(profile=profile, round=round_).first()
     )
-    if remove_from_pool and profile.in_pool:
+    before = audit.snapshot(evaluation, EVALUATION_FIELDS) if evaluation else None
+    # The reason this evaluation took the inspector out of the pool, if it did.
+    removed_by_it = before["reason"] if before and before["remove_from_pool"] else None
+    if evaluation is None:
+        evaluation = Evaluation(profile=profile, round=round_)
+    evaluation.score = score
+    evaluation.grade = grade
+    evaluation.leader_comments = leader_comments.strip()
+    if office_comments is not None:
+        evaluation.office_comments = office_comments.strip()
+    if remove_from_pool is not None:
+        evaluation.remove_from_pool = remove_from_pool
+    if reason is not None:
+        evaluation.reason = reason.strip()
+    if evaluation.remove_from_pool and not evaluation.reason:
+        raise ValidationError({"reason": _("Removing someone from the pool needs a reason.")})
+    evaluation.evaluated_by = actor
+    evaluation.save()
+
+    profile_before = {"in_pool": profile.in_pool, "removed_reason": profile.removed_reason}
+    ours = removed_by_it is not None and profile.removed_reason == removed_by_it
+    if evaluation.remove_from_pool and (profile.in_pool or ours):
         profile.in_pool = False
-        profile.removed_reason = reason.strip()
+        profile.removed_reason = evaluation.reason
+    elif not evaluation.remove_from_pool and not profile.in_pool and ours:
+        # Withdrawing the removal this evaluation made (and no other) restores the inspector.
+        profile.in_pool = True
+        profile.removed_reason = ""
+    profile_after = {"in_pool": profile.in_pool, "removed_reason": profile.removed_reason}
+    if profile_after != profile_before:
         profile.save(update_fields=["in_pool", "removed_reason"])
+    round_id = getattr(round_, "pk", None)
     audit.record(
         actor=actor,
         event_type=AuditEventType.EVALUATION_RECORDED,
         obj=profile,
+        before={"round": round_id, **before, "profile": profile_before} if before else None,
         after={
-            "round": getattr(round_, "pk", None),
-            "score": score,
-            "grade": grade,
-            "remove_from_pool": remove_from_pool,
-            "reason": reason.strip(),
+            "round": round_id,
+            **audit.snapshot(evaluation, EVALUATION_FIELDS),
+            "profile": profile_after,
         },
     )
     return evaluation

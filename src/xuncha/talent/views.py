@@ -167,13 +167,22 @@ def _xlsx(table: Table) -> HttpResponseBase:
 
 @require_GET
 def profile_detail(request: AuthedRequest, pk: int) -> HttpResponseBase:
+    from xuncha.talent import team_forms
+
     profile = get_object_or_404(selectors.profile_detail_for(request.user), pk=pk)
     today = timezone.localdate()
+    can_declare = policy.allows(request.user, permissions.TALENT_CHANGE, profile)
     return render(
         request,
         "talent/profile_detail.html",
         {
             "profile": profile,
             "qualified": any(q.valid_on(today) for q in profile.qualifications.all()),
+            "declarations": profile.declarations.select_related(
+                "organisation__parent", "recorded_by__person"
+            ),
+            "declaration_form": team_forms.declaration_form(request.user, profile)
+            if can_declare
+            else None,
         },
     )

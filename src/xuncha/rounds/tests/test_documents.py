@@ -19,7 +19,9 @@ DATE_RE = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日")
 
 @pytest.fixture
 def round_(db):
-    found = Round.objects.filter(teams__isnull=False, stages__stage=Stage.STATIONING).first()
+    found = Round.objects.filter(
+        teams__isnull=False, stages__stage=Stage.STATIONING, cross=False
+    ).first()
     assert found is not None
     return found
 

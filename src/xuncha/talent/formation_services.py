@@ -1,0 +1,347 @@
+"""Changes around team formation; each one transaction with its audit event.
+
+Kept apart from ``services.py`` (the pool itself) because these steps follow one round
+through proposal, hand changes and acceptance."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from xuncha.core import audit, jobs
+from xuncha.core.models import AuditEventType, Organisation, User
+from xuncha.rounds.models import Round, Stage, Team
+from xuncha.talent import teams
+from xuncha.talent.lib import formation as fm
+from xuncha.talent.models import (
+    Declaration,
+    FormationRun,
+    InspectorProfile,
+    Release,
+    RoundRole,
+    RuleRelaxation,
+    Specialty,
+    TargetNeed,
+    TeamRules,
+)
+
+# Teams are formed, and changed, before the on-site work has gone far.
+FORMING_STAGES = (Stage.PREPARATION, Stage.STATIONING)
+MAX_TIME_LIMIT = 120
+
+
+class RosterRefused(Exception):
+    """A hand change or an acceptance would break rules; nothing was saved."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def _require_forming(round_: Round) -> None:
+    if round_.stage not in FORMING_STAGES:
+        raise ValidationError(
+            _("Teams are formed before the on-site work: this round is at %(stage)s.")
+            % {"stage": Stage(round_.stage).label}
+        )
+
+
+@transaction.atomic
+def team_rules_set(*, actor: User, committee: Organisation, values: dict[str, Any]) -> TeamRules:
+    rules = TeamRules.objects.filter(committee=committee).first() or TeamRules(committee=committee)
+    fields = [
+        f.name for f in TeamRules._meta.fields if f.name not in ("id", "committee", "updated_at")
+    ]
+    before = {f: getattr(rules, f) for f in fields} if rules.pk else None
+    for name, value in values.items():
+        if name not in fields:
+            raise ValueError(f"unknown team rule {name!r}")
+        setattr(rules, name, sorted(value) if isinstance(value, (list, set, frozenset)) else value)
+    if rules.size_max < rules.size_min:
+        raise ValidationError({"size_max": _("The largest team size is below the smallest.")})
+    teams.recusal_rules(rules)  # refuses impossible values with a ValueError
+    rules.save()
+    audit.record(
+        actor=actor,
+        event_type=AuditEventType.TEAM_RULES_SET,
+        obj=committee,
+        before=before,
+        after={f: getattr(rules, f) for f in fields},
+    )
+    return rules
+
+
+@transaction.atomic
+def declaration_record(
+    *,
+    actor: User,
+    profile: InspectorProfile,
+    organisation: Organisation,
+    source: str,
+    reason: str,
+) -> Declaration:
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why.")})
+    declaration = Declaration.objects.create(
+        profile=profile,
+        organisation=organisation,
+        source=Declaration.Source(source),
+        reason=reason.strip(),
+        recorded_by=actor,
+    )
+    audit.record(
+        actor=actor,
+        event_type=AuditEventType.DECLARATION_RECORDED,
+        obj=profile,
+        after={"organisation": organisation.pk, "source": source, "reason": reason.strip()},
+    )
+    return declaration
+
+
+@transaction.atomic
+def target_need_set(
+    *, actor: User, round_: Round, organisation: Organisation, specialties: Iterable[Specialty]
+) -> TargetNeed:
+    if not Team.objects.filter(round=round_, targets=organisation).exists():
+        raise ValidationError(_("%(org)s is not a target of this round.") % {"org": organisation})
+    need, _created = TargetNeed.objects.get_or_create(round=round_, organisation=organisation)
+    before = sorted(s.code for s in need.specialties.all())
+    chosen = list(specialties)
+    need.specialties.set(chosen)
+    audit.record(
+        actor=actor,
+        event_type=AuditEventType.TARGET_NEED_SET,
+        obj=round_,
+        before={"organisation": organisation.pk, "specialties": before},
+        after={"organisation": organisation.pk, "specialties": sorted(s.code for s in chosen)},
+    )
+    return need
+
+
+@transaction.atomic
+def rule_relax(*, actor: User, round_: Round, rule: str, reason: str) -> RuleRelaxation:
+    if rule not in RuleRelaxation.Rule.values:
+        raise ValidationError({"rule": _("This rule cannot be relaxed.")})
+    if not reason.strip():
+        raise ValidationError({"reason": _("Relaxing a rule needs a reason.")})
+    relaxation, created = RuleRelaxation.objects.get_or_create(
+        round=round_, rule=rule, defaults={"reason": reason.strip(), "created_by": actor}
+    )
+    if not created:
+        raise ValidationError({"rule": _("This rule is already relaxed for the round.")})
+    audit.record(
+        actor=actor,
+        event_type=AuditEventType.RULE_RELAXED,
+        obj=round_,
+        after={"rule": rule, "reason": reason.strip()},
+    )
+    return relaxation
+
+
+@transaction.atomic
+def rule_restore(*, actor: User, round_: Round, rule: str) -> None:
+    relaxation = RuleRelaxation.objects.filter(round=round_, rule=rule).first()
+    if relaxation is None:
+        return
+    audit.record(
+        actor=actor,
+        event_type=AuditEventType.RULE_RESTORED,
+        obj=round_,
+        before={"rule": rule, "reason": relaxation.reason},
+    )
+    relaxation.delete()
+
+
+@transaction.atomic
+def formation_start(
+    *, actor: User, round_: Round, seed: int = 0, time_limit: int = 30
+) -> FormationRun:
+    """Queue a solver run for the round's teams (a background job with progress)."""
+    from xuncha.talent import tasks
+
+    _require_forming(round_)
+    if not Team.objects.filter(round=round_).exists():
+        raise ValidationError(_("The round has no team to staff yet."))
+    if not 1 <= time_limit <= MAX_TIME_LIMIT:
+        raise ValidationError(
+            {"time_limit": _("Between 1 and %(n)s seconds.") % {"n": MAX_TIME_LIMIT}}
+        )
+    run = FormationRun.objects.create(
+        round=round_, seed=seed, time_limit=time_limit, created_by=actor
+    )
+    job = jobs.job_start(
+        actor=actor,
+        kind="team_formation",
+        label=_("Form the teams of %(round)s") % {"round": round_.name},
+        task=tasks.form_teams,
+        run_id=run.pk,
+    )
+    run.job = job
+    run.save(update_fields=["job"])
+    audit.record(
+        actor=actor,
+        event_type=AuditEventType.FORMATION_STARTED,
+        obj=round_,
+        after={"run": run.pk, "seed": seed, "time_limit": time_limit},
+    )
+    return run
+
+
+def formation_solve(run: FormationRun, *, today: dt.date, progress: Any = None) -> FormationRun:
+    """Build the instance, solve it and store the proposal (run by the background task)."""
+    FormationRun.objects.filter(pk=run.pk).update(status=FormationRun.Status.RUNNING)
+    built = teams.build_instance(run.round, today=today)
+    result = fm.solve(built.instance, time_limit=run.time_limit, seed=run.seed, progress=progress)
+    with transaction.atomic():
+        run.instance = fm.to_json(built.instance)
+        run.result = {
+            **fm.result_to_json(result),
+            "unavailable": {str(k): v for k, v in built.unavailable.items()},
+            "period": [built.period[0].isoformat(), built.period[1].isoformat()],
+        }
+        run.objective, run.bound, run.gap = result.objective, result.bound, result.gap
+        run.explanation = list(result.explanation)
+        run.draft = [
+            {"team": a.team_index, "person": a.person_id, "role": a.role}
+            for a in result.assignments
+        ]
+        run.status = (
+            FormationRun.Status.PROPOSED if result.assignments else FormationRun.Status.INFEASIBLE
+        )
+        run.save()
+        audit.record(
+            actor=run.created_by,
+            event_type=AuditEventType.FORMATION_FINISHED,
+            obj=run.round,
+            after={
+                "run": run.pk,
+                "status": result.status,
+                "objective": result.objective,
+                "bound": result.bound,
+                "gap": result.gap,
+                "people": len(result.assignments),
+            },
+        )
+    return run
+
+
+def _unavailable(run: FormationRun) -> dict[int, str]:
+    return {int(k): v for k, v in (run.result.get("unavailable") or {}).items()}
+
+
+def run_problems(run: FormationRun, draft: list[dict[str, Any]]) -> list[str]:
+    return teams.roster_problems(
+        fm.from_json(run.instance), teams.assignments_of(draft), _unavailable(run)
+    )
+
+
+@transaction.atomic
+def roster_change(
+    *,
+    actor: User,
+    run: FormationRun,
+    team_id: int,
+    person_out: int | None,
+    person_in: int | None,
+    role: str,
+) -> FormationRun:
+    """Replace ``person_out`` by ``person_in`` (either may be empty) in one team of the
+    proposal. The changed roster is re-checked; if it breaks any rule nothing is saved and
+    ``RosterRefused`` names what it breaks."""
+    run = FormationRun.objects.select_for_update().get(pk=run.pk)
+    if run.status != FormationRun.Status.PROPOSED:
+        raise ValidationError(_("Only a proposal can be changed."))
+    if role not in fm.ROLES:
+        raise ValidationError({"role": _("Choose a role.")})
+    if person_out is None and person_in is None:
+        raise ValidationError(_("Choose someone to take out or to put in."))
+    before = list(run.draft)
+    draft = list(before)
+    if person_out is not None:
+        kept = [s for s in draft if not (s["team"] == team_id and s["person"] == person_out)]
+        if len(kept) == len(draft):
+            raise ValidationError(_("That person is not on this team."))
+        draft = kept
+    if person_in is not None:
+        draft.append({"team": team_id, "person": person_in, "role": role})
+    problems = run_problems(run, draft)
+    if problems:
+        raise RosterRefused(problems)
+    run.draft = draft
+    run.save(update_fields=["draft"])
+    audit.record(
+        actor=actor,
+        event_type=AuditEventType.ROSTER_CHANGED,
+        obj=run.round,
+        before={"team": team_id, "out": person_out},
+        after={"team": team_id, "in": person_in, "role": role, "run": run.pk},
+    )
+    return run
+
+
+@transaction.atomic
+def roster_accept(*, actor: User, run: FormationRun) -> list[RoundRole]:
+    """Make the proposal the round's roster: role history rows, release requests to the
+    home units, earlier proposals superseded."""
+    run = FormationRun.objects.select_for_update().select_related("round").get(pk=run.pk)
+    round_ = run.round
+    _require_forming(round_)
+    if run.status != FormationRun.Status.PROPOSED:
+        raise ValidationError(_("Only a proposal can be accepted."))
+    problems = run_problems(run, run.draft)
+    if problems:
+        raise RosterRefused(problems)
+    person_ids = [int(s["person"]) for s in run.draft]
+    profiles = {p.person_id: p for p in InspectorProfile.objects.filter(person_id__in=person_ids)}
+    previous = list(RoundRole.objects.filter(round=round_).values("profile_id", "team_id", "role"))
+    RoundRole.objects.filter(round=round_).delete()
+    created = RoundRole.objects.bulk_create(
+        RoundRole(
+            profile=profiles[int(s["person"])],
+            round=round_,
+            team_id=int(s["team"]),
+            role=s["role"],
+        )
+        for s in run.draft
+    )
+    Release.objects.filter(round=round_).exclude(profile__in=profiles.values()).delete()
+    have = set(Release.objects.filter(round=round_).values_list("profile_id", flat=True))
+    Release.objects.bulk_create(
+        Release(profile=p, round=round_) for p in profiles.values() if p.pk not in have
+    )
+    FormationRun.objects.filter(round=round_, status=FormationRun.Status.PROPOSED).exclude(
+        pk=run.pk
+    ).update(status=FormationRun.Status.SUPERSEDED)
+    run.status = FormationRun.Status.ACCEPTED
+    run.accepted_by = actor
+    run.accepted_at = timezone.now()
+    run.save(update_fields=["status", "accepted_by", "accepted_at"])
+    audit.record(
+        actor=actor,
+        event_type=AuditEventType.ROSTER_ACCEPTED,
+        obj=round_,
+        before={"roles": previous} if previous else None,
+        after={"run": run.pk, "roles": run.draft},
+    )
+    return created
+
+
+@transaction.atomic
+def release_confirm(*, actor: User, release: Release, note: str = "") -> Release:
+    release.confirmed = True
+    release.confirmed_on = timezone.localdate()
+    release.note = note.strip()[:200]
+    release.save(update_fields=["confirmed", "confirmed_on", "note"])
+    audit.record(
+        actor=actor,
+        event_type=AuditEventType.RELEASE_CONFIRMED,
+        obj=release.profile,
+        after={"round": release.round_id, "note": release.note},
+    )
+    return release

@@ -1,0 +1,386 @@
+"""The team builder: form a round's teams with the solver, review and change the
+proposal by hand (each change re-checked), relax a named rule with a reason, accept, and
+follow the home units' release of the people chosen."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http.response import HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from xuncha.core import policy
+from xuncha.core.forms import form_errors
+from xuncha.core.models import Organisation, OrganisationKind
+from xuncha.core.views import AuthedRequest
+from xuncha.rounds.models import Round
+from xuncha.rounds.selectors import rounds_for
+from xuncha.talent import formation_services, permissions, teams
+from xuncha.talent.lib import formation as fm
+from xuncha.talent.models import (
+    FormationRun,
+    Release,
+    RoundRole,
+    RuleRelaxation,
+    Specialty,
+)
+
+
+class StartForm(forms.Form):
+    time_limit = forms.IntegerField(
+        label=gettext_lazy("Time limit (seconds)"),
+        min_value=1,
+        max_value=formation_services.MAX_TIME_LIMIT,
+        initial=20,
+    )
+    seed = forms.IntegerField(
+        label=gettext_lazy("Seed"),
+        min_value=0,
+        max_value=1_000_000,
+        initial=0,
+        help_text=gettext_lazy("The same seed and records give the same teams."),
+    )
+
+
+class RelaxForm(forms.Form):
+    rule = forms.ChoiceField(label=gettext_lazy("Rule"), choices=RuleRelaxation.Rule.choices)
+    reason = forms.CharField(label=gettext_lazy("Reason"), max_length=300)
+
+
+class SpecialtyChoices(forms.ModelMultipleChoiceField):
+    """Specialties named in the user's language."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        english = (get_language() or "").startswith("en")
+        return str(obj.name_en if english else obj.name_zh)
+
+
+class NeedForm(forms.Form):
+    organisation = forms.ModelChoiceField(
+        label=gettext_lazy("Target"), queryset=Organisation.objects.none()
+    )
+    specialties = SpecialtyChoices(
+        label=gettext_lazy("Specialties it needs"),
+        queryset=Specialty.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+    )
+
+    def __init__(self, *args: Any, round_: Round, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = Organisation.objects.filter(  # type: ignore[attr-defined]
+            inspecting_teams__round=round_
+        ).distinct()
+
+
+class ChangeForm(forms.Form):
+    team = forms.IntegerField(widget=forms.HiddenInput)
+    person_out = forms.TypedChoiceField(
+        label=gettext_lazy("Take out"), coerce=int, required=False, empty_value=None
+    )
+    person_in = forms.TypedChoiceField(
+        label=gettext_lazy("Put in"), coerce=int, required=False, empty_value=None
+    )
+    role = forms.ChoiceField(label=gettext_lazy("as"), choices=RoundRole.Role.choices)
+
+    def __init__(
+        self,
+        *args: Any,
+        seated: list[tuple[int, str]],
+        free: list[tuple[int, str]],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        nobody = [("", "—")]
+        self.fields["person_out"].choices = nobody + seated  # type: ignore[attr-defined]
+        self.fields["person_in"].choices = nobody + free  # type: ignore[attr-defined]
+
+
+def _round_for_forming(request: AuthedRequest, pk: int) -> Round:
+    round_ = get_object_or_404(rounds_for(request.user), pk=pk)
+    if not policy.allows_on_organisation(request.user, permissions.TEAM_FORM, round_.committee):
+        raise PermissionDenied
+    return round_
+
+
+def _run_for_forming(request: AuthedRequest, pk: int) -> FormationRun:
+    run = get_object_or_404(FormationRun.objects.select_related("round"), pk=pk)
+    _round_for_forming(request, run.round_id)
+    return run
+
+
+def _describe(cand: fm.Candidate, counties: dict[str, str], names: dict[str, str]) -> str:
+    specialties = "、".join(names.get(s, s) for s in sorted(cand.specialties)) or "—"
+    return _("%(name)s · %(county)s · %(specialties)s · %(rounds)s rounds") % {
+        "name": cand.name,
+        "county": counties.get(cand.county, cand.county),
+        "specialties": specialties,
+        "rounds": cand.rounds_done,
+    }
+
+
+def _proposal(run: FormationRun) -> dict[str, Any]:
+    """The draft of ``run`` per team, with what the builder shows about each person."""
+    instance = fm.from_json(run.instance)
+    people = {c.person_id: c for c in instance.candidates}
+    counties = dict(
+        Organisation.objects.filter(kind=OrganisationKind.COUNTY).values_list("code", "name")
+    )
+    specialty_names = teams.specialty_name_map()
+    labels = teams.rule_labels()
+    forbidden: defaultdict[tuple[int, int], list[str]] = defaultdict(list)
+    for f in instance.forbidden:
+        forbidden[(f.person_id, f.team_index)].append(
+            f"{labels.get(f.rule, f.rule)} ({role_or_any(f.role)})"
+        )
+    order = {role: n for n, role in enumerate(fm.ROLES)}
+    seats: defaultdict[int, list[dict[str, Any]]] = defaultdict(list)
+    placed = set()
+    for seat in sorted(run.draft, key=lambda s: (order.get(s["role"], 9), s["person"])):
+        cand = people[int(seat["person"])]
+        placed.add(cand.person_id)
+        seats[int(seat["team"])].append(
+            {
+                "person": cand.person_id,
+                "name": cand.name,
+                "role": teams.role_label(seat["role"]),
+                "role_code": seat["role"],
+                "county": counties.get(cand.county, cand.county),
+                "specialties": [specialty_names.get(s, s) for s in sorted(cand.specialties)],
+                "rounds": cand.rounds_done,
+                "leader_eligible": cand.leader_eligible,
+            }
+        )
+    free = sorted(
+        (c for c in instance.candidates if c.person_id not in placed and c.available),
+        key=lambda c: (-c.rounds_done, c.name),
+    )
+    free_choices = [(c.person_id, _describe(c, counties, specialty_names)) for c in free]
+    team_rows = []
+    for spec in instance.teams:
+        crew = seats.get(spec.index, [])
+        team_rows.append(
+            {
+                "index": spec.index,
+                "label": spec.label,
+                "needs": [specialty_names.get(s, s) for s in sorted(spec.required_specialties)],
+                "crew": crew,
+                "conflicts": sum(
+                    1 for c in instance.candidates if forbidden.get((c.person_id, spec.index))
+                ),
+                "form": ChangeForm(
+                    initial={"team": spec.index, "role": fm.MEMBER},
+                    seated=[(s["person"], f"{s['name']} ({s['role']})") for s in crew],
+                    free=free_choices,
+                    auto_id=f"t{spec.index}_%s",
+                ),
+            }
+        )
+    return {
+        "teams": team_rows,
+        "pool_size": len(instance.candidates),
+        "available": sum(1 for c in instance.candidates if c.available),
+        "conflict_pairs": len({(f.person_id, f.team_index) for f in instance.forbidden}),
+    }
+
+
+def role_or_any(role: str) -> str:
+    return _("every role") if role == fm.ANY else teams.role_label(role)
+
+
+@require_GET
+def formation(request: AuthedRequest, pk: int) -> HttpResponseBase:
+    round_ = _round_for_forming(request, pk)
+    runs = list(
+        FormationRun.objects.filter(round=round_)
+        .select_related("job", "created_by", "accepted_by")
+        .order_by("-created_at", "-id")[:10]
+    )
+    run = runs[0] if runs else None
+    if request.GET.get("run"):
+        run = next((r for r in runs if str(r.pk) == request.GET["run"]), run)
+    team_list = list(round_.teams.prefetch_related("targets"))
+    needs = teams.target_needs(round_)
+    specialty_names = teams.specialty_name_map()
+    targets = [
+        {
+            "team": team.name,
+            "org": org,
+            "needs": [specialty_names.get(c, c) for c in sorted(needs.get(org.pk, ()))],
+        }
+        for team in team_list
+        for org in team.targets.all()
+    ]
+    roster = (
+        RoundRole.objects.filter(round=round_)
+        .select_related("profile__person", "profile__county", "team")
+        .order_by("team_id", "role", "id")
+    )
+    releases = {r.profile_id: r for r in Release.objects.filter(round=round_)}
+    accepted = [
+        {"role": r, "release": releases.get(r.profile_id)}
+        for r in sorted(roster, key=lambda r: (r.team_id or 0, fm.ROLES.index(r.role), r.pk))
+    ]
+    unconfirmed = sum(1 for r in roster if not getattr(releases.get(r.profile_id), "confirmed", 0))
+    rules = teams.rules_for(round_.committee)
+    return render(
+        request,
+        "talent/formation.html",
+        {
+            "round": round_,
+            "runs": runs,
+            "run": run,
+            "gap_percent": run.gap * 100 if run and run.gap is not None else None,
+            "proposal": _proposal(run)
+            if run and run.status == FormationRun.Status.PROPOSED
+            else None,
+            "targets": targets,
+            "rules": rules,
+            "relaxations": RuleRelaxation.objects.filter(round=round_).select_related("created_by"),
+            "start_form": StartForm(),
+            "relax_form": RelaxForm(),
+            "need_form": NeedForm(round_=round_),
+            "accepted": accepted,
+            "unconfirmed": unconfirmed,
+            "forming": round_.stage in formation_services.FORMING_STAGES,
+        },
+    )
+
+
+def _back(round_pk: int, run: FormationRun | None = None) -> HttpResponseBase:
+    response = redirect("talent:formation", pk=round_pk)
+    if run is not None:
+        response["Location"] += f"?run={run.pk}"
+    return response
+
+
+@require_POST
+def formation_start(request: AuthedRequest, pk: int) -> HttpResponseBase:
+    round_ = _round_for_forming(request, pk)
+    form = StartForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form_errors(form))
+        return _back(round_.pk)
+    try:
+        run = formation_services.formation_start(
+            actor=request.user,
+            round_=round_,
+            seed=form.cleaned_data["seed"],
+            time_limit=form.cleaned_data["time_limit"],
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return _back(round_.pk)
+    messages.info(request, _("The solver is forming the teams; this page follows its progress."))
+    return _back(round_.pk, run)
+
+
+@require_POST
+def formation_relax(request: AuthedRequest, pk: int) -> HttpResponseBase:
+    round_ = _round_for_forming(request, pk)
+    if request.POST.get("restore"):
+        formation_services.rule_restore(
+            actor=request.user, round_=round_, rule=request.POST["restore"]
+        )
+        messages.success(request, _("The rule applies again. Form the teams again to use it."))
+        return _back(round_.pk)
+    form = RelaxForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form_errors(form))
+        return _back(round_.pk)
+    try:
+        formation_services.rule_relax(
+            actor=request.user,
+            round_=round_,
+            rule=form.cleaned_data["rule"],
+            reason=form.cleaned_data["reason"],
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return _back(round_.pk)
+    messages.success(request, _("Rule relaxed for this round. Form the teams again to use it."))
+    return _back(round_.pk)
+
+
+@require_POST
+def formation_need(request: AuthedRequest, pk: int) -> HttpResponseBase:
+    round_ = _round_for_forming(request, pk)
+    form = NeedForm(request.POST, round_=round_)
+    if not form.is_valid():
+        messages.error(request, form_errors(form))
+        return _back(round_.pk)
+    formation_services.target_need_set(
+        actor=request.user,
+        round_=round_,
+        organisation=form.cleaned_data["organisation"],
+        specialties=form.cleaned_data["specialties"],
+    )
+    messages.success(request, _("Saved. Form the teams again to use it."))
+    return _back(round_.pk)
+
+
+@require_POST
+def formation_change(request: AuthedRequest, pk: int) -> HttpResponseBase:
+    run = _run_for_forming(request, pk)
+    ids = [(c["person_id"], str(c["person_id"])) for c in run.instance.get("candidates", [])]
+    form = ChangeForm(request.POST, seated=ids, free=ids)
+    if not form.is_valid():
+        messages.error(request, form_errors(form))
+        return _back(run.round_id, run)
+    try:
+        formation_services.roster_change(
+            actor=request.user,
+            run=run,
+            team_id=form.cleaned_data["team"],
+            person_out=form.cleaned_data["person_out"],
+            person_in=form.cleaned_data["person_in"],
+            role=form.cleaned_data["role"],
+        )
+    except formation_services.RosterRefused as exc:
+        messages.error(
+            request, _("Not saved: the change breaks a rule.") + " " + " ".join(exc.problems)
+        )
+        return _back(run.round_id, run)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return _back(run.round_id, run)
+    messages.success(request, _("Changed; every rule still holds."))
+    return _back(run.round_id, run)
+
+
+@require_POST
+def formation_accept(request: AuthedRequest, pk: int) -> HttpResponseBase:
+    run = _run_for_forming(request, pk)
+    try:
+        formation_services.roster_accept(actor=request.user, run=run)
+    except formation_services.RosterRefused as exc:
+        messages.error(request, _("Not accepted:") + " " + " ".join(exc.problems))
+        return _back(run.round_id, run)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return _back(run.round_id, run)
+    messages.success(
+        request,
+        _("Roster accepted. The home units are asked to confirm each person's release."),
+    )
+    return _back(run.round_id)
+
+
+@require_POST
+def release_confirm(request: AuthedRequest, pk: int) -> HttpResponseBase:
+    release = get_object_or_404(Release.objects.select_related("profile"), pk=pk)
+    _round_for_forming(request, release.round_id)
+    formation_services.release_confirm(
+        actor=request.user, release=release, note=request.POST.get("note", "")
+    )
+    messages.success(
+        request, _("Release of %(name)s confirmed.") % {"name": release.profile.person.name}
+    )
+    return _back(release.round_id)

@@ -1,0 +1,186 @@
+"""Forms of the team pages: evaluations after a round, a committee's team rules, and
+declared conflicts on an inspector's profile."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django import forms
+from django.db.models import Field, QuerySet
+from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
+
+from xuncha.core import policy
+from xuncha.core.lib.kinship import KinshipClass
+from xuncha.core.models import Organisation, OrganisationKind
+from xuncha.talent import permissions
+from xuncha.talent.models import Declaration, Evaluation, InspectorProfile, TeamRules
+
+KINSHIP_CLASS_LABELS = {
+    KinshipClass.SPOUSE: _("Spouse"),
+    KinshipClass.DIRECT_BLOOD: _("Direct blood relatives"),
+    KinshipClass.COLLATERAL: _("Collateral blood relatives within three generations"),
+    KinshipClass.CLOSE_IN_LAW: _("Close in-laws"),
+}
+KINSHIP_CHOICES = [(k.value, KINSHIP_CLASS_LABELS[k]) for k in KinshipClass]
+
+
+class EvaluationForm(forms.Form):
+    """One member's evaluation. The office's fields exist only for office staff: a leader's
+    form has no way to post them."""
+
+    score = forms.IntegerField(label=_("Score"), min_value=0, max_value=100)
+    grade = forms.ChoiceField(label=_("Grade"), choices=[("", "—"), *Evaluation.Grade.choices])
+    leader_comments = forms.CharField(
+        label=_("Comments of the team leader"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args: Any, office: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.office = office
+        if office:
+            self.fields["office_comments"] = forms.CharField(
+                label=_("Comments of the office"),
+                required=False,
+                max_length=2000,
+                widget=forms.Textarea(attrs={"rows": 2}),
+            )
+            self.fields["remove_from_pool"] = forms.BooleanField(
+                label=_("Remove from the pool"), required=False
+            )
+            self.fields["reason"] = forms.CharField(
+                label=_("Reason for removal"), required=False, max_length=300
+            )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("remove_from_pool") and not (data.get("reason") or "").strip():
+            self.add_error("reason", _("Removing someone from the pool needs a reason."))
+        return data
+
+
+class CommitteeForm(forms.Form):
+    committee = forms.ModelChoiceField(
+        label=_("Committee"), queryset=Organisation.objects.none(), empty_label=None
+    )
+
+    def __init__(self, *args: Any, committees: QuerySet[Organisation], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["committee"].queryset = committees  # type: ignore[attr-defined]
+
+
+def _label(name: str) -> Any:
+    return capfirst(cast("Field[Any, Any]", TeamRules._meta.get_field(name)).verbose_name)
+
+
+def _years(name: str) -> forms.IntegerField:
+    return forms.IntegerField(label=_label(name), min_value=1, max_value=30)
+
+
+class TeamRulesForm(forms.Form):
+    recent_years = _years("recent_years")
+    long_service_years = _years("long_service_years")
+    colleague_years = _years("colleague_years")
+    superior_years = _years("superior_years")
+    leader_kinship_classes = forms.MultipleChoiceField(
+        label=_label("leader_kinship_classes"),
+        choices=KINSHIP_CHOICES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+    )
+    member_kinship_classes = forms.MultipleChoiceField(
+        label=_label("member_kinship_classes"),
+        choices=KINSHIP_CHOICES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+    )
+    village_hometown = forms.BooleanField(label=_label("village_hometown"), required=False)
+    rotation = forms.BooleanField(label=_label("rotation"), required=False)
+    min_experienced = forms.IntegerField(label=_label("min_experienced"), min_value=0, max_value=20)
+    max_first_timers = forms.IntegerField(
+        label=_label("max_first_timers"), min_value=0, max_value=20
+    )
+    rest_days = forms.IntegerField(label=_label("rest_days"), min_value=0, max_value=365)
+    size_min = forms.IntegerField(label=_label("size_min"), min_value=2, max_value=30)
+    size_max = forms.IntegerField(label=_label("size_max"), min_value=2, max_value=30)
+
+    RECUSAL_FIELDS = (
+        "recent_years",
+        "long_service_years",
+        "colleague_years",
+        "superior_years",
+        "leader_kinship_classes",
+        "member_kinship_classes",
+        "village_hometown",
+        "rotation",
+    )
+    FORMATION_FIELDS = ("min_experienced", "max_first_timers", "rest_days", "size_min", "size_max")
+
+    @classmethod
+    def initial_from(cls, rules: TeamRules) -> dict[str, Any]:
+        return {name: getattr(rules, name) for name in cls.base_fields}
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        low, high = data.get("size_min"), data.get("size_max")
+        if low is not None and high is not None and high < low:
+            self.add_error("size_max", _("The largest team size is below the smallest."))
+        return data
+
+    def groups(self) -> list[tuple[Any, list[forms.BoundField]]]:
+        return [
+            (_("Recusal"), [self[name] for name in self.RECUSAL_FIELDS]),
+            (_("Team formation"), [self[name] for name in self.FORMATION_FIELDS]),
+        ]
+
+
+class DeclarationForm(forms.Form):
+    organisation = forms.ModelChoiceField(
+        label=_("Organisation"), queryset=Organisation.objects.none()
+    )
+    source = forms.ChoiceField(label=_("Source"), choices=Declaration.Source.choices)
+    reason = forms.CharField(label=_("Reason"), max_length=300)
+
+    def __init__(self, *args: Any, organisations: QuerySet[Organisation], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["organisation"]
+        field.queryset = organisations  # type: ignore[attr-defined]
+        field.label_from_instance = _organisation_label  # type: ignore[attr-defined]
+
+
+def _organisation_label(org: Organisation) -> str:
+    # Villages and communities share names across townships: show the parent too.
+    if org.parent is not None and org.kind in ("village", "community"):
+        return f"{org.parent.name} / {org.name}"
+    return org.name
+
+
+DECLARABLE_KINDS = [
+    OrganisationKind.UNIT,
+    OrganisationKind.TOWNSHIP,
+    OrganisationKind.VILLAGE,
+    OrganisationKind.COMMUNITY,
+]
+
+
+def declaration_form(
+    user: Any, profile: InspectorProfile, data: Any | None = None
+) -> DeclarationForm:
+    """The organisations offered: the inspectable ones under the profile's county that the
+    user's grant covers."""
+    organisations = (
+        policy.scope(
+            user,
+            permissions.TALENT_CHANGE,
+            Organisation.objects.filter(
+                kind__in=DECLARABLE_KINDS, is_active=True, path__startswith=profile.county.path
+            ),
+        )
+        .select_related("parent")
+        # Units and townships first, then villages grouped under their township.
+        .order_by("depth", "parent_id", "id")
+    )
+    return DeclarationForm(data, organisations=organisations)

@@ -1,0 +1,326 @@
+"""Team pages around formation: the accepted roster as xlsx and docx, the evaluation of a
+team's members after the round, a committee's team rules, and declared conflicts."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from xuncha.core import policy
+from xuncha.core.forms import form_errors
+from xuncha.core.models import Organisation, OrganisationKind
+from xuncha.core.views import AuthedRequest
+from xuncha.rounds.models import STAGE_ORDER, Round, Stage, Team
+from xuncha.rounds.selectors import rounds_for
+from xuncha.talent import formation_services, permissions, roster, services, team_forms, teams
+from xuncha.talent.models import Evaluation, InspectorProfile, RoundRole
+
+# Members are evaluated once the team has finished its work on site.
+EVALUATION_OPENS = Stage.REPORT
+
+
+# -- the roster -------------------------------------------------------------------------------
+
+
+def _round_for_roster(request: AuthedRequest, pk: int) -> Round:
+    round_ = get_object_or_404(rounds_for(request.user), pk=pk)
+    if not policy.allows_on_organisation(request.user, permissions.TEAM_FORM, round_.committee):
+        raise PermissionDenied
+    return round_
+
+
+def _download(data: bytes, content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+    return response
+
+
+def _roster_export(request: AuthedRequest, pk: int, fmt: str) -> HttpResponseBase:
+    round_ = _round_for_roster(request, pk)
+    team_rosters = roster.roster_of(round_)
+    if not team_rosters:
+        messages.warning(
+            request,
+            _("%(round)s has no accepted roster yet: accept the teams before exporting them.")
+            % {"round": round_.name},
+        )
+        return redirect("talent:formation", pk=round_.pk)
+    if fmt == "xlsx":
+        data = roster.roster_xlsx(round_.name, team_rosters)
+        content_type = roster.XLSX_CONTENT_TYPE
+    else:
+        data = roster.roster_docx(round_.name, round_.committee.name, team_rosters)
+        content_type = roster.DOCX_CONTENT_TYPE
+    roster.record_export(
+        actor=request.user, round_=round_, fmt=fmt, people=roster.people_count(team_rosters)
+    )
+    return _download(data, content_type, f"{round_.name}{roster.DOC_TITLE}.{fmt}")
+
+
+@require_GET
+def roster_xlsx(request: AuthedRequest, pk: int) -> HttpResponseBase:
+    return _roster_export(request, pk, "xlsx")
+
+
+@require_GET
+def roster_docx(request: AuthedRequest, pk: int) -> HttpResponseBase:
+    return _roster_export(request, pk, "docx")
+
+
+# -- evaluations --------------------------------------------------------------------------------
+
+
+def evaluation_open(team: Team) -> bool:
+    return STAGE_ORDER.index(team.stage) >= STAGE_ORDER.index(EVALUATION_OPENS)
+
+
+def _team_for_evaluation(request: AuthedRequest, pk: int) -> tuple[Team, bool]:
+    """The team (404 unless its round is visible) and whether the user is office staff for
+    it; 403 unless the user may evaluate its members."""
+    team = get_object_or_404(
+        Team.objects.filter(round__in=rounds_for(request.user))
+        .select_related("round__committee")
+        .prefetch_related("targets"),
+        pk=pk,
+    )
+    user = request.user
+    committee = team.round.committee
+    allowed = policy.allows_on_organisation(user, permissions.EVALUATE, committee) or any(
+        policy.allows_on_organisation(user, permissions.EVALUATE, t) for t in team.targets.all()
+    )
+    if not allowed:
+        raise PermissionDenied
+    office = policy.allows_on_organisation(user, permissions.TEAM_FORM, committee)
+    return team, office
+
+
+def _initial(evaluation: Evaluation | None) -> dict[str, Any]:
+    if evaluation is None:
+        return {}
+    return {
+        "score": evaluation.score,
+        "grade": evaluation.grade,
+        "leader_comments": evaluation.leader_comments,
+        "office_comments": evaluation.office_comments,
+        "remove_from_pool": evaluation.remove_from_pool,
+        "reason": evaluation.reason,
+    }
+
+
+@require_http_methods(["GET", "POST"])
+def evaluate(request: AuthedRequest, pk: int) -> HttpResponseBase:
+    team, office = _team_for_evaluation(request, pk)
+    is_open = evaluation_open(team)
+    members = sorted(
+        RoundRole.objects.filter(team=team).select_related(
+            "profile__person", "profile__home_organisation", "profile__county"
+        ),
+        key=lambda r: (roster.ROLE_ORDER.get(r.role, 9), r.pk),
+    )
+    evaluations = {
+        e.profile_id: e
+        for e in Evaluation.objects.filter(
+            round_id=team.round_id, profile_id__in=[m.profile_id for m in members]
+        ).select_related("evaluated_by__person")
+    }
+    me = request.user.person_id
+    bound: tuple[int, team_forms.EvaluationForm] | None = None
+    if request.method == "POST":
+        back = reverse("talent:evaluate", args=[team.pk])
+        if not is_open:
+            messages.error(
+                request,
+                _("Evaluations open when the team reaches the %(stage)s stage.")
+                % {"stage": Stage(EVALUATION_OPENS).label},
+            )
+            return redirect(back)
+        member = next((m for m in members if str(m.pk) == request.POST.get("member")), None)
+        if member is None:
+            raise Http404
+        if me is not None and member.profile.person_id == me:
+            messages.error(request, _("Nobody evaluates themselves."))
+            return redirect(back)
+        form = team_forms.EvaluationForm(request.POST, office=office, prefix=f"m{member.pk}")
+        if form.is_valid():
+            data = form.cleaned_data
+            extra: dict[str, Any] = {}
+            if office:  # a leader's form has no such fields; never pass them for a leader
+                extra = {
+                    "office_comments": data["office_comments"],
+                    "remove_from_pool": data["remove_from_pool"],
+                    "reason": data["reason"],
+                }
+            try:
+                services.evaluation_record(
+                    actor=request.user,
+                    profile=member.profile,
+                    round_=team.round,
+                    score=data["score"],
+                    grade=data["grade"],
+                    leader_comments=data["leader_comments"],
+                    **extra,
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(
+                    request,
+                    _("Evaluation of %(name)s saved.") % {"name": member.profile.person.name},
+                )
+                return redirect(f"{back}#member-{member.pk}")
+        bound = (member.pk, form)
+    rows = []
+    for member in members:
+        if bound is not None and bound[0] == member.pk:
+            form = bound[1]
+        else:
+            form = team_forms.EvaluationForm(
+                initial=_initial(evaluations.get(member.profile_id)),
+                office=office,
+                prefix=f"m{member.pk}",
+            )
+        rows.append(
+            {
+                "member": member,
+                "evaluation": evaluations.get(member.profile_id),
+                "form": form,
+                "self": me is not None and member.profile.person_id == me,
+            }
+        )
+    report = team.round.stages.filter(stage=EVALUATION_OPENS).first()
+    return render(
+        request,
+        "talent/evaluation.html",
+        {
+            "team": team,
+            "round": team.round,
+            "rows": rows,
+            "office": office,
+            "can_view_profiles": policy.can(request.user, permissions.TALENT_VIEW),
+            "is_open": is_open,
+            "opens_stage": Stage(EVALUATION_OPENS).label,
+            "opens_on": report.start_date if report else None,
+        },
+    )
+
+
+# -- team rules -----------------------------------------------------------------------------------
+
+
+def _committees(request: AuthedRequest) -> Any:
+    return (
+        policy.scope(
+            request.user,
+            permissions.TEAM_RULES,
+            Organisation.objects.filter(
+                kind__in=[OrganisationKind.PREFECTURE, OrganisationKind.COUNTY], is_active=True
+            ),
+        )
+        .select_related("parent")
+        .order_by("depth", "code")
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def team_rules(request: AuthedRequest) -> HttpResponseBase:
+    if not policy.can(request.user, permissions.TEAM_RULES):
+        raise PermissionDenied
+    committees = _committees(request)
+    source = request.POST if request.method == "POST" else request.GET
+    picker = team_forms.CommitteeForm(
+        {"committee": source["committee"]} if source.get("committee") else None,
+        committees=committees,
+    )
+    if picker.is_bound and picker.is_valid():
+        committee = picker.cleaned_data["committee"]
+    elif request.method == "POST":
+        raise Http404
+    else:
+        committee = committees.first()
+        if committee is None:
+            raise PermissionDenied
+        picker = team_forms.CommitteeForm(initial={"committee": committee}, committees=committees)
+    effective = teams.rules_for(committee)
+    form = team_forms.TeamRulesForm(
+        request.POST if request.method == "POST" else None,
+        initial=team_forms.TeamRulesForm.initial_from(effective),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            formation_services.team_rules_set(
+                actor=request.user, committee=committee, values=form.cleaned_data
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        except ValueError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request, _("Team rules of %(committee)s saved.") % {"committee": committee.name}
+            )
+            return redirect(f"{reverse('talent:team_rules')}?committee={committee.pk}")
+    if effective.pk is None:
+        origin = "defaults"
+    elif effective.committee_id == committee.pk:
+        origin = "own"
+    else:
+        origin = "inherited"
+    return render(
+        request,
+        "talent/team_rules.html",
+        {
+            "picker": picker,
+            "committee": committee,
+            "form": form,
+            "effective": effective,
+            "origin": origin,
+        },
+    )
+
+
+# -- declarations -------------------------------------------------------------------------------
+
+
+@require_POST
+def declaration_create(request: AuthedRequest, pk: int) -> HttpResponseBase:
+    profile = get_object_or_404(
+        policy.scope(
+            request.user,
+            permissions.TALENT_VIEW,
+            InspectorProfile.objects.select_related("county", "person"),
+        ),
+        pk=pk,
+    )
+    if not policy.allows(request.user, permissions.TALENT_CHANGE, profile):
+        raise PermissionDenied
+    back = reverse("talent:profile_detail", args=[profile.pk]) + "#declarations"
+    form = team_forms.declaration_form(request.user, profile, data=request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Not recorded:") + " " + form_errors(form))
+        return redirect(back)
+    try:
+        formation_services.declaration_record(
+            actor=request.user,
+            profile=profile,
+            organisation=form.cleaned_data["organisation"],
+            source=form.cleaned_data["source"],
+            reason=form.cleaned_data["reason"],
+        )
+    except ValidationError as exc:
+        messages.error(request, _("Not recorded:") + " " + " ".join(exc.messages))
+        return redirect(back)
+    messages.success(
+        request,
+        _("Recorded: %(name)s and %(org)s. Team formation now keeps them apart.")
+        % {"name": profile.person.name, "org": form.cleaned_data["organisation"].name},
+    )
+    return redirect(back)

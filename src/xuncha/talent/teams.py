@@ -1,0 +1,548 @@
+"""Team formation in the app: the solver's instance built from the records, the checks of
+a roster in the user's language, and the reads the team builder needs.
+
+The pure modules do the thinking (``lib/recusal.py`` finds conflicts with their evidence,
+``lib/formation.py`` staffs the teams); this module turns the database into their plain
+records and back. Identifiers pass through unchanged: a candidate's ``person_id`` is the
+Person's pk, a team's ``index`` is the Team's pk and a target id is the Organisation's pk,
+so a stored instance and its result read without a mapping table.
+
+Choices made here (documented in docs/architecture.md, "Team formation"):
+
+* The pool of a round is every inspector in the pool whose county lies under the round's
+  committee: a county round draws on its county, a prefecture round (cross rounds are
+  coordinated by the prefecture) on every county.
+* A round's period is its stationing start to its report end (the time members are
+  seconded full time); without planned stages, today plus 60 days.
+* Unavailable: an availability window is recorded and none covers the period, or the
+  person serves in another round whose period, widened by the committee's rest days,
+  overlaps this one.
+* Leaders need the leader pool flag and a qualification valid on the first day.
+* Cross rounds use the formation rule "cross" (relaxable with a reason) rather than the
+  recusal rule on home counties, so the office can relax it for one round.
+* A target needs finance on its team, and engineering where it has major projects,
+  unless the office set its needs for the round.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from itertools import combinations
+from typing import Any
+
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from xuncha.core.lib import kinship
+from xuncha.core.models import Kinship, Organisation, OrganisationKind, Person, Post
+from xuncha.rounds.models import MajorProject, Round, RoundStage, Stage, Team
+from xuncha.talent.lib import formation as fm
+from xuncha.talent.lib import recusal as rc
+from xuncha.talent.models import (
+    Declaration,
+    InspectorProfile,
+    RoundRole,
+    RuleRelaxation,
+    TargetNeed,
+    TeamRules,
+)
+
+PERIOD_FALLBACK_DAYS = 60
+PAIR_LOOKBACK_DAYS = 3 * 365
+TARGET_KINDS = {
+    OrganisationKind.TOWNSHIP: "township",
+    OrganisationKind.VILLAGE: "village",
+    OrganisationKind.COMMUNITY: "community",
+}
+
+
+def rule_labels() -> dict[str, str]:
+    """Recusal and formation rules in the user's language."""
+    return {
+        "worked_recently": _("worked in the target recently"),
+        "worked_long": _("worked in the target for years"),
+        "relative": _("a relative holds a post in the target"),
+        "former_colleague": _("long-time colleague of the target's leaders"),
+        "former_superior": _("former superior or subordinate of the target's leaders"),
+        "hometown": _("hometown"),
+        "home_county": _("home county"),
+        "rotation": _("led a round at this target before"),
+        "declared": _("declared a conflict"),
+        "requested": _("the target asked for recusal"),
+    }
+
+
+def role_label(role: str) -> str:
+    return str(RoundRole.Role(role).label) if role in RoundRole.Role.values else role
+
+
+# -- rules ------------------------------------------------------------------------------------
+
+
+def _ancestor_ids(path: str) -> list[int]:
+    return [int(part) for part in path.strip("/").split("/") if part]
+
+
+def rules_for(committee: Organisation) -> TeamRules:
+    """The committee's rules, else the nearest ancestor's, else the defaults (unsaved)."""
+    ids = _ancestor_ids(committee.path) or [committee.pk]
+    rows = {r.committee_id: r for r in TeamRules.objects.filter(committee_id__in=ids)}
+    for org_id in reversed(ids):
+        if org_id in rows:
+            return rows[org_id]
+    return TeamRules(committee=committee)
+
+
+def recusal_rules(rules: TeamRules) -> rc.RecusalRules:
+    return rc.RecusalRules(
+        recent_years=rules.recent_years,
+        long_service_years=rules.long_service_years,
+        leader_kinship_classes=frozenset(rules.leader_kinship_classes),
+        member_kinship_classes=frozenset(rules.member_kinship_classes),
+        colleague_years=rules.colleague_years,
+        superior_years=rules.superior_years,
+        village_hometown=rules.village_hometown,
+        rotation=rules.rotation,
+    )
+
+
+# -- periods -----------------------------------------------------------------------------------
+
+
+def _period_from(stages: Iterable[RoundStage], today: dt.date) -> tuple[dt.date, dt.date]:
+    by_stage = {s.stage: s for s in stages}
+    if not by_stage:
+        return today, today + dt.timedelta(days=PERIOD_FALLBACK_DAYS)
+    first = by_stage.get(Stage.STATIONING) or min(by_stage.values(), key=lambda s: s.start_date)
+    last = by_stage.get(Stage.REPORT) or max(by_stage.values(), key=lambda s: s.end_date)
+    return first.start_date, max(first.start_date, last.end_date)
+
+
+def round_period(round_: Round, today: dt.date) -> tuple[dt.date, dt.date]:
+    return _period_from(round_.stages.all(), today)
+
+
+# -- building the instance ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Built:
+    instance: fm.Instance
+    period: tuple[dt.date, dt.date]
+    unavailable: dict[int, str]  # person_id -> why (in the user's language)
+    names: dict[int, str]  # organisation id -> name (targets and evidence)
+
+
+def _target_kind(org: Organisation) -> str:
+    return TARGET_KINDS.get(OrganisationKind(org.kind), "unit")
+
+
+def _county_of(org: Organisation, by_id: dict[int, Organisation]) -> Organisation | None:
+    for org_id in reversed(_ancestor_ids(org.path)):
+        ancestor = by_id.get(org_id)
+        if ancestor is not None and ancestor.kind == OrganisationKind.COUNTY:
+            return ancestor
+    return None
+
+
+def _post_record(post: Post) -> rc.PostRecord:
+    return rc.PostRecord(
+        org_id=post.organisation_id,
+        org_path=post.organisation.path,
+        title=post.title,
+        start=post.start_date,
+        end=post.end_date,
+        leadership=post.is_leadership,
+        key_post=post.is_key_post,
+    )
+
+
+def _relatives(person_ids: Sequence[int]) -> dict[int, list[rc.Relative]]:
+    found: defaultdict[int, list[rc.Relative]] = defaultdict(list)
+    links = Kinship.objects.filter(Q(person_id__in=person_ids) | Q(relative_id__in=person_ids))
+    wanted = set(person_ids)
+    for link in links:
+        klass = kinship.info(link.relation).kinship_class.value
+        # ``person`` is ``relation`` of ``relative``.
+        if link.relative_id in wanted:
+            found[link.relative_id].append(rc.Relative(link.person_id, klass, link.relation))
+        if link.person_id in wanted:
+            found[link.person_id].append(
+                rc.Relative(link.relative_id, klass, kinship.inverse(link.relation))
+            )
+    return found
+
+
+def _needs(round_: Round, targets: Sequence[Organisation]) -> dict[int, frozenset[str]]:
+    stored = {
+        n.organisation_id: frozenset(s.code for s in n.specialties.all())
+        for n in TargetNeed.objects.filter(round=round_).prefetch_related("specialties")
+    }
+    with_projects = set(
+        MajorProject.objects.filter(organisation__in=targets).values_list(
+            "organisation_id", flat=True
+        )
+    )
+    return {
+        t.pk: stored.get(
+            t.pk,
+            frozenset({"finance", "engineering"} if t.pk in with_projects else {"finance"}),
+        )
+        for t in targets
+    }
+
+
+def target_needs(round_: Round) -> dict[int, frozenset[str]]:
+    targets = list(Organisation.objects.filter(inspecting_teams__round=round_).distinct())
+    return _needs(round_, targets)
+
+
+def build_instance(round_: Round, *, today: dt.date) -> Built:
+    """The solver's instance for ``round_`` from the records as they are ``today``."""
+    committee = round_.committee
+    team_rules = rules_for(committee)
+    period = round_period(round_, today)
+    start, end = period
+    teams = list(Team.objects.filter(round=round_).prefetch_related("targets"))
+    targets = sorted({t for team in teams for t in team.targets.all()}, key=lambda o: o.pk)
+
+    profiles = list(
+        InspectorProfile.objects.filter(in_pool=True, county__path__startswith=committee.path)
+        .select_related("person__hometown", "county")
+        .prefetch_related("specialties", "qualifications", "availability")
+        .order_by("pk")
+    )
+    person_ids = [p.person_id for p in profiles]
+
+    # Everything the recusal rules read, in a fixed number of queries.
+    target_paths = [t.path for t in targets]
+    people_in_targets = set(
+        Post.objects.filter(_under("organisation__path", target_paths)).values_list(
+            "person_id", flat=True
+        )
+    )
+    posts = list(
+        Post.objects.filter(person_id__in={*person_ids, *people_in_targets}).select_related(
+            "organisation"
+        )
+    )
+    posts_by_person: defaultdict[int, list[Post]] = defaultdict(list)
+    for post in posts:
+        posts_by_person[post.person_id].append(post)
+    relatives = _relatives(person_ids)
+    roles = list(
+        RoundRole.objects.filter(profile__in=profiles)
+        .exclude(round=round_)
+        .select_related("round", "profile")
+        .prefetch_related("team__targets", "round__stages")
+    )
+    declarations = defaultdict(list)
+    for d in Declaration.objects.filter(profile__in=profiles):
+        declarations[d.profile_id].append(d)
+
+    names = {t.pk: t.name for t in targets}
+    names.update({p.organisation_id: p.organisation.name for p in posts})
+    ancestor_ids = {i for t in targets for i in _ancestor_ids(t.path)}
+    ancestors = {o.pk: o for o in Organisation.objects.filter(pk__in=ancestor_ids)}
+
+    # Role history: experience, workload, busy periods, earlier teams, rotation.
+    rounds_done: defaultdict[int, int] = defaultdict(int)
+    workload: defaultdict[int, int] = defaultdict(int)
+    busy: dict[int, str] = {}
+    led: defaultdict[int, list[tuple[int, str]]] = defaultdict(list)
+    past_teams: defaultdict[int, set[int]] = defaultdict(set)
+    rest = dt.timedelta(days=team_rules.rest_days)
+    for role in roles:
+        other_start, other_end = _period_from(role.round.stages.all(), today)
+        rounds_done[role.profile_id] += 1
+        if other_start >= start - dt.timedelta(days=365) and other_start <= start:
+            workload[role.profile_id] += 1
+        if (
+            role.round.stage != Stage.CLOSED
+            and other_start - rest <= end
+            and other_end + rest >= start
+        ):
+            busy[role.profile_id] = _("serves in %(round)s until %(date)s") % {
+                "round": role.round.name,
+                "date": other_end.isoformat(),
+            }
+        if role.team is not None:
+            if role.role in ("leader", "deputy"):
+                led[role.profile_id].extend((t.pk, role.role) for t in role.team.targets.all())
+            if other_start >= start - dt.timedelta(days=PAIR_LOOKBACK_DAYS):
+                past_teams[role.team.pk].add(role.profile.person_id)
+
+    candidates: list[fm.Candidate] = []
+    inspectors: list[rc.Inspector] = []
+    unavailable: dict[int, str] = {}
+    for profile in profiles:
+        person: Person = profile.person
+        windows = list(profile.availability.all())
+        reason = busy.get(profile.pk)
+        if (
+            reason is None
+            and windows
+            and not any(w.start_date <= start and w.end_date >= end for w in windows)
+        ):
+            reason = _("no availability window covers %(start)s to %(end)s") % {
+                "start": start.isoformat(),
+                "end": end.isoformat(),
+            }
+        if reason:
+            unavailable[person.pk] = reason
+        qualified = any(q.valid_on(start) for q in profile.qualifications.all())
+        candidates.append(
+            fm.Candidate(
+                person_id=person.pk,
+                name=person.name,
+                county=profile.county.code,
+                specialties=frozenset(s.code for s in profile.specialties.all()),
+                leader_eligible=profile.leader_eligible and qualified,
+                rounds_done=rounds_done[profile.pk],
+                available=reason is None,
+                workload=workload[profile.pk],
+            )
+        )
+        hometown = person.hometown
+        inspectors.append(
+            rc.Inspector(
+                person_id=person.pk,
+                name=person.name,
+                posts=tuple(_post_record(p) for p in posts_by_person[person.pk]),
+                relatives=tuple(relatives.get(person.pk, ())),
+                hometown_path=hometown.path if hometown else None,
+                home_county_path=profile.county.path,
+                led_targets=tuple(led[profile.pk]),
+                declared_conflicts=tuple(
+                    (d.organisation_id, d.reason)
+                    for d in declarations[profile.pk]
+                    if d.source == Declaration.Source.SELF
+                ),
+                requested_by_target=tuple(
+                    (d.organisation_id, d.reason)
+                    for d in declarations[profile.pk]
+                    if d.source == Declaration.Source.TARGET
+                ),
+            )
+        )
+
+    target_infos = []
+    team_of_target: dict[int, list[int]] = defaultdict(list)
+    for team in teams:
+        for target in team.targets.all():
+            team_of_target[target.pk].append(team.pk)
+    for target in targets:
+        county = _county_of(target, ancestors)
+        kind = _target_kind(target)
+        township_path = None
+        if kind in ("village", "community") and target.parent_id in ancestors:
+            township_path = ancestors[target.parent_id].path
+        insiders = {
+            p.person_id
+            for p in posts
+            if p.organisation.path.startswith(target.path) and p.person_id in people_in_targets
+        }
+        target_infos.append(
+            rc.TargetInfo(
+                org_id=target.pk,
+                name=target.name,
+                path=target.path,
+                kind=kind,
+                county_path=county.path if county else target.path,
+                township_path=township_path,
+                people_posts=tuple(
+                    (pid, _post_record(p)) for pid in sorted(insiders) for p in posts_by_person[pid]
+                ),
+            )
+        )
+    matrix = rc.conflict_matrix(
+        inspectors,
+        target_infos,
+        today=start,
+        rules=recusal_rules(team_rules),
+        village_round=round_.kind == "village",
+        org_names=names,
+    )
+    forbidden: dict[tuple[int, int, str, str], list[str]] = defaultdict(list)
+    for (person_id, target_id, seat), found in matrix.items():
+        for team_pk in team_of_target[target_id]:
+            for conflict in found:
+                forbidden[(person_id, team_pk, seat, conflict.rule)].append(conflict.evidence)
+
+    needs = _needs(round_, targets)
+    specs = []
+    for team in teams:
+        team_targets = list(team.targets.all())
+        counties = {_county_of(t, ancestors) for t in team_targets}
+        specs.append(
+            fm.TeamSpec(
+                index=team.pk,
+                label=team.name,
+                target_ids=tuple(t.pk for t in team_targets),
+                target_counties=frozenset(c.code for c in counties if c is not None),
+                size_min=team_rules.size_min,
+                size_max=team_rules.size_max,
+                required_specialties=frozenset().union(*(needs[t.pk] for t in team_targets))
+                if team_targets
+                else frozenset({"finance"}),
+            )
+        )
+    pairs = {
+        (a, b) if a < b else (b, a)
+        for members in past_teams.values()
+        for a, b in combinations(sorted(members), 2)
+    }
+    wanted = {c.person_id for c in candidates}
+    relaxed = frozenset(RuleRelaxation.objects.filter(round=round_).values_list("rule", flat=True))
+    instance = fm.Instance(
+        candidates=tuple(candidates),
+        teams=tuple(specs),
+        forbidden=tuple(
+            fm.Forbidden(pid, team_pk, role, rule, "; ".join(dict.fromkeys(evidence)))
+            for (pid, team_pk, role, rule), evidence in sorted(forbidden.items())
+        ),
+        rules=fm.Rules(
+            min_experienced=team_rules.min_experienced,
+            max_first_timers=team_rules.max_first_timers,
+            cross=round_.cross,
+            relaxed=relaxed,
+        ),
+        previous_pairs=frozenset(p for p in pairs if p[0] in wanted and p[1] in wanted),
+    )
+    return Built(instance, period, unavailable, names)
+
+
+def _under(field: str, paths: Sequence[str]) -> Q:
+    q = Q(pk__in=[])
+    for path in paths:
+        q |= Q(**{f"{field}__startswith": path})
+    return q
+
+
+# -- checking a roster in the user's language --------------------------------------------------
+
+
+def assignments_of(draft: Sequence[dict[str, Any]]) -> list[fm.Assignment]:
+    return [fm.Assignment(int(s["team"]), int(s["person"]), str(s["role"])) for s in draft]
+
+
+def roster_problems(
+    instance: fm.Instance,
+    assignments: Sequence[fm.Assignment],
+    unavailable: dict[int, str] | None = None,
+) -> list[str]:
+    """Every rule ``assignments`` break, in the user's language ([] = none).
+
+    The same rules as ``formation.validate`` (which is run too, as a guard: anything it
+    finds that these checks miss is reported in its own words)."""
+    unavailable = unavailable or {}
+    labels = rule_labels()
+    people = {c.person_id: c for c in instance.candidates}
+    teams = {t.index: t for t in instance.teams}
+    relaxed = instance.rules.relaxed
+    forbidden: defaultdict[tuple[int, int], list[fm.Forbidden]] = defaultdict(list)
+    for f in instance.forbidden:
+        forbidden[(f.person_id, f.team_index)].append(f)
+    problems: list[str] = []
+    seen: dict[int, int] = {}
+    seats: defaultdict[int, list[tuple[fm.Candidate, str]]] = defaultdict(list)
+    for a in assignments:
+        cand = people.get(a.person_id)
+        team = teams.get(a.team_index)
+        if team is None:
+            problems.append(_("Team #%(team)s is not part of this round.") % {"team": a.team_index})
+            continue
+        if cand is None:
+            problems.append(
+                _("Person #%(person)s is not in the pool for this round.") % {"person": a.person_id}
+            )
+            continue
+        who = {"name": cand.name, "team": team.label, "role": role_label(a.role)}
+        if a.person_id in seen:
+            problems.append(_("%(name)s is placed more than once.") % who)
+        seen[a.person_id] = a.team_index
+        seats[a.team_index].append((cand, a.role))
+        if not cand.available:
+            why = unavailable.get(cand.person_id, "")
+            problems.append(
+                (_("%(name)s is not available for this round") % who) + (f": {why}" if why else ".")
+            )
+        if a.role == fm.LEADER and not cand.leader_eligible:
+            problems.append(
+                _("%(name)s cannot lead a team: not in the leader pool or not qualified.") % who
+            )
+        for f in forbidden[(a.person_id, a.team_index)]:
+            if f.role in (a.role, fm.ANY):
+                problems.append(
+                    _("%(name)s may not serve as %(role)s in %(team)s: %(rule)s (%(evidence)s).")
+                    % {**who, "rule": labels.get(f.rule, f.rule), "evidence": f.evidence}
+                )
+        if (
+            instance.rules.cross
+            and fm.RELAX_CROSS not in relaxed
+            and cand.county in team.target_counties
+        ):
+            problems.append(
+                _("%(name)s would inspect their home county in %(team)s (cross round).") % who
+            )
+    for team in instance.teams:
+        crew = seats.get(team.index, [])
+        name = {"team": team.label}
+        leaders = sum(1 for _c, r in crew if r == fm.LEADER)
+        deputies = sum(1 for _c, r in crew if r == fm.DEPUTY)
+        if leaders != 1:
+            problems.append(
+                _("%(team)s needs exactly one leader (has %(n)s).") % {**name, "n": leaders}
+            )
+        if not team.deputies_min <= deputies <= team.deputies_max:
+            problems.append(
+                _("%(team)s needs %(low)s to %(high)s deputies (has %(n)s).")
+                % {**name, "low": team.deputies_min, "high": team.deputies_max, "n": deputies}
+            )
+        if not team.size_min <= len(crew) <= team.size_max:
+            problems.append(
+                _("%(team)s needs %(low)s to %(high)s people (has %(n)s).")
+                % {**name, "low": team.size_min, "high": team.size_max, "n": len(crew)}
+            )
+        if fm.RELAX_SPECIALTIES not in relaxed:
+            held = set().union(*(c.specialties for c, _r in crew)) if crew else set()
+            missing = sorted(team.required_specialties - held)
+            if missing:
+                problems.append(
+                    _("%(team)s lacks a specialty it needs: %(missing)s.")
+                    % {**name, "missing": ", ".join(specialty_names(missing))}
+                )
+        experienced = sum(1 for c, _r in crew if c.rounds_done >= fm.EXPERIENCED_ROUNDS)
+        if fm.RELAX_MIN_EXPERIENCED not in relaxed and experienced < instance.rules.min_experienced:
+            problems.append(
+                _("%(team)s needs at least %(n)s people with two or more rounds (has %(has)s).")
+                % {**name, "n": instance.rules.min_experienced, "has": experienced}
+            )
+        first = sum(1 for c, _r in crew if c.rounds_done == 0)
+        if fm.RELAX_MAX_FIRST_TIMERS not in relaxed and first > instance.rules.max_first_timers:
+            problems.append(
+                _("%(team)s has %(has)s first-timers; at most %(n)s are allowed.")
+                % {**name, "n": instance.rules.max_first_timers, "has": first}
+            )
+    if not problems:
+        # The independent validator as a guard against a gap in the checks above.
+        problems.extend(fm.validate(instance, assignments))
+    return problems
+
+
+def specialty_name_map() -> dict[str, str]:
+    """Specialty code -> name in the user's language."""
+    from django.utils.translation import get_language
+
+    from xuncha.talent.models import Specialty
+
+    english = (get_language() or "").startswith("en")
+    return {s.code: (s.name_en if english else s.name_zh) for s in Specialty.objects.all()}
+
+
+def specialty_names(codes: Iterable[str]) -> list[str]:
+    by_code = specialty_name_map()
+    return [by_code.get(code, code) for code in codes]

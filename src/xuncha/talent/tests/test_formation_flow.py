@@ -1,0 +1,287 @@
+"""Team formation in the app: the instance built from the records, the solver as a
+background job, hand changes re-checked, an impossible request explained, a relaxed rule,
+acceptance with release requests, and who may do it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import translation
+
+from xuncha.core.models import AuditEvent, JobRun, Kinship, Organisation, Person, Post
+from xuncha.rounds.models import Round, Stage
+from xuncha.talent import formation_services, teams
+from xuncha.talent.lib import formation as fm
+from xuncha.talent.models import (
+    Declaration,
+    FormationRun,
+    InspectorProfile,
+    Release,
+    RoundRole,
+    RuleRelaxation,
+)
+
+DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+TODAY = dt.date(2026, 7, 1)
+
+
+@pytest.fixture(autouse=True)
+def _keep_test_connection(monkeypatch):
+    # The worker recycles connections between tasks; in a test that would drop the
+    # connection holding the test's transaction.
+    monkeypatch.setattr(
+        "django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None
+    )
+
+
+@pytest.fixture
+def cross_round(db) -> Round:
+    return Round.objects.get(cross=True, stage=Stage.PREPARATION)
+
+
+def _work() -> None:
+    call_command(
+        "db_worker", batch=True, reload=False, startup_delay=False, queue_name="*", verbosity=0
+    )
+
+
+def _solve(client, round_, django_capture_on_commit_callbacks, time_limit=3) -> FormationRun:
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("talent:formation_start", args=[round_.pk]),
+            {"time_limit": time_limit, "seed": 0},
+        )
+    assert response.status_code == 302
+    run = FormationRun.objects.filter(round=round_).latest("created_at")
+    assert run.status == FormationRun.Status.QUEUED and run.job is not None
+    page = client.get(reverse("talent:formation", args=[round_.pk]))
+    assert b"job-progress" in page.content  # the builder follows the job's progress
+    _work()
+    run.refresh_from_db()
+    run.job.refresh_from_db()
+    assert run.job.status == JobRun.Status.SUCCEEDED, run.job.message
+    return run
+
+
+def test_instance_from_the_records(cross_round):
+    built = teams.build_instance(cross_round, today=TODAY)
+    inst = built.instance
+    counties = {c.county for c in inst.candidates}
+    assert counties == {"C01", "C02", "C03"}  # the prefecture's shared pool
+    assert inst.rules.cross is True
+    assert {t.index for t in inst.teams} == set(cross_round.teams.values_list("pk", flat=True))
+    for spec in inst.teams:
+        assert "finance" in spec.required_specialties
+        assert len(spec.target_counties) == 1
+    # People serving in the round under way are not available for an overlapping round.
+    busy = set(
+        RoundRole.objects.filter(round__stage=Stage.STATIONING, profile__in_pool=True).values_list(
+            "profile__person_id", flat=True
+        )
+    )
+    assert busy and busy <= set(built.unavailable)
+    assert all(not c.available for c in inst.candidates if c.person_id in busy)
+
+
+def test_recusal_evidence_comes_from_posts_kinship_and_declarations(cross_round):
+    team = cross_round.teams.order_by("id").first()
+    target = team.targets.order_by("id").first()
+    profiles = list(
+        InspectorProfile.objects.filter(in_pool=True)
+        .exclude(county__path__startswith=target.path)
+        .order_by("pk")[:3]
+    )
+    worked, related, declared = profiles
+    Post.objects.create(
+        person=worked.person,
+        organisation=target,
+        title="副科长",
+        start_date=TODAY - dt.timedelta(days=900),
+        end_date=TODAY - dt.timedelta(days=200),
+    )
+    relative = Person.objects.create(name="甄测试", registry=target)
+    Post.objects.create(
+        person=relative, organisation=target, title="科员", start_date=dt.date(2020, 1, 1)
+    )
+    Kinship.objects.create(person=relative, relative=related.person, relation="spouse")
+    Declaration.objects.create(
+        profile=declared, organisation=target, source="self", reason="与该单位负责人系同学"
+    )
+    inst = teams.build_instance(cross_round, today=TODAY).instance
+    rules = {
+        (f.person_id, f.rule)
+        for f in inst.forbidden
+        if f.team_index == team.pk and f.role == fm.MEMBER
+    }
+    assert (worked.person_id, "worked_recently") in rules
+    assert (related.person_id, "relative") in rules
+    assert (declared.person_id, "declared") in rules
+    evidence = next(
+        f.evidence
+        for f in inst.forbidden
+        if f.person_id == worked.person_id and f.rule == "worked_recently"
+    )
+    assert target.name in evidence
+
+
+def test_form_change_accept(
+    as_user, user_named, cross_round, settings, django_capture_on_commit_callbacks
+):
+    settings.TASKS = DATABASE_TASKS
+    client = as_user("office")
+    run = _solve(client, cross_round, django_capture_on_commit_callbacks)
+    assert run.status == FormationRun.Status.PROPOSED
+    instance = fm.from_json(run.instance)
+    draft = teams.assignments_of(run.draft)
+    assert fm.validate(instance, draft) == []
+    assert run.objective is not None and run.bound is not None and run.gap is not None
+
+    # A hand change that breaks recusal is refused with the rule, and nothing is saved.
+    team_pk = instance.teams[0].index
+    forbidden = next(
+        f for f in instance.forbidden if f.team_index == team_pk and f.role in ("member", "any")
+    )
+    member = next(a for a in draft if a.team_index == team_pk and a.role == "member")
+    before = list(run.draft)
+    with translation.override("en"):
+        response = client.post(
+            reverse("talent:formation_change", args=[run.pk]),
+            {
+                "team": team_pk,
+                "person_out": member.person_id,
+                "person_in": forbidden.person_id,
+                "role": "member",
+            },
+            HTTP_ACCEPT_LANGUAGE="en",
+            follow=True,
+        )
+    text = response.content.decode()
+    assert "Not saved" in text and "may not serve as" in text
+    run.refresh_from_db()
+    assert run.draft == before
+
+    # A change that keeps every rule is saved and audited.
+    placed = {a.person_id for a in draft}
+    kept = [a for a in draft if a != member]
+
+    def fits(c: fm.Candidate) -> bool:
+        seat = fm.Assignment(team_pk, c.person_id, "member")
+        return not teams.roster_problems(instance, [*kept, seat])
+
+    spare = next(c for c in instance.candidates if c.person_id not in placed and fits(c))
+    response = client.post(
+        reverse("talent:formation_change", args=[run.pk]),
+        {
+            "team": team_pk,
+            "person_out": member.person_id,
+            "person_in": spare.person_id,
+            "role": "member",
+        },
+    )
+    assert response.status_code == 302
+    run.refresh_from_db()
+    assert {"team": team_pk, "person": spare.person_id, "role": "member"} in run.draft
+    assert AuditEvent.objects.filter(event_type="talent.roster_changed").exists()
+
+    # Accepting writes the role history and asks the home units to release everyone.
+    response = client.post(reverse("talent:formation_accept", args=[run.pk]))
+    assert response.status_code == 302
+    run.refresh_from_db()
+    assert run.status == FormationRun.Status.ACCEPTED
+    roles = RoundRole.objects.filter(round=cross_round)
+    assert roles.count() == len(run.draft)
+    assert Release.objects.filter(round=cross_round, confirmed=False).count() == roles.count()
+    page = client.get(reverse("talent:formation", args=[cross_round.pk]), HTTP_ACCEPT_LANGUAGE="en")
+    assert page.context["unconfirmed"] == roles.count()
+    release = Release.objects.filter(round=cross_round).first()
+    client.post(reverse("talent:release_confirm", args=[release.pk]))
+    release.refresh_from_db()
+    assert release.confirmed
+    assert (
+        client.get(reverse("talent:formation", args=[cross_round.pk])).context["unconfirmed"]
+        == roles.count() - 1
+    )
+    accepted = AuditEvent.objects.get(event_type="talent.roster_accepted")
+    assert accepted.actor == user_named("office")
+
+
+def test_impossible_request_is_explained_and_a_relaxed_rule_is_audited(
+    as_user, user_named, cross_round, settings, django_capture_on_commit_callbacks
+):
+    settings.TASKS = DATABASE_TASKS
+    client = as_user("office")
+    formation_services.team_rules_set(
+        actor=user_named("office"), committee=cross_round.committee, values={"min_experienced": 7}
+    )
+    run = _solve(client, cross_round, django_capture_on_commit_callbacks)
+    assert run.status == FormationRun.Status.INFEASIBLE
+    assert any("experience" in line for line in run.explanation), run.explanation
+    page = client.get(reverse("talent:formation", args=[cross_round.pk]))
+    assert b"run-infeasible" in page.content
+
+    # Relaxing needs a reason; with one, the rule is dropped for this round only.
+    client.post(
+        reverse("talent:formation_relax", args=[cross_round.pk]),
+        {"rule": "min_experienced", "reason": ""},
+    )
+    assert not RuleRelaxation.objects.filter(round=cross_round).exists()
+    client.post(
+        reverse("talent:formation_relax", args=[cross_round.pk]),
+        {"rule": "min_experienced", "reason": "本轮经验丰富人员不足，经巡察办主任同意"},
+    )
+    assert teams.build_instance(cross_round, today=TODAY).instance.rules.relaxed == {
+        "min_experienced"
+    }
+    event = AuditEvent.objects.get(event_type="talent.rule_relaxed")
+    assert event.after["reason"].startswith("本轮")
+    run = _solve(client, cross_round, django_capture_on_commit_callbacks)
+    assert run.status == FormationRun.Status.PROPOSED
+    client.post(
+        reverse("talent:formation_relax", args=[cross_round.pk]), {"restore": "min_experienced"}
+    )
+    assert not RuleRelaxation.objects.filter(round=cross_round).exists()
+    assert AuditEvent.objects.filter(event_type="talent.rule_restored").exists()
+
+
+def _county(code: str) -> Organisation:
+    return Organisation.objects.get(code=code)
+
+
+def test_who_may_form_teams(as_user, cross_round):
+    url = reverse("talent:formation", args=[cross_round.pk])
+    assert as_user("office").get(url).status_code == 200
+    # A county office sees the cross round (a target is in its county) but the prefecture
+    # coordinates it.
+    in_c1 = cross_round.teams.filter(targets__path__startswith=_county("C01").path).exists()
+    assert as_user("office_c1").get(url).status_code == (403 if in_c1 else 404)
+    assert as_user("member").get(url).status_code in (403, 404)
+    assert as_user(None).get(url).status_code == 302
+    county_round = Round.objects.filter(committee__code="C01", stage=Stage.STATIONING).get()
+    assert (
+        as_user("office_c1").get(reverse("talent:formation", args=[county_round.pk])).status_code
+        == 200
+    )
+
+
+def test_no_forming_after_stationing(user_named):
+    done = Round.objects.filter(stage=Stage.CLOSED).first()
+    with pytest.raises(Exception, match="before the on-site work"), translation.override("en"):
+        formation_services.formation_start(actor=user_named("office"), round_=done)
+
+
+def test_rules_inherit_from_the_nearest_committee(user_named):
+    prefecture = Organisation.objects.get(kind="prefecture")
+    county = Organisation.objects.get(code="C01")
+    assert teams.rules_for(county).pk is None and teams.rules_for(county).recent_years == 3
+    formation_services.team_rules_set(
+        actor=user_named("office"), committee=prefecture, values={"recent_years": 5}
+    )
+    assert teams.rules_for(county).recent_years == 5
+    formation_services.team_rules_set(
+        actor=user_named("office"), committee=county, values={"recent_years": 2}
+    )
+    assert teams.rules_for(county).recent_years == 2
+    assert teams.rules_for(prefecture).recent_years == 5

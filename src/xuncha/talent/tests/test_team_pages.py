@@ -1,0 +1,532 @@
+"""Team pages: the accepted roster as xlsx and docx, evaluations after a round (leader and
+office), a committee's team rules, and declared conflicts on a profile."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.contrib.messages import get_messages
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from docx import Document
+from openpyxl import load_workbook
+
+from xuncha.core.models import AuditEvent, AuditEventType, Organisation
+from xuncha.rounds.models import Round, Stage, Team
+from xuncha.talent import services
+from xuncha.talent.models import (
+    Declaration,
+    Evaluation,
+    InspectorProfile,
+    Release,
+    RoundRole,
+    TeamRules,
+)
+
+EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
+
+
+@pytest.fixture
+def current_round(db) -> Round:
+    """County 1's current round: the demo gave its teams their role rows."""
+    return Round.objects.get(committee__code="C01", stage=Stage.STATIONING)
+
+
+@pytest.fixture
+def leader_team(user_named, current_round) -> Team:
+    """The team inspecting the unit of the leader persona's grant, at the report stage."""
+    target = user_named("leader").grants.get().organisation
+    team = Team.objects.get(round=current_round, targets=target)
+    Team.objects.filter(pk=team.pk).update(stage=Stage.REPORT)
+    team.refresh_from_db()
+    return team
+
+
+def _events(kind: str) -> list[AuditEvent]:
+    return list(AuditEvent.objects.filter(event_type=kind).order_by("seq"))
+
+
+def _messages(response) -> list[str]:
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def _roster_names(round_: Round) -> list[list[str]]:
+    """Names per team in team order, leader first, then deputies, then members."""
+    order = {"leader": 0, "deputy": 1, "member": 2}
+    result = []
+    for team in Team.objects.filter(round=round_).order_by("id"):
+        roles = sorted(
+            RoundRole.objects.filter(team=team).select_related("profile__person"),
+            key=lambda r: (order[r.role], r.pk),
+        )
+        if roles:
+            result.append([r.profile.person.name for r in roles])
+    return result
+
+
+# -- roster exports -------------------------------------------------------------------------------
+
+
+def test_roster_xlsx_lists_the_roster_by_team_without_id_numbers(as_user, current_round):
+    expected = _roster_names(current_round)
+    assert len(expected) >= 2
+    first = RoundRole.objects.filter(round=current_round, role="leader").order_by("team_id").first()
+    release, _ = Release.objects.get_or_create(profile=first.profile, round=current_round)
+    Release.objects.filter(pk=release.pk).update(confirmed=True, confirmed_on="2026-03-02")
+    # A home post written like a formula must stay text.
+    InspectorProfile.objects.filter(pk=first.profile_id).update(
+        home_organisation=None, home_post="=HYPERLINK(1)"
+    )
+    before = len(_events(AuditEventType.ROSTER_EXPORTED))
+
+    response = as_user("office_c1").get(
+        reverse("talent:roster_xlsx", args=[current_round.pk]), **EN
+    )
+
+    assert response.status_code == 200
+    assert "spreadsheetml" in response["Content-Type"]
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][0] == current_round.name
+    header = rows[1]
+    assert header[0] == "Team" and "Release confirmed" in header
+    assert not any("ID" in str(h) for h in header)
+    body = rows[2:]
+    assert [r[3] for r in body] == [name for team in expected for name in team]
+    assert body[0][2] == "Leader"
+    assert body[0][5].startswith("'=HYPERLINK")
+    assert body[0][10] == "Yes 2026-03-02"
+    id_numbers = {
+        r.profile.person.id_number
+        for r in RoundRole.objects.filter(round=current_round).select_related("profile__person")
+    } - {None, ""}
+    flat = {str(v) for r in rows for v in r}
+    assert not id_numbers & flat
+    events = _events(AuditEventType.ROSTER_EXPORTED)
+    assert len(events) == before + 1
+    assert events[-1].object_id == str(current_round.pk)
+    assert events[-1].extra["format"] == "xlsx"
+
+
+def test_roster_docx_has_a_title_and_one_table_per_team(as_user, current_round):
+    expected = _roster_names(current_round)
+    response = as_user("office").get(reverse("talent:roster_docx", args=[current_round.pk]))
+    assert response.status_code == 200
+    assert "wordprocessingml" in response["Content-Type"]
+    doc = Document(io.BytesIO(response.content))
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert "巡察组组成人员名单" in text and current_round.name in text
+    assert len(doc.tables) == len(expected)
+    for table, names in zip(doc.tables, expected, strict=True):
+        assert table.rows[0].cells[2].text == "姓名"
+        assert [row.cells[2].text for row in table.rows[1:]] == names
+        assert table.rows[1].cells[1].text == "组长"
+    event = _events(AuditEventType.ROSTER_EXPORTED)[-1]
+    assert event.extra["format"] == "docx"
+
+
+def test_empty_roster_sends_back_to_the_team_builder(as_user, current_round):
+    RoundRole.objects.filter(round=current_round).delete()
+    before = len(_events(AuditEventType.ROSTER_EXPORTED))
+    response = as_user("office_c1").get(
+        reverse("talent:roster_xlsx", args=[current_round.pk]), **EN
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("talent:formation", args=[current_round.pk])
+    assert any("no accepted roster" in m for m in _messages(response))
+    assert len(_events(AuditEventType.ROSTER_EXPORTED)) == before
+
+
+@pytest.mark.parametrize(
+    ("persona", "status"),
+    [("leader", 403), ("member", 403), ("leading", 403), ("receiver", 404), (None, 302)],
+)
+def test_roster_export_is_denied_outside_the_office(as_user, current_round, persona, status):
+    for name in ("talent:roster_xlsx", "talent:roster_docx"):
+        response = as_user(persona).get(reverse(name, args=[current_round.pk]))
+        assert response.status_code == status
+
+
+def test_county_office_cannot_export_another_countys_roster(as_user):
+    other = Round.objects.filter(committee__code="C02").first()
+    response = as_user("office_c1").get(reverse("talent:roster_xlsx", args=[other.pk]))
+    assert response.status_code == 404
+
+
+# -- evaluations ----------------------------------------------------------------------------------
+
+
+def _member(team: Team) -> RoundRole:
+    return (
+        RoundRole.objects.filter(team=team, role="member").select_related("profile__person").first()
+    )
+
+
+def _post(client, team: Team, member: RoundRole, **fields):
+    data = {"member": member.pk}
+    data.update({f"m{member.pk}-{k}": v for k, v in fields.items()})
+    return client.post(reverse("talent:evaluate", args=[team.pk]), data, **EN)
+
+
+def test_evaluation_opens_at_the_report_stage(as_user, user_named, current_round):
+    target = user_named("leader").grants.get().organisation
+    team = Team.objects.get(round=current_round, targets=target)
+    assert team.stage in (Stage.STATIONING, Stage.UNDERSTANDING)
+    client = as_user("leader")
+    page = client.get(reverse("talent:evaluate", args=[team.pk]), **EN)
+    assert page.status_code == 200
+    content = page.content.decode()
+    assert "Evaluations open when the team reaches the Report stage." in content
+    assert 'data-testid="evaluation-form"' not in content
+    member = _member(team)
+    response = _post(client, team, member, score=80, grade="good")
+    assert response.status_code == 302
+    assert any("Evaluations open" in m for m in _messages(response))
+    assert not Evaluation.objects.filter(profile=member.profile, round=current_round).exists()
+
+
+def test_leader_evaluates_and_updates_with_audit(as_user, leader_team):
+    client = as_user("leader")
+    member = _member(leader_team)
+    page = client.get(reverse("talent:evaluate", args=[leader_team.pk]), **EN)
+    assert member.profile.person.name in page.content.decode()
+
+    response = _post(client, leader_team, member, score=88, grade="good", leader_comments="认真")
+    assert response.status_code == 302
+    evaluation = Evaluation.objects.get(profile=member.profile, round=leader_team.round)
+    assert (evaluation.score, evaluation.grade, evaluation.leader_comments) == (88, "good", "认真")
+    created = _events(AuditEventType.EVALUATION_RECORDED)[-1]
+    assert created.before is None and created.after["score"] == 88
+
+    _post(client, leader_team, member, score=71, grade="pass", leader_comments="尚可")
+    assert Evaluation.objects.filter(profile=member.profile, round=leader_team.round).count() == 1
+    evaluation.refresh_from_db()
+    assert (evaluation.score, evaluation.grade) == (71, "pass")
+    updated = _events(AuditEventType.EVALUATION_RECORDED)[-1]
+    assert updated.before["score"] == 88 and updated.after["score"] == 71
+    assert updated.before["grade"] == "good" and updated.after["grade"] == "pass"
+
+    profile_page = as_user("office_c1").get(
+        reverse("talent:profile_detail", args=[member.profile_id])
+    )
+    assert "尚可" in profile_page.content.decode()
+
+
+def test_leader_cannot_remove_from_the_pool_or_write_office_comments(as_user, leader_team):
+    client = as_user("leader")
+    member = _member(leader_team)
+    page = client.get(reverse("talent:evaluate", args=[leader_team.pk]), **EN).content.decode()
+    assert f"m{member.pk}-remove_from_pool" not in page
+    assert f"m{member.pk}-office_comments" not in page
+
+    _post(
+        client,
+        leader_team,
+        member,
+        score=40,
+        grade="fail",
+        remove_from_pool="on",
+        reason="组长想移出",
+        office_comments="组长冒充办公室",
+    )
+    evaluation = Evaluation.objects.get(profile=member.profile, round=leader_team.round)
+    assert evaluation.grade == "fail"
+    assert not evaluation.remove_from_pool and evaluation.reason == ""
+    assert evaluation.office_comments == ""
+    member.profile.refresh_from_db()
+    assert member.profile.in_pool
+
+
+def test_office_removes_and_a_leader_update_keeps_the_decision(as_user, leader_team):
+    member = _member(leader_team)
+    office = as_user("office_c1")
+    page = office.get(reverse("talent:evaluate", args=[leader_team.pk]), **EN).content.decode()
+    assert f"m{member.pk}-remove_from_pool" in page
+
+    refused = _post(office, leader_team, member, score=50, grade="fail", remove_from_pool="on")
+    assert refused.status_code == 200
+    assert "needs a reason" in refused.content.decode()
+    assert (
+        not Evaluation.objects.filter(profile=member.profile)
+        .filter(round=leader_team.round)
+        .exists()
+    )
+
+    _post(
+        office,
+        leader_team,
+        member,
+        score=50,
+        grade="fail",
+        office_comments="多次擅离岗位",
+        remove_from_pool="on",
+        reason="考核不合格",
+    )
+    member.profile.refresh_from_db()
+    assert not member.profile.in_pool and member.profile.removed_reason == "考核不合格"
+    pool = office.get(reverse("talent:pool"))
+    assert member.profile_id not in {r.obj.pk for r in pool.context["rows"]}
+    removed = office.get(reverse("talent:pool"), {"status": "removed"})
+    assert member.profile_id in {p.pk for p in removed.context["page_obj"].paginator.object_list}
+
+    _post(as_user("leader"), leader_team, member, score=55, grade="fail", leader_comments="补充")
+    evaluation = Evaluation.objects.get(profile=member.profile, round=leader_team.round)
+    assert evaluation.score == 55 and evaluation.leader_comments == "补充"
+    assert evaluation.remove_from_pool and evaluation.office_comments == "多次擅离岗位"
+    member.profile.refresh_from_db()
+    assert not member.profile.in_pool
+
+    # The office withdraws its removal: the inspector is back in the pool.
+    _post(office, leader_team, member, score=60, grade="pass", reason="")
+    member.profile.refresh_from_db()
+    assert member.profile.in_pool and member.profile.removed_reason == ""
+    event = _events(AuditEventType.EVALUATION_RECORDED)[-1]
+    assert event.before["remove_from_pool"] and not event.after["remove_from_pool"]
+    assert event.after["profile"] == {"in_pool": True, "removed_reason": ""}
+
+
+def test_evaluation_is_denied_to_members_and_other_teams_leaders(as_user, user_named, leader_team):
+    assert as_user("member").get(reverse("talent:evaluate", args=[leader_team.pk])).status_code == (
+        403
+    )
+    assert as_user("deputy").get(reverse("talent:evaluate", args=[leader_team.pk])).status_code == (
+        403
+    )
+    assert as_user("receiver").get(
+        reverse("talent:evaluate", args=[leader_team.pk])
+    ).status_code == (404)
+    target = user_named("leader").grants.get().organisation
+    other = Team.objects.filter(round=leader_team.round).exclude(targets=target).first()
+    assert as_user("leader").get(reverse("talent:evaluate", args=[other.pk])).status_code == 403
+    member = _member(leader_team)
+    denied = _post(as_user("member"), leader_team, member, score=99, grade="excellent")
+    assert denied.status_code == 403
+    assert not Evaluation.objects.filter(profile=member.profile, round=leader_team.round).exists()
+
+
+def test_evaluation_record_updates_in_place(user_named):
+    """The service keeps its keyword signature; a second call updates the same row."""
+    role = RoundRole.objects.filter(round__stage=Stage.CLOSED).select_related("round").first()
+    first = Evaluation.objects.get(profile=role.profile, round=role.round)
+    updated = services.evaluation_record(
+        actor=user_named("office_c1"),
+        profile=role.profile,
+        round_=role.round,
+        score=77,
+        grade="pass",
+    )
+    assert updated.pk == first.pk and updated.score == 77
+    assert updated.remove_from_pool == first.remove_from_pool  # left alone when not given
+
+
+# -- team rules -----------------------------------------------------------------------------------
+
+
+def _rules_data(committee: Organisation, **changes) -> dict:
+    data = {
+        "committee": committee.pk,
+        "recent_years": 3,
+        "long_service_years": 3,
+        "colleague_years": 3,
+        "superior_years": 3,
+        "leader_kinship_classes": ["spouse", "direct_blood", "collateral", "close_in_law"],
+        "member_kinship_classes": ["spouse", "direct_blood"],
+        "village_hometown": "on",
+        "rotation": "on",
+        "min_experienced": 1,
+        "max_first_timers": 3,
+        "rest_days": 30,
+        "size_min": 5,
+        "size_max": 7,
+    }
+    data.update(changes)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def test_team_rules_show_defaults_then_save(as_user):
+    county = Organisation.objects.get(code="C01")
+    client = as_user("office_c1")
+    page = client.get(reverse("talent:team_rules"), **EN)
+    assert page.status_code == 200
+    assert page.context["committee"] == county
+    assert page.context["origin"] == "defaults"
+    assert "follows the default rules" in page.content.decode()
+    assert "Collateral blood relatives within three generations" in page.content.decode()
+
+    data = _rules_data(
+        county, recent_years=5, member_kinship_classes=["spouse"], rotation=None, size_max=9
+    )
+    response = client.post(reverse("talent:team_rules"), data, **EN)
+    assert response.status_code == 302
+    assert response["Location"].endswith(f"?committee={county.pk}")
+    rules = TeamRules.objects.get(committee=county)
+    assert (rules.recent_years, rules.size_max, rules.rotation) == (5, 9, False)
+    assert rules.member_kinship_classes == ["spouse"]
+    event = _events(AuditEventType.TEAM_RULES_SET)[-1]
+    assert event.object_id == str(county.pk) and event.after["recent_years"] == 5
+    again = client.get(response["Location"], **EN)
+    assert again.context["origin"] == "own"
+    assert again.context["form"].initial["recent_years"] == 5
+
+
+def test_team_rules_inherited_from_the_prefecture(as_user):
+    prefecture = Organisation.objects.get(code="P01")
+    county = Organisation.objects.get(code="C02")
+    client = as_user("office")
+    assert client.get(reverse("talent:team_rules"), **EN).context["committee"] == prefecture
+    client.post(reverse("talent:team_rules"), _rules_data(prefecture, rest_days=45), **EN)
+    page = client.get(reverse("talent:team_rules"), {"committee": county.pk}, **EN)
+    assert page.context["origin"] == "inherited"
+    assert page.context["form"].initial["rest_days"] == 45
+    assert prefecture.name in page.content.decode()
+
+
+def test_team_rules_validation_errors_save_nothing(as_user):
+    county = Organisation.objects.get(code="C01")
+    client = as_user("office_c1")
+    response = client.post(
+        reverse("talent:team_rules"), _rules_data(county, size_min=6, size_max=4), **EN
+    )
+    assert response.status_code == 200
+    assert "The largest team size is below the smallest." in response.content.decode()
+    response = client.post(reverse("talent:team_rules"), _rules_data(county, recent_years=0), **EN)
+    assert response.context["form"].errors["recent_years"]
+    assert not TeamRules.objects.filter(committee=county).exists()
+
+
+def test_team_rules_are_denied_outside_the_grant(as_user):
+    for persona in ("leader", "leading", "member", "admin"):
+        assert as_user(persona).get(reverse("talent:team_rules")).status_code == 403
+    other = Organisation.objects.get(code="C02")
+    client = as_user("office_c1")
+    assert client.post(reverse("talent:team_rules"), _rules_data(other)).status_code == 404
+    assert not TeamRules.objects.filter(committee=other).exists()
+    committees = client.get(reverse("talent:team_rules")).context["picker"]
+    assert list(committees.fields["committee"].queryset) == [Organisation.objects.get(code="C01")]
+
+
+# -- declarations ---------------------------------------------------------------------------------
+
+
+def _profile() -> InspectorProfile:
+    return InspectorProfile.objects.filter(county__code="C01").select_related("county").first()
+
+
+def test_declaration_is_recorded_and_listed(as_user):
+    profile = _profile()
+    unit = Organisation.objects.filter(
+        path__startswith=profile.county.path, kind="unit", is_active=True
+    ).first()
+    client = as_user("office_c1")
+    page = client.get(reverse("talent:profile_detail", args=[profile.pk]), **EN)
+    assert 'data-testid="declaration-form"' in page.content.decode()
+    assert unit in page.context["declaration_form"].fields["organisation"].queryset
+
+    response = client.post(
+        reverse("talent:declaration_create", args=[profile.pk]),
+        {"organisation": unit.pk, "source": "target", "reason": "该单位主要负责人是其同学"},
+        **EN,
+    )
+    assert response.status_code == 302
+    assert response["Location"].endswith("#declarations")
+    declaration = Declaration.objects.get(profile=profile)
+    assert (declaration.organisation, declaration.source) == (unit, "target")
+    assert declaration.recorded_by.username == "office_c1"
+    event = _events(AuditEventType.DECLARATION_RECORDED)[-1]
+    assert event.object_id == str(profile.pk) and event.after["organisation"] == unit.pk
+    content = client.get(reverse("talent:profile_detail", args=[profile.pk]), **EN)
+    text = content.content.decode()
+    assert "该单位主要负责人是其同学" in text and "Asked for by the target" in text
+    assert unit.name in text
+
+
+def test_declaration_refuses_bad_input(as_user):
+    profile = _profile()
+    elsewhere = (
+        Organisation.objects.filter(path__startswith="/1/2/", kind="unit")
+        .exclude(path__startswith=profile.county.path)
+        .first()
+    )
+    unit = Organisation.objects.filter(path__startswith=profile.county.path, kind="unit").first()
+    client = as_user("office_c1")
+    url = reverse("talent:declaration_create", args=[profile.pk])
+    no_reason = client.post(url, {"organisation": unit.pk, "source": "self", "reason": ""}, **EN)
+    assert any("Not recorded" in m for m in _messages(no_reason))
+    client.post(url, {"organisation": elsewhere.pk, "source": "self", "reason": "x"})
+    client.post(url, {"organisation": unit.pk, "source": "nobody", "reason": "x"})
+    assert not Declaration.objects.filter(profile=profile).exists()
+
+
+def test_declarations_need_the_right_to_change_the_pool(as_user):
+    profile = _profile()
+    unit = Organisation.objects.filter(path__startswith=profile.county.path, kind="unit").first()
+    page = as_user("leading").get(reverse("talent:profile_detail", args=[profile.pk]))
+    assert page.context["declaration_form"] is None
+    assert 'data-testid="declaration-form"' not in page.content.decode()
+    data = {"organisation": unit.pk, "source": "self", "reason": "x"}
+    url = reverse("talent:declaration_create", args=[profile.pk])
+    assert as_user("leading").post(url, data).status_code == 403
+    assert as_user("leader").post(url, data).status_code == 404
+    assert as_user("office_c1").get(url).status_code == 405
+    assert not Declaration.objects.filter(profile=profile).exists()
+
+
+def test_profile_page_lists_declarations_for_readers(as_user, user_named):
+    profile = _profile()
+    unit = Organisation.objects.filter(path__startswith=profile.county.path, kind="unit").first()
+    from xuncha.talent import formation_services
+
+    formation_services.declaration_record(
+        actor=user_named("office"),
+        profile=profile,
+        organisation=unit,
+        source="self",
+        reason="配偶在该单位任职",
+    )
+    page = as_user("leading").get(reverse("talent:profile_detail", args=[profile.pk]))
+    assert "配偶在该单位任职" in page.content.decode()
+    assert timezone.localdate().isoformat() in page.content.decode()
+
+
+# -- query counts ---------------------------------------------------------------------------------
+
+
+def _queries(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_evaluation_page_query_count_is_flat(as_user, user_named, leader_team):
+    client = as_user("office_c1")
+    url = reverse("talent:evaluate", args=[leader_team.pk])
+    client.get(url)
+    first = _queries(client, url)
+    for n, role in enumerate(RoundRole.objects.filter(team=leader_team)):
+        services.evaluation_record(
+            actor=user_named("leader"),
+            profile=role.profile,
+            round_=leader_team.round,
+            score=70 + n,
+            grade="pass",
+        )
+    assert _queries(client, url) == first
+
+
+def test_roster_reads_in_a_fixed_number_of_queries(current_round):
+    from xuncha.talent import roster
+
+    with CaptureQueriesContext(connection) as ctx:
+        roster.roster_of(current_round)
+    first = len(ctx.captured_queries)
+    team = Team.objects.filter(round=current_round).order_by("id").first()
+    taken = RoundRole.objects.filter(round=current_round).values("profile_id")
+    for profile in InspectorProfile.objects.filter(county__code="C01").exclude(pk__in=taken)[:4]:
+        RoundRole.objects.create(profile=profile, round=current_round, team=team, role="member")
+    with CaptureQueriesContext(connection) as ctx:
+        teams = roster.roster_of(current_round)
+    assert len(ctx.captured_queries) == first
+    assert len(teams[0].lines) == 9

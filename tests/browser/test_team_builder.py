@@ -1,0 +1,133 @@
+"""The team builder in a real browser: the prefecture office forms the teams of the demo's
+cross round (the job's progress bar, then the proposal), sees why an impossible request
+fails, is stopped by a conflict when swapping a member by hand, swaps someone who fits,
+accepts, and the round page warns about releases not yet confirmed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from tests.browser.conftest import PHONE, Watched, browser_db
+
+pytestmark = [pytest.mark.browser, browser_db]
+
+
+def _work() -> None:
+    call_command(
+        "db_worker", batch=True, reload=False, startup_delay=False, queue_name="*", verbosity=0
+    )
+
+
+def _solve(w: Watched) -> None:
+    w.page.fill("#id_time_limit", "3")
+    with w.page.expect_navigation():
+        w.page.click("[data-testid=solve]")
+    w.page.wait_for_selector("[data-testid=job-progress]")
+    _work()
+    w.page.wait_for_selector("[data-testid=job-next]", timeout=20_000)
+    with w.page.expect_navigation():
+        w.page.click("[data-testid=job-next]")
+
+
+def test_team_builder(open_page: Callable[..., Watched], artifacts_dir: Path, settings) -> None:
+    from xuncha.core.models import User
+    from xuncha.rounds.models import Round, Stage
+    from xuncha.talent import formation_services, teams
+    from xuncha.talent.lib import formation as fm
+    from xuncha.talent.models import FormationRun
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    cross = Round.objects.get(cross=True, stage=Stage.PREPARATION)
+    w = open_page(locale="en-GB")
+    w.login("office")
+    w.goto(f"/rounds/{cross.pk}/")
+    with w.page.expect_navigation():
+        w.page.click("[data-testid=team-builder]")
+    assert w.page.locator("[data-testid=cross-badge]").count() == 1
+
+    # A deliberately impossible request: seven experienced people in every team, while
+    # nobody may inspect their own county.
+    office = User.objects.get(username="office")
+    formation_services.team_rules_set(
+        actor=office, committee=cross.committee, values={"min_experienced": 7}
+    )
+    w.goto(f"/rounds/{cross.pk}/formation/")
+    _solve(w)
+    infeasible = w.page.locator("[data-testid=run-infeasible]")
+    assert infeasible.count() == 1
+    assert "experience" in infeasible.inner_text()
+    w.page.screenshot(
+        path=str(artifacts_dir / "team-builder-infeasible-en-1280.png"), full_page=True
+    )
+
+    formation_services.team_rules_set(
+        actor=office, committee=cross.committee, values={"min_experienced": 1}
+    )
+    w.goto(f"/rounds/{cross.pk}/formation/")
+    _solve(w)
+    assert w.page.locator("[data-testid=proposal-team]").count() == cross.teams.count()
+    assert w.page.locator("[data-testid=run-gap]").inner_text().strip() != ""
+
+    run = FormationRun.objects.filter(round=cross).latest("created_at")
+    instance = fm.from_json(run.instance)
+    draft = teams.assignments_of(run.draft)
+    team = instance.teams[0]
+    member = next(a for a in draft if a.team_index == team.index and a.role == "member")
+    conflicted = next(
+        f.person_id
+        for f in instance.forbidden
+        if f.team_index == team.index
+        and f.role in ("member", "any")
+        and f.person_id not in {a.person_id for a in draft}
+        and next(c for c in instance.candidates if c.person_id == f.person_id).available
+    )
+
+    # Swap in someone with a recusal conflict: refused, and the page names the rule.
+    form = w.page.locator(f"[data-testid=proposal-team][data-team='{team.index}'] form")
+    form.locator("select[name=person_out]").select_option(str(member.person_id))
+    form.locator("select[name=person_in]").select_option(str(conflicted))
+    with w.page.expect_navigation():
+        form.locator("[data-testid=change-submit]").click()
+    alert = w.page.locator(".alert-danger").first.inner_text()
+    assert "Not saved" in alert and "may not serve as" in alert
+    w.page.screenshot(path=str(artifacts_dir / "team-builder-refused-en-1280.png"), full_page=True)
+
+    # Someone who fits is accepted.
+    kept = [a for a in draft if a != member]
+    placed = {a.person_id for a in draft}
+    spare = next(
+        c.person_id
+        for c in instance.candidates
+        if c.person_id not in placed
+        and not teams.roster_problems(
+            instance, [*kept, fm.Assignment(team.index, c.person_id, "member")]
+        )
+    )
+    form = w.page.locator(f"[data-testid=proposal-team][data-team='{team.index}'] form")
+    form.locator("select[name=person_out]").select_option(str(member.person_id))
+    form.locator("select[name=person_in]").select_option(str(spare))
+    with w.page.expect_navigation():
+        form.locator("[data-testid=change-submit]").click()
+    assert w.page.locator(".alert-success").count() == 1
+    assert w.page.locator(f"[data-testid=seat][data-person='{spare}']").count() == 1
+
+    with w.page.expect_navigation():
+        w.page.click("[data-testid=accept]")
+    assert w.page.locator("[data-testid=release-warning]").count() == 1
+    assert w.page.locator("[data-testid=roster-xlsx]").count() == 1
+    w.page.screenshot(path=str(artifacts_dir / "team-builder-accepted-en-1280.png"), full_page=True)
+
+    w.goto(f"/rounds/{cross.pk}/")
+    assert w.page.locator("[data-testid=team-crew]").count() == cross.teams.count()
+    assert w.page.locator("[data-testid=release-warning]").count() == cross.teams.count()
+
+    w.page.set_viewport_size(PHONE)
+    w.goto(f"/rounds/{cross.pk}/formation/")
+    scroll, width = w.no_horizontal_scroll()
+    assert scroll <= width + 1
+    w.page.screenshot(path=str(artifacts_dir / "team-builder-en-phone.png"), full_page=True)
+    assert not w.foreign_requests() and not w.csp_messages() and not w.page_errors
