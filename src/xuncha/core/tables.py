@@ -42,7 +42,7 @@ class Row:
     cells: list[Cell] = field(default_factory=list)
 
 
-def _safe_cell(value: str) -> str:
+def safe_cell(value: str) -> str:
     """Stop spreadsheet programs from reading a cell as a formula (CSV injection)."""
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
@@ -126,7 +126,7 @@ class Table:
         yield "\ufeff"  # BOM, so that spreadsheet programs read UTF-8 Chinese correctly
         yield writer.writerow([force_str(c.label) for c in self.columns])
         for obj in self.queryset.iterator(chunk_size=1000):
-            yield writer.writerow([_safe_cell(force_str(c.value(obj))) for c in self.columns])
+            yield writer.writerow([safe_cell(force_str(c.value(obj))) for c in self.columns])
 
     def export_csv(self, filename: str) -> StreamingHttpResponse:
         response = StreamingHttpResponse(self._csv_lines(), content_type="text/csv; charset=utf-8")

@@ -68,8 +68,8 @@ def round_plan_docx(round_: Round, *, today: dt.date | None = None) -> bytes:
     target_count = len({t.pk for team in teams for t in team.targets.all()})
 
     with translation.override("zh-hans"):
-        doc = _new_document()
-        _title(doc, f"{round_.name}工作方案")
+        doc = new_document()
+        title(doc, f"{round_.name}工作方案")
 
         modifiers = [
             label
@@ -120,7 +120,7 @@ def round_plan_docx(round_: Round, *, today: dt.date | None = None) -> bytes:
         closing = doc.add_paragraph(f"本方案生成于{format_date(today)}。")
         closing.paragraph_format.space_before = Pt(16)
         closing.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-        return _to_bytes(doc)
+        return to_bytes(doc)
 
 
 def target_notice_docx(
@@ -134,8 +134,8 @@ def target_notice_docx(
     due = notice_due_date(round_)
 
     with translation.override("zh-hans"):
-        doc = _new_document()
-        _title(doc, f"关于对{target.name}开展巡察的通知")
+        doc = new_document()
+        title(doc, f"关于对{target.name}开展巡察的通知")
 
         doc.add_paragraph(f"{target.name}党组织：")
         if stationing is not None:
@@ -175,7 +175,7 @@ def target_notice_docx(
         signature.paragraph_format.space_before = Pt(32)
         dated = doc.add_paragraph(format_date(today))
         dated.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-        return _to_bytes(doc)
+        return to_bytes(doc)
 
 
 # --- helpers -----------------------------------------------------------------------------
@@ -194,7 +194,7 @@ def _set_fonts(rpr: CT_RPr, font: str) -> None:
         rfonts.set(qn(attr), font)
 
 
-def _new_document() -> DocumentObject:
+def new_document() -> DocumentObject:
     doc = Document()
     section = doc.sections[0]
     section.page_width, section.page_height = Mm(210), Mm(297)
@@ -226,7 +226,7 @@ def _new_document() -> DocumentObject:
     return doc
 
 
-def _styled_run(paragraph: Paragraph, text: str, font: str, size: Pt, bold: bool = False) -> Run:
+def styled_run(paragraph: Paragraph, text: str, font: str, size: Pt, bold: bool = False) -> Run:
     run = paragraph.add_run(text)
     run.font.name = font
     run.font.size = size
@@ -235,13 +235,13 @@ def _styled_run(paragraph: Paragraph, text: str, font: str, size: Pt, bold: bool
     return run
 
 
-def _title(doc: DocumentObject, text: str) -> Paragraph:
+def title(doc: DocumentObject, text: str) -> Paragraph:
     paragraph = doc.add_paragraph()
     paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
     paragraph.paragraph_format.space_after = Pt(16)
     paragraph.paragraph_format.line_spacing = Pt(36)
     paragraph.paragraph_format.line_spacing_rule = WD_LINE_SPACING.AT_LEAST
-    _styled_run(paragraph, text, TITLE_FONT, TITLE_SIZE)
+    styled_run(paragraph, text, TITLE_FONT, TITLE_SIZE)
     return paragraph
 
 
@@ -249,7 +249,7 @@ def _heading(doc: DocumentObject, text: str) -> Paragraph:
     paragraph = doc.add_paragraph()
     paragraph.paragraph_format.first_line_indent = Pt(32)
     paragraph.paragraph_format.keep_with_next = True
-    _styled_run(paragraph, text, HEADING_FONT, BODY_SIZE)
+    styled_run(paragraph, text, HEADING_FONT, BODY_SIZE)
     return paragraph
 
 
@@ -267,7 +267,7 @@ def _table(doc: DocumentObject, headers: list[str]) -> Table:
     for cell, text in zip(table.rows[0].cells, headers, strict=True):
         paragraph = cell.paragraphs[0]
         paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        _styled_run(paragraph, text, HEADING_FONT, TABLE_SIZE)
+        styled_run(paragraph, text, HEADING_FONT, TABLE_SIZE)
     # Repeat the header row on every page.
     tr_pr = table.rows[0]._tr.get_or_add_trPr()
     header = OxmlElement("w:tblHeader")
@@ -281,10 +281,10 @@ def _row(table: Table, values: list[str]) -> None:
     for cell, text in zip(cells, values, strict=True):
         paragraph = cell.paragraphs[0]
         paragraph.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
-        _styled_run(paragraph, text, BODY_FONT, TABLE_SIZE)
+        styled_run(paragraph, text, BODY_FONT, TABLE_SIZE)
 
 
-def _to_bytes(doc: DocumentObject) -> bytes:
+def to_bytes(doc: DocumentObject) -> bytes:
     buffer = io.BytesIO()
     doc.save(buffer)
     return buffer.getvalue()

@@ -29,15 +29,15 @@ from openpyxl import Workbook
 
 from xuncha.core import audit
 from xuncha.core.models import AuditEventType, Gender, User
-from xuncha.core.tables import _safe_cell as safe_cell
+from xuncha.core.tables import safe_cell
 from xuncha.rounds.documents import (
     BODY_FONT,
     HEADING_FONT,
-    _new_document,
-    _styled_run,
-    _title,
-    _to_bytes,
     format_date,
+    new_document,
+    styled_run,
+    title,
+    to_bytes,
 )
 from xuncha.rounds.models import Round, Team
 from xuncha.talent.models import Qualification, Release, RoundRole
@@ -239,17 +239,17 @@ def roster_docx(
     """巡察组组成人员名单: a title, the round, one table per team (A4 landscape)."""
     today = today or timezone.localdate()
     with translation.override("zh-hans"):
-        doc = _new_document()
+        doc = new_document()
         section = doc.sections[0]
         section.orientation = WD_ORIENT.LANDSCAPE
         section.page_width, section.page_height = Mm(297), Mm(210)
         section.top_margin, section.bottom_margin = Mm(25), Mm(25)
         section.left_margin, section.right_margin = Mm(25), Mm(25)
-        _title(doc, DOC_TITLE)
+        title(doc, DOC_TITLE)
         subtitle = doc.add_paragraph()
         subtitle.alignment = WD_ALIGN_PARAGRAPH.CENTER
         subtitle.paragraph_format.space_after = Pt(12)
-        _styled_run(subtitle, f"（{round_name}）", BODY_FONT, Pt(16))
+        styled_run(subtitle, f"（{round_name}）", BODY_FONT, Pt(16))
         total = people_count(teams)
         team_count = sum(1 for t in teams if t.name)
         intro = doc.add_paragraph(
@@ -261,7 +261,7 @@ def roster_docx(
             heading = doc.add_paragraph()
             heading.paragraph_format.space_before = Pt(12)
             heading.paragraph_format.keep_with_next = True
-            _styled_run(heading, team.name or "未编组人员", HEADING_FONT, Pt(16))
+            styled_run(heading, team.name or "未编组人员", HEADING_FONT, Pt(16))
             if team.targets:
                 targets = doc.add_paragraph(f"巡察对象：{'、'.join(team.targets)}")
                 targets.paragraph_format.keep_with_next = True
@@ -303,7 +303,7 @@ def roster_docx(
         closing = doc.add_paragraph(f"本名单生成于{format_date(today)}。")
         closing.paragraph_format.space_before = Pt(16)
         closing.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-        return _to_bytes(doc)
+        return to_bytes(doc)
 
 
 def _table(doc: DocumentObject, headers: list[str]) -> Table:
@@ -314,7 +314,7 @@ def _table(doc: DocumentObject, headers: list[str]) -> Table:
         paragraph = cell.paragraphs[0]
         paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
         paragraph.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
-        _styled_run(paragraph, text, HEADING_FONT, TABLE_FONT_SIZE)
+        styled_run(paragraph, text, HEADING_FONT, TABLE_FONT_SIZE)
     # Repeat the header row on every page.
     header = OxmlElement("w:tblHeader")
     header.set(qn("w:val"), "true")
@@ -326,7 +326,7 @@ def _row(table: Table, values: list[str]) -> None:
     for cell, text in zip(table.add_row().cells, values, strict=True):
         paragraph = cell.paragraphs[0]
         paragraph.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
-        _styled_run(paragraph, text, BODY_FONT, TABLE_FONT_SIZE)
+        styled_run(paragraph, text, BODY_FONT, TABLE_FONT_SIZE)
 
 
 # -- the audit record -----------------------------------------------------------------------------

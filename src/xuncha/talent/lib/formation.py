@@ -24,7 +24,11 @@ relaxed here: relaxing them would change who is allowed to inspect whom.
 
 Objective (maximised; every person counts, whatever their role):
 
-* +10 per person whose specialties meet the team's required specialties;
+* +10 per required specialty of a team held by at least one of its people, and +4 per
+  other specialty (any held in the pool) held by at least one of its people: a team is
+  scored on the expertise it covers, so a fifth finance officer adds nothing while a
+  lawyer or an engineer adds breadth (required specialties are a hard rule, so their
+  term only varies when "specialties" is relaxed);
 * +3 per experienced person (``rounds_done >= 2``);
 * -2 per unit of |experienced people in a team - average over all teams|, so experience
   is spread rather than piled into a few teams;
@@ -90,7 +94,8 @@ RELAXABLE = frozenset(
 
 EXPERIENCED_ROUNDS = 2  # rounds_done at or above this counts as experienced
 
-SPECIALTY_MATCH_BONUS = 10
+SPECIALTY_COVER_BONUS = 10  # per required specialty a team holds
+SPECIALTY_BREADTH_BONUS = 4  # per other specialty a team holds
 EXPERIENCED_BONUS = 3
 EXPERIENCE_DEVIATION_PENALTY = 2
 REPEATED_PAIR_PENALTY = 5
@@ -229,9 +234,12 @@ def solve(
     ctx = _Context(instance)
     built = _build_optimisation(ctx)
     baseline = _greedy_assign(ctx)
-    # No solution hint from the greedy teams: measured, it pins CP-SAT's LP-guided search
-    # near the hint (2,564 after 30 s against 2,658 without it on the benchmark); the
-    # greedy teams serve as a fallback instead.
+    if baseline.assignments is not None:
+        # A complete hint (every variable, objective helpers included) is checked before
+        # the search and becomes its first incumbent. Measured on the benchmark (seed
+        # 2026, 60 units): 2,081.8 against 2,068.0 without it; a partial hint (teams
+        # only) took CP-SAT 30 s to repair and helped less.
+        _add_hint(ctx, built, baseline.assignments)
 
     remaining = max(0.05, time_limit - (time.perf_counter() - started))
     solver = _make_solver(remaining, seed, workers, deterministic)
@@ -407,6 +415,7 @@ def objective_value(instance: Instance, assignments: Sequence[Assignment]) -> fl
     teams = {t.index: t for t in instance.teams}
     score = Fraction(0)
     members: dict[int, set[int]] = {index: set() for index in teams}
+    held: dict[int, set[str]] = {index: set() for index in teams}
     experienced: Counter[int] = Counter()
     for item in assignments:
         if item.person_id not in people or item.team_index not in teams:
@@ -414,12 +423,14 @@ def objective_value(instance: Instance, assignments: Sequence[Assignment]) -> fl
         person = people[item.person_id]
         team = teams[item.team_index]
         members[team.index].add(person.person_id)
-        if person.specialties & team.required_specialties:
-            score += 10
+        held[team.index] |= person.specialties
         if person.rounds_done >= 2:
             score += 3
             experienced[team.index] += 1
         score -= 2 * person.workload
+    for index, team in teams.items():
+        required = len(held[index] & team.required_specialties)
+        score += 10 * required + 4 * (len(held[index]) - required)
     pairs = {(min(a, b), max(a, b)) for a, b in instance.previous_pairs if a != b}
     for roster in members.values():
         score -= 5 * sum(1 for a, b in pairs if a in roster and b in roster)
@@ -657,14 +668,19 @@ class _Context:
         return found
 
 
-def _gain(cand: Candidate, team: TeamSpec) -> int:
-    """Objective terms that depend on one person and one team only (unscaled)."""
+def _gain(cand: Candidate) -> int:
+    """Objective terms that depend on one person only (unscaled)."""
     gain = -WORKLOAD_PENALTY * cand.workload
-    if cand.specialties & team.required_specialties:
-        gain += SPECIALTY_MATCH_BONUS
     if cand.rounds_done >= EXPERIENCED_ROUNDS:
         gain += EXPERIENCED_BONUS
     return gain
+
+
+def _cover_bonus(team: TeamSpec, specialty: str) -> int:
+    """What holding ``specialty`` at least once is worth to ``team`` (unscaled)."""
+    if specialty in team.required_specialties:
+        return SPECIALTY_COVER_BONUS
+    return SPECIALTY_BREADTH_BONUS
 
 
 # -- the CP-SAT models ----------------------------------------------------------------------
@@ -731,6 +747,12 @@ class _Optimisation:
     scale: int  # the objective is multiplied by this (the number of teams)
     seats: dict[tuple[int, int], cp_model.IntVar]  # (candidate pos, team pos): deputy/member
     leads: dict[tuple[int, int], cp_model.IntVar]  # (candidate pos, team pos): leader
+    # Objective helpers, kept so a complete solution hint can be given.
+    covers: dict[tuple[int, str], cp_model.IntVar] = field(default_factory=dict)
+    counts: list[cp_model.IntVar] = field(default_factory=list)  # experienced per team
+    total: cp_model.IntVar | None = None
+    deviations: list[cp_model.IntVar] = field(default_factory=list)
+    pairs: dict[tuple[int, int], cp_model.IntVar] = field(default_factory=dict)
 
 
 def _build_optimisation(ctx: _Context) -> _Optimisation:
@@ -793,11 +815,23 @@ def _add_objective(
     variables: list[cp_model.IntVar] = []
     coefficients: list[int] = []
     for ti, team in enumerate(ctx.teams):
+        holders: dict[str, list[cp_model.IntVar]] = {}
         for ci, var in by_team.get(ti, []):
-            gain = _gain(ctx.candidates[ci], team)
+            cand = ctx.candidates[ci]
+            gain = _gain(cand)
             if gain:
                 variables.append(var)
                 coefficients.append(scale * gain)
+            for specialty in cand.specialties:
+                holders.setdefault(specialty, []).append(var)
+        for specialty in sorted(holders):
+            # covered <= number of holders in the team; maximising pushes it up to 1
+            # exactly when someone holds the specialty. One literal per (team, specialty).
+            covered = model.new_bool_var(f"covers_{team.index}_{specialty}")
+            built.covers[ti, specialty] = covered
+            model.add(covered <= cp_model.LinearExpr.sum(holders[specialty]))
+            variables.append(covered)
+            coefficients.append(scale * _cover_bonus(team, specialty))
 
     team_count = len(ctx.teams)
     if team_count >= 2:
@@ -818,6 +852,7 @@ def _add_objective(
             counts.append(count)
         total = model.new_int_var(0, sum(highest), "experienced_total")
         model.add(total == cp_model.LinearExpr.sum(counts))
+        built.counts, built.total = counts, total
         bound = team_count * max(1, sum(highest))
         for ti, count in enumerate(counts):
             # deviation >= |n * e_t - E| = n * |e_t - E / n|; the negative weight in a
@@ -825,27 +860,62 @@ def _add_objective(
             deviation = model.new_int_var(0, bound, f"deviation_{ctx.teams[ti].index}")
             model.add(deviation >= team_count * count - total)
             model.add(deviation >= total - team_count * count)
+            built.deviations.append(deviation)
             variables.append(deviation)
             coefficients.append(-EXPERIENCE_DEVIATION_PENALTY)
 
     for a, b in ctx.pairs:
         ca, cb = ctx.position[a], ctx.position[b]
+        # One bool per previous pair, not per pair and team: each person serves in one
+        # team at most, so a pair meets in one team at most. Only the lower bounds are
+        # needed (the penalty pushes the bool down); measured on the 600 x 40 benchmark
+        # with 1,600 pairs, a bool per pair and team with both bounds made the model three
+        # times larger (65,000 extra bools) and the first solution came after 43 s.
+        together: cp_model.IntVar | None = None
         for ti in range(team_count):
             in_a = _present(built.seats.get((ca, ti)), built.leads.get((ca, ti)))
             in_b = _present(built.seats.get((cb, ti)), built.leads.get((cb, ti)))
             if not in_a or not in_b:
                 continue
-            # One bool per (previous pair, team), and only for those: z = a and b in team.
-            together = model.new_bool_var(f"pair_{a}_{b}_{ctx.teams[ti].index}")
-            sum_a = cp_model.LinearExpr.sum(in_a)
-            sum_b = cp_model.LinearExpr.sum(in_b)
-            model.add(together <= sum_a)
-            model.add(together <= sum_b)
-            model.add(together >= sum_a + sum_b - 1)
-            variables.append(together)
-            coefficients.append(-scale * REPEATED_PAIR_PENALTY)
+            if together is None:
+                together = model.new_bool_var(f"pair_{a}_{b}")
+                built.pairs[a, b] = together
+                variables.append(together)
+                coefficients.append(-scale * REPEATED_PAIR_PENALTY)
+            for var_a in in_a:
+                for var_b in in_b:
+                    model.add_bool_or([var_a.negated(), var_b.negated(), together])
 
     model.maximize(cp_model.LinearExpr.weighted_sum(variables, coefficients))
+
+
+def _add_hint(ctx: _Context, built: _Optimisation, assignments: Sequence[Assignment]) -> None:
+    """Every variable of the model hinted with its value in ``assignments``."""
+    team_pos = {team.index: ti for ti, team in enumerate(ctx.teams)}
+    placed = {(ctx.position[a.person_id], team_pos[a.team_index]): a.role for a in assignments}
+    model = built.model
+    for key, var in built.seats.items():
+        model.add_hint(var, placed.get(key) in (DEPUTY, MEMBER))
+    for key, var in built.leads.items():
+        model.add_hint(var, placed.get(key) == LEADER)
+    held: dict[int, set[str]] = {ti: set() for ti in range(len(ctx.teams))}
+    experienced = [0] * len(ctx.teams)
+    team_of: dict[int, int] = {}
+    for ci, ti in placed:
+        cand = ctx.candidates[ci]
+        held[ti] |= cand.specialties
+        experienced[ti] += cand.rounds_done >= EXPERIENCED_ROUNDS
+        team_of[cand.person_id] = ti
+    for (ti, specialty), var in built.covers.items():
+        model.add_hint(var, specialty in held[ti])
+    for ti, var in enumerate(built.counts):
+        model.add_hint(var, experienced[ti])
+    if built.total is not None:
+        model.add_hint(built.total, sum(experienced))
+    for ti, var in enumerate(built.deviations):
+        model.add_hint(var, abs(len(ctx.teams) * experienced[ti] - sum(experienced)))
+    for (a, b), var in built.pairs.items():
+        model.add_hint(var, a in team_of and team_of.get(b) == team_of[a])
 
 
 def _present(*variables: cp_model.IntVar | None) -> list[cp_model.IntVar]:
@@ -1289,13 +1359,17 @@ def _greedy_assign(ctx: _Context) -> _GreedyOutcome:
         return sum(1 for ci, _ in rosters[ti] if ctx.candidates[ci].rounds_done == 0)
 
     def score(ci: int, ti: int) -> int:
+        """What adding ``ci`` to team ``ti`` adds to the objective, balance aside."""
         cand = ctx.candidates[ci]
+        team = ctx.teams[ti]
         repeats = sum(
             1
             for other, _ in rosters[ti]
             if _pair(cand.person_id, ctx.candidates[other].person_id) in pair_set
         )
-        return _gain(cand, ctx.teams[ti]) - REPEATED_PAIR_PENALTY * repeats
+        held = set().union(*(ctx.candidates[other].specialties for other, _ in rosters[ti]))
+        cover = sum(_cover_bonus(team, s) for s in cand.specialties - held)
+        return _gain(cand) + cover - REPEATED_PAIR_PENALTY * repeats
 
     def pick(
         ti: int, role: str, wanted: Callable[[Candidate], bool], min_score: int | None = None
