@@ -203,6 +203,7 @@ def formation_solve(run: FormationRun, *, today: dt.date, progress: Any = None) 
         run.result = {
             **fm.result_to_json(result),
             "unavailable": {str(k): v for k, v in built.unavailable.items()},
+            "evidence": built.evidence,
             "period": [built.period[0].isoformat(), built.period[1].isoformat()],
         }
         run.objective, run.bound, run.gap = result.objective, result.bound, result.gap
@@ -237,7 +238,10 @@ def _unavailable(run: FormationRun) -> dict[int, str]:
 
 def run_problems(run: FormationRun, draft: list[dict[str, Any]]) -> list[str]:
     return teams.roster_problems(
-        fm.from_json(run.instance), teams.assignments_of(draft), _unavailable(run)
+        fm.from_json(run.instance),
+        teams.assignments_of(draft),
+        _unavailable(run),
+        run.result.get("evidence") or {},
     )
 
 

@@ -134,6 +134,39 @@ class Built:
     period: tuple[dt.date, dt.date]
     unavailable: dict[int, str]  # person_id -> why (in the user's language)
     names: dict[int, str]  # organisation id -> name (targets and evidence)
+    # evidence_key(...) -> [[template, params], ...]: each forbidden entry's evidence in a
+    # form that can be shown in any language later (see ``render_evidence``).
+    evidence: dict[str, list[list[Any]]]
+
+
+def evidence_key(person_id: int, team_index: int, role: str, rule: str) -> str:
+    return f"{person_id}:{team_index}:{role}:{rule}"
+
+
+def kinship_class_labels() -> dict[str, str]:
+    return {
+        "spouse": _("spouse"),
+        "direct_blood": _("direct blood relative"),
+        "collateral": _("collateral relative within three generations"),
+        "close_in_law": _("close in-law"),
+    }
+
+
+def render_evidence(template: str, params: dict[str, str]) -> str:
+    """Recusal evidence in the user's language (templates from ``lib/recusal.py``)."""
+    from xuncha.core.models import KinshipRelation
+
+    values = {k: str(v).replace(f"–{rc.PRESENT}", "–" + _("present")) for k, v in params.items()}
+    if "relation" in values and values["relation"] in KinshipRelation.values:
+        values["relation"] = str(KinshipRelation(values["relation"]).label)
+    if "class" in values:
+        values["class"] = kinship_class_labels().get(values["class"], values["class"])
+    if "role" in values:
+        values["role"] = role_label(values["role"])
+    try:
+        return _(template) % values
+    except (KeyError, TypeError, ValueError):  # a translation that lost a field
+        return template % values
 
 
 def _target_kind(org: Organisation) -> str:
@@ -358,6 +391,7 @@ def build_instance(round_: Round, *, today: dt.date) -> Built:
                 ),
             )
         )
+    insiders_names = dict(Person.objects.filter(pk__in=people_in_targets).values_list("pk", "name"))
     matrix = rc.conflict_matrix(
         inspectors,
         target_infos,
@@ -365,12 +399,18 @@ def build_instance(round_: Round, *, today: dt.date) -> Built:
         rules=recusal_rules(team_rules),
         village_round=round_.kind == "village",
         org_names=names,
+        person_names=insiders_names,
     )
     forbidden: dict[tuple[int, int, str, str], list[str]] = defaultdict(list)
+    evidence: defaultdict[str, list[list[Any]]] = defaultdict(list)
     for (person_id, target_id, seat), found in matrix.items():
         for team_pk in team_of_target[target_id]:
             for conflict in found:
                 forbidden[(person_id, team_pk, seat, conflict.rule)].append(conflict.evidence)
+                item = [conflict.template, dict(conflict.params)]
+                key = evidence_key(person_id, team_pk, seat, conflict.rule)
+                if item not in evidence[key]:
+                    evidence[key].append(item)
 
     needs = _needs(round_, targets)
     specs = []
@@ -412,7 +452,7 @@ def build_instance(round_: Round, *, today: dt.date) -> Built:
         ),
         previous_pairs=frozenset(p for p in pairs if p[0] in wanted and p[1] in wanted),
     )
-    return Built(instance, period, unavailable, names)
+    return Built(instance, period, unavailable, names, dict(evidence))
 
 
 def _under(field: str, paths: Sequence[str]) -> Q:
@@ -433,12 +473,14 @@ def roster_problems(
     instance: fm.Instance,
     assignments: Sequence[fm.Assignment],
     unavailable: dict[int, str] | None = None,
+    evidence: dict[str, list[list[Any]]] | None = None,
 ) -> list[str]:
     """Every rule ``assignments`` break, in the user's language ([] = none).
 
     The same rules as ``formation.validate`` (which is run too, as a guard: anything it
     finds that these checks miss is reported in its own words)."""
     unavailable = unavailable or {}
+    evidence = evidence or {}
     labels = rule_labels()
     people = {c.person_id: c for c in instance.candidates}
     teams = {t.index: t for t in instance.teams}
@@ -476,9 +518,11 @@ def roster_problems(
             )
         for f in forbidden[(a.person_id, a.team_index)]:
             if f.role in (a.role, fm.ANY):
+                found = evidence.get(evidence_key(f.person_id, f.team_index, f.role, f.rule))
+                text = "; ".join(render_evidence(t, p) for t, p in found) if found else f.evidence
                 problems.append(
                     _("%(name)s may not serve as %(role)s in %(team)s: %(rule)s (%(evidence)s).")
-                    % {**who, "rule": labels.get(f.rule, f.rule), "evidence": f.evidence}
+                    % {**who, "rule": labels.get(f.rule, f.rule), "evidence": text}
                 )
         if (
             instance.rules.cross

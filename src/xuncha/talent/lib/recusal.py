@@ -162,13 +162,25 @@ class RecusalRules:
 DEFAULT_RULES = RecusalRules()
 
 
+def gettext_noop(message: str) -> str:
+    """Marks an evidence template for the app's translation catalogue (no Django here)."""
+    return message
+
+
+PRESENT = "present"  # the end of a current post in date ranges ("2019-01-01–present")
+
+
 @dataclass(frozen=True)
 class Conflict:
     rule: str  # one of RULES
     person_id: int
     target_id: int
-    evidence: str  # English text naming the facts
+    evidence: str  # English text naming the facts: ``template % dict(params)``
     severity: str = SEVERITY_HARD
+    # The same evidence for translation: an English template with %(name)s fields, and
+    # the values (facts from the records; "relation", "class" and "role" hold codes).
+    template: str = ""
+    params: tuple[tuple[str, str], ...] = ()
 
 
 # ---------------------------------------------------------------------------------------
@@ -229,7 +241,7 @@ def _post_key(post: PostRecord) -> tuple[str, date, date, str, int]:
 
 
 def _dates(start: date, end: date | None) -> str:
-    return f"{start.isoformat()}–{end.isoformat() if end else 'present'}"
+    return f"{start.isoformat()}–{end.isoformat() if end else PRESENT}"
 
 
 # ---------------------------------------------------------------------------------------
@@ -244,6 +256,7 @@ class _Context:
     cross_level: CrossLevel
     village_round: bool
     org_names: Mapping[int, str]
+    person_names: Mapping[int, str]
     recent_cutoff: date
     superior_cutoff: date
     long_days: int
@@ -257,6 +270,7 @@ def _context(
     cross_level: str,
     village_round: bool,
     org_names: Mapping[int, str] | None,
+    person_names: Mapping[int, str] | None = None,
 ) -> _Context:
     if cross_level == "county":
         level: CrossLevel = "county"
@@ -271,6 +285,7 @@ def _context(
         cross_level=level,
         village_round=village_round,
         org_names=org_names or {},
+        person_names=person_names or {},
         recent_cutoff=_years_back(today, rules.recent_years),
         superior_cutoff=_years_back(today, rules.superior_years),
         long_days=_min_days(rules.long_service_years),
@@ -349,14 +364,39 @@ def _evaluate(inspector: Inspector, tx: _TargetIndex, cx: _Context) -> list[_Tag
     rules = cx.rules
     out: list[_Tagged] = []
 
-    def add(rule: str, evidence: str, *, leading: bool = True, member: bool = True) -> None:
-        conflict = Conflict(rule, inspector.person_id, target.org_id, evidence)
+    def add(
+        rule: str, template: str, *, leading: bool = True, member: bool = True, **params: object
+    ) -> None:
+        add_params(rule, template, params, leading=leading, member=member)
+
+    def add_params(
+        rule: str, template: str, params: Mapping[str, object], *, leading: bool, member: bool
+    ) -> None:
+        values = {k: str(v) for k, v in params.items()}
+        conflict = Conflict(
+            rule,
+            inspector.person_id,
+            target.org_id,
+            template % values,
+            template=template,
+            params=tuple(sorted(values.items())),
+        )
         out.append(_Tagged(conflict, leading, member))
+
+    def person(person_id: int) -> str:
+        return cx.person_names.get(person_id) or f"#{person_id}"
 
     def org(org_id: int) -> str:
         if org_id in cx.org_names:
             return cx.org_names[org_id]
         return target.name if org_id == target.org_id else f"org #{org_id}"
+
+    def org_by_path(path: str) -> str:
+        # Materialised paths end in the organisation's id ("/1/2/17/" is org 17).
+        last = path.rstrip("/").rsplit("/", 1)[-1]
+        if last.isdigit() and int(last) in cx.org_names:
+            return cx.org_names[int(last)]
+        return path
 
     def post_text(post: PostRecord) -> str:
         return f"{org(post.org_id)} ({post.title}) {_dates(post.start, post.end)}"
@@ -369,8 +409,10 @@ def _evaluate(inspector: Inspector, tx: _TargetIndex, cx: _Context) -> list[_Tag
         if post.start <= cx.today and (post.end is None or post.end >= cx.recent_cutoff):
             add(
                 "worked_recently",
-                f"worked at {post_text(post)}, within {rules.recent_years} years "
-                f"(on or after {cx.recent_cutoff.isoformat()})",
+                gettext_noop("worked at %(post)s, within %(years)s years (on or after %(cutoff)s)"),
+                post=post_text(post),
+                years=rules.recent_years,
+                cutoff=cx.recent_cutoff.isoformat(),
             )
     spans = [s for s in (_span(p, cx.today) for p in inside) if s is not None]
     served = _union_days(spans)
@@ -378,8 +420,13 @@ def _evaluate(inspector: Inspector, tx: _TargetIndex, cx: _Context) -> list[_Tag
         stints = "; ".join(post_text(p) for p in inside if _span(p, cx.today) is not None)
         add(
             "worked_long",
-            f"worked {served} days ({rules.long_service_years}+ years) in {target.name} "
-            f"or units under it: {stints}",
+            gettext_noop(
+                "worked %(days)s days (%(years)s+ years) in %(target)s or units under it: %(posts)s"
+            ),
+            days=served,
+            years=rules.long_service_years,
+            target=target.name,
+            posts=stints,
         )
 
     # Relatives in the unit.
@@ -389,18 +436,36 @@ def _evaluate(inspector: Inspector, tx: _TargetIndex, cx: _Context) -> list[_Tag
         posts = tx.current_posts.get(rel.person_id)
         if not posts:
             continue
-        who = f"#{rel.person_id} ({rel.relation}; {rel.kinship_class})"
+        who = {
+            "person": person(rel.person_id),
+            "relation": rel.relation,
+            "class": rel.kinship_class,
+            "target": target.name,
+        }
         member_hit = rel.kinship_class in rules.member_kinship_classes
         leading_posts = tx.leaders.get(rel.person_id, ())
         leader_hit = bool(leading_posts) and rel.kinship_class in rules.leader_kinship_classes
-        works = f"relative {who} works in {target.name}: " + "; ".join(map(post_text, posts))
+        works = gettext_noop(
+            "relative %(person)s (%(relation)s; %(class)s) works in %(target)s: %(posts)s"
+        )
+        work_posts = "; ".join(map(post_text, posts))
         if leader_hit:
-            leads = "; ".join(map(post_text, leading_posts))
-            add("relative", f"relative {who} is a leader of {target.name}: {leads}", member=False)
+            add_params(
+                "relative",
+                gettext_noop(
+                    "relative %(person)s (%(relation)s; %(class)s) is a leader of %(target)s: "
+                    "%(posts)s"
+                ),
+                {**who, "posts": "; ".join(map(post_text, leading_posts))},
+                leading=True,
+                member=False,
+            )
             if member_hit:
-                add("relative", works, leading=False)
+                add_params(
+                    "relative", works, {**who, "posts": work_posts}, leading=False, member=True
+                )
         elif member_hit:
-            add("relative", works)
+            add_params("relative", works, {**who, "posts": work_posts}, leading=True, member=True)
 
     # Former colleagues and superiors/subordinates among the unit's leaders.
     overlaps: defaultdict[tuple[int, int], list[_Overlap]] = defaultdict(list)
@@ -415,20 +480,32 @@ def _evaluate(inspector: Inspector, tx: _TargetIndex, cx: _Context) -> list[_Tag
             start, end = max(my_span[0], their_span[0]), min(my_span[1], their_span[1])
             if start <= end:
                 overlaps[(leader_id, mine.org_id)].append(_Overlap(start, end, mine, theirs))
-    colleagues: list[str] = []
-    superiors: list[str] = []
+    colleagues: list[tuple[str, dict[str, object]]] = []
+    superiors: list[tuple[str, dict[str, object]]] = []
     for (leader_id, org_id), items in sorted(overlaps.items()):
         items.sort(key=lambda o: (o.start, o.end, _post_key(o.mine), _post_key(o.theirs)))
         shared = _union_days((o.start, o.end) for o in items)
         if shared >= cx.colleague_days:
             pairs = "; ".join(
-                f"inspector {o.mine.title} {_dates(o.mine.start, o.mine.end)}, "
-                f"#{leader_id} {o.theirs.title} {_dates(o.theirs.start, o.theirs.end)}"
+                f"{o.mine.title} {_dates(o.mine.start, o.mine.end)} / "
+                f"{o.theirs.title} {_dates(o.theirs.start, o.theirs.end)}"
                 for o in items
             )
             colleagues.append(
-                f"colleague of #{leader_id}, a current leader of {target.name}, for {shared} days "
-                f"({rules.colleague_years}+ years) at {org(org_id)}: {pairs}"
+                (
+                    gettext_noop(
+                        "colleague of %(leader)s, a current leader of %(target)s, for %(days)s "
+                        "days (%(years)s+ years) at %(org)s: %(pairs)s"
+                    ),
+                    {
+                        "leader": person(leader_id),
+                        "target": target.name,
+                        "days": shared,
+                        "years": rules.colleague_years,
+                        "org": org(org_id),
+                        "pairs": pairs,
+                    },
+                )
             )
         ranked = [
             o
@@ -438,19 +515,38 @@ def _evaluate(inspector: Inspector, tx: _TargetIndex, cx: _Context) -> list[_Tag
         if ranked:
             # The latest overlap is the strongest evidence.
             o = max(ranked, key=lambda o: (o.end, o.start, _post_key(o.mine), _post_key(o.theirs)))
-            me = "leadership team" if o.mine.leadership else "staff"
-            them = "leadership team" if o.theirs.leadership else "staff"
-            superiors.append(
-                f"{'superior' if o.mine.leadership else 'subordinate'} of #{leader_id}, a current "
-                f"leader of {target.name}: at {org(org_id)} the inspector was {o.mine.title} "
-                f"({me}) and #{leader_id} was {o.theirs.title} ({them}), together "
-                f"{_dates(o.start, o.end)}, within {rules.superior_years} years "
-                f"(on or after {cx.superior_cutoff.isoformat()})"
+            template = (
+                gettext_noop(
+                    "superior of %(leader)s, a current leader of %(target)s: at %(org)s the "
+                    "inspector was %(mine)s and %(leader)s was %(theirs)s, together %(dates)s, "
+                    "within %(years)s years (on or after %(cutoff)s)"
+                )
+                if o.mine.leadership
+                else gettext_noop(
+                    "subordinate of %(leader)s, a current leader of %(target)s: at %(org)s the "
+                    "inspector was %(mine)s and %(leader)s was %(theirs)s, together %(dates)s, "
+                    "within %(years)s years (on or after %(cutoff)s)"
+                )
             )
-    for evidence in colleagues:
-        add("former_colleague", evidence, member=False)
-    for evidence in superiors:
-        add("former_superior", evidence, member=False)
+            superiors.append(
+                (
+                    template,
+                    {
+                        "leader": person(leader_id),
+                        "target": target.name,
+                        "org": org(org_id),
+                        "mine": o.mine.title,
+                        "theirs": o.theirs.title,
+                        "dates": _dates(o.start, o.end),
+                        "years": rules.superior_years,
+                        "cutoff": cx.superior_cutoff.isoformat(),
+                    },
+                )
+            )
+    for template, params in colleagues:
+        add_params("former_colleague", template, params, leading=True, member=False)
+    for template, params in superiors:
+        add_params("former_superior", template, params, leading=True, member=False)
 
     # Hometown, in village rounds.
     if cx.village_round and rules.village_hometown and inspector.hometown_path:
@@ -458,13 +554,16 @@ def _evaluate(inspector: Inspector, tx: _TargetIndex, cx: _Context) -> list[_Tag
         if home.startswith(tx.path):
             add(
                 "hometown",
-                f"hometown {inspector.hometown_path} is in {target.name} ({target.path})",
+                gettext_noop("hometown %(home)s is in %(target)s"),
+                home=org_by_path(inspector.hometown_path),
+                target=target.name,
             )
         elif tx.hometown_township and home.startswith(tx.hometown_township):
             add(
                 "hometown",
-                f"hometown {inspector.hometown_path} is in the township {target.township_path} "
-                f"of {target.name}",
+                gettext_noop("hometown %(home)s is in the township of %(target)s"),
+                home=org_by_path(inspector.hometown_path),
+                target=target.name,
             )
 
     # Home county or township, in cross rounds.
@@ -476,8 +575,9 @@ def _evaluate(inspector: Inspector, tx: _TargetIndex, cx: _Context) -> list[_Tag
         ):
             add(
                 "home_county",
-                f"cross round: home county {inspector.home_county_path} is the county of "
-                f"{target.name}",
+                gettext_noop("cross round: home county %(home)s is the county of %(target)s"),
+                home=org_by_path(inspector.home_county_path),
+                target=target.name,
             )
         if (
             cx.cross_level == "township"
@@ -487,8 +587,9 @@ def _evaluate(inspector: Inspector, tx: _TargetIndex, cx: _Context) -> list[_Tag
         ):
             add(
                 "home_county",
-                f"cross round: home township {inspector.home_township_path} is the township of "
-                f"{target.name}",
+                gettext_noop("cross round: home township %(home)s is the township of %(target)s"),
+                home=org_by_path(inspector.home_township_path),
+                target=target.name,
             )
 
     # Rotation of leaders (三个不固定).
@@ -497,17 +598,26 @@ def _evaluate(inspector: Inspector, tx: _TargetIndex, cx: _Context) -> list[_Tag
             if org_id == target.org_id and led_as in LEADING_ROLES:
                 add(
                     "rotation",
-                    f"was {led_as} of an earlier round at {target.name}; leaders do not return "
-                    "to the same target",
+                    gettext_noop(
+                        "was %(role)s of an earlier round at %(target)s; leaders do not return "
+                        "to the same target"
+                    ),
                     member=False,
+                    role=led_as,
+                    target=target.name,
                 )
 
     for org_id, reason in inspector.declared_conflicts:
         if org_id == target.org_id:
-            add("declared", f"self-declared: {reason}")
+            add("declared", gettext_noop("self-declared: %(reason)s"), reason=reason)
     for org_id, reason in inspector.requested_by_target:
         if org_id == target.org_id:
-            add("requested", f"requested by {target.name}: {reason}")
+            add(
+                "requested",
+                gettext_noop("requested by %(target)s: %(reason)s"),
+                target=target.name,
+                reason=reason,
+            )
     return out
 
 
@@ -527,15 +637,18 @@ def conflicts(
     village_round: bool = False,
     cross_level: CrossLevel = "county",
     org_names: Mapping[int, str] | None = None,
+    person_names: Mapping[int, str] | None = None,
 ) -> list[Conflict]:
     """The recusal conflicts of ``inspector`` serving as ``role`` at ``target``.
 
     ``role`` is "leader", "deputy" or "member". ``cross_level`` says which home place a cross
     round compares ("county" or "township"). ``org_names`` (org_id -> name) makes the
-    evidence name organisations; without it they appear as "org #id".
+    evidence name organisations; without it they appear as "org #id" (and a home place as
+    its path). ``person_names`` names the target's people (relatives, leaders); without it
+    they appear as "#id".
     """
     _check_role(role)
-    cx = _context(today, rules, cross_round, cross_level, village_round, org_names)
+    cx = _context(today, rules, cross_round, cross_level, village_round, org_names, person_names)
     tagged = _evaluate(inspector, _index_target(target, today), cx)
     leading = role in LEADING_ROLES
     return [t.conflict for t in tagged if (t.leading if leading else t.member)]
@@ -551,6 +664,7 @@ def conflict_matrix(
     village_round: bool = False,
     cross_level: CrossLevel = "county",
     org_names: Mapping[int, str] | None = None,
+    person_names: Mapping[int, str] | None = None,
 ) -> dict[tuple[int, int, str], list[Conflict]]:
     """``conflicts`` for every inspector, target and role, keyed (person_id, target_id, role).
 
@@ -558,7 +672,7 @@ def conflict_matrix(
     facts (posts, relatives, home places, earlier rounds, declarations) are looked up in
     indexes over the targets, and only the targets they touch are evaluated in full.
     """
-    cx = _context(today, rules, cross_round, cross_level, village_round, org_names)
+    cx = _context(today, rules, cross_round, cross_level, village_round, org_names, person_names)
     _require_unique("target org_id", (t.org_id for t in targets))
     _require_unique("inspector person_id", (i.person_id for i in inspectors))
     indexes = [_index_target(t, today) for t in targets]

@@ -85,6 +85,12 @@ def test_worked_recently_triggers_for_every_role_with_dated_evidence():
         1,
         UNIT,
         "worked at 某某局 (科员) 2022-03-01–2024-06-30, within 3 years (on or after 2022-06-30)",
+        template="worked at %(post)s, within %(years)s years (on or after %(cutoff)s)",
+        params=(
+            ("cutoff", "2022-06-30"),
+            ("post", "某某局 (科员) 2022-03-01–2024-06-30"),
+            ("years", "3"),
+        ),
     )
 
 
@@ -203,7 +209,7 @@ def test_three_year_colleague_of_a_current_leader_excludes_leaders_only():
     [c] = conflicts(insp, target, role="leader", today=TODAY, org_names=NAMES)
     assert c.evidence == (
         "colleague of #60, a current leader of 某某局, for 1461 days (3+ years) at 某某办: "
-        "inspector 科员 2012-01-01–2015-12-31, #60 科员 2010-01-01–2016-12-31"
+        "科员 2012-01-01–2015-12-31 / 科员 2010-01-01–2016-12-31"
     )
 
 
@@ -233,8 +239,13 @@ def test_former_superior_within_three_years_excludes_leaders_only():
     [c] = conflicts(boss, target, role="leader", today=TODAY)
     assert c.evidence.startswith(
         "superior of #60, a current leader of 某某局: at org #50 the inspector was 主任 "
-        "(leadership team) and #60 was 科员 (staff), together 2021-01-01–2022-12-31"
+        "and #60 was 科员, together 2021-01-01–2022-12-31"
     )
+    # The same evidence as a template and its facts, for the app to translate.
+    assert c.template % dict(c.params) == c.evidence
+    assert dict(c.params)["leader"] == "#60"
+    named = conflicts(boss, target, role="leader", today=TODAY, person_names={60: "甲某"})
+    assert named[0].evidence.startswith("superior of 甲某, a current leader")
 
 
 def test_subordinate_is_reported_too():
