@@ -192,6 +192,18 @@ EXPECTATIONS: dict[str, Expect] = {
     "talent:formation_change": post_only(lambda o: {"pk": _formation_run(o).pk}),
     "talent:formation_accept": post_only(lambda o: {"pk": _formation_run(o).pk}),
     "talent:release_confirm": post_only(lambda o: {"pk": _release(o).pk}),
+    "talent:inspector_create": Expect(ok={"office", "office_c1"}),
+    "talent:inspector_person_lookup": Expect(ok={"office", "office_c1"}),
+    "talent:inspector_edit": Expect(
+        lambda o: {"pk": o.profile.pk},
+        ok={"office", "office_c1"},
+        hidden=set(PERSONAS) - TERM_VIEWERS,
+    ),
+    "talent:training_create": post_only(lambda o: {"pk": o.profile.pk}),
+    "talent:qualification_grant": post_only(lambda o: {"pk": o.profile.pk}),
+    "talent:qualification_status": post_only(lambda o: {"pk": _qualification(o).pk}),
+    "talent:availability_create": post_only(lambda o: {"pk": o.profile.pk}),
+    "talent:availability_delete": post_only(lambda o: {"pk": _availability(o).pk}),
     "rounds:unit_profile": Expect(
         lambda o: {"pk": o.target.pk},
         ok={"office", "office_c1", "leading", "leader", "deputy", "member"},
@@ -214,6 +226,20 @@ def _release(o: Objects) -> Any:
     from xuncha.talent.models import Release
 
     return Release.objects.get_or_create(profile=o.profile, round=o.round)[0]
+
+
+def _qualification(o: Objects) -> Any:
+    return o.profile.qualifications.first()
+
+
+def _availability(o: Objects) -> Any:
+    import datetime as dt
+
+    from xuncha.talent.models import Availability
+
+    return Availability.objects.filter(profile=o.profile).first() or Availability.objects.create(
+        profile=o.profile, start_date=dt.date(2026, 9, 1), end_date=dt.date(2026, 12, 31)
+    )
 
 
 def _url_names(resolver: URLResolver, prefix: str = "") -> list[str]:
@@ -372,6 +398,22 @@ POST_CASES = [
     ("talent:formation_accept", "formation_run", "deputy", 403),
     ("talent:release_confirm", "release", "office_c1", 302),
     ("talent:release_confirm", "release", "member", 403),
+    ("talent:training_create", "profile", "office_c1", 302),
+    ("talent:training_create", "profile", "leading", 403),
+    ("talent:training_create", "profile", "leader", 404),
+    ("talent:qualification_grant", "profile", "office", 302),
+    ("talent:qualification_grant", "profile", "office_c1", 403),
+    ("talent:qualification_grant", "profile", "leading", 403),
+    ("talent:qualification_grant", "profile", "member", 404),
+    ("talent:qualification_status", "qualification", "office", 302),
+    ("talent:qualification_status", "qualification", "office_c1", 403),
+    ("talent:qualification_status", "qualification", "leader", 404),
+    ("talent:availability_create", "profile", "office_c1", 302),
+    ("talent:availability_create", "profile", "leading", 403),
+    ("talent:availability_create", "profile", "receiver", 404),
+    ("talent:availability_delete", "availability", "office_c1", 302),
+    ("talent:availability_delete", "availability", "leading", 403),
+    ("talent:availability_delete", "availability", "member", 404),
 ]
 
 
@@ -380,7 +422,12 @@ def test_post_only_views(name, key, persona, status, objects, as_user, settings)
     from django.urls import reverse
 
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
-    getters = {"formation_run": _formation_run, "release": _release}
+    getters = {
+        "formation_run": _formation_run,
+        "release": _release,
+        "qualification": _qualification,
+        "availability": _availability,
+    }
     obj = getters[key](objects) if key in getters else getattr(objects, key) if key else None
     kwargs = {"pk": obj.pk} if obj is not None else {}
     data = {"role": "team_member", "organisation": objects.target.pk}

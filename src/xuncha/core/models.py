@@ -377,6 +377,7 @@ class AuditEventType(models.TextChoices):
     ROSTER_ACCEPTED = "talent.roster_accepted", _("Team roster accepted")
     ROSTER_EXPORTED = "talent.roster_exported", _("Team roster exported")
     RELEASE_CONFIRMED = "talent.release_confirmed", _("Release from the home job confirmed")
+    AVAILABILITY_SET = "talent.availability_set", _("Availability changed")
 
 
 class AuditEvent(models.Model):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import TypedDict, Unpack
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -14,6 +15,7 @@ from xuncha.core import audit
 from xuncha.core.models import AuditEventType, Organisation, Person, User
 from xuncha.rounds.models import Round
 from xuncha.talent.models import (
+    Availability,
     Evaluation,
     InspectorProfile,
     Qualification,
@@ -178,3 +180,160 @@ def evaluation_record(
         },
     )
     return evaluation
+
+
+# -- maintaining a profile ------------------------------------------------------------------
+
+
+class InspectorChanges(TypedDict, total=False):
+    specialties: Iterable[Specialty]
+    home_organisation: Organisation | None
+    home_post: str
+    leader_eligible: bool
+    in_pool: bool
+    removed_reason: str
+
+
+INSPECTOR_FIELDS = (
+    "home_organisation",
+    "home_post",
+    "leader_eligible",
+    "in_pool",
+    "removed_reason",
+)
+
+
+def _inspector_state(profile: InspectorProfile) -> dict[str, object]:
+    return {
+        **audit.snapshot(profile, INSPECTOR_FIELDS),
+        "specialties": sorted(s.code for s in profile.specialties.all()),
+    }
+
+
+@transaction.atomic
+def inspector_update(
+    *, actor: User | None, profile: InspectorProfile, **changes: Unpack[InspectorChanges]
+) -> InspectorProfile:
+    """Change what is passed; the rest keeps its value. Taking the inspector out of the
+    pool needs a reason; putting them back clears it. Nothing changed, nothing recorded."""
+    profile.refresh_from_db(from_queryset=InspectorProfile.objects.select_for_update())
+    before = _inspector_state(profile)
+    if "home_organisation" in changes:
+        profile.home_organisation = changes["home_organisation"]
+    if "home_post" in changes:
+        profile.home_post = changes["home_post"].strip()
+    if "leader_eligible" in changes:
+        profile.leader_eligible = changes["leader_eligible"]
+    if "in_pool" in changes:
+        profile.in_pool = changes["in_pool"]
+    if "removed_reason" in changes:
+        profile.removed_reason = changes["removed_reason"].strip()
+    if profile.in_pool:
+        profile.removed_reason = ""
+    elif not profile.removed_reason:
+        raise ValidationError(
+            {"removed_reason": _("Removing someone from the pool needs a reason.")}
+        )
+    specialties = list(changes["specialties"]) if "specialties" in changes else None
+    after = {
+        **audit.snapshot(profile, INSPECTOR_FIELDS),
+        "specialties": sorted(s.code for s in specialties)
+        if specialties is not None
+        else before["specialties"],
+    }
+    changed = [key for key in after if after[key] != before[key]]
+    if not changed:
+        return profile
+    profile.save(update_fields=[f for f in INSPECTOR_FIELDS if f in changed])
+    if specialties is not None and "specialties" in changed:
+        profile.specialties.set(specialties)
+    audit.record(
+        actor=actor,
+        event_type=AuditEventType.INSPECTOR_UPDATED,
+        obj=profile,
+        before={key: before[key] for key in changed},
+        after={key: after[key] for key in changed},
+    )
+    return profile
+
+
+# A revoked qualification stays revoked: the office grants a new one after new training.
+QUALIFICATION_TRANSITIONS: dict[str, set[str]] = {
+    Qualification.Status.GRANTED: {Qualification.Status.SUSPENDED, Qualification.Status.REVOKED},
+    Qualification.Status.SUSPENDED: {Qualification.Status.GRANTED, Qualification.Status.REVOKED},
+    Qualification.Status.REVOKED: set(),
+}
+
+
+@transaction.atomic
+def qualification_status_set(
+    *, actor: User | None, qualification: Qualification, status: str
+) -> Qualification:
+    """Suspend, reinstate or revoke a qualification (recorded as a qualification change)."""
+    qualification.refresh_from_db(from_queryset=Qualification.objects.select_for_update())
+    if status not in Qualification.Status.values:
+        raise ValidationError({"status": _("Choose a status.")})
+    old = qualification.status
+    if status == old:
+        raise ValidationError(
+            {
+                "status": _("The qualification is already %(status)s.")
+                % {"status": Qualification.Status(status).label}
+            }
+        )
+    if status not in QUALIFICATION_TRANSITIONS[old]:
+        raise ValidationError(
+            {"status": _("A revoked qualification stays revoked: grant a new one.")}
+        )
+    qualification.status = status
+    qualification.save(update_fields=["status"])
+    audit.record(
+        actor=actor,
+        event_type=AuditEventType.QUALIFICATION_GRANTED,
+        obj=qualification.profile,
+        before={"qualification": qualification.pk, "status": old},
+        after={"qualification": qualification.pk, "status": status},
+    )
+    return qualification
+
+
+def _window(window: Availability) -> dict[str, object]:
+    return {
+        "window": window.pk,
+        "start_date": window.start_date.isoformat(),
+        "end_date": window.end_date.isoformat(),
+        "note": window.note,
+    }
+
+
+@transaction.atomic
+def availability_add(
+    *,
+    actor: User | None,
+    profile: InspectorProfile,
+    start_date: dt.date,
+    end_date: dt.date,
+    note: str = "",
+) -> Availability:
+    if end_date < start_date:
+        raise ValidationError({"end_date": _("A window cannot end before it starts.")})
+    window = Availability.objects.create(
+        profile=profile, start_date=start_date, end_date=end_date, note=note.strip()
+    )
+    audit.record(
+        actor=actor,
+        event_type=AuditEventType.AVAILABILITY_SET,
+        obj=profile,
+        after=_window(window),
+    )
+    return window
+
+
+@transaction.atomic
+def availability_remove(*, actor: User | None, window: Availability) -> None:
+    before = _window(window)
+    profile = window.profile
+    window.delete()
+    audit.record(
+        actor=actor, event_type=AuditEventType.AVAILABILITY_SET, obj=profile, before=before
+    )

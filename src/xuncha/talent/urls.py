@@ -1,6 +1,6 @@
 from django.urls import path
 
-from xuncha.talent import formation_views, team_views, views
+from xuncha.talent import formation_views, profile_views, team_views, views
 
 app_name = "talent"
 
@@ -33,4 +33,35 @@ urlpatterns += [
     path("teams/<int:pk>/evaluate/", team_views.evaluate, name="evaluate"),
     path("settings/team-rules/", team_views.team_rules, name="team_rules"),
     path("pool/<int:pk>/declarations/", team_views.declaration_create, name="declaration_create"),
+]
+
+urlpatterns += [
+    path("pool/add/", profile_views.inspector_create, name="inspector_create"),
+    path(
+        "pool/add/people/",
+        profile_views.inspector_person_lookup,
+        name="inspector_person_lookup",
+    ),
+    path("pool/<int:pk>/edit/", profile_views.inspector_edit, name="inspector_edit"),
+    path("pool/<int:pk>/training/", profile_views.training_create, name="training_create"),
+    path(
+        "pool/<int:pk>/qualifications/",
+        profile_views.qualification_grant,
+        name="qualification_grant",
+    ),
+    path(
+        "qualifications/<int:pk>/status/",
+        profile_views.qualification_status,
+        name="qualification_status",
+    ),
+    path(
+        "pool/<int:pk>/availability/",
+        profile_views.availability_create,
+        name="availability_create",
+    ),
+    path(
+        "availability/<int:pk>/delete/",
+        profile_views.availability_delete,
+        name="availability_delete",
+    ),
 ]

@@ -140,6 +140,7 @@ def pool(request: AuthedRequest) -> HttpResponseBase:
             "filter_form": form,
             "chart": selectors.pool_chart(qs),
             "xlsx_url": table.export_url("xlsx"),
+            "can_add": policy.can(request.user, permissions.TALENT_CHANGE),
         },
     )
 
@@ -167,7 +168,7 @@ def _xlsx(table: Table) -> HttpResponseBase:
 
 @require_GET
 def profile_detail(request: AuthedRequest, pk: int) -> HttpResponseBase:
-    from xuncha.talent import team_forms
+    from xuncha.talent import profile_views, team_forms
 
     profile = get_object_or_404(selectors.profile_detail_for(request.user), pk=pk)
     today = timezone.localdate()
@@ -184,5 +185,6 @@ def profile_detail(request: AuthedRequest, pk: int) -> HttpResponseBase:
             "declaration_form": team_forms.declaration_form(request.user, profile)
             if can_declare
             else None,
+            **profile_views.profile_page_context(request.user, profile, can_change=can_declare),
         },
     )

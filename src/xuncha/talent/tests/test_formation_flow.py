@@ -285,3 +285,38 @@ def test_rules_inherit_from_the_nearest_committee(user_named):
     )
     assert teams.rules_for(county).recent_years == 2
     assert teams.rules_for(prefecture).recent_years == 5
+
+
+def test_building_the_instance_takes_the_same_queries_for_a_larger_pool(cross_round):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from xuncha.talent import services
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            teams.build_instance(cross_round, today=TODAY)
+        return len(ctx)
+
+    count()  # warm-up: the first call may fill a cache
+    before = count()
+    county = _county("C02")
+    for n in range(5):
+        person = Person.objects.create(name=f"扩充{n}", registry=county)
+        Post.objects.create(
+            person=person, organisation=county, title="科员", start_date=dt.date(2015, 1, 1)
+        )
+        services.inspector_create(actor=None, person=person, county=county)
+    assert count() == before
+
+
+def test_evidence_follows_the_users_language(cross_round):
+    built = teams.build_instance(cross_round, today=TODAY)
+    key, items = next((k, v) for k, v in built.evidence.items() if ":worked_recently" in k)
+    template, params = items[0]
+    with translation.override("en"):
+        english = teams.render_evidence(template, params)
+    with translation.override("zh-hans"):
+        chinese = teams.render_evidence(template, params)
+    assert english.startswith("worked at ")
+    assert chinese != english and "worked" not in chinese
