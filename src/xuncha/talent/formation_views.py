@@ -12,8 +12,8 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from xuncha.core import policy
@@ -58,8 +58,7 @@ class SpecialtyChoices(forms.ModelMultipleChoiceField):
     """Specialties named in the user's language."""
 
     def label_from_instance(self, obj: Any) -> str:
-        english = (get_language() or "").startswith("en")
-        return str(obj.name_en if english else obj.name_zh)
+        return str(obj.name)
 
 
 class NeedForm(forms.Form):

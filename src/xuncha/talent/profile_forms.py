@@ -11,7 +11,6 @@ from typing import Any
 from django import forms
 from django.db.models import Q, QuerySet
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from xuncha.core import policy
@@ -50,7 +49,7 @@ def years_later(day: dt.date, years: int) -> dt.date:
 
 
 def specialty_label(specialty: Specialty) -> str:
-    return specialty.name_zh if (get_language() or "").startswith("zh") else specialty.name_en
+    return specialty.name
 
 
 class SpecialtiesField(forms.ModelMultipleChoiceField):

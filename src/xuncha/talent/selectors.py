@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet
+from django.utils.translation import get_language
 
 from xuncha.core import policy
 from xuncha.core.selectors import name_query
@@ -61,14 +62,15 @@ def pool_chart(qs: QuerySet[InspectorProfile]) -> dict[str, Any]:
     """Inspectors by specialty (rows) and county (series), one grouped query."""
     rows = (
         qs.order_by()
-        .values("specialties__name_zh", "county__name")
+        .values("specialties__name_zh", "specialties__name_en", "county__name")
         .annotate(n=Count("pk", distinct=True))
     )
+    language = "en" if (get_language() or "").startswith("en") else "zh"
     counties: list[str] = []
     specialties: list[str] = []
     counts: dict[tuple[str, str], int] = {}
     for row in rows:
-        specialty = row["specialties__name_zh"] or "—"
+        specialty = row[f"specialties__name_{language}"] or "—"
         county = row["county__name"]
         counts[(specialty, county)] = row["n"]
         if county not in counties:

@@ -579,12 +579,9 @@ def roster_problems(
 
 def specialty_name_map() -> dict[str, str]:
     """Specialty code -> name in the user's language."""
-    from django.utils.translation import get_language
-
     from xuncha.talent.models import Specialty
 
-    english = (get_language() or "").startswith("en")
-    return {s.code: (s.name_en if english else s.name_zh) for s in Specialty.objects.all()}
+    return {s.code: s.name for s in Specialty.objects.all()}
 
 
 def specialty_names(codes: Iterable[str]) -> list[str]:

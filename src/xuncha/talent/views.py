@@ -88,7 +88,7 @@ COLUMNS = [
     Column(
         "specialties",
         gettext_lazy("Specialties"),
-        lambda p: "、".join(s.name_zh for s in p.specialties.all()),
+        lambda p: "、".join(s.name for s in p.specialties.all()),
     ),
     Column(
         "qualified",
