@@ -131,3 +131,43 @@ def test_team_builder(open_page: Callable[..., Watched], artifacts_dir: Path, se
     assert scroll <= width + 1
     w.page.screenshot(path=str(artifacts_dir / "team-builder-en-phone.png"), full_page=True)
     assert not w.foreign_requests() and not w.csp_messages() and not w.page_errors
+
+
+def test_leader_evaluates_and_the_pool_shows_it(
+    open_page: Callable[..., Watched], artifacts_dir: Path
+) -> None:
+    from xuncha.core.models import User
+    from xuncha.rounds import services as round_services
+    from xuncha.rounds.models import Stage, Team
+    from xuncha.talent.models import Evaluation, RoundRole
+
+    leader = User.objects.get(username="leader")
+    team = Team.objects.get(targets=leader.grants.get().organisation, round__stage=Stage.STATIONING)
+    office = User.objects.get(username="office_c1")
+    while team.stage != Stage.REPORT:  # the on-site work is over
+        round_services.team_advance(actor=office, team=team, override_reason="浏览器测试")
+        team.refresh_from_db()
+    member = RoundRole.objects.filter(team=team, role="member").select_related("profile").first()
+
+    w = open_page(locale="zh-CN")
+    w.login("leader")
+    w.goto(f"/rounds/{team.round_id}/")
+    with w.page.expect_navigation():
+        w.page.click("[data-testid=evaluate-link]")
+    card = w.page.locator(f"#member-{member.pk}")
+    prefix = f"m{member.pk}-"
+    card.locator(f"[name={prefix}score]").fill("93")
+    card.locator(f"[name={prefix}grade]").select_option("excellent")
+    card.locator(f"[name={prefix}leader_comments]").fill("谈话扎实，线索梳理清楚。")
+    with w.page.expect_navigation():
+        card.locator("[type=submit]").click()
+    assert w.page.locator(".alert-success").count() == 1
+    evaluation = Evaluation.objects.get(profile=member.profile, round=team.round)
+    assert evaluation.score == 93 and evaluation.evaluated_by == leader
+    w.page.screenshot(path=str(artifacts_dir / "evaluation-zh-hans-1280.png"), full_page=True)
+
+    office_page = open_page(locale="zh-CN")
+    office_page.login("office_c1")
+    office_page.goto(f"/pool/{member.profile_id}/")
+    assert "谈话扎实" in office_page.page.inner_text("main")
+    assert not w.foreign_requests() and not w.page_errors
