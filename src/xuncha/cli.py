@@ -16,6 +16,7 @@ VERBS = [
     ("serve", "Run the production WSGI server (gunicorn); --with-worker also runs jobs."),
     ("worker", "Run background jobs from the configured Tasks backend (database or Redis)."),
     ("audit", "Audit trail tools: `xuncha audit verify` checks the hash chain."),
+    ("teams", "Form teams from a JSON instance file: `xuncha teams solve IN.json --out OUT.json`."),
     ("migrate", "Create or update the database schema (Django)."),
     ("createsuperuser", "Not used: create accounts in the UI or with `xuncha demo`."),
     ("check", "Check the configuration; `xuncha check --deploy` for production."),

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from xuncha.talent.lib import formation, instance_gen
 from xuncha.talent.lib.formation import (
     RELAXABLE,
     Assignment,
@@ -258,10 +259,10 @@ def test_solver_matches_brute_force_on_tiny_instances(instance: Instance) -> Non
 
 def test_objective_terms_by_hand() -> None:
     people = (
-        person(1, specs=("finance",), rounds=3, workload=1),  # +10 +3 -2
+        person(1, specs=("finance",), rounds=3, workload=1),  # +3 -2
         person(2, specs=("law",), rounds=0),  # 0
-        person(3, specs=("audit",), rounds=2, workload=2),  # +10 (audit needed) +3 -4
-        person(4, specs=("finance",), rounds=1),  # +10
+        person(3, specs=("audit",), rounds=2, workload=2),  # +3 -4
+        person(4, specs=("finance",), rounds=1),  # 0
     )
     teams = (team(1, required=("finance",)), team(2, required=("audit", "finance")))
     instance = Instance(people, teams, (), Rules(), frozenset({(1, 2), (3, 4), (1, 4)}))
@@ -271,17 +272,38 @@ def test_objective_terms_by_hand() -> None:
         Assignment(2, 3, "leader"),
         Assignment(2, 4, "member"),
     ]
-    # Experienced per team: 1 and 1, average 1, no deviation. Pairs together: (1,2), (3,4).
-    assert objective_value(instance, assignments) == 11 + 0 + 9 + 10 - 5 - 5
-    # Move person 3's experience next to person 1's: counts 2 and 0, |2-1| + |0-1| = 2.
+    # Team 1 holds finance (required, +10) and law (breadth, +4); team 2 holds audit and
+    # finance, both required (+20). People: +1 and -1. Experienced per team: 1 and 1, no
+    # deviation. Pairs together: (1,2) and (3,4).
+    assert objective_value(instance, assignments) == 10 + 4 + 20 + 1 - 1 - 5 - 5
+    # Person 3's experience next to person 1's: counts 2 and 0, |2-1| + |0-1| = 2. Team 1
+    # holds finance and audit (audit is not required there: breadth), team 2 finance and law.
     moved = [
         Assignment(1, 1, "leader"),
         Assignment(1, 3, "member"),
         Assignment(2, 2, "leader"),
         Assignment(2, 4, "member"),
     ]
-    # Person 3 has audit, team 1 requires only finance: no specialty bonus there.
-    assert objective_value(instance, moved) == 11 + (3 - 4) + 0 + 10 - 2 * 2
+    assert objective_value(instance, moved) == (10 + 4) + (10 + 4) + 1 - 1 - 2 * 2
+
+
+def test_specialties_count_per_team_not_per_person() -> None:
+    people = (
+        person(1, specs=("finance",), rounds=1),
+        person(2, specs=("finance",), rounds=1),
+        person(3, specs=("finance", "law"), rounds=1),
+    )
+    instance = Instance(people, (team(1, size=(1, 3)),), (), Rules(min_experienced=0))
+    one = [Assignment(1, 1, "leader")]
+    assert objective_value(instance, one) == 10
+    # A second finance officer adds nothing; a lawyer who also does finance adds breadth.
+    assert objective_value(instance, [*one, Assignment(1, 2, "member")]) == 10
+    assert objective_value(instance, [*one, Assignment(1, 3, "member")]) == 10 + 4
+    # Unheld required specialties score nothing (the hard rule catches them, unless relaxed).
+    law_only = Instance(
+        people, (team(1, size=(1, 3), required=("audit",)),), (), Rules(min_experienced=0)
+    )
+    assert objective_value(law_only, [Assignment(1, 3, "leader")]) == 4 + 4
 
 
 # -- validate --------------------------------------------------------------------------------
@@ -515,12 +537,13 @@ def test_greedy_is_valid_and_solver_is_at_least_as_good() -> None:
 
 def test_same_seed_same_result() -> None:
     # Big enough that the search stops on its (deterministic) clock rather than by proof.
-    instance = generated(150, 10, seed=11)
+    instance = generated(400, 25, seed=11)
 
     def run() -> Result:
         return solve(instance, time_limit=1.0, seed=3)
 
     first, second = run(), run()
+    assert first.status == "feasible"  # stopped on the clock, not by a proof
     assert (first.status, first.assignments, first.objective, first.bound) == (
         second.status,
         second.assignments,
@@ -528,6 +551,73 @@ def test_same_seed_same_result() -> None:
         second.bound,
     )
     assert greedy(instance).assignments == greedy(instance).assignments
+
+
+def test_local_search_keeps_the_rules_and_only_improves() -> None:
+    instance = generated(80, 6, seed=3)
+    start = greedy(instance)
+    assert start.status == "feasible" and start.objective is not None
+    polished = formation._Polish(formation._Context(instance), start.assignments).run(3)
+    assert validate(instance, polished) == []
+    assert objective_value(instance, polished) >= start.objective
+
+
+# -- the generated prefecture ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def prefecture() -> instance_gen.Generated:
+    return instance_gen.prefecture(2026)
+
+
+def test_generated_prefecture_has_the_stated_shape(prefecture: instance_gen.Generated) -> None:
+    instance = prefecture.instance
+    assert len(instance.candidates) == 600
+    assert len(instance.teams) == 40
+    assert len({c.county for c in instance.candidates}) == 12
+    assert instance.rules.cross
+    for spec in instance.teams:
+        assert len(spec.target_ids) == 5
+        assert len(spec.target_counties) == 1  # each team's targets lie in one county
+        assert "finance" in spec.required_specialties
+    targets = [t for spec in instance.teams for t in spec.target_ids]
+    assert len(set(targets)) == 200
+    people = instance.candidates
+    assert 0.25 <= sum(c.leader_eligible for c in people) / 600 <= 0.40
+    assert 0.85 <= sum(c.available for c in people) / 600 <= 0.95
+    assert sum(c.rounds_done <= 1 for c in people) > 300  # many with 0-1 rounds
+    assert sum(c.workload > 0 for c in people) > 100
+    assert len(instance.previous_pairs) > 1000
+    assert all(c.specialties <= set(instance_gen.SPECIALTIES) and c.specialties for c in people)
+    # Recusal comes from the generated careers and kinship, every rule with evidence.
+    rules = {f.rule for f in instance.forbidden}
+    assert {"worked_recently", "worked_long", "relative", "rotation", "former_colleague"} <= rules
+    assert "home_county" not in rules  # Rules.cross covers it
+    assert all(f.evidence for f in instance.forbidden)
+    assert {f.role for f in instance.forbidden} == {"leader", "deputy", "any"}
+    ids = {c.person_id for c in people}
+    assert {f.person_id for f in instance.forbidden} <= ids
+
+
+def test_generated_prefecture_is_reproducible_and_staffable(
+    prefecture: instance_gen.Generated,
+) -> None:
+    again = instance_gen.prefecture(2026)
+    assert again.instance == prefecture.instance and again.stats == prefecture.stats
+    assert instance_gen.prefecture(7).instance != prefecture.instance
+    baseline = greedy(prefecture.instance)
+    assert baseline.status == "feasible"
+    assert validate(prefecture.instance, baseline.assignments) == []
+
+
+def test_small_generated_prefecture_solves() -> None:
+    small = instance_gen.prefecture(5, counties=4, inspectors=120, teams=6).instance
+    result = solve(small, time_limit=5.0)
+    assert result.status in {"optimal", "feasible"}
+    assert validate(small, result.assignments) == []
+    assert result.objective is not None
+    baseline = greedy(small)
+    assert baseline.objective is not None and result.objective >= baseline.objective
 
 
 # -- JSON ------------------------------------------------------------------------------------
