@@ -587,3 +587,43 @@ def specialty_name_map() -> dict[str, str]:
 def specialty_names(codes: Iterable[str]) -> list[str]:
     by_code = specialty_name_map()
     return [by_code.get(code, code) for code in codes]
+
+
+def explanation_lines(result: dict[str, Any]) -> list[str]:
+    """Why a request is impossible, in the user's language, from a stored solver result:
+    rule, role and specialty codes, county codes and recusal evidence shown in the app's
+    words; anything else as the solver wrote it."""
+    nodes = result.get("explanation_texts") or []
+    if not nodes:
+        return list(result.get("explanation") or [])
+    rules = rule_labels()
+    specialties = specialty_name_map()
+    counties = dict(
+        Organisation.objects.filter(kind=OrganisationKind.COUNTY).values_list("code", "name")
+    )
+    evidence = result.get("evidence") or {}
+
+    def value(name: str, raw: Any, params: Any) -> str | None:
+        if name == "rule" and isinstance(raw, str):
+            return rules.get(raw, raw)
+        if name == "role" and isinstance(raw, str):
+            return role_label(raw)
+        if name == "specialty" and isinstance(raw, str):
+            return specialties.get(raw, raw)
+        if name == "county" and isinstance(raw, str):
+            return counties.get(raw, raw)
+        if name == "counties" and isinstance(raw, str):
+            return "、".join(counties.get(c.strip(), c.strip()) for c in raw.split(","))
+        if name == "evidence" and {"person_id", "team_index", "rule"} <= set(params):
+            key = evidence_key(
+                params["person_id"],
+                params["team_index"],
+                params.get("role", "member"),
+                params["rule"],
+            )
+            found = evidence.get(key)
+            if found:
+                return "; ".join(render_evidence(t, p) for t, p in found)
+        return None
+
+    return [fm.render_text(node, _, value) for node in nodes]

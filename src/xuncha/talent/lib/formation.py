@@ -193,6 +193,84 @@ class Assignment:
     role: str  # "leader" | "deputy" | "member"
 
 
+def gettext_noop(message: str) -> str:
+    """Marks an explanation template for the app's translation catalogue (no Django here)."""
+    return message
+
+
+@dataclass(frozen=True, init=False)
+class Text:
+    """A sentence for people, kept translatable: an English template with %(name)s fields.
+
+    Values are strings, numbers, further ``Text``s or ``Joined`` lists, rendered in the same
+    language. Parameter names carry meaning for a translator of values: ``role``, ``rule``
+    and ``specialty`` hold codes; ``person_id`` and ``team_index`` are not in any template
+    but let the app find its own evidence for a recusal exclusion.
+    """
+
+    template: str
+    params: tuple[tuple[str, Any], ...]
+
+    def __init__(self, template: str, **params: Any) -> None:
+        object.__setattr__(self, "template", template)
+        object.__setattr__(self, "params", tuple(sorted(params.items())))
+
+    def render(self, translate: Callable[[str], str] = str) -> str:
+        return render_text(self.to_json(), translate)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"t": self.template, "p": {k: _text_json(v) for k, v in self.params}}
+
+
+@dataclass(frozen=True)
+class Joined:
+    """A list rendered item by item and joined with ``sep``; ``specialties`` marks a list of
+    specialty codes."""
+
+    items: tuple[Any, ...]
+    sep: str
+    specialties: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"join": [_text_json(v) for v in self.items], "sep": self.sep}
+        if self.specialties:
+            data["specialties"] = True
+        return data
+
+
+def _text_json(value: Any) -> Any:
+    if isinstance(value, (Text, Joined)):
+        return value.to_json()
+    return value
+
+
+ValueHook = Callable[[str, Any, Mapping[str, Any]], str | None]
+
+
+def render_text(
+    node: Any, translate: Callable[[str], str] = str, value: ValueHook | None = None
+) -> str:
+    """Render ``Text.to_json()`` data: templates through ``translate``, and each parameter
+    through ``value(name, raw, params)`` first when given (None = render it as usual)."""
+    if isinstance(node, dict) and "join" in node:
+        items = node["join"]
+        if node.get("specialties") and value is not None:
+            return node["sep"].join(value("specialty", item, {}) or str(item) for item in items)
+        return node["sep"].join(render_text(item, translate, value) for item in items)
+    if isinstance(node, dict) and "t" in node:
+        params = node.get("p") or {}
+        values = {}
+        for key, raw in params.items():
+            shown = value(key, raw, params) if value is not None else None
+            values[key] = shown if shown is not None else render_text(raw, translate, value)
+        template = translate(node["t"])
+        try:
+            return template % values if values else template
+        except (KeyError, TypeError, ValueError):  # a translation that lost a field
+            return node["t"] % values if values else node["t"]
+    return str(node)
+
+
 @dataclass(frozen=True)
 class Result:
     status: str  # "optimal" | "feasible" | "infeasible" | "unknown"
@@ -202,6 +280,7 @@ class Result:
     gap: float | None  # relative gap (0.0 = proven optimal)
     seconds: float
     explanation: tuple[str, ...] = ()  # why it is infeasible (or why greedy gave up)
+    explanation_texts: tuple[Text, ...] = ()  # the same, translatable (solver only)
 
 
 # -- public API -----------------------------------------------------------------------------
@@ -257,9 +336,16 @@ def solve(
 
     if status == cp_model.INFEASIBLE:
         remaining = max(1.0, time_limit - (time.perf_counter() - started))
-        explanation = _explain(ctx, remaining, seed, workers, deterministic)
+        texts = _explain(ctx, remaining, seed, workers, deterministic)
         return Result(
-            "infeasible", (), None, None, None, time.perf_counter() - started, explanation
+            "infeasible",
+            (),
+            None,
+            None,
+            None,
+            time.perf_counter() - started,
+            tuple(t.render() for t in texts),
+            texts,
         )
     if status == cp_model.MODEL_INVALID:
         raise RuntimeError(f"CP-SAT rejected the model: {built.model.validate()}")
@@ -578,6 +664,7 @@ def result_to_json(result: Result) -> dict[str, Any]:
         "gap": result.gap,
         "seconds": result.seconds,
         "explanation": list(result.explanation),
+        "explanation_texts": [t.to_json() for t in result.explanation_texts],
     }
 
 
@@ -650,16 +737,45 @@ class _Context:
 
     def reasons(self, cand: Candidate, team: TeamSpec, role: str) -> list[str]:
         """Why ``cand`` cannot take ``role`` in ``team`` (empty when they can)."""
-        found: list[str] = []
+        return [t.render() for t in self.reason_texts(cand, team, role)]
+
+    def reason_texts(self, cand: Candidate, team: TeamSpec, role: str) -> list[Text]:
+        found: list[Text] = []
         if not cand.available:
-            found.append("unavailable")
+            found.append(Text(gettext_noop("unavailable")))
         if role == LEADER and not cand.leader_eligible:
-            found.append("not in the leader pool")
+            found.append(Text(gettext_noop("not in the leader pool")))
         for entry in self.forbidding(cand, team, role):
-            scope = "" if entry.role == ANY else f" as {entry.role}"
-            found.append(f"forbidden{scope} {entry.rule}: {entry.evidence}")
+            where = {
+                "rule": entry.rule,
+                "evidence": entry.evidence,
+                "person_id": cand.person_id,
+                "team_index": team.index,
+            }
+            if entry.role == ANY:
+                found.append(Text(gettext_noop("forbidden %(rule)s: %(evidence)s"), **where))
+            else:
+                found.append(
+                    Text(
+                        gettext_noop("forbidden as %(role)s %(rule)s: %(evidence)s"),
+                        role=entry.role,
+                        **where,
+                    )
+                )
         if self.cross_blocked(cand, team):
-            found.append(f"home county {cand.county} is a target county")
+            found.append(
+                Text(gettext_noop("home county %(county)s is a target county"), county=cand.county)
+            )
+        return found
+
+    def reason_texts_any(self, cand: Candidate, team: TeamSpec) -> list[Text]:
+        """Why ``cand`` can take no role at all in ``team``."""
+        if self.usable_any(cand, team):
+            return []
+        roles = ROLES if cand.leader_eligible else (DEPUTY, MEMBER)
+        found: list[Text] = []
+        for role in roles:
+            found.extend(t for t in self.reason_texts(cand, team, role) if t not in found)
         return found
 
     def reasons_any(self, cand: Candidate, team: TeamSpec) -> list[str]:
@@ -1078,7 +1194,7 @@ def _sorted_assignments(ctx: _Context, items: Iterable[Assignment]) -> tuple[Ass
 
 def _explain(
     ctx: _Context, budget: float, seed: int, workers: int, deterministic: bool
-) -> tuple[str, ...]:
+) -> tuple[Text, ...]:
     """Name rule groups that cannot hold together and describe them with counts."""
     started = time.perf_counter()
     built = _build_diagnostic(ctx)
@@ -1098,8 +1214,12 @@ def _explain(
     core = infeasible_core([literal for literal, _, _ in built.groups], budget)
     if core is None:
         return (
-            "the rules cannot all hold, but the rule groups responsible could not be "
-            "isolated within the time limit",
+            Text(
+                gettext_noop(
+                    "the rules cannot all hold, but the rule groups responsible could not be "
+                    "isolated within the time limit"
+                )
+            ),
             *_static_checks(ctx),
         )
     # Deletion pass: drop every group whose removal keeps the rest impossible, so the
@@ -1119,9 +1239,9 @@ def _explain(
     return _describe(ctx, [(group, ti) for _, group, ti in chosen])
 
 
-def _static_checks(ctx: _Context) -> list[str]:
+def _static_checks(ctx: _Context) -> list[Text]:
     """Groups that fail for one team on their own, found by counting alone."""
-    lines: list[str] = []
+    lines: list[Text] = []
     for ti in range(len(ctx.teams)):
         lines.extend(
             line
@@ -1131,8 +1251,8 @@ def _static_checks(ctx: _Context) -> list[str]:
     return lines
 
 
-def _describe(ctx: _Context, core: Sequence[tuple[str, int | None]]) -> tuple[str, ...]:
-    lines: list[str] = []
+def _describe(ctx: _Context, core: Sequence[tuple[str, int | None]]) -> tuple[Text, ...]:
+    lines: list[Text] = []
     team_positions = sorted({ti for _, ti in core if ti is not None})
     order = {group: gi for gi, group in enumerate(TEAM_GROUPS + GLOBAL_GROUPS)}
     for group, ti in sorted(core, key=lambda item: (item[1] is None, item[1] or 0, order[item[0]])):
@@ -1149,31 +1269,44 @@ def _describe(ctx: _Context, core: Sequence[tuple[str, int | None]]) -> tuple[st
     return tuple(lines)
 
 
-def _team_name(team: TeamSpec) -> str:
-    return f"team {team.index} ({team.label})"
+def _team_name(team: TeamSpec) -> Text:
+    return Text(gettext_noop("team %(index)s (%(label)s)"), index=team.index, label=team.label)
 
 
-def _names_with_rounds(people: Sequence[Candidate]) -> str:
+def _limited(items: list[Any], total: int, sep: str) -> Joined:
+    """The first items of a list, and "and N more" for the rest."""
+    hidden = total - _LIST_LIMIT
+    if hidden > 0:
+        items = [*items, Text(gettext_noop("and %(n)s more"), n=hidden)]
+    return Joined(tuple(items), sep)
+
+
+def _names_with_rounds(people: Sequence[Candidate]) -> Joined:
     # Rounds served matter when the experience or first-timer rule is in the same set.
-    shown = ", ".join(f"{c.name} ({c.rounds_done} rounds)" for c in people[:_LIST_LIMIT])
-    hidden = len(people) - _LIST_LIMIT
-    return shown + (f" and {hidden} more" if hidden > 0 else "")
+    shown = [
+        Text(gettext_noop("%(name)s (%(n)s rounds)"), name=c.name, n=c.rounds_done)
+        for c in people[:_LIST_LIMIT]
+    ]
+    return _limited(shown, len(people), ", ")
 
 
 def _exclusions(
     ctx: _Context, people: Sequence[Candidate], team: TeamSpec, role: str | None
-) -> str:
-    parts: list[str] = []
+) -> Joined:
+    parts: list[Any] = []
     for cand in people[:_LIST_LIMIT]:
-        why = ctx.reasons_any(cand, team) if role is None else ctx.reasons(cand, team, role)
-        parts.append(f"{cand.name} ({'; '.join(why)})")
-    hidden = len(people) - _LIST_LIMIT
-    return "; ".join(parts) + (f"; and {hidden} more" if hidden > 0 else "")
+        why = (
+            ctx.reason_texts_any(cand, team) if role is None else ctx.reason_texts(cand, team, role)
+        )
+        parts.append(
+            Text(gettext_noop("%(name)s (%(why)s)"), name=cand.name, why=Joined(tuple(why), "; "))
+        )
+    return _limited(parts, len(people), "; ")
 
 
 def _describe_team_group(
     ctx: _Context, group: str, ti: int, *, only_if_alone_impossible: bool
-) -> str | None:
+) -> Text | None:
     team = ctx.teams[ti]
     name = _team_name(team)
     rules = ctx.instance.rules
@@ -1184,65 +1317,133 @@ def _describe_team_group(
         usable = [c for c in eligible if ctx.usable(c, team, LEADER)]
         blocked = [c for c in eligible if not ctx.usable(c, team, LEADER)]
         if not eligible:
-            return f"leader rule: no leader for {name}: the pool has no leader-eligible candidates"
+            return Text(
+                gettext_noop(
+                    "leader rule: no leader for %(team)s: the pool has no leader-eligible "
+                    "candidates"
+                ),
+                team=name,
+            )
         if not usable:
-            return (
-                f"leader rule: no leader for {name}: {len(eligible)} leader-eligible "
-                f"candidates, all excluded: {_exclusions(ctx, blocked, team, LEADER)}"
+            return Text(
+                gettext_noop(
+                    "leader rule: no leader for %(team)s: %(n)s leader-eligible candidates, "
+                    "all excluded: %(excluded)s"
+                ),
+                team=name,
+                n=len(eligible),
+                excluded=_exclusions(ctx, blocked, team, LEADER),
             )
         if only_if_alone_impossible:
             return None
-        text = (
-            f"leader rule: {name} needs exactly 1 leader; {len(usable)} of {len(eligible)} "
-            f"leader-eligible candidates are usable ({_names_with_rounds(usable)})"
-        )
         if blocked:
-            text += f"; excluded: {_exclusions(ctx, blocked, team, LEADER)}"
-        return text
+            return Text(
+                gettext_noop(
+                    "leader rule: %(team)s needs exactly 1 leader; %(usable)s of %(n)s "
+                    "leader-eligible candidates are usable (%(names)s); excluded: %(excluded)s"
+                ),
+                team=name,
+                usable=len(usable),
+                n=len(eligible),
+                names=_names_with_rounds(usable),
+                excluded=_exclusions(ctx, blocked, team, LEADER),
+            )
+        return Text(
+            gettext_noop(
+                "leader rule: %(team)s needs exactly 1 leader; %(usable)s of %(n)s "
+                "leader-eligible candidates are usable (%(names)s)"
+            ),
+            team=name,
+            usable=len(usable),
+            n=len(eligible),
+            names=_names_with_rounds(usable),
+        )
     if group == GROUP_DEPUTIES:
         usable = [c for c in pool if ctx.usable(c, team, DEPUTY)]
         impossible = team.deputies_min > team.deputies_max or len(usable) < team.deputies_min
         if only_if_alone_impossible and not impossible:
             return None
         if team.deputies_min > team.deputies_max:
-            return (
-                f"deputy rule: {name} asks for {team.deputies_min}–{team.deputies_max} "
-                "deputies, an empty range"
+            return Text(
+                gettext_noop(
+                    "deputy rule: %(team)s asks for %(low)s–%(high)s deputies, an empty range"
+                ),
+                team=name,
+                low=team.deputies_min,
+                high=team.deputies_max,
             )
-        return (
-            f"deputy rule: {name} needs {team.deputies_min}–{team.deputies_max} deputies; "
-            f"{len(usable)} candidates are usable as deputy" + _breakdown(ctx, team, DEPUTY)
+        return Text(
+            gettext_noop(
+                "deputy rule: %(team)s needs %(low)s–%(high)s deputies; %(n)s candidates are "
+                "usable as deputy%(others)s"
+            ),
+            team=name,
+            low=team.deputies_min,
+            high=team.deputies_max,
+            n=len(usable),
+            others=_breakdown(ctx, team, DEPUTY),
         )
     if group == GROUP_SIZE:
         impossible = team.size_min > team.size_max or len(usable_people) < team.size_min
         if only_if_alone_impossible and not impossible:
             return None
         if team.size_min > team.size_max:
-            return (
-                f"size rule: {name} asks for {team.size_min}–{team.size_max} people, an empty range"
+            return Text(
+                gettext_noop(
+                    "size rule: %(team)s asks for %(low)s–%(high)s people, an empty range"
+                ),
+                team=name,
+                low=team.size_min,
+                high=team.size_max,
             )
-        return (
-            f"size rule: {name} needs {team.size_min}–{team.size_max} people "
-            f"(leader and deputies included); {len(usable_people)} candidates are usable"
-            + _breakdown(ctx, team, None)
+        return Text(
+            gettext_noop(
+                "size rule: %(team)s needs %(low)s–%(high)s people (leader and deputies "
+                "included); %(n)s candidates are usable%(others)s"
+            ),
+            team=name,
+            low=team.size_min,
+            high=team.size_max,
+            n=len(usable_people),
+            others=_breakdown(ctx, team, None),
         )
     if group == GROUP_SPECIALTIES:
-        parts: list[str] = []
+        parts: list[Any] = []
         missing = False
         for specialty in sorted(team.required_specialties):
             holders = [c for c in pool if specialty in c.specialties]
             usable = [c for c in holders if ctx.usable_any(c, team)]
-            part = f"{specialty}: {len(usable)} of {len(holders)} holders usable"
             if not usable:
                 missing = True
-                if holders:
-                    part += f" (excluded: {_exclusions(ctx, holders, team, None)})"
-            parts.append(part)
+            if not usable and holders:
+                parts.append(
+                    Text(
+                        gettext_noop(
+                            "%(specialty)s: %(usable)s of %(n)s holders usable (excluded: "
+                            "%(excluded)s)"
+                        ),
+                        specialty=specialty,
+                        usable=len(usable),
+                        n=len(holders),
+                        excluded=_exclusions(ctx, holders, team, None),
+                    )
+                )
+            else:
+                parts.append(
+                    Text(
+                        gettext_noop("%(specialty)s: %(usable)s of %(n)s holders usable"),
+                        specialty=specialty,
+                        usable=len(usable),
+                        n=len(holders),
+                    )
+                )
         if only_if_alone_impossible and not missing:
             return None
-        return (
-            f"specialty rule: {name} requires {', '.join(sorted(team.required_specialties))}; "
-            + "; ".join(parts)
+        return Text(
+            gettext_noop("specialty rule: %(team)s requires %(required)s; %(parts)s"),
+            team=name,
+            required=Joined(tuple(sorted(team.required_specialties)), ", ", specialties=True),
+            parts=Joined(tuple(parts), "; "),
         )
     if group == GROUP_EXPERIENCE:
         experienced = [c for c in pool if c.rounds_done >= EXPERIENCED_ROUNDS]
@@ -1250,31 +1451,61 @@ def _describe_team_group(
         short = len(usable) < rules.min_experienced
         if only_if_alone_impossible and not short:
             return None
-        text = (
-            f"experience rule: {name} needs at least {rules.min_experienced} people with "
-            f"{EXPERIENCED_ROUNDS} or more rounds; {len(usable)} of {len(experienced)} "
-            "experienced candidates are usable"
+        blocked = [c for c in experienced if not ctx.usable_any(c, team)] if short else []
+        fields = {
+            "team": name,
+            "n": rules.min_experienced,
+            "rounds": EXPERIENCED_ROUNDS,
+            "usable": len(usable),
+            "total": len(experienced),
+        }
+        if blocked:
+            return Text(
+                gettext_noop(
+                    "experience rule: %(team)s needs at least %(n)s people with %(rounds)s or "
+                    "more rounds; %(usable)s of %(total)s experienced candidates are usable; "
+                    "excluded: %(excluded)s"
+                ),
+                excluded=_exclusions(ctx, blocked, team, None),
+                **fields,
+            )
+        return Text(
+            gettext_noop(
+                "experience rule: %(team)s needs at least %(n)s people with %(rounds)s or more "
+                "rounds; %(usable)s of %(total)s experienced candidates are usable"
+            ),
+            **fields,
         )
-        if short:
-            blocked = [c for c in experienced if not ctx.usable_any(c, team)]
-            if blocked:
-                text += f"; excluded: {_exclusions(ctx, blocked, team, None)}"
-        return text
     if group == GROUP_FIRST_TIMERS:
         seasoned = [c for c in usable_people if c.rounds_done > 0]
         needed = max(0, team.size_min - max(0, rules.max_first_timers))
         short = len(seasoned) < needed
         if only_if_alone_impossible and not short:
             return None
-        return (
-            f"first-timer rule: {name} may have at most {rules.max_first_timers} people "
-            f"without a previous round, so with at least {team.size_min} people it needs "
-            f"{needed} who have served before; {len(seasoned)} such candidates are usable"
+        return Text(
+            gettext_noop(
+                "first-timer rule: %(team)s may have at most %(max)s people without a previous "
+                "round, so with at least %(size)s people it needs %(needed)s who have served "
+                "before; %(usable)s such candidates are usable"
+            ),
+            team=name,
+            max=rules.max_first_timers,
+            size=team.size_min,
+            needed=needed,
+            usable=len(seasoned),
         )
     return None
 
 
-def _breakdown(ctx: _Context, team: TeamSpec, role: str | None) -> str:
+_BREAKDOWN = {
+    "unavailable": gettext_noop("%(n)s unavailable"),
+    "forbidden": gettext_noop("%(n)s forbidden by recusal"),
+    "county": gettext_noop("%(n)s from a target county"),
+    "leader": gettext_noop("%(n)s not in the leader pool"),
+}
+
+
+def _breakdown(ctx: _Context, team: TeamSpec, role: str | None) -> Text | str:
     """Why the rest of the pool is out, e.g. ' (of the others: 3 unavailable)'.
 
     ``role`` None means "usable in no role at all".
@@ -1287,56 +1518,102 @@ def _breakdown(ctx: _Context, team: TeamSpec, role: str | None) -> str:
         if not cand.available:
             counts["unavailable"] += 1
         if any(ctx.forbidding(cand, team, r) for r in roles):
-            counts["forbidden by recusal"] += 1
+            counts["forbidden"] += 1
         if ctx.cross_blocked(cand, team):
-            counts["from a target county"] += 1
+            counts["county"] += 1
         if role == LEADER and not cand.leader_eligible:
-            counts["not in the leader pool"] += 1
+            counts["leader"] += 1
     if not counts:
         return ""
-    return " (of the others: " + ", ".join(f"{n} {why}" for why, n in sorted(counts.items())) + ")"
+    order = sorted(counts, key=lambda key: _BREAKDOWN[key] % {"n": ""})
+    return Text(
+        gettext_noop(" (of the others: %(counts)s)"),
+        counts=Joined(tuple(Text(_BREAKDOWN[k], n=counts[k]) for k in order), ", "),
+    )
 
 
-def _describe_forbidden(ctx: _Context, team_positions: Sequence[int]) -> str:
+def _describe_forbidden(ctx: _Context, team_positions: Sequence[int]) -> Text:
     entries = ctx.instance.forbidden
     indexes = {ctx.teams[ti].index for ti in team_positions}
     relevant = [e for e in entries if e.team_index in indexes]
     by_rule = Counter(e.rule for e in relevant)
-    detail = ", ".join(f"{rule} {n}" for rule, n in sorted(by_rule.items()))
-    return (
-        f"recusal rule (forbidden assignments): {len(entries)} entries in all, "
-        f"{len(relevant)} for the teams named here" + (f" ({detail})" if detail else "")
+    fields = {"all": len(entries), "here": len(relevant)}
+    if not by_rule:
+        return Text(
+            gettext_noop(
+                "recusal rule (forbidden assignments): %(all)s entries in all, %(here)s for the "
+                "teams named here"
+            ),
+            **fields,
+        )
+    return Text(
+        gettext_noop(
+            "recusal rule (forbidden assignments): %(all)s entries in all, %(here)s for the "
+            "teams named here (%(detail)s)"
+        ),
+        detail=Joined(
+            tuple(
+                Text(gettext_noop("%(rule)s %(n)s"), rule=rule, n=n)
+                for rule, n in sorted(by_rule.items())
+            ),
+            ", ",
+        ),
+        **fields,
     )
 
 
-def _describe_cross(ctx: _Context, team_positions: Sequence[int]) -> str:
-    parts: list[str] = []
+def _describe_cross(ctx: _Context, team_positions: Sequence[int]) -> Text:
+    parts: list[Text] = []
     for ti in team_positions:
         team = ctx.teams[ti]
         local = [c for c in ctx.candidates if c.available and c.county in team.target_counties]
-        counties = ", ".join(sorted(team.target_counties)) or "none"
         parts.append(
-            f"{_team_name(team)}: {len(local)} available candidates live in its target "
-            f"counties ({counties})"
+            Text(
+                gettext_noop(
+                    "%(team)s: %(n)s available candidates live in its target counties "
+                    "(%(counties)s)"
+                ),
+                team=_team_name(team),
+                n=len(local),
+                counties=", ".join(sorted(team.target_counties)) or "—",
+            )
         )
-    return "cross-round rule: nobody inspects their home county; " + "; ".join(parts)
+    return Text(
+        gettext_noop("cross-round rule: nobody inspects their home county; %(teams)s"),
+        teams=Joined(tuple(parts), "; "),
+    )
 
 
 def _describe_joint(
     ctx: _Context, core: Sequence[tuple[str, int | None]], team_positions: Sequence[int]
-) -> str:
+) -> Text:
     teams = [ctx.teams[ti] for ti in team_positions]
     people_needed = sum(max(t.size_min, 1 + t.deputies_min) for t in teams)
     leader_teams = sum(1 for group, ti in core if group == GROUP_LEADER and ti is not None)
     people = [c for c in ctx.candidates if any(ctx.usable_any(c, t) for t in teams)]
     leaders = [c for c in ctx.candidates if any(ctx.usable(c, t, LEADER) for t in teams)]
     names = ", ".join(str(t.index) for t in teams)
-    return (
-        f"together teams {names} need at least {people_needed} people"
-        + (f" and {leader_teams} leaders" if leader_teams else "")
-        + f"; {len(people)} distinct candidates"
-        + (f" and {len(leaders)} distinct leader-eligible candidates" if leader_teams else "")
-        + " are usable for at least one of them"
+    if leader_teams:
+        return Text(
+            gettext_noop(
+                "together teams %(teams)s need at least %(people)s people and %(leaders)s "
+                "leaders; %(usable)s distinct candidates and %(usable_leaders)s distinct "
+                "leader-eligible candidates are usable for at least one of them"
+            ),
+            teams=names,
+            people=people_needed,
+            leaders=leader_teams,
+            usable=len(people),
+            usable_leaders=len(leaders),
+        )
+    return Text(
+        gettext_noop(
+            "together teams %(teams)s need at least %(people)s people; %(usable)s distinct "
+            "candidates are usable for at least one of them"
+        ),
+        teams=names,
+        people=people_needed,
+        usable=len(people),
     )
 
 

@@ -672,4 +672,24 @@ def test_result_json_shape() -> None:
         "gap",
         "seconds",
         "explanation",
+        "explanation_texts",
     }
+
+
+def test_explanations_are_translatable_and_render_back_to_the_english_lines() -> None:
+    from xuncha.talent.lib.formation import render_text
+
+    impossible = replace(BASE, rules=replace(BASE.rules, min_experienced=99))
+    result = solve(impossible, time_limit=FAST)
+    assert result.status == "infeasible" and result.explanation_texts
+    data = result_to_json(result)["explanation_texts"]
+    assert [render_text(node) for node in data] == list(result.explanation)
+    marked = [render_text(node, lambda t: "»" + t) for node in data]
+    assert marked[0].startswith("»experience rule")  # templates go through the translator
+    # A translation that lost a field falls back to the English template.
+    assert render_text(data[0], str.upper) == result.explanation[0].replace(
+        "unavailable", "UNAVAILABLE"
+    )
+    # Values can be shown by the app in its own words (codes, evidence).
+    hooked = render_text(data[0], value=lambda k, v, p: "X" if k == "team" else None)
+    assert "X needs at least 99" in hooked
