@@ -63,6 +63,14 @@ def test_team_builder(open_page: Callable[..., Watched], artifacts_dir: Path, se
     w.page.screenshot(
         path=str(artifacts_dir / "team-builder-infeasible-en-1280.png"), full_page=True
     )
+    zh = open_page(locale="zh-CN")
+    zh.login("office")
+    zh.goto(f"/rounds/{cross.pk}/formation/")
+    text = zh.page.locator("[data-testid=run-infeasible]").inner_text()
+    assert "经验" in text and "experience" not in text
+    zh.page.screenshot(
+        path=str(artifacts_dir / "team-builder-infeasible-zh-hans-1280.png"), full_page=True
+    )
 
     formation_services.team_rules_set(
         actor=office, committee=cross.committee, values={"min_experienced": 1}

@@ -237,7 +237,12 @@ def formation(request: AuthedRequest, pk: int) -> HttpResponseBase:
             "runs": runs,
             "run": run,
             "gap_percent": run.gap * 100 if run and run.gap is not None else None,
-            "explanation": teams.explanation_lines(run.result) if run else [],
+            "explanation": teams.explanation_lines(
+                run.result,
+                {t["index"]: t["label"] for t in run.instance.get("teams", [])},
+            )
+            if run
+            else [],
             "proposal": _proposal(run)
             if run and run.status == FormationRun.Status.PROPOSED
             else None,

@@ -589,7 +589,9 @@ def specialty_names(codes: Iterable[str]) -> list[str]:
     return [by_code.get(code, code) for code in codes]
 
 
-def explanation_lines(result: dict[str, Any]) -> list[str]:
+def explanation_lines(
+    result: dict[str, Any], team_labels: dict[int, str] | None = None
+) -> list[str]:
     """Why a request is impossible, in the user's language, from a stored solver result:
     rule, role and specialty codes, county codes and recusal evidence shown in the app's
     words; anything else as the solver wrote it."""
@@ -603,7 +605,15 @@ def explanation_lines(result: dict[str, Any]) -> list[str]:
     )
     evidence = result.get("evidence") or {}
 
+    labels = team_labels or {}
+
     def value(name: str, raw: Any, params: Any) -> str | None:
+        # Users know teams by name; the solver's team index is the Team's pk.
+        if name == "team" and isinstance(raw, dict) and "label" in (raw.get("p") or {}):
+            return str(raw["p"]["label"])
+        if name == "teams" and isinstance(raw, str):
+            parts = [p.strip() for p in raw.split(",")]
+            return "、".join(labels.get(int(p), p) if p.isdigit() else p for p in parts)
         if name == "rule" and isinstance(raw, str):
             return rules.get(raw, raw)
         if name == "role" and isinstance(raw, str):

@@ -221,6 +221,14 @@ def test_impossible_request_is_explained_and_a_relaxed_rule_is_audited(
     assert any("experience" in line for line in run.explanation), run.explanation
     page = client.get(reverse("talent:formation", args=[cross_round.pk]))
     assert b"run-infeasible" in page.content
+    # The explanation in the user's language (zh-Hans by default), teams by name.
+    lines = page.context["explanation"]
+    assert lines and not any("experience rule" in line for line in lines)
+    assert any(team.name in line for team in cross_round.teams.all() for line in lines)
+    english = client.get(
+        reverse("talent:formation", args=[cross_round.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    ).context["explanation"]
+    assert any(line.startswith("experience rule") for line in english)
 
     # Relaxing needs a reason; with one, the rule is dropped for this round only.
     client.post(
@@ -312,7 +320,7 @@ def test_building_the_instance_takes_the_same_queries_for_a_larger_pool(cross_ro
 
 def test_evidence_follows_the_users_language(cross_round):
     built = teams.build_instance(cross_round, today=TODAY)
-    key, items = next((k, v) for k, v in built.evidence.items() if ":worked_recently" in k)
+    items = next(v for k, v in built.evidence.items() if ":worked_recently" in k)
     template, params = items[0]
     with translation.override("en"):
         english = teams.render_evidence(template, params)
