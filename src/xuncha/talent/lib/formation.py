@@ -735,11 +735,8 @@ class _Context:
     def usable_any(self, cand: Candidate, team: TeamSpec) -> bool:
         return any(self.usable(cand, team, role) for role in ROLES)
 
-    def reasons(self, cand: Candidate, team: TeamSpec, role: str) -> list[str]:
-        """Why ``cand`` cannot take ``role`` in ``team`` (empty when they can)."""
-        return [t.render() for t in self.reason_texts(cand, team, role)]
-
     def reason_texts(self, cand: Candidate, team: TeamSpec, role: str) -> list[Text]:
+        """Why ``cand`` cannot take ``role`` in ``team`` (empty when they can)."""
         found: list[Text] = []
         if not cand.available:
             found.append(Text(gettext_noop("unavailable")))
@@ -772,22 +769,12 @@ class _Context:
         """Why ``cand`` can take no role at all in ``team``."""
         if self.usable_any(cand, team):
             return []
+        # Gathered over the roles the person could otherwise hold; "not in the leader
+        # pool" would only be noise here.
         roles = ROLES if cand.leader_eligible else (DEPUTY, MEMBER)
         found: list[Text] = []
         for role in roles:
             found.extend(t for t in self.reason_texts(cand, team, role) if t not in found)
-        return found
-
-    def reasons_any(self, cand: Candidate, team: TeamSpec) -> list[str]:
-        """Why ``cand`` can take no role at all in ``team``."""
-        if self.usable_any(cand, team):
-            return []
-        # Gathered over the roles the person could otherwise hold; "not in the leader
-        # pool" would only be noise here.
-        roles = ROLES if cand.leader_eligible else (DEPUTY, MEMBER)
-        found: list[str] = []
-        for role in roles:
-            found.extend(r for r in self.reasons(cand, team, role) if r not in found)
         return found
 
 
