@@ -12,7 +12,7 @@ from xuncha.core.models import Person
 from xuncha.rounds import services as round_services
 from xuncha.rounds.models import Round, RoundKind, Stage
 from xuncha.talent import services
-from xuncha.talent.models import RoundRole, Specialty
+from xuncha.talent.models import Release, RoundRole, Specialty
 
 # Home departments and the specialty they bring.
 DEPARTMENT_SPECIALTY = {
@@ -95,12 +95,23 @@ def _history(context: Any, county: Any, profiles: list[Any]) -> None:
     for round_ in Round.objects.filter(committee=county).order_by("created_at"):
         rng.shuffle(pool)
         cursor = 0
+        first = round_.stages.order_by("start_date").first()
+        released_on = (first.start_date if first else context.today) - dt.timedelta(days=7)
         for team in round_.teams.all():
             crew = pool[cursor : cursor + 5]
             cursor += 5
             for n, profile in enumerate(crew):
                 role = "leader" if n == 0 else "deputy" if n == 1 else "member"
                 RoundRole.objects.create(profile=profile, round=round_, team=team, role=role)
+                # Home units released everyone, except the last member of each team in the
+                # round under way: the round page shows that warning.
+                pending = round_.stage == Stage.STATIONING and n == len(crew) - 1
+                Release.objects.create(
+                    profile=profile,
+                    round=round_,
+                    confirmed=not pending,
+                    confirmed_on=None if pending else released_on,
+                )
                 if round_.stage == Stage.CLOSED:
                     score = rng.randint(62, 98)
                     grade = (

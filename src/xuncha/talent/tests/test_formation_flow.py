@@ -328,3 +328,16 @@ def test_evidence_follows_the_users_language(cross_round):
         chinese = teams.render_evidence(template, params)
     assert english.startswith("worked at ")
     assert chinese != english and "worked" not in chinese
+
+
+def test_the_round_page_shows_each_team_and_warns_about_unconfirmed_releases(as_user):
+    current = Round.objects.filter(committee__code="C01", stage=Stage.STATIONING).get()
+    page = as_user("office_c1").get(reverse("rounds:round_detail", args=[current.pk]))
+    content = page.content.decode()
+    assert content.count('data-testid="team-crew"') == current.teams.count()
+    pending = Release.objects.filter(round=current, confirmed=False).count()
+    assert pending and content.count('data-testid="release-warning"') == pending
+    assert 'data-testid="team-builder"' in content
+    # A team member sees the crew but no builder.
+    member_page = as_user("member").get(reverse("rounds:round_detail", args=[current.pk]))
+    assert b'data-testid="team-builder"' not in member_page.content
