@@ -30,6 +30,8 @@ REGISTRY = [
     ("audit", _("Audit log"), "core:audit_list", Action.AUDIT_VIEW),
     ("briefings", _("Briefing requests"), "rounds:briefing_inbox", "briefing.submit"),
     ("round_settings", _("Settings for rounds"), "rounds_settings:holidays", "term.change"),
+    ("team_rules", _("Team rules"), "talent:team_rules", "talent.rules"),
+    ("specialties", _("Specialties"), "talent:specialties", "talent.rules"),
 ]
 
 

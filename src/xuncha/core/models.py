@@ -367,6 +367,8 @@ class AuditEventType(models.TextChoices):
     TRAINING_RECORDED = "talent.training", _("Training recorded")
     EVALUATION_RECORDED = "talent.evaluation", _("Inspector evaluated")
     TEAM_RULES_SET = "talent.team_rules_set", _("Team rules changed")
+    SPECIALTY_SET = "talent.specialty_set", _("Specialty added or renamed")
+    SPECIALTY_DELETED = "talent.specialty_deleted", _("Specialty removed")
     DECLARATION_RECORDED = "talent.declaration", _("Conflict declared")
     TARGET_NEED_SET = "talent.target_need_set", _("Specialties a target needs changed")
     RULE_RELAXED = "talent.rule_relaxed", _("Formation rule relaxed for a round")

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_slug
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -349,3 +350,57 @@ def release_confirm(*, actor: User, release: Release, note: str = "") -> Release
         after={"round": release.round_id, "note": release.note},
     )
     return release
+
+
+@transaction.atomic
+def specialty_set(
+    *, actor: User, code: str, name_zh: str, name_en: str, specialty: Specialty | None = None
+) -> Specialty:
+    """Add a specialty to the list, or rename one (its code stays: rules and files use it)."""
+    name_zh, name_en = name_zh.strip(), name_en.strip()
+    if not name_zh or not name_en:
+        raise ValidationError(_("A specialty needs a Chinese and an English name."))
+    if specialty is None:
+        code = code.strip().lower()
+        try:
+            validate_slug(code)
+        except ValidationError:
+            raise ValidationError(
+                {"code": _("A code is letters, digits, hyphens or underscores, e.g. tax-audit.")}
+            ) from None
+        if Specialty.objects.filter(code=code).exists():
+            raise ValidationError({"code": _("The code %(code)s is taken.") % {"code": code}})
+        specialty = Specialty.objects.create(code=code, name_zh=name_zh, name_en=name_en)
+        before = None
+    else:
+        before = {"name_zh": specialty.name_zh, "name_en": specialty.name_en}
+        specialty.name_zh, specialty.name_en = name_zh, name_en
+        specialty.save(update_fields=["name_zh", "name_en"])
+    audit.record(
+        actor=actor,
+        event_type=AuditEventType.SPECIALTY_SET,
+        obj=specialty,
+        before=before,
+        after={"code": specialty.code, "name_zh": name_zh, "name_en": name_en},
+    )
+    return specialty
+
+
+@transaction.atomic
+def specialty_delete(*, actor: User, specialty: Specialty) -> None:
+    """Remove a specialty nobody holds and no target needs."""
+    if (
+        specialty.inspectorprofile_set.exists()
+        or TargetNeed.objects.filter(specialties=specialty).exists()
+    ):
+        raise ValidationError(
+            _("%(name)s is still held by inspectors or needed by a target.")
+            % {"name": specialty.name}
+        )
+    audit.record(
+        actor=actor,
+        event_type=AuditEventType.SPECIALTY_DELETED,
+        obj=specialty,
+        before={"code": specialty.code, "name_zh": specialty.name_zh},
+    )
+    specialty.delete()

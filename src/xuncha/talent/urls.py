@@ -1,6 +1,6 @@
 from django.urls import path
 
-from xuncha.talent import formation_views, profile_views, team_views, views
+from xuncha.talent import formation_views, profile_views, settings_views, team_views, views
 
 app_name = "talent"
 
@@ -64,4 +64,8 @@ urlpatterns += [
         profile_views.availability_delete,
         name="availability_delete",
     ),
+]
+
+urlpatterns += [
+    path("settings/specialties/", settings_views.specialties, name="specialties"),
 ]

@@ -1,0 +1,65 @@
+"""The editable list of specialties (office staff with the team-rules right)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count
+from django.http.response import HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods
+
+from xuncha.core import policy
+from xuncha.core.forms import form_errors
+from xuncha.core.views import AuthedRequest
+from xuncha.talent import formation_services, permissions
+from xuncha.talent.models import Specialty
+
+
+class SpecialtyForm(forms.Form):
+    code = forms.SlugField(
+        label=gettext_lazy("Code"),
+        max_length=40,
+        required=False,
+        help_text=gettext_lazy("Letters, digits and hyphens; used in files and rules."),
+    )
+    name_zh = forms.CharField(label=gettext_lazy("name (Chinese)"), max_length=40)
+    name_en = forms.CharField(label=gettext_lazy("name (English)"), max_length=60)
+
+
+@require_http_methods(["GET", "POST"])
+def specialties(request: AuthedRequest) -> HttpResponseBase:
+    if not policy.can(request.user, permissions.TEAM_RULES):
+        raise PermissionDenied
+    if request.method == "POST":
+        specialty = (
+            get_object_or_404(Specialty, pk=request.POST["pk"]) if request.POST.get("pk") else None
+        )
+        try:
+            if specialty is not None and request.POST.get("delete"):
+                formation_services.specialty_delete(actor=request.user, specialty=specialty)
+                messages.success(request, _("Specialty removed."))
+                return redirect("talent:specialties")
+            form = SpecialtyForm(request.POST)
+            if not form.is_valid():
+                messages.error(request, _("Not saved:") + " " + form_errors(form))
+                return redirect("talent:specialties")
+            if specialty is None and not form.cleaned_data["code"]:
+                raise ValidationError({"code": _("A new specialty needs a code.")})
+            formation_services.specialty_set(
+                actor=request.user,
+                code=form.cleaned_data["code"],
+                name_zh=form.cleaned_data["name_zh"],
+                name_en=form.cleaned_data["name_en"],
+                specialty=specialty,
+            )
+        except ValidationError as exc:
+            messages.error(request, _("Not saved:") + " " + " ".join(exc.messages))
+            return redirect("talent:specialties")
+        messages.success(request, _("Saved."))
+        return redirect("talent:specialties")
+    rows = Specialty.objects.annotate(holders=Count("inspectorprofile", distinct=True))
+    return render(request, "talent/specialties.html", {"rows": rows, "form": SpecialtyForm()})

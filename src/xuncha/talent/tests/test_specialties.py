@@ -1,0 +1,63 @@
+"""The editable list of specialties: add, rename, remove only when unused, who may."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils import translation
+
+from xuncha.core.models import AuditEvent
+from xuncha.talent.models import InspectorProfile, Specialty
+
+URL = "talent:specialties"
+
+
+def test_add_rename_and_remove(as_user):
+    client = as_user("office")
+    client.post(reverse(URL), {"code": "tax-audit", "name_zh": "税务稽查", "name_en": "Tax audit"})
+    added = Specialty.objects.get(code="tax-audit")
+    assert added.name_zh == "税务稽查"
+    assert AuditEvent.objects.filter(event_type="talent.specialty_set").exists()
+    client.post(reverse(URL), {"pk": added.pk, "name_zh": "税务审查", "name_en": "Tax review"})
+    added.refresh_from_db()
+    assert (added.code, added.name_zh, added.name_en) == ("tax-audit", "税务审查", "Tax review")
+    with translation.override("en"):
+        assert str(added) == "Tax review"
+    client.post(reverse(URL), {"pk": added.pk, "delete": "1"})
+    assert not Specialty.objects.filter(code="tax-audit").exists()
+    assert AuditEvent.objects.filter(event_type="talent.specialty_deleted").exists()
+
+
+def test_bad_input_and_specialties_in_use_are_refused(as_user):
+    client = as_user("office")
+    response = client.post(
+        reverse(URL),
+        {"code": "税务", "name_zh": "税务", "name_en": "Tax"},
+        HTTP_ACCEPT_LANGUAGE="en",
+        follow=True,
+    )
+    assert b"Not saved" in response.content
+    assert not Specialty.objects.filter(name_zh="税务").exists()
+    response = client.post(
+        reverse(URL),
+        {"code": "finance", "name_zh": "财务2", "name_en": "F"},
+        HTTP_ACCEPT_LANGUAGE="en",
+        follow=True,
+    )
+    assert b"is taken" in response.content
+    held = Specialty.objects.get(code="finance")
+    assert InspectorProfile.objects.filter(specialties=held).exists()
+    client.post(reverse(URL), {"pk": held.pk, "delete": "1"})
+    assert Specialty.objects.filter(code="finance").exists()
+
+
+def test_who_may_edit_the_list(as_user):
+    assert as_user("office_c1").get(reverse(URL)).status_code == 200
+    for persona in ("leading", "leader", "member", "auditor"):
+        assert as_user(persona).get(reverse(URL)).status_code == 403
+    assert (
+        as_user("leader")
+        .post(reverse(URL), {"code": "x", "name_zh": "x", "name_en": "x"})
+        .status_code
+        == 403
+    )
+    assert as_user(None).get(reverse(URL)).status_code == 302
