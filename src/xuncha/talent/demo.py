@@ -85,6 +85,7 @@ def load(context: Any) -> None:
             )
             profiles.append(profile)
         _history(context, county, profiles)
+    _personas_on_team(context)
     _cross_round(context)
 
 
@@ -157,3 +158,56 @@ def _cross_round(context: Any) -> None:
         start_date=context.today + dt.timedelta(days=21),
         teams=teams,
     )
+
+
+def _personas_on_team(context: Any) -> None:
+    """The demo's leader, deputy and member accounts hold those roles on the team of the
+    round under way whose unit their grants cover, so what they see (evaluations, "nobody
+    evaluates themselves") matches the roster."""
+    from xuncha.core.models import User
+    from xuncha.rounds.models import Team
+
+    users = {
+        u.username: u
+        for u in User.objects.filter(username__in=["leader", "deputy", "member"]).select_related(
+            "person"
+        )
+    }
+    leader = users.get("leader")
+    grant = leader.grants.first() if leader else None
+    team = (
+        Team.objects.filter(targets=grant.organisation, round__stage=Stage.STATIONING).first()
+        if grant
+        else None
+    )
+    if team is None or len(users) < 3:
+        return
+    county = context.tree["counties"][0]["county"]
+    discipline = Specialty.objects.filter(code="discipline").first()
+    for username in ("leader", "deputy", "member"):
+        person = users[username].person
+        if person is None:
+            continue
+        post = person.posts.filter(end_date__isnull=True).select_related("organisation").first()
+        profile = services.inspector_create(
+            actor=None,
+            person=person,
+            county=county,
+            specialties=[discipline] if discipline else [],
+            home_organisation=post.organisation if post else None,
+            home_post=post.title if post else "",
+            leader_eligible=username == "leader",
+        )
+        granted = context.today - dt.timedelta(days=400)
+        services.qualification_grant(
+            actor=None,
+            profile=profile,
+            granted_on=granted,
+            expires_on=granted + dt.timedelta(days=3 * 365),
+        )
+        seat = RoundRole.objects.filter(team=team, role=username).order_by("pk").first()
+        if seat is None:
+            continue
+        Release.objects.filter(round=team.round, profile=seat.profile).update(profile=profile)
+        seat.profile = profile
+        seat.save(update_fields=["profile"])
