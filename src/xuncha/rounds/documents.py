@@ -100,15 +100,15 @@ def round_plan_docx(round_: Round, *, today: dt.date | None = None) -> bytes:
             _body(doc, "按照巡察工作有关规定确定，另行研究。")
 
         _heading(doc, "二、巡察组及巡察对象")
-        table = _table(doc, ["组别", "巡察对象", "目前阶段"])
+        table = add_table(doc, ["组别", "巡察对象", "目前阶段"])
         for team in teams:
             targets = "、".join(t.name for t in team.targets.all()) or TO_BE_FIXED
-            _row(table, [team.name, targets, team.get_stage_display()])
+            add_row(table, [team.name, targets, team.get_stage_display()])
 
         _heading(doc, "三、时间安排")
-        table = _table(doc, ["阶段", "起始日期", "截止日期"])
+        table = add_table(doc, ["阶段", "起始日期", "截止日期"])
         for stage in stages:
-            _row(
+            add_row(
                 table,
                 [
                     stage.get_stage_display(),
@@ -260,14 +260,16 @@ def _body(doc: DocumentObject, text: str) -> Paragraph:
     return paragraph
 
 
-def _table(doc: DocumentObject, headers: list[str]) -> Table:
+def add_table(doc: DocumentObject, headers: list[str], size: Pt = TABLE_SIZE) -> Table:
+    """A bordered table with a header row repeated on every page."""
     table = doc.add_table(rows=1, cols=len(headers))
     table.style = doc.styles["Table Grid"]
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     for cell, text in zip(table.rows[0].cells, headers, strict=True):
         paragraph = cell.paragraphs[0]
         paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        styled_run(paragraph, text, HEADING_FONT, TABLE_SIZE)
+        paragraph.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
+        styled_run(paragraph, text, HEADING_FONT, size)
     # Repeat the header row on every page.
     tr_pr = table.rows[0]._tr.get_or_add_trPr()
     header = OxmlElement("w:tblHeader")
@@ -276,12 +278,12 @@ def _table(doc: DocumentObject, headers: list[str]) -> Table:
     return table
 
 
-def _row(table: Table, values: list[str]) -> None:
+def add_row(table: Table, values: list[str], size: Pt = TABLE_SIZE) -> None:
     cells = table.add_row().cells
     for cell, text in zip(cells, values, strict=True):
         paragraph = cell.paragraphs[0]
         paragraph.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
-        styled_run(paragraph, text, BODY_FONT, TABLE_SIZE)
+        styled_run(paragraph, text, BODY_FONT, size)
 
 
 def to_bytes(doc: DocumentObject) -> bytes:

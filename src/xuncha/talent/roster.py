@@ -17,14 +17,9 @@ from django.db import transaction
 from django.db.models import Count, Prefetch
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from docx.document import Document as DocumentObject
 from docx.enum.section import WD_ORIENT
-from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
+from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Mm, Pt
-from docx.table import Table
 from openpyxl import Workbook
 
 from xuncha.core import audit
@@ -33,6 +28,8 @@ from xuncha.core.tables import safe_cell
 from xuncha.rounds.documents import (
     BODY_FONT,
     HEADING_FONT,
+    add_row,
+    add_table,
     format_date,
     new_document,
     styled_run,
@@ -265,7 +262,7 @@ def roster_docx(
             if team.targets:
                 targets = doc.add_paragraph(f"巡察对象：{'、'.join(team.targets)}")
                 targets.paragraph_format.keep_with_next = True
-            table = _table(
+            table = add_table(
                 doc,
                 [
                     "序号",
@@ -279,13 +276,14 @@ def roster_docx(
                     "资格有效期至",
                     "单位确认脱产",
                 ],
+                TABLE_FONT_SIZE,
             )
             for number, line in enumerate(team.lines, start=1):
                 home = " ".join(p for p in (line.home_organisation, line.home_post) if p)
                 released = "是" if line.released else "否"
                 if line.released_on:
                     released += f"（{format_date(line.released_on)}）"
-                _row(
+                add_row(
                     table,
                     [
                         str(number),
@@ -299,34 +297,12 @@ def roster_docx(
                         format_date(line.qualified_until) if line.qualified_until else "无",
                         released,
                     ],
+                    TABLE_FONT_SIZE,
                 )
         closing = doc.add_paragraph(f"本名单生成于{format_date(today)}。")
         closing.paragraph_format.space_before = Pt(16)
         closing.alignment = WD_ALIGN_PARAGRAPH.RIGHT
         return to_bytes(doc)
-
-
-def _table(doc: DocumentObject, headers: list[str]) -> Table:
-    table = doc.add_table(rows=1, cols=len(headers))
-    table.style = doc.styles["Table Grid"]
-    table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for cell, text in zip(table.rows[0].cells, headers, strict=True):
-        paragraph = cell.paragraphs[0]
-        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        paragraph.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
-        styled_run(paragraph, text, HEADING_FONT, TABLE_FONT_SIZE)
-    # Repeat the header row on every page.
-    header = OxmlElement("w:tblHeader")
-    header.set(qn("w:val"), "true")
-    table.rows[0]._tr.get_or_add_trPr().append(header)
-    return table
-
-
-def _row(table: Table, values: list[str]) -> None:
-    for cell, text in zip(table.add_row().cells, values, strict=True):
-        paragraph = cell.paragraphs[0]
-        paragraph.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
-        styled_run(paragraph, text, BODY_FONT, TABLE_FONT_SIZE)
 
 
 # -- the audit record -----------------------------------------------------------------------------
