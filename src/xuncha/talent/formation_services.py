@@ -208,7 +208,6 @@ def formation_solve(run: FormationRun, *, today: dt.date, progress: Any = None) 
             "period": [built.period[0].isoformat(), built.period[1].isoformat()],
         }
         run.objective, run.bound, run.gap = result.objective, result.bound, result.gap
-        run.explanation = list(result.explanation)
         run.draft = [
             {"team": a.team_index, "person": a.person_id, "role": a.role}
             for a in result.assignments

@@ -29,8 +29,8 @@ from xuncha.talent.models import (
     Release,
     RoundRole,
     RuleRelaxation,
-    Specialty,
 )
+from xuncha.talent.profile_forms import SpecialtiesField
 
 
 class StartForm(forms.Form):
@@ -54,23 +54,11 @@ class RelaxForm(forms.Form):
     reason = forms.CharField(label=gettext_lazy("Reason"), max_length=300)
 
 
-class SpecialtyChoices(forms.ModelMultipleChoiceField):
-    """Specialties named in the user's language."""
-
-    def label_from_instance(self, obj: Any) -> str:
-        return str(obj.name)
-
-
 class NeedForm(forms.Form):
     organisation = forms.ModelChoiceField(
         label=gettext_lazy("Target"), queryset=Organisation.objects.none()
     )
-    specialties = SpecialtyChoices(
-        label=gettext_lazy("Specialties it needs"),
-        queryset=Specialty.objects.all(),
-        required=False,
-        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
-    )
+    specialties = SpecialtiesField(label=gettext_lazy("Specialties it needs"))
 
     def __init__(self, *args: Any, round_: Round, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -102,7 +90,8 @@ class ChangeForm(forms.Form):
         self.fields["person_in"].choices = nobody + free  # type: ignore[attr-defined]
 
 
-def _round_for_forming(request: AuthedRequest, pk: int) -> Round:
+def round_for_forming(request: AuthedRequest, pk: int) -> Round:
+    """A round whose teams the user may form: 404 out of sight, 403 without the right."""
     round_ = get_object_or_404(rounds_for(request.user), pk=pk)
     if not policy.allows_on_organisation(request.user, permissions.TEAM_FORM, round_.committee):
         raise PermissionDenied
@@ -111,7 +100,7 @@ def _round_for_forming(request: AuthedRequest, pk: int) -> Round:
 
 def _run_for_forming(request: AuthedRequest, pk: int) -> FormationRun:
     run = get_object_or_404(FormationRun.objects.select_related("round"), pk=pk)
-    _round_for_forming(request, run.round_id)
+    round_for_forming(request, run.round_id)
     return run
 
 
@@ -133,12 +122,10 @@ def _proposal(run: FormationRun) -> dict[str, Any]:
         Organisation.objects.filter(kind=OrganisationKind.COUNTY).values_list("code", "name")
     )
     specialty_names = teams.specialty_name_map()
-    labels = teams.rule_labels()
-    forbidden: defaultdict[tuple[int, int], list[str]] = defaultdict(list)
+    # People excluded from each team by recusal (in some role at least).
+    excluded: defaultdict[int, set[int]] = defaultdict(set)
     for f in instance.forbidden:
-        forbidden[(f.person_id, f.team_index)].append(
-            f"{labels.get(f.rule, f.rule)} ({role_or_any(f.role)})"
-        )
+        excluded[f.team_index].add(f.person_id)
     order = {role: n for n, role in enumerate(fm.ROLES)}
     seats: defaultdict[int, list[dict[str, Any]]] = defaultdict(list)
     placed = set()
@@ -171,9 +158,7 @@ def _proposal(run: FormationRun) -> dict[str, Any]:
                 "label": spec.label,
                 "needs": [specialty_names.get(s, s) for s in sorted(spec.required_specialties)],
                 "crew": crew,
-                "conflicts": sum(
-                    1 for c in instance.candidates if forbidden.get((c.person_id, spec.index))
-                ),
+                "conflicts": len(excluded[spec.index]),
                 "form": ChangeForm(
                     initial={"team": spec.index, "role": fm.MEMBER},
                     seated=[(s["person"], f"{s['name']} ({s['role']})") for s in crew],
@@ -190,13 +175,9 @@ def _proposal(run: FormationRun) -> dict[str, Any]:
     }
 
 
-def role_or_any(role: str) -> str:
-    return _("every role") if role == fm.ANY else teams.role_label(role)
-
-
 @require_GET
 def formation(request: AuthedRequest, pk: int) -> HttpResponseBase:
-    round_ = _round_for_forming(request, pk)
+    round_ = round_for_forming(request, pk)
     runs = list(
         FormationRun.objects.filter(round=round_)
         .select_related("job", "created_by", "accepted_by")
@@ -217,17 +198,16 @@ def formation(request: AuthedRequest, pk: int) -> HttpResponseBase:
         for team in team_list
         for org in team.targets.all()
     ]
-    roster = (
-        RoundRole.objects.filter(round=round_)
-        .select_related("profile__person", "profile__county", "team")
-        .order_by("team_id", "role", "id")
+    roster = RoundRole.objects.filter(round=round_).select_related(
+        "profile__person", "profile__home_organisation", "team"
     )
     releases = {r.profile_id: r for r in Release.objects.filter(round=round_)}
     accepted = [
         {"role": r, "release": releases.get(r.profile_id)}
         for r in sorted(roster, key=lambda r: (r.team_id or 0, fm.ROLES.index(r.role), r.pk))
     ]
-    unconfirmed = sum(1 for r in roster if not getattr(releases.get(r.profile_id), "confirmed", 0))
+    confirmed = {pid for pid, r in releases.items() if r.confirmed}
+    unconfirmed = sum(1 for r in roster if r.profile_id not in confirmed)
     rules = teams.rules_for(round_.committee)
     return render(
         request,
@@ -268,7 +248,7 @@ def _back(round_pk: int, run: FormationRun | None = None) -> HttpResponseBase:
 
 @require_POST
 def formation_start(request: AuthedRequest, pk: int) -> HttpResponseBase:
-    round_ = _round_for_forming(request, pk)
+    round_ = round_for_forming(request, pk)
     form = StartForm(request.POST)
     if not form.is_valid():
         messages.error(request, form_errors(form))
@@ -289,7 +269,7 @@ def formation_start(request: AuthedRequest, pk: int) -> HttpResponseBase:
 
 @require_POST
 def formation_relax(request: AuthedRequest, pk: int) -> HttpResponseBase:
-    round_ = _round_for_forming(request, pk)
+    round_ = round_for_forming(request, pk)
     if request.POST.get("restore"):
         formation_services.rule_restore(
             actor=request.user, round_=round_, rule=request.POST["restore"]
@@ -316,7 +296,7 @@ def formation_relax(request: AuthedRequest, pk: int) -> HttpResponseBase:
 
 @require_POST
 def formation_need(request: AuthedRequest, pk: int) -> HttpResponseBase:
-    round_ = _round_for_forming(request, pk)
+    round_ = round_for_forming(request, pk)
     form = NeedForm(request.POST, round_=round_)
     if not form.is_valid():
         messages.error(request, form_errors(form))
@@ -381,7 +361,7 @@ def formation_accept(request: AuthedRequest, pk: int) -> HttpResponseBase:
 @require_POST
 def release_confirm(request: AuthedRequest, pk: int) -> HttpResponseBase:
     release = get_object_or_404(Release.objects.select_related("profile"), pk=pk)
-    _round_for_forming(request, release.round_id)
+    round_for_forming(request, release.round_id)
     formation_services.release_confirm(
         actor=request.user, release=release, note=request.POST.get("note", "")
     )

@@ -48,25 +48,18 @@ def years_later(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year + years, day=28)
 
 
-def specialty_label(specialty: Specialty) -> str:
-    return specialty.name
-
-
 class SpecialtiesField(forms.ModelMultipleChoiceField):
-    """Specialties as checkboxes, named in the user's language (labels are made when the
-    form is rendered, so in the request's language)."""
+    """Specialties as checkboxes, named in the user's language (``Specialty.__str__``; labels
+    are made when the form is rendered, so in the request's language)."""
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, *, label: Any = None, **kwargs: Any) -> None:
         super().__init__(
             queryset=Specialty.objects.all(),
-            label=_("Specialties"),
+            label=label or _("Specialties"),
             required=False,
             widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
             **kwargs,
         )
-
-    def label_from_instance(self, obj: Any) -> str:
-        return specialty_label(obj)
 
 
 def addable_people(user: Any, q: str = "") -> QuerySet[Person]:

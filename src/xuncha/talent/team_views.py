@@ -19,9 +19,17 @@ from xuncha.core import policy
 from xuncha.core.forms import form_errors
 from xuncha.core.models import Organisation, OrganisationKind
 from xuncha.core.views import AuthedRequest
-from xuncha.rounds.models import STAGE_ORDER, Round, Stage, Team
+from xuncha.rounds.models import STAGE_ORDER, Stage, Team
 from xuncha.rounds.selectors import rounds_for
-from xuncha.talent import formation_services, permissions, roster, services, team_forms, teams
+from xuncha.talent import (
+    formation_services,
+    formation_views,
+    permissions,
+    roster,
+    services,
+    team_forms,
+    teams,
+)
 from xuncha.talent.models import Evaluation, InspectorProfile, RoundRole
 
 # Members are evaluated once the team has finished its work on site.
@@ -31,13 +39,6 @@ EVALUATION_OPENS = Stage.REPORT
 # -- the roster -------------------------------------------------------------------------------
 
 
-def _round_for_roster(request: AuthedRequest, pk: int) -> Round:
-    round_ = get_object_or_404(rounds_for(request.user), pk=pk)
-    if not policy.allows_on_organisation(request.user, permissions.TEAM_FORM, round_.committee):
-        raise PermissionDenied
-    return round_
-
-
 def _download(data: bytes, content_type: str, filename: str) -> HttpResponse:
     response = HttpResponse(data, content_type=content_type)
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
@@ -45,7 +46,7 @@ def _download(data: bytes, content_type: str, filename: str) -> HttpResponse:
 
 
 def _roster_export(request: AuthedRequest, pk: int, fmt: str) -> HttpResponseBase:
-    round_ = _round_for_roster(request, pk)
+    round_ = formation_views.round_for_forming(request, pk)
     team_rosters = roster.roster_of(round_)
     if not team_rosters:
         messages.warning(

@@ -36,6 +36,7 @@ from typing import Any
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from xuncha.core import policy
 from xuncha.core.lib import kinship
 from xuncha.core.models import Kinship, Organisation, OrganisationKind, Person, Post
 from xuncha.rounds.models import MajorProject, Round, RoundStage, Stage, Team
@@ -253,7 +254,7 @@ def build_instance(round_: Round, *, today: dt.date) -> Built:
     # Everything the recusal rules read, in a fixed number of queries.
     target_paths = [t.path for t in targets]
     people_in_targets = set(
-        Post.objects.filter(_under("organisation__path", target_paths)).values_list(
+        Post.objects.filter(policy.path_q("organisation__path", target_paths)).values_list(
             "person_id", flat=True
         )
     )
@@ -453,13 +454,6 @@ def build_instance(round_: Round, *, today: dt.date) -> Built:
         previous_pairs=frozenset(p for p in pairs if p[0] in wanted and p[1] in wanted),
     )
     return Built(instance, period, unavailable, names, dict(evidence))
-
-
-def _under(field: str, paths: Sequence[str]) -> Q:
-    q = Q(pk__in=[])
-    for path in paths:
-        q |= Q(**{f"{field}__startswith": path})
-    return q
 
 
 # -- checking a roster in the user's language --------------------------------------------------

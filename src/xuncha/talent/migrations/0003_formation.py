@@ -102,7 +102,6 @@ class Migration(migrations.Migration):
                 ("objective", models.FloatField(blank=True, null=True)),
                 ("bound", models.FloatField(blank=True, null=True)),
                 ("gap", models.FloatField(blank=True, null=True)),
-                ("explanation", models.JSONField(blank=True, default=list)),
                 ("created_at", models.DateTimeField(auto_now_add=True)),
                 ("accepted_at", models.DateTimeField(blank=True, null=True)),
                 (

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import translation
@@ -218,7 +219,8 @@ def test_impossible_request_is_explained_and_a_relaxed_rule_is_audited(
     )
     run = _solve(client, cross_round, django_capture_on_commit_callbacks)
     assert run.status == FormationRun.Status.INFEASIBLE
-    assert any("experience" in line for line in run.explanation), run.explanation
+    explanation = run.result["explanation"]
+    assert any("experience" in line for line in explanation), explanation
     page = client.get(reverse("talent:formation", args=[cross_round.pk]))
     assert b"run-infeasible" in page.content
     # The explanation in the user's language (zh-Hans by default), teams by name.
@@ -276,7 +278,10 @@ def test_who_may_form_teams(as_user, cross_round):
 
 def test_no_forming_after_stationing(user_named):
     done = Round.objects.filter(stage=Stage.CLOSED).first()
-    with pytest.raises(Exception, match="before the on-site work"), translation.override("en"):
+    with (
+        pytest.raises(ValidationError, match="before the on-site work"),
+        translation.override("en"),
+    ):
         formation_services.formation_start(actor=user_named("office"), round_=done)
 
 
