@@ -181,7 +181,7 @@ EXPECTATIONS: dict[str, Expect] = {
     ),
     "talent:team_rules": Expect(ok={"office", "office_c1"}),
     "talent:declaration_create": post_only(lambda o: {"pk": o.profile.pk}),
-    "talent:specialties": Expect(ok={"office", "office_c1"}),
+    "talent:specialties": Expect(ok={"office"}),
     "talent:formation": Expect(
         lambda o: {"pk": o.round.pk},
         ok={"office", "office_c1"},

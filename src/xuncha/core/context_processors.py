@@ -31,7 +31,6 @@ REGISTRY = [
     ("briefings", _("Briefing requests"), "rounds:briefing_inbox", "briefing.submit"),
     ("round_settings", _("Settings for rounds"), "rounds_settings:holidays", "term.change"),
     ("team_rules", _("Team rules"), "talent:team_rules", "talent.rules"),
-    ("specialties", _("Specialties"), "talent:specialties", "talent.rules"),
 ]
 
 

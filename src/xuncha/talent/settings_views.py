@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 
 from xuncha.core import policy
 from xuncha.core.forms import form_errors
+from xuncha.core.models import Organisation, OrganisationKind
 from xuncha.core.views import AuthedRequest
 from xuncha.talent import formation_services, permissions
 from xuncha.talent.models import Specialty
@@ -30,9 +31,18 @@ class SpecialtyForm(forms.Form):
     name_en = forms.CharField(label=gettext_lazy("name (English)"), max_length=60)
 
 
+def may_edit_specialties(user: object) -> bool:
+    """The list is shared by the prefecture's counties, so the prefecture office (a grant
+    covering a prefecture) keeps it, like the qualifications."""
+    return any(
+        policy.allows_on_organisation(user, permissions.TEAM_RULES, prefecture)
+        for prefecture in Organisation.objects.filter(kind=OrganisationKind.PREFECTURE)
+    )
+
+
 @require_http_methods(["GET", "POST"])
 def specialties(request: AuthedRequest) -> HttpResponseBase:
-    if not policy.can(request.user, permissions.TEAM_RULES):
+    if not may_edit_specialties(request.user):
         raise PermissionDenied
     if request.method == "POST":
         specialty = (

@@ -27,6 +27,7 @@ from xuncha.talent import (
     permissions,
     roster,
     services,
+    settings_views,
     team_forms,
     teams,
 )
@@ -284,6 +285,7 @@ def team_rules(request: AuthedRequest) -> HttpResponseBase:
             "form": form,
             "effective": effective,
             "origin": origin,
+            "can_edit_specialties": settings_views.may_edit_specialties(request.user),
         },
     )
 

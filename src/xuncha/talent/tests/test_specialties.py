@@ -51,8 +51,9 @@ def test_bad_input_and_specialties_in_use_are_refused(as_user):
 
 
 def test_who_may_edit_the_list(as_user):
-    assert as_user("office_c1").get(reverse(URL)).status_code == 200
-    for persona in ("leading", "leader", "member", "auditor"):
+    assert as_user("office").get(reverse(URL)).status_code == 200
+    # The list is the prefecture's: a county office may not change it for everyone.
+    for persona in ("office_c1", "leading", "leader", "member", "auditor"):
         assert as_user(persona).get(reverse(URL)).status_code == 403
     assert (
         as_user("leader")
