@@ -26,6 +26,7 @@ from xuncha.rounds import forms, gates, permissions, selectors, services
 from xuncha.rounds.lib import planner
 from xuncha.rounds.models import CommitteeTerm, Round, Stage, Team
 from xuncha.talent import permissions as talent_permissions
+from xuncha.talent import selectors as talent_selectors
 
 STATUS_LABELS = {
     "covered": gettext_lazy("Covered"),
@@ -414,7 +415,7 @@ def round_detail(request: AuthedRequest, pk: int) -> HttpResponseBase:
         "today": timezone.localdate().isoformat(),
     }
     can_change = _can_change(request.user, round_)
-    crews = _crews(request.user, round_, teams)
+    crews = talent_selectors.round_crews(request.user, round_, teams)
     for item, team in zip(team_gates, teams, strict=True):
         item.update(crews.get(team.pk, {}))
     return render(
@@ -450,42 +451,6 @@ def round_detail(request: AuthedRequest, pk: int) -> HttpResponseBase:
             else None,
         },
     )
-
-
-def _crews(user: Any, round_: Round, teams: list[Team]) -> dict[int, dict[str, Any]]:
-    """Each team's people (the accepted roster), with home units' release still missing,
-    and whether ``user`` may evaluate them."""
-    from xuncha.talent.models import Release, RoundRole
-
-    order = {role: n for n, role in enumerate(RoundRole.Role.values)}
-    roles = sorted(
-        RoundRole.objects.filter(round=round_, team__isnull=False).select_related(
-            "profile__person"
-        ),
-        key=lambda r: (order.get(r.role, 9), r.pk),
-    )
-    released = set(
-        Release.objects.filter(round=round_, confirmed=True).values_list("profile_id", flat=True)
-    )
-    by_team: dict[int, dict[str, Any]] = {}
-    committee_ok = policy.allows_on_organisation(
-        user, talent_permissions.EVALUATE, round_.committee
-    )
-    for team in teams:
-        crew = [r for r in roles if r.team_id == team.pk]
-        by_team[team.pk] = {
-            "crew": [{"role": r, "released": r.profile_id in released} for r in crew],
-            "unreleased": sum(1 for r in crew if r.profile_id not in released),
-            "can_evaluate": bool(crew)
-            and (
-                committee_ok
-                or any(
-                    policy.allows_on_organisation(user, talent_permissions.EVALUATE, t)
-                    for t in team.targets.all()
-                )
-            ),
-        }
-    return by_team
 
 
 def _changeable_round(request: AuthedRequest, pk: int) -> Round:

@@ -10,8 +10,15 @@ from django.utils.translation import get_language
 
 from xuncha.core import policy
 from xuncha.core.selectors import name_query
+from xuncha.rounds.models import Round, Team
 from xuncha.talent import permissions
-from xuncha.talent.models import Availability, InspectorProfile, Qualification, RoundRole
+from xuncha.talent.models import (
+    Availability,
+    InspectorProfile,
+    Qualification,
+    Release,
+    RoundRole,
+)
 
 
 def pool_for(
@@ -100,3 +107,35 @@ def profile_detail_for(user: Any) -> QuerySet[InspectorProfile]:
             "evaluations__round",
         )
     )
+
+
+def round_crews(user: Any, round_: Round, teams: list[Team]) -> dict[int, dict[str, Any]]:
+    """Each team's people (the accepted roster), with home units' release still missing,
+    and whether ``user`` may evaluate them."""
+    order = {role: n for n, role in enumerate(RoundRole.Role.values)}
+    roles = sorted(
+        RoundRole.objects.filter(round=round_, team__isnull=False).select_related(
+            "profile__person"
+        ),
+        key=lambda r: (order.get(r.role, 9), r.pk),
+    )
+    released = set(
+        Release.objects.filter(round=round_, confirmed=True).values_list("profile_id", flat=True)
+    )
+    by_team: dict[int, dict[str, Any]] = {}
+    committee_ok = policy.allows_on_organisation(user, permissions.EVALUATE, round_.committee)
+    for team in teams:
+        crew = [r for r in roles if r.team_id == team.pk]
+        by_team[team.pk] = {
+            "crew": [{"role": r, "released": r.profile_id in released} for r in crew],
+            "unreleased": sum(1 for r in crew if r.profile_id not in released),
+            "can_evaluate": bool(crew)
+            and (
+                committee_ok
+                or any(
+                    policy.allows_on_organisation(user, permissions.EVALUATE, t)
+                    for t in team.targets.all()
+                )
+            ),
+        }
+    return by_team
