@@ -29,6 +29,7 @@ TERM_VIEWERS = {"office", "office_c1", "leading"}
 OUTSIDE_COUNTY = TEAM | {"receiver"}  # grants on one unit only
 BRIEFING_READERS = {"office", "office_c1", "leader", "deputy", "member", "receiver"}
 ROUND_VIEWERS = TERM_VIEWERS | TEAM
+CLUE_READERS = {"office", "office_c1", "leader", "deputy", "member"}
 
 
 @dataclass
@@ -205,6 +206,38 @@ EXPECTATIONS: dict[str, Expect] = {
     "talent:qualification_status": post_only(lambda o: {"pk": _qualification(o).pk}),
     "talent:availability_create": post_only(lambda o: {"pk": o.profile.pk}),
     "talent:availability_delete": post_only(lambda o: {"pk": _availability(o).pk}),
+    "clues:list": Expect(ok=CLUE_READERS),
+    # Without ?round= there is nothing to record in.
+    "clues:create": Expect(ok=CLUE_READERS, status=404),
+    "clues:detail": Expect(lambda o: {"pk": _clue(o).pk}, ok=CLUE_READERS, other=404),
+    "clues:edit": Expect(lambda o: {"pk": _clue(o).pk}, ok=CLUE_READERS, other=404),
+    "clues:duplicates": Expect(lambda o: {"pk": _clue(o).pk}, ok=CLUE_READERS, other=404),
+    "clues:document": Expect(lambda o: {"pk": _document(o).pk}, ok=CLUE_READERS),
+    "clues:status": post_only(lambda o: {"pk": _clue(o).pk}),
+    "clues:kind": post_only(lambda o: {"pk": _clue(o).pk}),
+    "clues:evidence_add": post_only(lambda o: {"pk": _clue(o).pk}),
+    "clues:evidence_remove": post_only(lambda o: {"pk": _evidence(o).pk}),
+    "clues:merge": post_only(lambda o: {"pk": _clue(o).pk}),
+    "clues:not_duplicate": post_only(lambda o: {"pk": _clue(o).pk}),
+    "clues:close": post_only(lambda o: {"pk": _clue(o).pk}),
+    "clues:round_duplicates": Expect(
+        lambda o: {"pk": o.round.pk}, ok=CLUE_READERS, hidden={"receiver", "auditor", "admin"}
+    ),
+    "clues:round_scan": post_only(lambda o: {"pk": o.round.pk}),
+    "clues:transfers": Expect(ok={"office", "office_c1"}),
+    "clues:transfer_create": Expect(lambda o: {"pk": o.round.pk}, ok={"office", "office_c1"}),
+    "clues:transfer": Expect(
+        lambda o: {"pk": _transfer(o).pk}, ok={"office", "office_c1", "receiver"}
+    ),
+    "clues:letter": Expect(
+        lambda o: {"pk": _transfer(o).pk}, ok={"office", "office_c1", "receiver"}
+    ),
+    "clues:receive": post_only(lambda o: {"pk": _transfer(o).pk}),
+    "clues:inbox": Expect(ok={"receiver"}),
+    "clues:disposal": Expect(lambda o: {"pk": _transferred_clue(o).pk}, ok={"receiver"}),
+    "clues:overdue": Expect(ok={"office", "office_c1"}),
+    "clues:statistics": Expect(ok={"office", "office_c1", "leading"}),
+    "clues:handover_settings": Expect(ok={"office", "office_c1"}),
     "rounds:unit_profile": Expect(
         lambda o: {"pk": o.target.pk},
         ok={"office", "office_c1", "leading", "leader", "deputy", "member"},
@@ -241,6 +274,77 @@ def _availability(o: Objects) -> Any:
     return Availability.objects.filter(profile=o.profile).first() or Availability.objects.create(
         profile=o.profile, start_date=dt.date(2026, 9, 1), end_date=dt.date(2026, 12, 31)
     )
+
+
+def _clue(o: Objects) -> Any:
+    from xuncha.clues import services
+    from xuncha.clues.models import Record
+
+    existing = Record.objects.filter(round=o.round, target=o.target, title="矩阵测试").first()
+    return existing or services.record_create(
+        actor=User.objects.get(username="member"),
+        round_=o.round,
+        team=o.team,
+        target=o.target,
+        kind="clue",
+        title="矩阵测试",
+        description="反映某单位负责人违规发放津贴补贴。",
+        source="letter",
+    )
+
+
+def _evidence(o: Objects) -> Any:
+    return _document(o) and _clue(o).evidence.first()
+
+
+def _document(o: Objects) -> Any:
+    from django.contrib.contenttypes.models import ContentType
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from xuncha.clues import services
+    from xuncha.clues.models import Document
+
+    clue = _clue(o)
+    link = clue.evidence.filter(content_type=ContentType.objects.get_for_model(Document)).first()
+    if link is None:
+        link = services.document_upload(
+            actor=User.objects.get(username="member"),
+            record=clue,
+            upload=SimpleUploadedFile("证据.txt", b"evidence"),
+        )
+    return Document.objects.get(pk=link.object_id)
+
+
+def _transferred_clue(o: Objects) -> Any:
+    from xuncha.clues import services
+    from xuncha.clues.models import Record
+
+    existing = Record.objects.filter(round=o.round, title="矩阵移交").first()
+    if existing is not None:
+        return existing
+    record = services.record_create(
+        actor=User.objects.get(username="member"),
+        round_=o.round,
+        team=o.team,
+        target=o.target,
+        kind="clue",
+        title="矩阵移交",
+        description="反映某单位负责人收受礼金。",
+        source="letter",
+    )
+    Record.objects.filter(pk=record.pk).update(status="confirmed")
+    services.transfer_create(
+        actor=User.objects.get(username="office_c1"),
+        records=[record],
+        department=User.objects.get(username="receiver").grants.get().organisation,
+        route="discipline_commission",
+    )
+    record.refresh_from_db()
+    return record
+
+
+def _transfer(o: Objects) -> Any:
+    return _transferred_clue(o).transfer
 
 
 def _url_names(resolver: URLResolver, prefix: str = "") -> list[str]:
@@ -415,6 +519,27 @@ POST_CASES = [
     ("talent:availability_delete", "availability", "office_c1", 302),
     ("talent:availability_delete", "availability", "leading", 403),
     ("talent:availability_delete", "availability", "member", 404),
+    ("clues:status", "clue", "member", 302),
+    ("clues:status", "clue", "leading", 404),
+    ("clues:status", "clue", "receiver", 404),
+    ("clues:kind", "clue", "leader", 302),
+    ("clues:kind", "clue", "auditor", 404),
+    ("clues:evidence_add", "clue", "deputy", 302),
+    ("clues:evidence_add", "clue", "liaison", 404),
+    ("clues:evidence_remove", "evidence", "member", 302),
+    ("clues:evidence_remove", "evidence", "receiver", 404),
+    ("clues:merge", "clue", "member", 302),
+    ("clues:merge", "clue", "leading", 404),
+    ("clues:not_duplicate", "clue", "office_c1", 302),
+    ("clues:not_duplicate", "clue", "receiver", 404),
+    ("clues:close", "clue", "office_c1", 302),
+    ("clues:close", "clue", "member", 404),
+    ("clues:round_scan", "round", "member", 302),
+    ("clues:round_scan", "round", "leading", 403),
+    ("clues:round_scan", "round", "receiver", 404),
+    ("clues:receive", "transfer", "receiver", 302),
+    ("clues:receive", "transfer", "office_c1", 403),
+    ("clues:receive", "transfer", "member", 403),
 ]
 
 
@@ -428,6 +553,9 @@ def test_post_only_views(name, key, persona, status, objects, as_user, settings)
         "release": _release,
         "qualification": _qualification,
         "availability": _availability,
+        "clue": _clue,
+        "evidence": _evidence,
+        "transfer": _transfer,
     }
     obj = getters[key](objects) if key in getters else getattr(objects, key) if key else None
     kwargs = {"pk": obj.pk} if obj is not None else {}

@@ -1,8 +1,9 @@
 """The ``xuncha`` command: domain verbs plus every Django management command.
 
 ``xuncha demo`` loads the demo prefecture, ``xuncha serve`` runs the production WSGI
-server (gunicorn), ``xuncha worker`` runs background jobs, ``xuncha audit verify``
-checks the audit chain; ``xuncha migrate`` and the rest are Django's own commands.
+server (gunicorn), ``xuncha worker`` runs background jobs, ``xuncha scheduler`` enqueues
+the periodic ones, ``xuncha audit verify`` checks the audit chain; ``xuncha migrate`` and
+the rest are Django's own commands.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ VERBS = [
     ("setup", "Start a new installation: top organisation and first administrator."),
     ("serve", "Run the production WSGI server (gunicorn); --with-worker also runs jobs."),
     ("worker", "Run background jobs from the configured Tasks backend (database or Redis)."),
+    ("scheduler", "Enqueue periodic jobs when due (--interval, --once); for a worker to run."),
     ("audit", "Audit trail tools: `xuncha audit verify` checks the hash chain."),
     ("teams", "Form teams from a JSON instance file: `xuncha teams solve IN.json --out OUT.json`."),
     ("migrate", "Create or update the database schema (Django)."),

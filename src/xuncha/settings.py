@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "xuncha.core",
     "xuncha.rounds",
     "xuncha.talent",
+    "xuncha.clues",
 ]
 
 MIDDLEWARE = [

@@ -12,5 +12,6 @@ urlpatterns = [
     path("", include("xuncha.rounds.urls")),
     path("", include("xuncha.rounds.settings_urls")),
     path("", include("xuncha.talent.urls")),
+    path("", include("xuncha.clues.urls")),
     path("", include("xuncha.core.urls")),
 ]

@@ -18,7 +18,7 @@ WORKFLOW = [
     ("teams", _("Teams"), "talent:pool", "talent.view"),
     ("stationing", _("Stationing"), "rounds:round_list", "round.view"),
     ("evidence", _("Evidence"), "fieldwork:evidence", None),
-    ("clues", _("Clues"), "clues:list", None),
+    ("clues", _("Clues"), "clues:list", "clue.view"),
     ("report", _("Report"), "reports:list", None),
     ("rectification", _("Rectification"), "rectify:list", None),
 ]
@@ -31,6 +31,16 @@ REGISTRY = [
     ("briefings", _("Briefing requests"), "rounds:briefing_inbox", "briefing.submit"),
     ("round_settings", _("Settings for rounds"), "rounds_settings:holidays", "term.change"),
     ("team_rules", _("Team rules"), "talent:team_rules", "talent.rules"),
+    ("transfers", _("Clue transfers"), "clues:transfers", "clue.transfer"),
+    ("overdue", _("Overdue clues"), "clues:overdue", "clue.transfer"),
+    ("clue_inbox", _("Clues transferred to us"), "clues:inbox", "clue.receive"),
+    ("clue_statistics", _("Clue statistics"), "clues:statistics", "clue.statistics"),
+    (
+        "handover_settings",
+        _("Handover routing and deadlines"),
+        "clues:handover_settings",
+        "clue.transfer",
+    ),
 ]
 
 

@@ -380,6 +380,25 @@ class AuditEventType(models.TextChoices):
     ROSTER_EXPORTED = "talent.roster_exported", _("Team roster exported")
     RELEASE_CONFIRMED = "talent.release_confirmed", _("Release from the home job confirmed")
     AVAILABILITY_SET = "talent.availability_set", _("Availability changed")
+    CLUE_CREATED = "clue.created", _("Problem or clue recorded")
+    CLUE_UPDATED = "clue.updated", _("Problem or clue changed")
+    CLUE_STATUS = "clue.status", _("Problem or clue status changed")
+    CLUE_KIND = "clue.kind", _("Problem raised to a clue, or a clue lowered to a problem")
+    CLUE_EVIDENCE_ADDED = "clue.evidence_added", _("Evidence linked")
+    CLUE_EVIDENCE_REMOVED = "clue.evidence_removed", _("Evidence link removed")
+    CLUE_DOCUMENT_UPLOADED = "clue.document_uploaded", _("Evidence document uploaded")
+    CLUE_DOCUMENT_READ = "clue.document_read", _("Evidence document read")
+    CLUE_READ = "clue.read", _("Clue read")
+    CLUE_EXPORTED = "clue.exported", _("Problems and clues exported")
+    CLUE_MERGED = "clue.merged", _("Duplicates merged")
+    CLUE_NOT_DUPLICATE = "clue.not_duplicate", _("Marked as not a duplicate")
+    CLUE_TRANSFERRED = "clue.transferred", _("Clues transferred")
+    CLUE_TRANSFER_LETTER = "clue.transfer_letter", _("Transfer letter generated")
+    CLUE_RECEIVED = "clue.received", _("Transfer receipt recorded")
+    CLUE_DISPOSAL = "clue.disposal", _("Disposal reported")
+    CLUE_CLOSED = "clue.closed", _("Problem or clue closed")
+    CLUE_OVERDUE = "clue.overdue", _("Disposal deadline passed")
+    HANDOVER_SETTINGS_SET = "clue.handover_settings", _("Handover routing and deadlines changed")
 
 
 class AuditEvent(models.Model):
@@ -470,3 +489,18 @@ class JobRun(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+
+
+class ScheduledRun(models.Model):
+    """When a periodic job (``xuncha.core.schedule``) was last enqueued; locked per pass so
+    two schedulers never enqueue the same run."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    last_enqueued_at = models.DateTimeField(_("last enqueued at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("scheduled job")
+        verbose_name_plural = _("scheduled jobs")
+
+    def __str__(self) -> str:
+        return self.name

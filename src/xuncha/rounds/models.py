@@ -288,7 +288,14 @@ class TopicTag(models.Model):
         ordering = ["code"]
 
     def __str__(self) -> str:
-        return self.name_zh
+        return self.name
+
+    @property
+    def name(self) -> str:
+        """The name in the active language (Chinese unless the UI is in English)."""
+        from django.utils.translation import get_language
+
+        return self.name_en if (get_language() or "").startswith("en") else self.name_zh
 
 
 class BriefingRequest(models.Model):

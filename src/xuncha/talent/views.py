@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -131,7 +130,7 @@ def pool(request: AuthedRequest) -> HttpResponseBase:
     if export == "csv":
         return table.export_csv("inspector-pool")
     if export == "xlsx":
-        return _xlsx(table)
+        return table.export_xlsx("inspector-pool", _("Inspector pool"))
     return render(
         request,
         "talent/pool.html",
@@ -143,27 +142,6 @@ def pool(request: AuthedRequest) -> HttpResponseBase:
             "can_add": policy.can(request.user, permissions.TALENT_CHANGE),
         },
     )
-
-
-def _xlsx(table: Table) -> HttpResponseBase:
-    """The pool is a few hundred to a thousand rows: written in the request, streamed."""
-    import io
-
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=_("Inspector pool"))
-    sheet.append([str(c.label) for c in table.columns])
-    for profile in table.queryset.iterator(chunk_size=500):
-        sheet.append([str(c.value(profile)) for c in table.columns])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    response = HttpResponse(
-        buffer.getvalue(),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-    response["Content-Disposition"] = 'attachment; filename="inspector-pool.xlsx"'
-    return response
 
 
 @require_GET

@@ -31,7 +31,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--with-worker",
             action="store_true",
-            help="also run `xuncha worker` (one-machine setups)",
+            help="also run `xuncha worker` and `xuncha scheduler` (one-machine setups)",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -58,9 +58,12 @@ class Command(BaseCommand):
             def load(self) -> Any:
                 return application
 
-        worker = None
+        helpers: list[subprocess.Popen[bytes]] = []
         if options["with_worker"]:
-            worker = subprocess.Popen([sys.executable, "-m", "xuncha", "worker"])
+            helpers = [
+                subprocess.Popen([sys.executable, "-m", "xuncha", "worker"]),
+                subprocess.Popen([sys.executable, "-m", "xuncha", "scheduler"]),
+            ]
         self.stdout.write(
             f"Xuncha is listening on http://{options['bind']}/ "
             f"(mode: {settings.MODE}, jobs: {settings.TASKS_BACKEND})"
@@ -68,6 +71,7 @@ class Command(BaseCommand):
         try:
             XunchaServer().run()
         finally:
-            if worker is not None:
-                worker.terminate()
-                worker.wait(timeout=10)
+            for helper in helpers:
+                helper.terminate()
+            for helper in helpers:
+                helper.wait(timeout=10)

@@ -1,0 +1,256 @@
+"""Forms of the registry pages: record, filter, status, kind, evidence, merge."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django import forms
+from django.db.models import Q
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
+
+from xuncha.clues import permissions
+from xuncha.clues.models import (
+    Confidentiality,
+    Discipline,
+    Kind,
+    Level,
+    Record,
+    Source,
+    Status,
+)
+from xuncha.clues.services import SubjectInput
+from xuncha.core import policy
+from xuncha.core.models import Organisation, Person
+from xuncha.rounds.models import Briefing, Round, Stage, Team, TopicTag
+
+SUBJECTS_HELP = gettext_lazy(
+    "One person per line: name, then optionally a comma and the post. A name that exactly "
+    "one person holding a post in the target bears is linked to the people registry; "
+    "others stay as written, to be linked later."
+)
+
+
+def _blank(choices: list[tuple[str, Any]], label: Any) -> list[tuple[str, Any]]:
+    return [("", label), *choices]
+
+
+class RecordForm(forms.Form):
+    kind = forms.ChoiceField(label=gettext_lazy("Kind"), choices=Kind.choices)
+    target = forms.ModelChoiceField(label=gettext_lazy("Target"), queryset=Organisation.objects)
+    team = forms.ModelChoiceField(
+        label=gettext_lazy("Team"), queryset=Team.objects.none(), required=False
+    )
+    title = forms.CharField(label=pgettext_lazy("record", "Title"), max_length=200)
+    description = forms.CharField(
+        label=gettext_lazy("Description"), widget=forms.Textarea(attrs={"rows": 6})
+    )
+    subjects = forms.CharField(
+        label=gettext_lazy("People concerned"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=SUBJECTS_HELP,
+    )
+    source = forms.ChoiceField(label=gettext_lazy("Source"), choices=Source.choices)
+    discipline = forms.ChoiceField(
+        label=gettext_lazy("Discipline"),
+        choices=_blank(Discipline.choices, gettext_lazy("Not classified yet")),
+        required=False,
+    )
+    topics = forms.ModelMultipleChoiceField(
+        label=gettext_lazy("Topics"),
+        queryset=TopicTag.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    credibility = forms.ChoiceField(
+        label=gettext_lazy("Credibility"), choices=Level.choices, initial=Level.MEDIUM
+    )
+    priority = forms.ChoiceField(
+        label=gettext_lazy("Priority"), choices=Level.choices, initial=Level.MEDIUM
+    )
+    confidentiality = forms.ChoiceField(
+        label=gettext_lazy("Confidentiality"),
+        choices=Confidentiality.choices,
+        initial=Confidentiality.ORDINARY,
+    )
+    fast_track = forms.BooleanField(
+        label=gettext_lazy("Clear and simple: settle during the round (直查快办)"), required=False
+    )
+
+    def __init__(self, *args: Any, round_: Round, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.round = round_
+        targets = Organisation.objects.filter(inspecting_teams__round=round_).distinct()
+        allowed = [t.pk for t in targets if permissions.may_record(user, round_, t)]
+        target_field = cast(forms.ModelChoiceField, self.fields["target"])
+        target_field.queryset = Organisation.objects.filter(pk__in=allowed).order_by("path")
+        team_field = cast(forms.ModelChoiceField, self.fields["team"])
+        team_field.queryset = Team.objects.filter(round=round_).order_by("name")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        team, target = data.get("team"), data.get("target")
+        if team is None and target is not None:
+            data["team"] = Team.objects.filter(round=self.round, targets=target).first()
+        elif (
+            team is not None
+            and target is not None
+            and not team.targets.filter(pk=target.pk).exists()
+        ):
+            self.add_error("team", _("This team does not inspect the chosen target."))
+        return data
+
+    def subject_inputs(self) -> list[SubjectInput]:
+        target: Organisation = self.cleaned_data["target"]
+        return parse_subjects(self.cleaned_data.get("subjects", ""), target)
+
+    def values(self) -> dict[str, Any]:
+        names = (
+            "title",
+            "description",
+            "source",
+            "discipline",
+            "credibility",
+            "priority",
+            "confidentiality",
+            "fast_track",
+            "team",
+            "target",
+        )
+        return {n: self.cleaned_data[n] for n in names}
+
+
+def parse_subjects(text: str, target: Organisation) -> list[SubjectInput]:
+    """Lines of "name[, post]"; a name borne by exactly one person with a current or past
+    post in the target (or a unit under it) is linked to that person."""
+    result = []
+    for line in (text or "").splitlines():
+        parts = [p.strip() for p in line.replace("，", ",").split(",", 1)]
+        name = parts[0]
+        if not name:
+            continue
+        post = parts[1] if len(parts) > 1 else ""
+        people = list(
+            Person.objects.filter(
+                name=name, posts__organisation__path__startswith=target.path
+            ).distinct()[:2]
+        )
+        person = people[0] if len(people) == 1 else None
+        result.append(SubjectInput(name=name, person=person, post=post))
+    return result
+
+
+def subjects_text(record: Record) -> str:
+    return "\n".join(f"{s.name}, {s.post}" if s.post else s.name for s in record.subjects.all())
+
+
+class RecordFilterForm(forms.Form):
+    q = forms.CharField(label=gettext_lazy("Search"), required=False)
+    round = forms.ModelChoiceField(
+        label=gettext_lazy("Round"), queryset=Round.objects.none(), required=False
+    )
+    kind = forms.ChoiceField(
+        label=gettext_lazy("Kind"),
+        choices=_blank(Kind.choices, gettext_lazy("All")),
+        required=False,
+    )
+    status = forms.ChoiceField(
+        label=gettext_lazy("Status"),
+        choices=_blank(Status.choices, gettext_lazy("All")),
+        required=False,
+    )
+    discipline = forms.ChoiceField(
+        label=gettext_lazy("Discipline"),
+        choices=_blank(Discipline.choices, gettext_lazy("All")),
+        required=False,
+    )
+    topic = forms.ModelChoiceField(
+        label=gettext_lazy("Topic"), queryset=TopicTag.objects.all(), required=False
+    )
+    source = forms.ChoiceField(
+        label=gettext_lazy("Source"),
+        choices=_blank(Source.choices, gettext_lazy("All")),
+        required=False,
+    )
+    priority = forms.ChoiceField(
+        label=gettext_lazy("Priority"),
+        choices=_blank(Level.choices, gettext_lazy("All")),
+        required=False,
+    )
+    fast_track = forms.BooleanField(label=gettext_lazy("Fast track only"), required=False)
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from xuncha.rounds import permissions as round_permissions
+
+        round_field = cast(forms.ModelChoiceField, self.fields["round"])
+        round_field.queryset = policy.scope(
+            user, round_permissions.ROUND_VIEW, Round.objects.exclude(stage=Stage.CLOSED)
+        ).order_by("-created_at") | Round.objects.filter(
+            pk__in=policy.scope(user, permissions.CLUE_VIEW, Record.objects.all()).values("round")
+        )
+
+
+class StatusForm(forms.Form):
+    to_status = forms.ChoiceField(choices=Status.choices)
+    reason = forms.CharField(label=gettext_lazy("Reason"), max_length=500, required=False)
+
+
+class KindForm(forms.Form):
+    kind = forms.ChoiceField(choices=Kind.choices)
+    reason = forms.CharField(label=gettext_lazy("Reason"), max_length=500)
+
+
+class CloseForm(forms.Form):
+    reason = forms.CharField(
+        label=gettext_lazy("How the matter was concluded"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class BriefingChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.department.name} · {obj.date:%Y-%m-%d}"
+
+
+class EvidenceForm(forms.Form):
+    briefing = BriefingChoiceField(
+        label=gettext_lazy("Department briefing"), queryset=Briefing.objects.none(), required=False
+    )
+    document = forms.FileField(label=gettext_lazy("Or upload a document"), required=False)
+    excerpt = forms.CharField(
+        label=gettext_lazy("Excerpt that matters"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args: Any, record: Record, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from xuncha.rounds import selectors as round_selectors
+
+        briefing_field = cast(forms.ModelChoiceField, self.fields["briefing"])
+        briefing_field.queryset = (
+            round_selectors.briefings_for(user)
+            .filter(Q(round=record.round_id) | Q(target=record.target_id))
+            .select_related("department")
+            .order_by("-date")
+        )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if bool(data.get("briefing")) == bool(data.get("document")):
+            raise forms.ValidationError(_("Choose a briefing or upload a document (one of them)."))
+        return data
+
+
+class MergeForm(forms.Form):
+    other = forms.IntegerField(widget=forms.HiddenInput)
+    survivor = forms.ChoiceField(
+        choices=[("this", "this"), ("other", "other")], widget=forms.HiddenInput
+    )
+
+
+class NotDuplicateForm(forms.Form):
+    other = forms.IntegerField(widget=forms.HiddenInput)
