@@ -91,6 +91,7 @@ def test_member_merges_a_repeated_complaint(
         title="走访中再次反映",
         description=PHONE_CALL,
         source="interview",
+        subjects=[services.SubjectInput("赵某某")],
     )
     small.goto(f"/clues/{other.pk}/duplicates/")
     assert small.page.locator("[data-testid=pair]").count() >= 1

@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from xuncha.core.models import Organisation, Person, User
 
@@ -31,11 +32,11 @@ class Status(models.TextChoices):
     NEW = "new", _("New")
     REVIEW = "review", _("Under review")
     CONFIRMED = "confirmed", _("Confirmed")
-    MERGED = "merged", _("Merged")
+    MERGED = "merged", pgettext_lazy("record status", "Merged")
     DISMISSED = "dismissed", _("Dismissed")
     TRANSFERRED = "transferred", _("Transferred")
     DISPOSAL_REPORTED = "disposal_reported", _("Disposal reported")
-    CLOSED = "closed", _("Closed")
+    CLOSED = "closed", pgettext_lazy("record status", "Closed")
 
 
 class Source(models.TextChoices):
@@ -89,7 +90,7 @@ class Record(models.Model):
     target = models.ForeignKey(
         Organisation, verbose_name=_("target"), on_delete=models.PROTECT, related_name="+"
     )
-    title = models.CharField(_("title"), max_length=200)
+    title = models.CharField(pgettext_lazy("record", "title"), max_length=200)
     description = models.TextField(_("description"))
     source = models.CharField(_("source"), max_length=20, choices=Source.choices)
     discipline = models.CharField(

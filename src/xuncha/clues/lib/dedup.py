@@ -76,6 +76,10 @@ MIN_PASSAGE = 4
 NUMBER_WEIGHT = 3
 DEFAULT_LSH_THRESHOLD = 0.3
 MAX_BUCKET = 500
+# Up to this many documents every one is scored exactly (no LSH): a round holds hundreds
+# of records, where a missed duplicate costs more than scoring them all (a few ms).
+EXACT_UP_TO = 5_000
+EXACT_PAIRS_UP_TO = 800
 
 _U32 = NDArray[np.uint32]
 _U64 = NDArray[np.uint64]
@@ -468,7 +472,9 @@ class Index:
 
     ``threshold`` is the final score a match must reach; ``lsh_threshold`` (Jaccard of the
     shingle sets) sets the banding, by default ``DEFAULT_LSH_THRESHOLD``: lower finds more
-    candidates (better recall, slower), higher fewer. Keys must be unique.
+    candidates (better recall, slower), higher fewer. Up to ``exact_up_to`` documents
+    (``exact_pairs_up_to`` for ``pairs``) every document is scored, without LSH. Keys must
+    be unique.
     """
 
     def __init__(
@@ -477,8 +483,12 @@ class Index:
         threshold: float = DEFAULT_THRESHOLD,
         num_perm: int = 128,
         lsh_threshold: float | None = None,
+        exact_up_to: int = EXACT_UP_TO,
+        exact_pairs_up_to: int = EXACT_PAIRS_UP_TO,
     ) -> None:
         self.threshold = threshold
+        self.exact_up_to = exact_up_to
+        self.exact_pairs_up_to = exact_pairs_up_to
         self.num_perm = num_perm
         self.lsh_threshold = DEFAULT_LSH_THRESHOLD if lsh_threshold is None else lsh_threshold
         self.bands, self.rows = band_shape(self.lsh_threshold, num_perm)
@@ -596,11 +606,15 @@ class Index:
         shingles = _doc_shingles(doc.text)
         if shingles.size == 0:
             return []
-        keys = _band_keys(signatures([shingles], self.num_perm), self.bands, self.rows)[0]
+        if len(self._docs) <= self.exact_up_to:
+            candidates: Iterable[int] = range(len(self._docs))
+        else:
+            keys = _band_keys(signatures([shingles], self.num_perm), self.bands, self.rows)[0]
+            candidates = self._candidates(keys)
         excluded = set(exclude)
         positions = [
             p
-            for p in self._candidates(keys)
+            for p in candidates
             if self._docs[p].key != doc.key
             and frozenset((doc.key, self._docs[p].key)) not in excluded
         ]
@@ -620,9 +634,13 @@ class Index:
         ]
 
     def candidate_pairs(self) -> tuple[_I64, _I64]:
-        """All candidate pairs (positions i < j in insertion order) from the LSH buckets."""
+        """All candidate pairs (positions i < j in insertion order) from the LSH buckets, or
+        every pair of a small index."""
         keys = self._all_keys()
         n = keys.shape[0]
+        if 1 < n <= self.exact_pairs_up_to:
+            left, right = np.triu_indices(n, k=1)
+            return left.astype(np.int64), right.astype(np.int64)
         codes = [self._band_pairs(keys, band) for band in range(self.bands)] if n > 1 else []
         unique = _sorted_unique(np.concatenate(codes)) if codes else np.zeros(0, dtype=np.int64)
         return unique // n, unique % n

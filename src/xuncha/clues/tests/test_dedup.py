@@ -203,7 +203,7 @@ def test_band_shape_lowers_with_the_threshold() -> None:
 
 def test_lsh_candidates_find_what_brute_force_finds() -> None:
     docs, _ = labelled_docs(21, 50, signals=False)
-    index = Index()
+    index = Index(exact_up_to=0, exact_pairs_up_to=0)  # the LSH path, not the small-set one
     index.add_many(docs)
     left, right = index.candidate_pairs()
     candidates = {frozenset((docs[i].key, docs[j].key)) for i, j in zip(left, right, strict=True)}
@@ -222,7 +222,7 @@ def test_lsh_candidates_find_what_brute_force_finds() -> None:
 
 def test_similar_agrees_with_pairs_and_ranks_best_first() -> None:
     docs, _ = labelled_docs(22, 30, signals=True)
-    index = Index()
+    index = Index(exact_up_to=0, exact_pairs_up_to=0)
     for doc in docs:  # one at a time: the unsorted tail is searched too
         index.add(doc)
     assert len(index) == len(docs)
@@ -244,6 +244,20 @@ def test_not_a_duplicate_pairs_are_excluded() -> None:
     assert {m.b for m in index.similar(docs[0], exclude=remembered)} == {"c"}
     pairs = {frozenset((m.a, m.b)) for m in find_duplicates(docs, exclude=remembered)}
     assert pairs == {frozenset({"a", "c"}), frozenset({"b", "c"})}
+
+
+def test_small_sets_are_scored_exactly() -> None:
+    """Below the exact limits nothing the score finds is lost to LSH's chance."""
+    docs, _ = labelled_docs(23, 20, signals=True)
+    exact, lsh = Index(), Index(exact_up_to=0, exact_pairs_up_to=0)
+    exact.add_many(docs)
+    lsh.add_many(docs)
+    truth = brute_force(docs, dedup.DEFAULT_THRESHOLD)
+    assert {frozenset((m.a, m.b)) for m in exact.pairs()} == truth
+    assert {frozenset((m.a, m.b)) for m in lsh.pairs()} <= truth
+    for doc in docs[:20]:
+        expected = {next(iter(p - {doc.key})) for p in truth if doc.key in p}
+        assert {m.b for m in exact.similar(doc, limit=1000)} == expected
 
 
 def test_index_edge_cases() -> None:
