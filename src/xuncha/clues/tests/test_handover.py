@@ -43,6 +43,15 @@ EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 # -- fixtures -------------------------------------------------------------------------------------
 
 
+@pytest.fixture(autouse=True)
+def _english():
+    """Services answer in the active language; these tests read the English messages."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture
 def county(db) -> Organisation:
     return Organisation.objects.get(code="C01")
@@ -662,7 +671,8 @@ def test_only_the_receiving_department_records_disposal(
 
 def test_a_record_not_transferred_gets_no_disposal(as_user, make, receiver, handover):
     clue = make()
-    assert as_user("receiver").get(reverse("clues:disposal", args=[clue.pk])).status_code == 404
+    page = as_user("receiver").get(reverse("clues:disposal", args=[clue.pk]), **EN)
+    assert page.status_code == 404
     with pytest.raises(services.Refused, match="transferred clue"):
         _dispose(receiver, clue)
 
