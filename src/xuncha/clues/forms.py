@@ -148,7 +148,10 @@ def subjects_text(record: Record) -> str:
 class RecordFilterForm(forms.Form):
     q = forms.CharField(label=gettext_lazy("Search"), required=False)
     round = forms.ModelChoiceField(
-        label=gettext_lazy("Round"), queryset=Round.objects.none(), required=False
+        label=gettext_lazy("Round"),
+        queryset=Round.objects.none(),
+        required=False,
+        empty_label=gettext_lazy("All"),
     )
     kind = forms.ChoiceField(
         label=gettext_lazy("Kind"),
@@ -166,7 +169,10 @@ class RecordFilterForm(forms.Form):
         required=False,
     )
     topic = forms.ModelChoiceField(
-        label=gettext_lazy("Topic"), queryset=TopicTag.objects.all(), required=False
+        label=gettext_lazy("Topic"),
+        queryset=TopicTag.objects.all(),
+        required=False,
+        empty_label=gettext_lazy("All"),
     )
     source = forms.ChoiceField(
         label=gettext_lazy("Source"),

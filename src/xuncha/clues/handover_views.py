@@ -144,7 +144,7 @@ TRANSFER_COLUMNS = [
         sort="closed_count",
         css="text-end",
     ),
-    Column("sent", gettext_lazy("Sent on"), lambda t: _day(t.created_at), sort="created_at"),
+    Column("sent", gettext_lazy("Sent on"), lambda t: t.sent_on, sort="sent_on"),
     Column(
         "received",
         gettext_lazy("Received on"),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from django.utils import timezone, translation
+from django.utils import translation
 from docx.document import Document as DocumentObject
 from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.enum.text import WD_ALIGN_PARAGRAPH
@@ -97,7 +97,7 @@ def transfer_letter_docx(
     transfer: Transfer, records: Sequence[Record], *, today: dt.date | None = None
 ) -> bytes:
     """The letter for ``transfer`` listing ``records`` (in the order given)."""
-    today = today or timezone.localdate()
+    today = today or transfer.sent_on
     round_ = transfer.round
     office = f"{round_.committee.name}巡察工作领导小组办公室"
     with translation.override("zh-hans"):

@@ -330,6 +330,8 @@ class Transfer(models.Model):
     note = models.CharField(_("note"), max_length=500, blank=True)
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(_("sent at"), auto_now_add=True)
+    # The day the package counts from (its deadlines run from it); today unless entered.
+    sent_on = models.DateField(_("sent on"))
     received_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -587,6 +587,7 @@ def transfer_create(
         route=route,
         note=note.strip(),
         created_by=actor,
+        sent_on=start,
         report_due=add_months(start, settings.report_months),
         close_due=add_months(start, settings.close_months),
         max_due=add_months(start, settings.max_months),

@@ -12,6 +12,7 @@ from django.http import FileResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -44,6 +45,7 @@ COLUMNS = [
         lambda r: r.number,
         sort="number",
         link=lambda r: reverse("clues:detail", args=[r.pk]),
+        css="text-nowrap",
     ),
     Column("kind", gettext_lazy("Kind"), lambda r: r.get_kind_display(), sort="kind"),
     Column("title", pgettext_lazy("record", "Title"), lambda r: r.title, sort="title"),
@@ -68,8 +70,9 @@ COLUMNS = [
     Column(
         "created",
         gettext_lazy("Recorded"),
-        lambda r: f"{r.created_at:%Y-%m-%d}",
+        lambda r: timezone.localtime(r.created_at).date(),
         sort="created_at",
+        css="text-nowrap",
     ),
 ]
 
