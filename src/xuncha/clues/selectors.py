@@ -90,7 +90,7 @@ def suggestions(user: Any, record: Record, *, limit: int = 10) -> list[Suggestio
     index = dedup.Index()
     index.add_many(as_doc(r) for r in others)
     exclude = not_duplicate_pairs([record.pk])
-    by_id = {r.pk: r for r in others}
+    by_id: dict[Any, Record] = {r.pk: r for r in others}
     matches = index.similar(as_doc(record), limit=limit, exclude=exclude)
     return [Suggestion(by_id[m.b], m) for m in matches if m.b in by_id]
 
