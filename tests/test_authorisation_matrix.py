@@ -220,6 +220,7 @@ EXPECTATIONS: dict[str, Expect] = {
     "clues:merge": post_only(lambda o: {"pk": _clue(o).pk}),
     "clues:not_duplicate": post_only(lambda o: {"pk": _clue(o).pk}),
     "clues:close": post_only(lambda o: {"pk": _clue(o).pk}),
+    "clues:subject_link": post_only(lambda o: {"pk": _subject(o).pk}),
     "clues:round_duplicates": Expect(
         lambda o: {"pk": o.round.pk}, ok=CLUE_READERS, hidden={"receiver", "auditor", "admin"}
     ),
@@ -291,6 +292,12 @@ def _clue(o: Objects) -> Any:
         description="反映某单位负责人违规发放津贴补贴。",
         source="letter",
     )
+
+
+def _subject(o: Objects) -> Any:
+    from xuncha.clues.models import Subject
+
+    return Subject.objects.get_or_create(record=_clue(o), defaults={"name": o.person.name})[0]
 
 
 def _evidence(o: Objects) -> Any:
@@ -534,6 +541,8 @@ POST_CASES = [
     ("clues:not_duplicate", "clue", "receiver", 404),
     ("clues:close", "clue", "office_c1", 302),
     ("clues:close", "clue", "member", 404),
+    ("clues:subject_link", "subject", "member", 404),  # the matrix posts no person
+    ("clues:subject_link", "subject", "leading", 404),
     ("clues:round_scan", "round", "member", 302),
     ("clues:round_scan", "round", "leading", 403),
     ("clues:round_scan", "round", "receiver", 404),
@@ -554,6 +563,7 @@ def test_post_only_views(name, key, persona, status, objects, as_user, settings)
         "qualification": _qualification,
         "availability": _availability,
         "clue": _clue,
+        "subject": _subject,
         "evidence": _evidence,
         "transfer": _transfer,
     }

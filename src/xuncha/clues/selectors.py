@@ -160,3 +160,31 @@ def overdue(qs: QuerySet[Record], today: dt.date | None = None) -> QuerySet[Reco
         transfer__close_due__lt=today,
     )
     return qs.filter(report | close).select_related("transfer__department")
+
+
+def subject_candidates(user: Any, record: Record, limit: int = 8) -> dict[int, list[Any]]:
+    """For each name on the record not yet linked: people of that name the user may see,
+    those with a post in the target first."""
+    from xuncha.core.models import Person
+    from xuncha.core.policy import Action
+
+    names = {s.pk: s.name for s in record.subjects.all() if s.person_id is None}
+    if not names:
+        return {}
+    people = list(
+        policy.scope(user, Action.PERSON_VIEW, Person.objects.all())
+        .filter(name__in=set(names.values()))
+        .prefetch_related("posts__organisation")
+        .order_by("name", "pk")[: limit * len(names)]
+    )
+
+    def rank(person: Any) -> int:
+        in_target = any(
+            p.organisation.path.startswith(record.target.path) for p in person.posts.all()
+        )
+        return 0 if in_target else 1
+
+    return {
+        pk: sorted((p for p in people if p.name == name), key=rank)[:limit]
+        for pk, name in names.items()
+    }

@@ -806,3 +806,28 @@ def scan_start(*, actor: User, round_: Any) -> Any:
     job.result = {"round": round_.pk}
     job.save(update_fields=["result"])
     return job
+
+
+@transaction.atomic
+def subject_link(*, actor: User, subject: Subject, person: Person) -> Subject:
+    """Link a name written on a record to the person of the registry it means."""
+    record = Record.objects.select_for_update().get(pk=subject.record_id)
+    if record.status not in OPEN:
+        raise Refused(
+            _("Only an open record can be edited; this one is %(status)s.")
+            % {"status": record.get_status_display()}
+        )
+    if subject.person_id is not None:
+        raise Refused(_("This name is already linked to a person."))
+    if record.subjects.filter(person=person).exists():
+        raise Refused(_("That person is already on the record."))
+    subject.person = person
+    subject.save(update_fields=["person"])
+    audit.record(
+        actor=actor,
+        event_type=E.CLUE_UPDATED,
+        obj=record,
+        after={"subject": subject.pk, "person": person.pk},
+    )
+    _timeline(record, actor, E.CLUE_UPDATED, note=f"{subject.name} → {person.name}")
+    return subject

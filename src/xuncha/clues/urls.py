@@ -18,6 +18,7 @@ urlpatterns = [
     path("clues/<int:pk>/merge/", views.merge, name="merge"),
     path("clues/<int:pk>/not-duplicate/", views.not_duplicate, name="not_duplicate"),
     path("clues/<int:pk>/close/", views.record_close, name="close"),
+    path("clues/subjects/<int:pk>/link/", views.subject_link, name="subject_link"),
     path("rounds/<int:pk>/duplicates/", views.round_duplicates, name="round_duplicates"),
     path("rounds/<int:pk>/duplicates/scan/", views.round_scan, name="round_scan"),
 ]

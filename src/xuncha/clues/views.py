@@ -29,7 +29,7 @@ from xuncha.clues.forms import (
     StatusForm,
     subjects_text,
 )
-from xuncha.clues.models import Document, EvidenceLink, Kind, Record, Status
+from xuncha.clues.models import Document, EvidenceLink, Kind, Record, Status, Subject
 from xuncha.core import policy
 from xuncha.core.forms import form_errors
 from xuncha.core.models import JobRun, Organisation
@@ -248,6 +248,7 @@ def record_detail(request: AuthedRequest, pk: int) -> HttpResponseBase:
         for link in record.evidence.select_related("added_by").order_by("id")
     ]
     suggestions = selectors.suggestions(request.user, record, limit=5) if record.is_open else []
+    candidates = selectors.subject_candidates(request.user, record) if actions["can_change"] else {}
     return render(
         request,
         "clues/record_detail.html",
@@ -259,6 +260,7 @@ def record_detail(request: AuthedRequest, pk: int) -> HttpResponseBase:
             "reminders": record.reminders.all(),
             "merged_from": record.merged_from.all(),
             "suggestions": suggestions,
+            "subjects": [(s, candidates.get(s.pk, [])) for s in record.subjects.all()],
             "evidence_form": EvidenceForm(record=record, user=request.user)
             if actions["can_change"]
             else None,
@@ -521,3 +523,28 @@ def round_scan(request: AuthedRequest, pk: int) -> HttpResponseBase:
     round_ = _round_for_scan(request, pk)
     services.scan_start(actor=request.user, round_=round_)
     return redirect("clues:round_duplicates", pk=round_.pk)
+
+
+@require_POST
+def subject_link(request: AuthedRequest, pk: int) -> HttpResponseBase:
+    """Link a written name to a person of the registry the user may see."""
+    from xuncha.core.models import Person
+    from xuncha.core.policy import Action
+
+    subject = get_object_or_404(
+        Subject.objects.filter(
+            record__in=selectors.records_for(request.user, permissions.CLUE_CHANGE)
+        ),
+        pk=pk,
+    )
+    person = get_object_or_404(
+        policy.scope(request.user, Action.PERSON_VIEW, Person.objects.all()),
+        pk=request.POST.get("person") if str(request.POST.get("person", "")).isdigit() else 0,
+    )
+    try:
+        services.subject_link(actor=request.user, subject=subject, person=person)
+    except services.Refused as exc:
+        _refused(request, exc)
+    else:
+        messages.success(request, _("%(name)s is linked.") % {"name": person.name})
+    return redirect("clues:detail", pk=subject.record_id)

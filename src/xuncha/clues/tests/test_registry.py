@@ -547,3 +547,38 @@ def test_deadlines_add_calendar_months(day, months, expected):
     assert services.add_months(dt.date.fromisoformat(day), months) == dt.date.fromisoformat(
         expected
     )
+
+
+def test_a_written_name_is_linked_to_the_registry_later(as_user, make, member_target):
+    from xuncha.core.models import Person
+
+    person = Person.objects.filter(posts__organisation=member_target, posts__end_date=None).first()
+    record = make(subjects=[services.SubjectInput(person.name + "某")])
+    subject = record.subjects.get()
+    assert subject.person is None
+    # Rename the written name to the person's: the page offers them as a candidate.
+    subject.name = person.name
+    subject.save()
+    client = as_user("member")
+    page = client.get(reverse("clues:detail", args=[record.pk]), **EN).content.decode()
+    assert 'data-testid="subject-link"' in page and f'value="{person.pk}"' in page
+    response = client.post(
+        reverse("clues:subject_link", args=[subject.pk]), {"person": person.pk}, **EN
+    )
+    assert response.status_code == 302
+    subject.refresh_from_db()
+    assert subject.person == person
+    assert record.timeline.filter(note__contains=person.name).exists()
+    # Linking twice is refused; a person outside the user's view is not found.
+    again = client.post(reverse("clues:subject_link", args=[subject.pk]), {"person": person.pk})
+    assert any("already" in m or "已" in m for m in _messages(again))
+    assert (
+        client.post(reverse("clues:subject_link", args=[subject.pk]), {"person": 10**9}).status_code
+        == 404
+    )
+    assert (
+        as_user("leading")
+        .post(reverse("clues:subject_link", args=[subject.pk]), {"person": person.pk})
+        .status_code
+        == 404
+    )
