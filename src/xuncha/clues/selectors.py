@@ -18,6 +18,10 @@ from xuncha.core import policy
 
 # Records that take part in duplicate detection: merged and closed ones do not.
 DEDUP_STATUSES = (Status.NEW, Status.REVIEW, Status.CONFIRMED)
+# Suggestions on a record's page are read by a person who decides: they reach further
+# than the round-wide scan (the detector's default, where precision and recall are
+# measured), so a freely reworded complaint is still put in front of the user.
+SUGGEST_THRESHOLD = 0.45
 
 
 def records_for(user: Any, action: str = permissions.CLUE_VIEW) -> QuerySet[Record]:
@@ -87,7 +91,7 @@ def suggestions(user: Any, record: Record, *, limit: int = 10) -> list[Suggestio
     others = _candidates(user, record)
     if not others:
         return []
-    index = dedup.Index()
+    index = dedup.Index(threshold=SUGGEST_THRESHOLD)
     index.add_many(as_doc(r) for r in others)
     exclude = not_duplicate_pairs([record.pk])
     by_id: dict[Any, Record] = {r.pk: r for r in others}

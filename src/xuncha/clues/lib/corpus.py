@@ -15,14 +15,16 @@ channel's opening and closing). Hard negatives are *other* matters about the sam
 the same target and usually the same topic vocabulary, but another person, amount or
 deed.
 
-API (every function takes its randomness from the caller, so output is reproducible)::
+API (randomness comes from the caller's ``random.Random`` or seed: output is reproducible)::
 
+    person(rng)                           -> str               a fictional name
     complaints(rng, n)                    -> list[Complaint]   n unrelated matters
     paraphrase(rng, text)                 -> str               the same matter, reworded
     unrelated(rng, complaint)             -> Complaint         another matter, same unit
     labelled(seed, n_seeds, paraphrases_per_seed, negatives_per_seed) -> list[Complaint]
     labelled_set(seed, ...)               -> list[(text, group)]  same group = duplicates
     short_texts(seed, n)                  -> list[str]         many short texts, ~10% repeats
+    short_labelled_set(seed, n)           -> list[(text, group)]  the same, with groups
 
 ``Complaint.group`` identifies the matter: two complaints are duplicates exactly when their
 groups are equal. ``subject`` and ``target`` are the names as written in the text, for a
@@ -51,8 +53,15 @@ class Complaint:
 
 # -- names and places -----------------------------------------------------------------------
 
-_SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁沈姚卢姜崔钟谭陆汪范金石廖贾夏韦方白邹孟熊秦邱江薛段雷侯龙史陶贺顾毛郝龚邵万严武戴莫孔汤"
-_GIVEN = "伟强磊军勇杰涛斌超明刚平辉鹏华飞鑫波宇浩凯健俊帆旭宁龙林欢阳建国文志海峰东亮成振兴荣庆德芳娜敏静丽艳娟霞秀燕玲桂英兰红梅琳雪婷慧颖倩洁晶莉萍琴云凤春晓蓉佳欣怡"
+_SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜"
+    "叶程苏魏吕丁沈姚卢姜崔钟谭陆汪范金石廖贾夏韦方白邹孟熊秦邱江薛段雷侯龙史陶贺顾毛郝"
+    "龚邵万严武戴莫孔汤"
+)
+_GIVEN = (
+    "伟强磊军勇杰涛斌超明刚平辉鹏华飞鑫波宇浩凯健俊帆旭宁龙林欢阳建国文志海峰东亮成振兴"
+    "荣庆德芳娜敏静丽艳娟霞秀燕玲桂英兰红梅琳雪婷慧颖倩洁晶莉萍琴云凤春晓蓉佳欣怡"
+)
 _PLACE_1 = "青云石枫松柳桃梅竹兰清溪河湖山岭川塘源泉坪岗峪湾桥林苍碧丹金银玉黄白"
 _PLACE_2 = "溪桥岭湾坪塘源口坝营庄集铺寨冲岗川洲"
 _COUNTIES = ("青岚县", "云溪县", "石枫县", "柳塘县", "松坪县", "梅川县", "竹岗县", "丹峪县")
@@ -220,8 +229,7 @@ _TEMPLATES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         (
             "{date}，{unit}{role}{name}为儿子举办婚宴，摆了{count}桌酒席，邀请了大量管理服务对象。"
             "|{unit}{role}{name}{date}给儿子办婚礼，请了{count}桌，来的很多是下面单位的人。",
-            "{unit}{role}{name}长期公车私用。"
-            "|{unit}{role}{name}把公车当成自家车用。",
+            "{unit}{role}{name}长期公车私用。|{unit}{role}{name}把公车当成自家车用。",
             "反映{unit}{role}{name}违反中央八项规定精神的问题。"
             "|{unit}{role}{name}顶风违纪，吃喝送礼样样都有。",
         ),
@@ -246,10 +254,8 @@ _TEMPLATES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         (
             "{unit}办事窗口工作人员{name}对群众态度恶劣，办事推诿扯皮。"
             "|{unit}窗口的{name}对来办事的人爱理不理，事情一拖再拖。",
-            "{unit}{role}{name}在执法检查中吃拿卡要。"
-            "|{unit}{role}{name}借检查之机向商户要钱要物。",
-            "反映{unit}{role}{name}刁难办事群众的问题。"
-            "|{unit}{role}{name}故意为难来办事的群众。",
+            "{unit}{role}{name}在执法检查中吃拿卡要。|{unit}{role}{name}借检查之机向商户要钱要物。",
+            "反映{unit}{role}{name}刁难办事群众的问题。|{unit}{role}{name}故意为难来办事的群众。",
         ),
         (
             "{date}我去办理{permit}，材料齐全，{name}却一直拖着不办，暗示要给好处。"
@@ -270,10 +276,8 @@ _TEMPLATES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         (
             "{unit}{role}{name}在干部选拔中任人唯亲，把自己的{relation}{rel}提拔为{post}。"
             "|{unit}{role}{name}把{relation}{rel}提成了{post}。",
-            "{unit}{role}{name}在干部任用中搞暗箱操作。"
-            "|{unit}提拔谁都是{role}{name}私下定的。",
-            "反映{unit}{role}{name}违规提拔干部的问题。"
-            "|{unit}{role}{name}不按程序提拔干部。",
+            "{unit}{role}{name}在干部任用中搞暗箱操作。|{unit}提拔谁都是{role}{name}私下定的。",
+            "反映{unit}{role}{name}违规提拔干部的问题。|{unit}{role}{name}不按程序提拔干部。",
         ),
         (
             "{rel}参加工作不满{count}年，不符合任职资格，却在{date}被突击提拔。"
@@ -422,10 +426,7 @@ _EXTRA_DETAILS = (
 def _render(rng: random.Random, matter: _Matter, *, facts: int, framed: bool = True) -> str:
     intros, more = _TEMPLATES[matter.topic]
     body = [rng.choice(intros), *rng.sample(more, min(facts, len(more)))]
-    text = "".join(
-        rng.choice(sentence.split("|")).format(**matter.slots)
-        for sentence in body
-    )
+    text = "".join(rng.choice(sentence.split("|")).format(**matter.slots) for sentence in body)
     if framed:
         unit = matter.slots["unit"]
         text = (
@@ -618,7 +619,7 @@ def unrelated(rng: random.Random, complaint: Complaint, *, group: int = -1) -> C
 
     One time in four the same person is accused of something of another topic; otherwise
     another person of the same unit, of the same topic three times in four. Amounts,
-    dates, relatives and the facts told are drawn afresh.
+    dates, relatives and the facts told are drawn afresh. ``group`` labels the new matter.
     """
     same_person = rng.random() < 0.25
     same_topic = not same_person and rng.random() < 0.75
@@ -644,7 +645,7 @@ def labelled(
     seed: int, n_seeds: int, paraphrases_per_seed: int, negatives_per_seed: int
 ) -> list[Complaint]:
     """Seed complaints, their paraphrases (same group) and hard negatives (own groups)."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 (fiction, not secrets)
     out: list[Complaint] = []
     next_group = n_seeds
     for original in complaints(rng, n_seeds):
@@ -665,8 +666,7 @@ def labelled_set(
 ) -> list[tuple[str, int]]:
     """``labelled`` as (text, group) pairs: two texts are duplicates iff groups are equal."""
     return [
-        (c.text, c.group)
-        for c in labelled(seed, n_seeds, paraphrases_per_seed, negatives_per_seed)
+        (c.text, c.group) for c in labelled(seed, n_seeds, paraphrases_per_seed, negatives_per_seed)
     ]
 
 
@@ -775,23 +775,22 @@ _DETAILS = (
     "票据是事后补开的",
     "多出的部分没有退回",
 )
-_ALL_ROLES = _VILLAGE_ROLES + _TOWN_ROLES + _BUREAU_ROLES
 
 
 def _short_text(rng: random.Random) -> str:
     slots = _slots(rng, "", "", "")
     kind = rng.random()
     if kind < 0.6:
-        unit = _place(rng) + "村"
+        unit, roles = _place(rng) + "村", _VILLAGE_ROLES
     elif kind < 0.8:
-        unit = _place(rng) + rng.choice(("镇", "乡"))
+        unit, roles = _place(rng) + rng.choice(("镇", "乡")), _TOWN_ROLES
     else:
-        unit = "县" + rng.choice(_BUREAUS)
+        unit, roles = "县" + rng.choice(_BUREAUS), _BUREAU_ROLES
     details = rng.sample(_DETAILS, rng.randint(1, 2))
     text = (
         (slots["date"] + "，" if rng.random() < 0.4 else "")
         + unit
-        + rng.choice(_ALL_ROLES)
+        + rng.choice(roles)
         + _subject_name(rng)
         + rng.choice(_MISDEEDS).format(obj=rng.choice(_OBJECTS))
         + (slots["amount"] if rng.random() < 0.6 else "")
@@ -812,11 +811,17 @@ def short_texts(seed: int, n: int, *, repeat_share: float = 0.1) -> list[str]:
     one of the last thousand texts, so the set has duplicate pairs to find, close together
     as in a real registry.
     """
-    rng = random.Random(seed)
-    out: list[str] = []
-    for _ in range(n):
+    return [text for text, _ in short_labelled_set(seed, n, repeat_share=repeat_share)]
+
+
+def short_labelled_set(seed: int, n: int, *, repeat_share: float = 0.1) -> list[tuple[str, int]]:
+    """``short_texts`` with groups: a repeat has the group (the index) of its first text."""
+    rng = random.Random(seed)  # noqa: S311 (fiction, not secrets)
+    out: list[tuple[str, int]] = []
+    for i in range(n):
         if out and rng.random() < repeat_share:
-            out.append(paraphrase(rng, out[-rng.randint(1, min(len(out), 1000))]))
+            text, group = out[-rng.randint(1, min(len(out), 1000))]
+            out.append((paraphrase(rng, text), group))
         else:
-            out.append(_short_text(rng))
+            out.append((_short_text(rng), i))
     return out

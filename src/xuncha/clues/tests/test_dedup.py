@@ -16,16 +16,19 @@ from hypothesis import strategies as st
 from xuncha.clues.lib import corpus, dedup
 from xuncha.clues.lib.dedup import Doc, Index, compare, find_duplicates, highlight, normalise
 
-TRADITIONAL = "來電反映：桃源村村黨支部書記張建國利用職務之便，為其妻子違規辦理了低保，累計冒領３．２萬元。"
-SIMPLIFIED = "来电反映：桃源村村党支部书记张建国利用职务之便，为其妻子违规办理了低保，累计冒领3.2万元。"
+TRADITIONAL = (
+    "來電反映：桃源村村黨支部書記張建國利用職務之便，為其妻子違規辦理了低保，累計冒領３．２萬元。"
+)
+SIMPLIFIED = (
+    "来电反映：桃源村村党支部书记张建国利用职务之便，为其妻子违规办理了低保，累计冒领3.2万元。"
+)
 
 
 def labelled_docs(seed: int, n_seeds: int, *, signals: bool) -> tuple[list[Doc], list[int]]:
     records = corpus.labelled(seed, n_seeds, 3, 2)
-    docs = [
-        Doc(i, c.text, frozenset({c.subject}) if signals else frozenset(), c.target if signals else None)
-        for i, c in enumerate(records)
-    ]
+    if not signals:
+        return [Doc(i, c.text) for i, c in enumerate(records)], [c.group for c in records]
+    docs = [Doc(i, c.text, frozenset({c.subject}), c.target) for i, c in enumerate(records)]
     return docs, [c.group for c in records]
 
 
@@ -40,13 +43,35 @@ def brute_force(docs: list[Doc], threshold: float) -> set[frozenset[object]]:
     return found
 
 
+# -- corpus ----------------------------------------------------------------------------------
+
+
+def test_corpus_is_reproducible_and_labelled() -> None:
+    records = corpus.labelled(3, 10, 2, 2)
+    assert records == corpus.labelled(3, 10, 2, 2)
+    assert [(c.text, c.group) for c in records] == corpus.labelled_set(3, 10, 2, 2)
+    by_group: dict[int, list[corpus.Complaint]] = {}
+    for c in records:
+        by_group.setdefault(c.group, []).append(c)
+    assert sorted(len(g) for g in by_group.values()) == [1] * 20 + [3] * 10
+    seeds = {c.target for g in by_group.values() if len(g) == 3 for c in g}
+    assert all(g[0].target in seeds for g in by_group.values() if len(g) == 1)
+    assert all(20 <= len(c.text) <= 320 for c in records)
+    short = corpus.short_labelled_set(4, 2_000)
+    assert [t for t, _ in short] == corpus.short_texts(4, 2_000)
+    repeats = sum(group != i for i, (_, group) in enumerate(short))
+    assert 100 < repeats < 300
+
+
 # -- normalisation ---------------------------------------------------------------------------
 
 
 def test_traditional_fullwidth_and_punctuation_normalise_alike() -> None:
     assert normalise(TRADITIONAL)[0] == normalise(SIMPLIFIED)[0]
     text, _ = normalise(SIMPLIFIED)
-    assert text == "来电反映桃源村村党支部书记张建国利用职务之便为其妻子违规办理了低保累计冒领32万元"
+    assert text == (
+        "来电反映桃源村村党支部书记张建国利用职务之便为其妻子违规办理了低保累计冒领32万元"
+    )
 
 
 def test_fullwidth_letters_and_digits_become_ascii_lower_case() -> None:
@@ -236,7 +261,8 @@ def test_similar_agrees_with_pairs_and_ranks_best_first() -> None:
 
 
 def test_not_a_duplicate_pairs_are_excluded() -> None:
-    docs = [Doc("a", SIMPLIFIED), Doc("b", TRADITIONAL), Doc("c", SIMPLIFIED + "此事很多人都知道。")]
+    longer = SIMPLIFIED + "此事很多人都知道。"
+    docs = [Doc("a", SIMPLIFIED), Doc("b", TRADITIONAL), Doc("c", longer)]
     index = Index()
     index.add_many(docs)
     assert {m.b for m in index.similar(docs[0])} == {"b", "c"}
@@ -260,6 +286,20 @@ def test_small_sets_are_scored_exactly() -> None:
         assert {m.b for m in exact.similar(doc, limit=1000)} == expected
 
 
+def test_a_petition_copied_many_times_is_found_whole() -> None:
+    # More copies than a bucket may hold: buckets split by further bands, and copies that
+    # agree on every band are paired however many they are.
+    copies = dedup.MAX_BUCKET + 5
+    docs = [Doc(i, SIMPLIFIED if i % 2 else TRADITIONAL) for i in range(copies)]
+    docs += [Doc(-1, "青岚县交通运输局科长王某某长期公车私用，周末开车回老家。")]
+    index = Index(exact_up_to=0, exact_pairs_up_to=0)  # the LSH path
+    index.add_many(docs)
+    found = {frozenset((m.a, m.b)) for m in index.pairs()}
+    assert found == {frozenset(p) for p in itertools.combinations(range(copies), 2)}
+    assert len(index.similar(Doc("new", SIMPLIFIED), limit=100)) == copies
+    assert {frozenset((m.a, m.b)) for m in find_duplicates(docs)} == found
+
+
 def test_index_edge_cases() -> None:
     index = Index()
     assert index.similar(Doc(1, SIMPLIFIED)) == []
@@ -275,15 +315,18 @@ def test_index_edge_cases() -> None:
 
 def test_precision_and_recall_on_a_labelled_set() -> None:
     docs, groups = labelled_docs(5, 80, signals=False)
-    found = {frozenset((m.a, m.b)) for m in find_duplicates(docs)}
     truth = {
         frozenset((a.key, b.key))
         for (a, ga), (b, gb) in itertools.combinations(zip(docs, groups, strict=True), 2)
         if ga == gb
     }
-    true_positives = len(found & truth)
-    assert true_positives / len(found) >= 0.9
-    assert true_positives / len(truth) >= 0.9
+    lsh = Index(exact_up_to=0, exact_pairs_up_to=0)
+    lsh.add_many(docs)
+    for matches in (find_duplicates(docs), lsh.pairs()):
+        found = {frozenset((m.a, m.b)) for m in matches}
+        true_positives = len(found & truth)
+        assert true_positives / len(found) >= 0.9
+        assert true_positives / len(truth) >= 0.9
 
 
 # -- passages --------------------------------------------------------------------------------
@@ -291,7 +334,10 @@ def test_precision_and_recall_on_a_labelled_set() -> None:
 
 def test_passages_are_spans_of_the_original_texts() -> None:
     a = "来电反映：桃源村村支书张建国挪用集体资金3.2万元。他还把鱼塘低价包给了小舅子。"
-    b = "网民留言：村支書張建國把魚塘低價包給了小舅子！另外，桃源村村支書張建國挪用集體資金３．２萬元。"
+    b = (
+        "网民留言：村支書張建國把魚塘低價包給了小舅子！"
+        "另外，桃源村村支書張建國挪用集體資金３．２萬元。"
+    )
     match = compare(Doc("a", a), Doc("b", b))
     assert len(match.passages) >= 2  # both sentences, though in the other order
     for p in match.passages:
