@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -170,7 +171,7 @@ def record_create(
 ) -> Record:
     _validate_place(round_, team, target)
     record = Record(
-        number=timezone.now().strftime("tmp%H%M%S%f"),
+        number=f"tmp{uuid.uuid4().hex[:24]}",  # replaced by the number below
         kind=kind,
         round=round_,
         team=team,
@@ -313,6 +314,8 @@ def evidence_add(
     kind = evidence_registry.kind_of(type(obj))
     if kind is None:
         raise Refused(_("This kind of record cannot be linked as evidence."))
+    if record.status not in OPEN:
+        raise Refused(_("Evidence of a record that is no longer open is kept as it was."))
     if isinstance(obj, Record) and obj.pk == record.pk:
         raise Refused(_("A record cannot be its own evidence."))
     link = EvidenceLink.objects.create(
@@ -581,7 +584,7 @@ def transfer_create(
     settings = settings_for(round_.committee)
     start = today or timezone.localdate()
     transfer = Transfer.objects.create(
-        number=timezone.now().strftime("tmp%H%M%S%f"),
+        number=f"tmp{uuid.uuid4().hex[:24]}",  # replaced by the number below
         round=round_,
         department=department,
         route=route,

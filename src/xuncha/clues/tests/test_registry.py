@@ -582,3 +582,9 @@ def test_a_written_name_is_linked_to_the_registry_later(as_user, make, member_ta
         .status_code
         == 404
     )
+
+
+def test_evidence_is_not_added_to_a_closed_record(make, user_named):
+    record = _force(make(), "closed")
+    with pytest.raises(services.Refused):
+        services.evidence_add(actor=user_named("member"), record=record, obj=make(UNRELATED))
