@@ -77,6 +77,16 @@ COLUMNS = [
 ]
 
 
+# What the buttons say: the move, not the status it leads to.
+MOVE_LABELS = {
+    Status.NEW: gettext_lazy("Back to new"),
+    Status.REVIEW: gettext_lazy("Put under review"),
+    Status.CONFIRMED: gettext_lazy("Confirm"),
+    Status.DISMISSED: gettext_lazy("Dismiss"),
+}
+REOPEN = gettext_lazy("Reopen for review")
+
+
 def _record(request: AuthedRequest, pk: int, action: str = permissions.CLUE_VIEW) -> Record:
     return get_object_or_404(selectors.records_for(request.user, action), pk=pk)
 
@@ -221,7 +231,8 @@ def _actions(request: AuthedRequest, record: Record) -> dict[str, Any]:
     for to in sorted(services.TRANSITIONS.get(record.status, set())):
         needs_decide = to in services.DECISIONS or record.status in services.DECISIONS
         if can_decide if needs_decide else can_change:
-            moves.append({"to": to, "label": Status(to).label, "reason": to == Status.DISMISSED})
+            label = MOVE_LABELS[to] if record.status != Status.DISMISSED else REOPEN
+            moves.append({"to": to, "label": label, "reason": to == Status.DISMISSED})
     can_transfer = policy.allows(user, permissions.CLUE_TRANSFER, record)
     closable = record.status == Status.DISPOSAL_REPORTED or (
         record.status == Status.CONFIRMED and record.fast_track
