@@ -643,7 +643,9 @@ def transfer_receive(*, actor: User, transfer: Transfer) -> Transfer:
 def disposal_record(
     *, actor: User, record: Record, method: str, result: str, decided_on: dt.date
 ) -> Disposal:
-    record = Record.objects.select_for_update().select_related("transfer").get(pk=record.pk)
+    record = (
+        Record.objects.select_for_update(of=("self",)).select_related("transfer").get(pk=record.pk)
+    )
     if record.status not in (Status.TRANSFERRED, Status.DISPOSAL_REPORTED):
         raise Refused(_("Only a transferred clue gets a disposal."))
     if record.transfer is None or record.transfer.received_at is None:
