@@ -78,7 +78,7 @@ COLUMNS = [
 
 
 # What the buttons say: the move, not the status it leads to.
-MOVE_LABELS = {
+MOVE_LABELS: dict[str, Any] = {
     Status.NEW: gettext_lazy("Back to new"),
     Status.REVIEW: gettext_lazy("Put under review"),
     Status.CONFIRMED: gettext_lazy("Confirm"),
