@@ -1,0 +1,1 @@
+"""Pure parts of the public channel: sealing report contents, receipts."""
