@@ -194,3 +194,20 @@ def test_setup_starts_an_empty_installation(tmp_path):
     assert again.returncode != 0 and "already has" in again.stderr
     verify = _xuncha(["audit", "verify"], env)
     assert verify.returncode == 0 and "intact: 4 events" in verify.stdout
+
+
+def test_a_generated_secret_is_never_read_half_written(tmp_path):
+    """Processes starting together (a worker and a scheduler on a new installation) all
+    get the same, complete secret; the file is owner-only."""
+    import stat
+    from concurrent.futures import ThreadPoolExecutor
+
+    from xuncha.conf import _read_or_generate
+
+    for attempt in range(20):
+        path = tmp_path / f"secret_{attempt}"
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            values = list(pool.map(lambda _: _read_or_generate(path), range(16)))
+        assert len(set(values)) == 1 and len(values[0]) >= 50
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]  # no leftovers
