@@ -207,7 +207,7 @@ def test_a_generated_secret_is_never_read_half_written(tmp_path):
     for attempt in range(20):
         path = tmp_path / f"secret_{attempt}"
         with ThreadPoolExecutor(max_workers=8) as pool:
-            values = list(pool.map(lambda _: _read_or_generate(path), range(16)))
+            values = list(pool.map(_read_or_generate, [path] * 16))
         assert len(set(values)) == 1 and len(values[0]) >= 50
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]  # no leftovers
