@@ -19,7 +19,7 @@ from xuncha.clues.models import (
     Source,
     Status,
 )
-from xuncha.clues.services import SubjectInput
+from xuncha.clues.services import EDITABLE_FIELDS, SubjectInput
 from xuncha.core import policy
 from xuncha.core.models import Organisation, Person
 from xuncha.rounds.models import Briefing, Round, Stage, Team, TopicTag
@@ -82,7 +82,7 @@ class RecordForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.round = round_
         targets = Organisation.objects.filter(inspecting_teams__round=round_).distinct()
-        allowed = [t.pk for t in targets if permissions.may_record(user, round_, t)]
+        allowed = [t.pk for t in permissions.recordable_targets(user, round_, targets)]
         target_field = cast(forms.ModelChoiceField, self.fields["target"])
         target_field.queryset = Organisation.objects.filter(pk__in=allowed).order_by("path")
         team_field = cast(forms.ModelChoiceField, self.fields["team"])
@@ -106,19 +106,7 @@ class RecordForm(forms.Form):
         return parse_subjects(self.cleaned_data.get("subjects", ""), target)
 
     def values(self) -> dict[str, Any]:
-        names = (
-            "title",
-            "description",
-            "source",
-            "discipline",
-            "credibility",
-            "priority",
-            "confidentiality",
-            "fast_track",
-            "team",
-            "target",
-        )
-        return {n: self.cleaned_data[n] for n in names}
+        return {n: self.cleaned_data[n] for n in EDITABLE_FIELDS}
 
 
 def parse_subjects(text: str, target: Organisation) -> list[SubjectInput]:

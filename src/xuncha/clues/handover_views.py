@@ -47,6 +47,7 @@ from xuncha.clues.permissions import (
 )
 from xuncha.core import policy
 from xuncha.core.models import Organisation, OrganisationKind
+from xuncha.core.selectors import setting_origin
 from xuncha.core.tables import XLSX_CONTENT_TYPE, Column, Table, download, xlsx_bytes
 from xuncha.core.views import AuthedRequest
 from xuncha.rounds.models import Round, TopicTag
@@ -895,12 +896,6 @@ def handover_settings(request: AuthedRequest) -> HttpResponseBase:
                 _("Handover settings of %(committee)s saved.") % {"committee": committee.name},
             )
             return redirect(f"{reverse('clues:handover_settings')}?committee={committee.pk}")
-    if effective.pk is None:
-        origin = "defaults"
-    elif effective.committee_id == committee.pk:
-        origin = "own"
-    else:
-        origin = "inherited"
     return render(
         request,
         "clues/handover_settings.html",
@@ -909,6 +904,6 @@ def handover_settings(request: AuthedRequest) -> HttpResponseBase:
             "committee": committee,
             "form": form,
             "effective": effective,
-            "origin": origin,
+            "origin": setting_origin(effective, committee),
         },
     )

@@ -90,19 +90,23 @@ def register() -> None:
     policy.register_scope(Document, lambda paths, user: policy.path_q("target__path", paths))
 
 
-def may_record(user: Any, round_: Any, target: Any) -> bool:
-    """Whether ``user`` may record a problem or clue on ``target`` in ``round_``: the
-    office of the round's committee, or a member of one of the round's teams whose grant
-    covers the target."""
+def recordable_targets(user: Any, round_: Any, targets: Any) -> list[Any]:
+    """Of ``targets``, those on which ``user`` may record a problem or clue in ``round_``:
+    every target for the office of the round's committee; for a team role, the targets its
+    grant covers, if its person holds a role in the round (one query, not one a target)."""
     from xuncha.talent.models import RoundRole
 
     paths = policy.grant_paths(user).get(CLUE_CHANGE, [])
+    targets = list(targets)
     if any(round_.committee.path.startswith(p) for p in paths):
-        return True
-    if not any(target.path.startswith(p) for p in paths):
-        return False
+        return targets
+    covered = [t for t in targets if any(t.path.startswith(p) for p in paths)]
     person_id = getattr(user, "person_id", None)
-    return (
-        person_id is not None
-        and RoundRole.objects.filter(round=round_, profile__person_id=person_id).exists()
-    )
+    if not covered or person_id is None:
+        return []
+    in_round = RoundRole.objects.filter(round=round_, profile__person_id=person_id).exists()
+    return covered if in_round else []
+
+
+def may_record(user: Any, round_: Any, target: Any) -> bool:
+    return bool(recordable_targets(user, round_, [target]))

@@ -113,8 +113,6 @@ def highlighted(record: Record, match: dedup.Match, side: str) -> list[tuple[str
 def round_scan(records: list[Record], progress: Any = None) -> list[dedup.Match]:
     """Every likely duplicate pair among a round's open records (the background scan)."""
     docs = [as_doc(r) for r in records]
-    if progress is not None:
-        progress(len(docs) // 2, len(docs))
     matches = dedup.find_duplicates(docs, exclude=not_duplicate_pairs([r.pk for r in records]))
     if progress is not None:
         progress(len(docs), len(docs))

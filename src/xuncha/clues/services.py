@@ -38,6 +38,7 @@ from xuncha.clues.models import (
 from xuncha.core import audit
 from xuncha.core.models import AuditEventType as E
 from xuncha.core.models import Organisation, Person, User
+from xuncha.core.selectors import nearest_setting
 
 RECORD_FIELDS = (
     "kind",
@@ -478,12 +479,9 @@ DEFAULT_ROUTES = {"topic:cadre-selection": Route.ORGANISATION_DEPARTMENT}
 
 def settings_for(committee: Organisation) -> HandoverSettings:
     """The committee's settings, else the nearest ancestor's, else the defaults (unsaved)."""
-    ids = [int(p) for p in committee.path.strip("/").split("/") if p.isdigit()]
-    rows = {s.committee_id: s for s in HandoverSettings.objects.filter(committee_id__in=ids)}
-    for org_id in reversed(ids):
-        if org_id in rows:
-            return rows[org_id]
-    return HandoverSettings(committee=committee, routes=dict(DEFAULT_ROUTES))
+    return nearest_setting(HandoverSettings, committee) or HandoverSettings(
+        committee=committee, routes=dict(DEFAULT_ROUTES)
+    )
 
 
 def route_for(record: Record, settings: HandoverSettings | None = None) -> str:

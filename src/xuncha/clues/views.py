@@ -141,7 +141,7 @@ def _recordable_rounds(request: AuthedRequest) -> list[Round]:
     result = []
     for r in rounds.order_by("-created_at")[:20]:
         targets = {t for team in r.teams.all() for t in team.targets.all()}
-        if any(permissions.may_record(request.user, r, t) for t in targets):
+        if permissions.recordable_targets(request.user, r, targets):
             result.append(r)
     return result
 
@@ -493,18 +493,18 @@ def _round_for_scan(request: AuthedRequest, pk: int) -> Round:
         policy.scope(request.user, round_permissions.ROUND_VIEW, Round.objects.all()), pk=pk
     )
     targets = Organisation.objects.filter(inspecting_teams__round=round_).distinct()
-    if not any(permissions.may_record(request.user, round_, t) for t in targets):
+    if not permissions.recordable_targets(request.user, round_, targets):
         raise PermissionDenied
     return round_
 
 
 def _latest_scan(request: AuthedRequest, round_: Round) -> JobRun | None:
-    for job in JobRun.objects.filter(owner=request.user, kind="clue_scan").order_by("-created_at")[
-        :50
-    ]:
-        if job.result.get("round") == round_.pk:
-            return job
-    return None
+    """The user's latest scan of the round (its result names the round from the start)."""
+    return (
+        JobRun.objects.filter(owner=request.user, kind="clue_scan", result__round=round_.pk)
+        .order_by("-created_at")
+        .first()
+    )
 
 
 @require_GET

@@ -132,3 +132,26 @@ def dashboard_statistics(user: Any) -> dict[str, Any]:
         "people_count": people_count,
         "people_by_registry": people_by_registry,
     }
+
+
+# -- settings a committee inherits from the committees above it ---------------------------------
+
+
+def ancestor_ids(path: str) -> list[int]:
+    """The organisation ids along a materialised path, root first (the last is the node)."""
+    return [int(part) for part in path.strip("/").split("/") if part]
+
+
+def nearest_setting(model: type[Any], committee: Organisation) -> Any | None:
+    """The row of ``model`` (keyed by ``committee``) of the committee itself, else of the
+    nearest committee above it; None when no committee on the way up has one."""
+    ids = ancestor_ids(committee.path) or [committee.pk]
+    rows = {r.committee_id: r for r in model._default_manager.filter(committee_id__in=ids)}
+    return next((rows[i] for i in reversed(ids) if i in rows), None)
+
+
+def setting_origin(effective: Any, committee: Organisation) -> str:
+    """Where an effective setting comes from, for the settings pages."""
+    if effective.pk is None:
+        return "defaults"
+    return "own" if effective.committee_id == committee.pk else "inherited"

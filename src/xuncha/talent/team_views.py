@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from xuncha.core import policy
 from xuncha.core.forms import form_errors
 from xuncha.core.models import Organisation, OrganisationKind
+from xuncha.core.selectors import setting_origin
 from xuncha.core.views import AuthedRequest
 from xuncha.rounds.models import STAGE_ORDER, Stage, Team
 from xuncha.rounds.selectors import rounds_for
@@ -270,12 +271,6 @@ def team_rules(request: AuthedRequest) -> HttpResponseBase:
                 request, _("Team rules of %(committee)s saved.") % {"committee": committee.name}
             )
             return redirect(f"{reverse('talent:team_rules')}?committee={committee.pk}")
-    if effective.pk is None:
-        origin = "defaults"
-    elif effective.committee_id == committee.pk:
-        origin = "own"
-    else:
-        origin = "inherited"
     return render(
         request,
         "talent/team_rules.html",
@@ -284,7 +279,7 @@ def team_rules(request: AuthedRequest) -> HttpResponseBase:
             "committee": committee,
             "form": form,
             "effective": effective,
-            "origin": origin,
+            "origin": setting_origin(effective, committee),
             "can_edit_specialties": settings_views.may_edit_specialties(request.user),
         },
     )

@@ -39,6 +39,7 @@ from django.utils.translation import gettext as _
 from xuncha.core import policy
 from xuncha.core.lib import kinship
 from xuncha.core.models import Kinship, Organisation, OrganisationKind, Person, Post
+from xuncha.core.selectors import ancestor_ids, nearest_setting
 from xuncha.rounds.models import MajorProject, Round, RoundStage, Stage, Team
 from xuncha.talent.lib import formation as fm
 from xuncha.talent.lib import recusal as rc
@@ -83,18 +84,9 @@ def role_label(role: str) -> str:
 # -- rules ------------------------------------------------------------------------------------
 
 
-def _ancestor_ids(path: str) -> list[int]:
-    return [int(part) for part in path.strip("/").split("/") if part]
-
-
 def rules_for(committee: Organisation) -> TeamRules:
     """The committee's rules, else the nearest ancestor's, else the defaults (unsaved)."""
-    ids = _ancestor_ids(committee.path) or [committee.pk]
-    rows = {r.committee_id: r for r in TeamRules.objects.filter(committee_id__in=ids)}
-    for org_id in reversed(ids):
-        if org_id in rows:
-            return rows[org_id]
-    return TeamRules(committee=committee)
+    return nearest_setting(TeamRules, committee) or TeamRules(committee=committee)
 
 
 def recusal_rules(rules: TeamRules) -> rc.RecusalRules:
@@ -175,7 +167,7 @@ def _target_kind(org: Organisation) -> str:
 
 
 def _county_of(org: Organisation, by_id: dict[int, Organisation]) -> Organisation | None:
-    for org_id in reversed(_ancestor_ids(org.path)):
+    for org_id in reversed(ancestor_ids(org.path)):
         ancestor = by_id.get(org_id)
         if ancestor is not None and ancestor.kind == OrganisationKind.COUNTY:
             return ancestor
@@ -279,8 +271,8 @@ def build_instance(round_: Round, *, today: dt.date) -> Built:
 
     names = {t.pk: t.name for t in targets}
     names.update({p.organisation_id: p.organisation.name for p in posts})
-    ancestor_ids = {i for t in targets for i in _ancestor_ids(t.path)}
-    ancestors = {o.pk: o for o in Organisation.objects.filter(pk__in=ancestor_ids)}
+    above = {i for t in targets for i in ancestor_ids(t.path)}
+    ancestors = {o.pk: o for o in Organisation.objects.filter(pk__in=above)}
 
     # Role history: experience, workload, busy periods, earlier teams, rotation.
     rounds_done: defaultdict[int, int] = defaultdict(int)
