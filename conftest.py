@@ -14,6 +14,11 @@ from typing import Any
 import pytest
 from django.test import Client
 
+# Tests use libsodium's minimum Argon2id cost for receipts and staff keys, and an easy
+# proof of work; production refuses the former (settings.py).
+os.environ.setdefault("XUNCHA_INTAKE_ARGON2", "minimum")
+os.environ.setdefault("XUNCHA_INTAKE_POW_BITS", "8")
+
 DEMO_SCALE = 0.1
 PERSONAS = [
     "admin",

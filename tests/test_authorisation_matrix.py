@@ -30,6 +30,8 @@ OUTSIDE_COUNTY = TEAM | {"receiver"}  # grants on one unit only
 BRIEFING_READERS = {"office", "office_c1", "leader", "deputy", "member", "receiver"}
 ROUND_VIEWERS = TERM_VIEWERS | TEAM
 CLUE_READERS = {"office", "office_c1", "leader", "deputy", "member"}
+INBOX_READERS = {"office", "office_c1", "leader", "deputy", "member"}
+CHANNEL_EDITORS = {"office", "office_c1", "leader"}
 
 
 @dataclass
@@ -239,6 +241,54 @@ EXPECTATIONS: dict[str, Expect] = {
     "clues:overdue": Expect(ok={"office", "office_c1"}),
     "clues:statistics": Expect(ok={"office", "office_c1", "leading"}),
     "clues:handover_settings": Expect(ok={"office", "office_c1"}),
+    # The public channel: the public pages answer everyone alike, without a login.
+    "intake:public_channel": Expect(lambda o: _slug(o), ok=set(PERSONAS), anonymous=200),
+    "intake:public_report": Expect(lambda o: _slug(o), ok=set(PERSONAS), anonymous=200),
+    "intake:public_talk": Expect(lambda o: _slug(o), ok=set(PERSONAS), anonymous=200),
+    "intake:public_receipt": Expect(ok=set(PERSONAS), anonymous=200),
+    # Without a receipt held in the session the thread sends everyone to /r/.
+    "intake:public_thread": Expect(ok=set(PERSONAS), status=302, anonymous=302),
+    "intake:public_leave": Expect(ok=set(PERSONAS), status=405, anonymous=405),
+    # The staff side: the team's members and the office; the key decides what is shown.
+    "intake:index": Expect(ok=INBOX_READERS),
+    "intake:inbox": Expect(lambda o: {"team_pk": o.team.pk}, ok=INBOX_READERS),
+    "intake:export": Expect(lambda o: {"team_pk": o.team.pk}, ok=INBOX_READERS),
+    "intake:enter": Expect(lambda o: {"team_pk": o.team.pk}, ok=INBOX_READERS),
+    "intake:report": Expect(lambda o: {"pk": _report(o).pk}, ok=INBOX_READERS),
+    "intake:duplicate": Expect(lambda o: {"pk": _report(o).pk}, ok=INBOX_READERS),
+    "intake:convert": Expect(lambda o: {"pk": _report(o).pk}, ok=INBOX_READERS),
+    "intake:identity": post_only(lambda o: {"pk": _report(o).pk}),
+    "intake:classify": post_only(lambda o: {"pk": _report(o).pk}),
+    "intake:reply": post_only(lambda o: {"pk": _report(o).pk}),
+    "intake:forward": post_only(lambda o: {"pk": _report(o).pk}),
+    "intake:close": post_only(lambda o: {"pk": _report(o).pk}),
+    # A test client signed in without a password holds no key: nobody gets the file.
+    "intake:attachment": Expect(lambda o: {"pk": _attachment(o).pk}),
+    "intake:talk_propose": post_only(lambda o: {"pk": _report(o).pk}),
+    "intake:talk_confirm": post_only(lambda o: {"pk": _appointment(o).pk}),
+    "intake:talk_cancel": post_only(lambda o: {"pk": _appointment(o).pk}),
+    "intake:calendar": Expect(
+        lambda o: {"team_pk": o.team.pk},
+        ok=INBOX_READERS,
+        hidden=set(PERSONAS) - INBOX_READERS,
+    ),
+    "intake:channel": Expect(
+        lambda o: {"team_pk": o.team.pk},
+        ok=CHANNEL_EDITORS,
+        hidden=set(PERSONAS) - CHANNEL_EDITORS,
+    ),
+    "intake:channel_open": post_only(lambda o: {"team_pk": o.team.pk}),
+    "intake:poster_pdf": Expect(
+        lambda o: {"team_pk": o.team.pk},
+        ok=CHANNEL_EDITORS,
+        hidden=set(PERSONAS) - CHANNEL_EDITORS,
+    ),
+    "intake:poster_png": Expect(
+        lambda o: {"team_pk": o.team.pk},
+        ok=CHANNEL_EDITORS,
+        hidden=set(PERSONAS) - CHANNEL_EDITORS,
+    ),
+    "intake:keys": _for_all(200),
     "rounds:unit_profile": Expect(
         lambda o: {"pk": o.target.pk},
         ok={"office", "office_c1", "leading", "leader", "deputy", "member"},
@@ -354,6 +404,60 @@ def _transfer(o: Objects) -> Any:
     return _transferred_clue(o).transfer
 
 
+def _slug(o: Objects) -> dict[str, Any]:
+    from xuncha.intake.models import Channel
+
+    return {"slug": Channel.objects.get(team=o.team).slug}
+
+
+def _report(o: Objects) -> Any:
+    from xuncha.intake.models import Report
+
+    return Report.objects.filter(channel__team=o.team, kind="talk").first()
+
+
+def _attachment(o: Objects) -> Any:
+    from xuncha.intake import services
+    from xuncha.intake.models import Attachment, Channel
+
+    existing = Attachment.objects.filter(report__channel__team=o.team).first()
+    if existing is not None:
+        return existing
+    report, _receipt = services.submit(
+        channel=Channel.objects.get(team=o.team),
+        submission=services.Submission(
+            kind="report",
+            category="other",
+            content={"about": "", "organisation": "", "what": "附件", "when": ""},
+            files=[services.Upload("说明.txt", "说明".encode())],
+        ),
+    )
+    return report.attachments.get()
+
+
+def _appointment(o: Objects) -> Any:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from xuncha.intake.models import Appointment
+
+    report = _report(o)
+    existing = Appointment.objects.filter(report=report).first()
+    if existing is not None:
+        return existing
+    start = timezone.now() + dt.timedelta(days=2)
+    return Appointment.objects.create(
+        report=report,
+        team=o.team,
+        starts_at=start,
+        ends_at=start + dt.timedelta(hours=1),
+        mode="in_person",
+        place="谈话室",
+        created_by=o.user,
+    )
+
+
 def _url_names(resolver: URLResolver, prefix: str = "") -> list[str]:
     names = []
     for pattern in resolver.url_patterns:
@@ -454,7 +558,16 @@ def test_get_matrix(persona, objects, as_user):
         response = client.get(url)
         if response.status_code != wanted:
             failures.append(f"{name} ({url}): got {response.status_code}, expected {wanted}")
-        if persona is None and wanted == 302 and name not in ("login", "set_language"):
+        if (
+            persona is None
+            and wanted == 302
+            and name
+            not in (
+                "login",
+                "set_language",
+                "intake:public_thread",
+            )
+        ):
             assert response["Location"].startswith("/login/"), name
     assert not failures, "\n".join(failures)
 
@@ -549,6 +662,26 @@ POST_CASES = [
     ("clues:receive", "transfer", "receiver", 302),
     ("clues:receive", "transfer", "office_c1", 403),
     ("clues:receive", "transfer", "member", 403),
+    ("intake:identity", "report", "leader", 200),
+    ("intake:identity", "report", "office_c1", 200),
+    ("intake:identity", "report", "member", 403),
+    ("intake:identity", "report", "auditor", 403),
+    ("intake:classify", "report", "member", 302),
+    ("intake:classify", "report", "receiver", 403),
+    ("intake:reply", "report", "deputy", 302),
+    ("intake:reply", "report", "liaison", 403),
+    ("intake:forward", "report", "office_c1", 302),
+    ("intake:forward", "report", "leading", 403),
+    ("intake:close", "report", "leader", 302),
+    ("intake:close", "report", "admin", 403),
+    ("intake:channel_open", "team", "leader", 302),
+    ("intake:channel_open", "team", "member", 404),
+    ("intake:talk_propose", "report", "member", 302),
+    ("intake:talk_propose", "report", "auditor", 404),
+    ("intake:talk_confirm", "appointment", "leader", 302),
+    ("intake:talk_confirm", "appointment", "receiver", 404),
+    ("intake:talk_cancel", "appointment", "office_c1", 302),
+    ("intake:talk_cancel", "appointment", "leading", 404),
 ]
 
 
@@ -566,9 +699,13 @@ def test_post_only_views(name, key, persona, status, objects, as_user, settings)
         "subject": _subject,
         "evidence": _evidence,
         "transfer": _transfer,
+        "report": _report,
+        "appointment": _appointment,
     }
     obj = getters[key](objects) if key in getters else getattr(objects, key) if key else None
     kwargs = {"pk": obj.pk} if obj is not None else {}
+    if name in ("intake:channel_open",):
+        kwargs = {"team_pk": obj.pk}
     data = {"role": "team_member", "organisation": objects.target.pk}
     response = as_user(persona).post(reverse(name, kwargs=kwargs), data)
     assert response.status_code == status

@@ -18,7 +18,8 @@ LOCALES = {"zh_Hans": "zh-hans", "en": "en"}
 
 
 def _parse_po(path: Path) -> dict[str, dict]:
-    """msgid -> {"msgstr": [...], "fuzzy": bool} for a .po file (no external tools)."""
+    """key -> {"msgid", "context", "msgstr": [...], "fuzzy", "plural"} for a .po file (no
+    external tools); the key is the msgid, or ``context\x04msgid`` as gettext keys it."""
     entries: dict[str, dict] = {}
     for block in path.read_text(encoding="utf-8").split("\n\n"):
         lines = [ln for ln in block.splitlines() if ln.strip() and not ln.startswith("#~")]
@@ -37,7 +38,11 @@ def _parse_po(path: Path) -> dict[str, dict]:
             elif ln.startswith('"'):
                 fields[key] += ast.literal_eval(ln)
         msgstrs = [v for k, v in sorted(fields.items()) if k.startswith("msgstr")]
-        entries[fields["msgid"]] = {
+        context = fields.get("msgctxt")
+        msgid = fields["msgid"]
+        entries[f"{context}\x04{msgid}" if context else msgid] = {
+            "msgid": msgid,
+            "context": context,
             "msgstr": msgstrs,
             "fuzzy": fuzzy,
             "plural": fields.get("msgid_plural"),
@@ -63,9 +68,15 @@ def test_compiled_catalogue_matches_its_source(locale):
     with (directory / "django.mo").open("rb") as handle:
         compiled = gettext.GNUTranslations(handle)
     stale = [
-        mid
-        for mid, e in entries.items()
-        if not e["plural"] and compiled.gettext(mid) != e["msgstr"][0]
+        key
+        for key, e in entries.items()
+        if not e["plural"]
+        and (
+            compiled.pgettext(e["context"], e["msgid"])
+            if e["context"]
+            else compiled.gettext(e["msgid"])
+        )
+        != e["msgstr"][0]
     ]
     assert stale == [], "run `make messages` to recompile"
 
@@ -75,7 +86,8 @@ _CODE_STRING = re.compile(r"""\b(?:_|gettext|gettext_lazy)\(\s*(["'])(.+?)\1\s*[
 
 
 def test_every_marked_string_is_in_the_catalogue():
-    known = set(_parse_po(PACKAGE / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"))
+    entries = _parse_po(PACKAGE / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po")
+    known = {e["msgid"] for e in entries.values()}
     found: set[str] = set()
     for path in PACKAGE.rglob("*.html"):
         found |= {m.group(2) for m in _TEMPLATE_STRING.finditer(path.read_text(encoding="utf-8"))}

@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "xuncha.rounds",
     "xuncha.talent",
     "xuncha.clues",
+    "xuncha.intake",
 ]
 
 MIDDLEWARE = [
@@ -118,6 +119,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "xuncha.core.middleware.LoginRequiredMiddleware",
+    "xuncha.intake.keyring.KeyringCookieMiddleware",
 ]
 
 ROOT_URLCONF = "xuncha.urls"
@@ -260,6 +262,34 @@ LOGGING = {
         "django.security.DisallowedHost": {"handlers": [], "propagate": False},
     },
 }
+
+# The public channel (issue 6). The intake secret derives the salt of receipt digests
+# (kept out of the database: a copied database alone cannot even test a receipt guess).
+INTAKE_SECRET = env_secret(
+    "XUNCHA_INTAKE_SECRET", generated_file=None if PRODUCTION else DATA_DIR / "intake_key"
+)
+# The address printed on posters (QR code); empty: the address the request came to.
+INTAKE_PUBLIC_BASE_URL = (env_str("XUNCHA_INTAKE_PUBLIC_BASE_URL", "") or "").rstrip("/")
+if INTAKE_PUBLIC_BASE_URL and not INTAKE_PUBLIC_BASE_URL.startswith(("http://", "https://")):
+    raise SettingError("XUNCHA_INTAKE_PUBLIC_BASE_URL must start with http:// or https://.")
+# Argon2id cost for receipts and staff key wrapping; "minimum" is for tests only.
+INTAKE_ARGON2 = env_choice("XUNCHA_INTAKE_ARGON2", ("interactive", "minimum"), "interactive")
+if PRODUCTION and INTAKE_ARGON2 == "minimum":
+    raise SettingError("XUNCHA_INTAKE_ARGON2=minimum is for tests; not allowed in production.")
+INTAKE_MAX_BODY_MB = env_int("XUNCHA_INTAKE_MAX_BODY_MB", 40, minimum=1)
+INTAKE_MAX_FILE_MB = env_int("XUNCHA_INTAKE_MAX_FILE_MB", 15, minimum=1)
+INTAKE_MAX_FILES = env_int("XUNCHA_INTAKE_MAX_FILES", 5, minimum=0)
+# Proof of work on submission: leading zero bits of SHA-256 (16 ≈ a second on a phone).
+INTAKE_POW_BITS = env_int("XUNCHA_INTAKE_POW_BITS", 16, minimum=0)
+# Without JavaScript the form must have been open this long instead.
+INTAKE_NOJS_WAIT_SECONDS = env_int("XUNCHA_INTAKE_NOJS_WAIT_SECONDS", 20, minimum=0)
+# Rate limits: per browser session, and for receipt failures across all sessions (kept
+# in memory for minutes only, never in the database).
+INTAKE_SUBMISSIONS_PER_HOUR = env_int("XUNCHA_INTAKE_SUBMISSIONS_PER_HOUR", 5, minimum=1)
+INTAKE_RECEIPT_TRIES_PER_HOUR = env_int("XUNCHA_INTAKE_RECEIPT_TRIES_PER_HOUR", 10, minimum=1)
+INTAKE_RECEIPT_FAILURES_PER_MINUTE = env_int(
+    "XUNCHA_INTAKE_RECEIPT_FAILURES_PER_MINUTE", 60, minimum=1
+)
 
 # Demo and pagination defaults.
 PAGE_SIZE = env_int("XUNCHA_PAGE_SIZE", 50, minimum=10)

@@ -13,5 +13,6 @@ urlpatterns = [
     path("", include("xuncha.rounds.settings_urls")),
     path("", include("xuncha.talent.urls")),
     path("", include("xuncha.clues.urls")),
+    path("", include("xuncha.intake.urls")),
     path("", include("xuncha.core.urls")),
 ]

@@ -35,6 +35,8 @@ REGISTRY = [
     ("overdue", _("Overdue clues"), "clues:overdue", "clue.transfer"),
     ("clue_inbox", _("Clues transferred to us"), "clues:inbox", "clue.receive"),
     ("clue_statistics", _("Clue statistics"), "clues:statistics", "clue.statistics"),
+    ("public_inbox", _("Public channel inbox"), "intake:index", "intake.view"),
+    ("keys", _("My key for public reports"), "intake:keys", "intake.view"),
     (
         "handover_settings",
         _("Handover routing and deadlines"),

@@ -30,6 +30,7 @@ from xuncha.core.auth import LoginForm
 from xuncha.core.forms import form_errors
 from xuncha.core.models import Kinship, Organisation, Post, RoleGrant, User
 from xuncha.core.policy import Action
+from xuncha.core.signals import password_verified
 from xuncha.core.tables import Column, Table
 
 
@@ -50,6 +51,12 @@ class LoginView(auth_views.LoginView):
     def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         response = super().form_valid(form)
         services.login_succeeded(user=form.get_user())
+        password_verified.send(
+            sender=type(form.get_user()),
+            user=form.get_user(),
+            password=form.cleaned_data["password"],
+            request=self.request,
+        )
         return response
 
 

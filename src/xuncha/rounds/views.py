@@ -22,6 +22,7 @@ from xuncha.core.forms import form_errors
 from xuncha.core.models import Organisation
 from xuncha.core.tables import Column, Table
 from xuncha.core.views import AuthedRequest
+from xuncha.intake import dashboard as intake_dashboard
 from xuncha.rounds import forms, gates, permissions, selectors, services
 from xuncha.rounds.lib import planner
 from xuncha.rounds.models import CommitteeTerm, Round, Stage, Team
@@ -442,6 +443,7 @@ def round_detail(request: AuthedRequest, pk: int) -> HttpResponseBase:
             "team_form": forms.TeamForm(round_=round_) if can_change else None,
             "advance_form": forms.AdvanceForm(),
             **selectors.round_briefings(request.user, round_),
+            "public_counts": intake_dashboard.round_counts(request.user, round_),
             "briefing_request_form": forms.BriefingRequestForm(
                 round_=round_, initial={"due_date": timezone.localdate() + dt.timedelta(days=7)}
             )

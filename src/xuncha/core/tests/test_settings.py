@@ -79,6 +79,8 @@ def _production_env(tmp_path: Path) -> dict[str, str]:
         "XUNCHA_AUDIT_KEY": "a" * 64,
         "XUNCHA_ALLOWED_HOSTS": "xuncha.example.internal",
         "XUNCHA_DATABASE_URL": "postgres://xuncha:secret@127.0.0.1:5432/xuncha",
+        "XUNCHA_INTAKE_SECRET": "i" * 64,
+        "XUNCHA_INTAKE_ARGON2": "interactive",
     }
 
 
@@ -89,6 +91,7 @@ def _production_env(tmp_path: Path) -> dict[str, str]:
         ("XUNCHA_ALLOWED_HOSTS", "XUNCHA_ALLOWED_HOSTS is required"),
         ("XUNCHA_DATABASE_URL", "XUNCHA_DATABASE_URL is required"),
         ("XUNCHA_AUDIT_KEY", "XUNCHA_AUDIT_KEY or XUNCHA_AUDIT_KEY_FILE is required"),
+        ("XUNCHA_INTAKE_SECRET", "XUNCHA_INTAKE_SECRET or XUNCHA_INTAKE_SECRET_FILE is required"),
     ],
 )
 def test_production_refuses_to_start_without_a_setting(tmp_path, missing, named):
@@ -211,3 +214,10 @@ def test_a_generated_secret_is_never_read_half_written(tmp_path):
         assert len(set(values)) == 1 and len(values[0]) >= 50
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]  # no leftovers
+
+
+def test_production_refuses_the_test_only_argon2_cost(tmp_path):
+    env = {**_production_env(tmp_path), "XUNCHA_INTAKE_ARGON2": "minimum"}
+    result = _xuncha(["check"], env)
+    assert result.returncode == 2
+    assert "XUNCHA_INTAKE_ARGON2=minimum is for tests" in result.stderr

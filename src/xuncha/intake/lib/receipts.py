@@ -48,14 +48,25 @@ def normalise(text: str) -> str:
     return code
 
 
-def digest(text: str, salt: bytes, *, opslimit: int = OPSLIMIT, memlimit: int = MEMLIMIT) -> str:
-    """The stored form of a receipt: hex Argon2id under the installation's salt."""
+def derive(
+    text: str, salt: bytes, *, opslimit: int = OPSLIMIT, memlimit: int = MEMLIMIT
+) -> tuple[str, bytes]:
+    """One Argon2id run, two results: the stored digest (hex, for the lookup) and a
+    32-byte key that opens the submitter's copy of the report key. Knowing the digest
+    tells nothing about the key (two halves of one KDF output)."""
     if len(salt) != SALT_BYTES:
         raise ValueError(f"the salt must be {SALT_BYTES} bytes")
-    raw = nacl.pwhash.argon2id.kdf(
-        32, normalise(text).encode("ascii"), salt, opslimit=opslimit, memlimit=memlimit
+    raw = bytes(
+        nacl.pwhash.argon2id.kdf(
+            64, normalise(text).encode("ascii"), salt, opslimit=opslimit, memlimit=memlimit
+        )
     )
-    return bytes(raw).hex()
+    return raw[:32].hex(), raw[32:]
+
+
+def digest(text: str, salt: bytes, *, opslimit: int = OPSLIMIT, memlimit: int = MEMLIMIT) -> str:
+    """The stored form of a receipt: hex Argon2id under the installation's salt."""
+    return derive(text, salt, opslimit=opslimit, memlimit=memlimit)[0]
 
 
 def matches(stored: str, text: str, salt: bytes, **cost: int) -> bool:
