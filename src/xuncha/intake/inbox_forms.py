@@ -56,7 +56,7 @@ class InboxFilterForm(forms.Form):
         label=gettext_lazy("Discipline"), choices=_blank(Discipline.choices), required=False
     )
     topic = forms.ModelChoiceField(
-        label=pgettext_lazy("talk", "Topic"),
+        label=gettext_lazy("Topic"),
         queryset=TopicTag.objects.all(),
         required=False,
         empty_label=ALL,

@@ -174,6 +174,7 @@ class Report(models.Model):
         related_name="+",
     )
     forward_note = models.TextField(_("note to the department"), blank=True)
+    close_reason = models.TextField(_("why it was closed"), blank=True)
     entered_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -147,18 +147,5 @@ def records_from(user: Any, report: Report) -> list[Any]:
 
 
 def closing_note(report: Report) -> str:
-    """Why the report was closed (kept with the audit event of the closure)."""
-    from xuncha.core.models import AuditEvent, AuditEventType
-
-    if report.status != Status.CLOSED:
-        return ""
-    event = (
-        AuditEvent.objects.filter(
-            event_type=AuditEventType.INTAKE_CLOSED,
-            object_type="intake.report",
-            object_id=str(report.pk),
-        )
-        .order_by("-seq")
-        .first()
-    )
-    return str((event.extra or {}).get("reason", "")) if event else ""
+    """Why the report was closed."""
+    return report.close_reason if report.status == Status.CLOSED else ""

@@ -466,7 +466,8 @@ def close(*, actor: User, report: Report, reason: str) -> Report:
         raise Refused(_("Say why the report is closed."))
     before = report.status
     report.status = Status.CLOSED
-    report.save(update_fields=["status", "updated_at"])
+    report.close_reason = reason[:2000]
+    report.save(update_fields=["status", "close_reason", "updated_at"])
     audit.record(
         actor=actor,
         event_type=E.INTAKE_CLOSED,
