@@ -77,6 +77,16 @@ from typing import Any
 
 from ortools.sat.python import cp_model
 
+from xuncha.core.lib.cpsat import make_solver
+from xuncha.core.lib.text import (  # noqa: F401 - re-exported for the app and tests
+    Joined,
+    Text,
+    ValueHook,
+    _text_json,
+    gettext_noop,
+    render_text,
+)
+
 LEADER = "leader"
 DEPUTY = "deputy"
 MEMBER = "member"
@@ -191,84 +201,6 @@ class Assignment:
     team_index: int
     person_id: int
     role: str  # "leader" | "deputy" | "member"
-
-
-def gettext_noop(message: str) -> str:
-    """Marks an explanation template for the app's translation catalogue (no Django here)."""
-    return message
-
-
-@dataclass(frozen=True, init=False)
-class Text:
-    """A sentence for people, kept translatable: an English template with %(name)s fields.
-
-    Values are strings, numbers, further ``Text``s or ``Joined`` lists, rendered in the same
-    language. Parameter names carry meaning for a translator of values: ``role``, ``rule``
-    and ``specialty`` hold codes; ``person_id`` and ``team_index`` are not in any template
-    but let the app find its own evidence for a recusal exclusion.
-    """
-
-    template: str
-    params: tuple[tuple[str, Any], ...]
-
-    def __init__(self, template: str, **params: Any) -> None:
-        object.__setattr__(self, "template", template)
-        object.__setattr__(self, "params", tuple(sorted(params.items())))
-
-    def render(self, translate: Callable[[str], str] = str) -> str:
-        return render_text(self.to_json(), translate)
-
-    def to_json(self) -> dict[str, Any]:
-        return {"t": self.template, "p": {k: _text_json(v) for k, v in self.params}}
-
-
-@dataclass(frozen=True)
-class Joined:
-    """A list rendered item by item and joined with ``sep``; ``specialties`` marks a list of
-    specialty codes."""
-
-    items: tuple[Any, ...]
-    sep: str
-    specialties: bool = False
-
-    def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"join": [_text_json(v) for v in self.items], "sep": self.sep}
-        if self.specialties:
-            data["specialties"] = True
-        return data
-
-
-def _text_json(value: Any) -> Any:
-    if isinstance(value, (Text, Joined)):
-        return value.to_json()
-    return value
-
-
-ValueHook = Callable[[str, Any, Mapping[str, Any]], str | None]
-
-
-def render_text(
-    node: Any, translate: Callable[[str], str] = str, value: ValueHook | None = None
-) -> str:
-    """Render ``Text.to_json()`` data: templates through ``translate``, and each parameter
-    through ``value(name, raw, params)`` first when given (None = render it as usual)."""
-    if isinstance(node, dict) and "join" in node:
-        items = node["join"]
-        if node.get("specialties") and value is not None:
-            return node["sep"].join(value("specialty", item, {}) or str(item) for item in items)
-        return node["sep"].join(render_text(item, translate, value) for item in items)
-    if isinstance(node, dict) and "t" in node:
-        params = node.get("p") or {}
-        values = {}
-        for key, raw in params.items():
-            shown = value(key, raw, params) if value is not None else None
-            values[key] = shown if shown is not None else render_text(raw, translate, value)
-        template = translate(node["t"])
-        try:
-            return template % values if values else template
-        except (KeyError, TypeError, ValueError):  # a translation that lost a field
-            return node["t"] % values if values else node["t"]
-    return str(node)
 
 
 @dataclass(frozen=True)
@@ -1128,24 +1060,12 @@ def _build_diagnostic(ctx: _Context) -> _Diagnostic:
 def _make_solver(
     time_limit: float, seed: int, workers: int, deterministic: bool
 ) -> cp_model.CpSolver:
-    """One deterministic search thread on CP-SAT's clock, or ``workers`` racing ones."""
-    solver = cp_model.CpSolver()
-    params = solver.parameters
-    params.random_seed = seed
     # Presolve off, measured on 600 candidates x 40 teams. Optimising, with presolve the
     # per-person at-most-one rows never reach the LP (320 rows; bound 2,844 against an
     # optimum near 2,660) and the search stalls; without it the LP is the assignment
     # relaxation and the gap closes to about 0.2% in 20-30 s. Explaining, the first
     # assumption solve takes 0.4 s instead of 6.5 s.
-    params.cp_model_presolve = False
-    if deterministic:
-        params.num_workers = 1
-        params.max_deterministic_time = time_limit
-        params.max_time_in_seconds = 2 * time_limit
-    else:
-        params.num_workers = max(1, workers)
-        params.max_time_in_seconds = time_limit
-    return solver
+    return make_solver(time_limit, seed, workers, deterministic, presolve=False)
 
 
 class _Progress(cp_model.CpSolverSolutionCallback):

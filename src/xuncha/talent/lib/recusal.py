@@ -53,6 +53,7 @@ from datetime import date, timedelta
 from typing import Literal
 
 from xuncha.core.lib.kinship import KinshipClass
+from xuncha.core.lib.text import gettext_noop
 
 ROLES: tuple[str, ...] = ("leader", "deputy", "member")
 LEADING_ROLES: frozenset[str] = frozenset({"leader", "deputy"})
@@ -160,11 +161,6 @@ class RecusalRules:
 
 
 DEFAULT_RULES = RecusalRules()
-
-
-def gettext_noop(message: str) -> str:
-    """Marks an evidence template for the app's translation catalogue (no Django here)."""
-    return message
 
 
 PRESENT = "present"  # the end of a current post in date ranges ("2019-01-01–present")

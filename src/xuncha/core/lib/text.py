@@ -1,0 +1,87 @@
+"""Translatable sentences built by pure modules (no Django): an English template with
+named fields, rendered later by the app in the user's language. Used by the algorithms'
+explanations (team formation, recusal, interview scheduling)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+def gettext_noop(message: str) -> str:
+    """Marks an explanation template for the app's translation catalogue (no Django here)."""
+    return message
+
+
+@dataclass(frozen=True, init=False)
+class Text:
+    """A sentence for people, kept translatable: an English template with %(name)s fields.
+
+    Values are strings, numbers, further ``Text``s or ``Joined`` lists, rendered in the same
+    language. Parameter names carry meaning for a translator of values: ``role``, ``rule``
+    and ``specialty`` hold codes; ``person_id`` and ``team_index`` are not in any template
+    but let the app find its own evidence for a recusal exclusion.
+    """
+
+    template: str
+    params: tuple[tuple[str, Any], ...]
+
+    def __init__(self, template: str, **params: Any) -> None:
+        object.__setattr__(self, "template", template)
+        object.__setattr__(self, "params", tuple(sorted(params.items())))
+
+    def render(self, translate: Callable[[str], str] = str) -> str:
+        return render_text(self.to_json(), translate)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"t": self.template, "p": {k: _text_json(v) for k, v in self.params}}
+
+
+@dataclass(frozen=True)
+class Joined:
+    """A list rendered item by item and joined with ``sep``; ``specialties`` marks a list of
+    specialty codes."""
+
+    items: tuple[Any, ...]
+    sep: str
+    specialties: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"join": [_text_json(v) for v in self.items], "sep": self.sep}
+        if self.specialties:
+            data["specialties"] = True
+        return data
+
+
+def _text_json(value: Any) -> Any:
+    if isinstance(value, (Text, Joined)):
+        return value.to_json()
+    return value
+
+
+ValueHook = Callable[[str, Any, Mapping[str, Any]], str | None]
+
+
+def render_text(
+    node: Any, translate: Callable[[str], str] = str, value: ValueHook | None = None
+) -> str:
+    """Render ``Text.to_json()`` data: templates through ``translate``, and each parameter
+    through ``value(name, raw, params)`` first when given (None = render it as usual)."""
+    if isinstance(node, dict) and "join" in node:
+        items = node["join"]
+        if node.get("specialties") and value is not None:
+            return node["sep"].join(value("specialty", item, {}) or str(item) for item in items)
+        return node["sep"].join(render_text(item, translate, value) for item in items)
+    if isinstance(node, dict) and "t" in node:
+        params = node.get("p") or {}
+        values = {}
+        for key, raw in params.items():
+            shown = value(key, raw, params) if value is not None else None
+            values[key] = shown if shown is not None else render_text(raw, translate, value)
+        template = translate(node["t"])
+        try:
+            return template % values if values else template
+        except (KeyError, TypeError, ValueError):  # a translation that lost a field
+            return node["t"] % values if values else node["t"]
+    return str(node)

@@ -1,0 +1,1 @@
+"""Fieldwork during stationing: interview scheduling and what follows (issue #7)."""

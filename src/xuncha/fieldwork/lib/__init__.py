@@ -1,0 +1,1 @@
+"""Pure algorithms of fieldwork (no Django): interview scheduling."""
