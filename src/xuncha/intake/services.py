@@ -111,45 +111,54 @@ class Unlocked:
     locked: bool = False  # the password no longer opens the stored key
 
 
-@transaction.atomic
 def keys_on_password(*, user: User, password: str) -> Unlocked:
-    """At sign-in: create the user's keys (first time) or unwrap them."""
+    """At sign-in: create the user's keys (first time) or unwrap them. The Argon2id work
+    runs outside any transaction (on SQLite a transaction holds the write lock); a key
+    pair another sign-in stored meanwhile wins and is unwrapped instead."""
     if not may_hold_keys(user):
         return Unlocked()
-    stored = UserKey.objects.select_for_update().filter(user=user).first()
+    stored = UserKey.objects.filter(user=user).first()
     if stored is None:
         keys = sealing.new_user_keys(password, key_cost())
-        _store_keys(user, keys)
-        audit.record(actor=user, event_type=E.INTAKE_KEYS_CREATED, obj=user)
-        private = sealing.recover_private_key(keys.by_recovery, keys.recovery_key)
-        return Unlocked(private_key=private, recovery_key=keys.recovery_key)
+        with transaction.atomic():
+            if not UserKey.objects.select_for_update().filter(user=user).exists():
+                _store_keys(user, keys)
+                audit.record(actor=user, event_type=E.INTAKE_KEYS_CREATED, obj=user)
+                private = sealing.recover_private_key(keys.by_recovery, keys.recovery_key)
+                return Unlocked(private_key=private, recovery_key=keys.recovery_key)
+        stored = UserKey.objects.get(user=user)
     try:
         return Unlocked(private_key=sealing.unwrap_private_key(_wrapped(stored), password))
     except sealing.DecryptionFailed:
         return Unlocked(locked=True)
 
 
-@transaction.atomic
 def keys_recover(*, user: User, recovery_key: str, password: str) -> bytes:
-    """Unlock with the recovery key after a password reset; wrap under the new password."""
-    stored = UserKey.objects.select_for_update().get(user=user)
+    """Unlock with the recovery key after a password reset; wrap under the new password
+    (Argon2id outside the transaction, as at sign-in)."""
+    stored = UserKey.objects.get(user=user)
     private = sealing.recover_private_key(bytes(stored.by_recovery), recovery_key)
     wrapped = sealing.wrap_private_key(private, password, key_cost())
-    stored.salt, stored.opslimit, stored.memlimit = wrapped.salt, wrapped.opslimit, wrapped.memlimit
-    stored.by_password = wrapped.box
-    stored.save()
-    audit.record(actor=user, event_type=E.INTAKE_KEYS_RECOVERED, obj=user)
+    with transaction.atomic():
+        UserKey.objects.filter(pk=stored.pk).update(
+            salt=wrapped.salt,
+            opslimit=wrapped.opslimit,
+            memlimit=wrapped.memlimit,
+            by_password=wrapped.box,
+            updated_at=timezone.now(),
+        )
+        audit.record(actor=user, event_type=E.INTAKE_KEYS_RECOVERED, obj=user)
     return private
 
 
-@transaction.atomic
 def keys_replace(*, user: User, password: str) -> Unlocked:
     """New keys for a user who lost both password and recovery key. Reports sealed to
     the old key become readable again when a colleague re-shares them."""
     keys = sealing.new_user_keys(password, key_cost())
-    _store_keys(user, keys)
-    ReportKey.objects.filter(user=user).delete()
-    audit.record(actor=user, event_type=E.INTAKE_KEYS_REPLACED, obj=user)
+    with transaction.atomic():
+        _store_keys(user, keys)
+        ReportKey.objects.filter(user=user).delete()
+        audit.record(actor=user, event_type=E.INTAKE_KEYS_REPLACED, obj=user)
     private = sealing.recover_private_key(keys.by_recovery, keys.recovery_key)
     return Unlocked(private_key=private, recovery_key=keys.recovery_key)
 
@@ -404,8 +413,18 @@ def read_blob(name: str) -> bytes:
     return (_blob_dir() / name).read_bytes()
 
 
-def check_files(files: Sequence[Upload]) -> list[attachment_lib.Sniffed]:
-    """Limits and the allow-list, before anything is written (ValidationError)."""
+@dataclass(frozen=True)
+class CheckedFile:
+    """An upload that passed the checks, with its kind and (images) its viewable copy."""
+
+    upload: Upload
+    kind: attachment_lib.Sniffed
+    preview: bytes | None
+
+
+def check_files(files: Sequence[Upload]) -> list[CheckedFile]:
+    """Limits and the allow-list, before anything is written (ValidationError). Images
+    are re-encoded here, once, outside any transaction."""
     if len(files) > settings.INTAKE_MAX_FILES:
         raise ValidationError(
             ngettext(
@@ -416,7 +435,7 @@ def check_files(files: Sequence[Upload]) -> list[attachment_lib.Sniffed]:
             % {"n": settings.INTAKE_MAX_FILES}
         )
     limit = settings.INTAKE_MAX_FILE_MB * 1024 * 1024
-    sniffed = []
+    checked = []
     for upload in files:
         if len(upload.data) > limit:
             raise ValidationError(
@@ -425,12 +444,13 @@ def check_files(files: Sequence[Upload]) -> list[attachment_lib.Sniffed]:
             )
         try:
             kind = attachment_lib.sniff(upload.data)
-            if kind.kind == "image":
-                attachment_lib.viewable_image(upload.data)
+            preview = (
+                attachment_lib.viewable_image(upload.data)[0] if kind.kind == "image" else None
+            )
         except attachment_lib.Rejected as exc:
             raise ValidationError(_reject_message(upload.name, exc.code)) from None
-        sniffed.append(kind)
-    return sniffed
+        checked.append(CheckedFile(upload, kind, preview))
+    return checked
 
 
 def _reject_message(name: str, code: str) -> str:
@@ -453,13 +473,13 @@ def _reject_message(name: str, code: str) -> str:
 def _store_files(
     report: Report,
     report_key: bytes,
-    files: Sequence[Upload],
-    sniffed: Sequence[attachment_lib.Sniffed],
+    files: Sequence[CheckedFile],
     message: Message | None,
     now: dt.datetime,
     written: list[Path],
 ) -> None:
-    for upload, kind in zip(files, sniffed, strict=True):
+    for checked in files:
+        upload, kind = checked.upload, checked.kind
         attachment = Attachment.objects.create(
             report=report,
             message=message,
@@ -477,10 +497,10 @@ def _store_files(
         attachment.blob = _write_blob(
             sealing.encrypt(report_key, upload.data, context=f"{context}:original"), written
         )
-        if kind.kind == "image":
-            preview, _type = attachment_lib.viewable_image(upload.data)
+        if checked.preview is not None:
             attachment.preview_blob = _write_blob(
-                sealing.encrypt(report_key, preview, context=f"{context}:preview"), written
+                sealing.encrypt(report_key, checked.preview, context=f"{context}:preview"),
+                written,
             )
         attachment.save(update_fields=["name", "blob", "preview_blob"])
 
@@ -511,7 +531,7 @@ def submit(
     """
     if submission.kind not in Kind.values:
         raise ValueError(f"unknown kind {submission.kind!r}")
-    sniffed = check_files(submission.files)
+    checked = check_files(submission.files)
     if receipt is not None:
         receipt = receipts.normalise(receipt)
     elif with_receipt:
@@ -553,7 +573,7 @@ def submit(
                     derived[1], report_key, context=report.context("submitter")
                 )
             report.save(update_fields=["content", "identity", "submitter_box"])
-            _store_files(report, report_key, submission.files, sniffed, None, now, written)
+            _store_files(report, report_key, checked, None, now, written)
             people = list(recipients(locked.team))
             if actor is not None and actor.pk not in {u.pk for u in people}:
                 raise PermissionDenied
@@ -612,10 +632,17 @@ class Opened:
     identity: dict[str, str] | None = None
 
 
-def _open(report: Report, report_key: bytes) -> Opened:
-    content = json.loads(
+def decrypt_content(report: Report, report_key: bytes) -> dict[str, Any]:
+    """The report's content (raises sealing.DecryptionFailed). No audit event: callers
+    record the read (one event per report, or one for a page of them)."""
+    content: dict[str, Any] = json.loads(
         sealing.decrypt(report_key, bytes(report.content), context=report.context("content"))
     )
+    return content
+
+
+def _open(report: Report, report_key: bytes) -> Opened:
+    content = decrypt_content(report, report_key)
     messages = [
         (m, sealing.decrypt(report_key, bytes(m.body), context=_message_context(m)).decode())
         for m in report.messages.select_related("author__person")
@@ -652,11 +679,10 @@ def _add_message(
     author_kind: str,
     author: User | None,
     text: str,
-    files: Sequence[Upload],
+    files: Sequence[CheckedFile],
     now: dt.datetime,
     written: list[Path],
 ) -> Message:
-    sniffed = check_files(files)
     message = Message.objects.create(
         report=report, author_kind=author_kind, author=author, body=b"", created_at=now
     )
@@ -664,7 +690,7 @@ def _add_message(
         report_key, text.encode("utf-8"), context=_message_context(message)
     )
     message.save(update_fields=["body"])
-    _store_files(report, report_key, files, sniffed, message, now, written)
+    _store_files(report, report_key, files, message, now, written)
     return message
 
 
@@ -674,6 +700,7 @@ def submitter_message(
     """The submitter answers or adds information through the receipt thread."""
     if not text.strip() and not files:
         raise ValidationError(_("Write something or attach a file."))
+    checked = check_files(files)
     written: list[Path] = []
     try:
         with transaction.atomic():
@@ -683,7 +710,7 @@ def submitter_message(
                 author_kind=Message.Author.SUBMITTER,
                 author=None,
                 text=text.strip(),
-                files=files,
+                files=checked,
                 now=_hour(timezone.now()),
                 written=written,
             )

@@ -9,7 +9,6 @@ The submitter's identity is never read here and never copied into a problem or c
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -65,12 +64,9 @@ def contents_read(
         report = wanted[report_id]
         try:
             report_key = sealing.open_key(bytes(sealed), private_key)
-            plain = sealing.decrypt(
-                report_key, bytes(report.content), context=report.context("content")
-            )
+            contents[report_id] = services.decrypt_content(report, report_key)
         except sealing.DecryptionFailed:
             continue
-        contents[report_id] = json.loads(plain)
     if contents:
         ids = sorted(contents)
         audit.record(
