@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "xuncha.talent",
     "xuncha.clues",
     "xuncha.intake",
+    "xuncha.fieldwork",
 ]
 
 MIDDLEWARE = [

@@ -14,5 +14,6 @@ urlpatterns = [
     path("", include("xuncha.talent.urls")),
     path("", include("xuncha.clues.urls")),
     path("", include("xuncha.intake.urls")),
+    path("", include("xuncha.fieldwork.urls")),
     path("", include("xuncha.core.urls")),
 ]

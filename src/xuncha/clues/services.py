@@ -35,6 +35,7 @@ from xuncha.clues.models import (
     TimelineEntry,
     Transfer,
 )
+from xuncha.clues.signals import record_saved
 from xuncha.core import audit
 from xuncha.core.models import AuditEventType as E
 from xuncha.core.models import Organisation, Person, User
@@ -201,6 +202,7 @@ def record_create(
         extra={"subjects": record.subjects.count()},
     )
     _timeline(record, actor, E.CLUE_CREATED, to_status=record.status)
+    record_saved.send(sender=Record, record=record, created=True)
     return record
 
 
@@ -242,6 +244,7 @@ def record_update(
         extra={"subjects_replaced": subjects is not None},
     )
     _timeline(record, actor, E.CLUE_UPDATED, note=", ".join(sorted(changed)))
+    record_saved.send(sender=Record, record=record, created=False)
     return record
 
 
@@ -275,6 +278,7 @@ def status_change(*, actor: User, record: Record, to_status: str, reason: str = 
     _timeline(
         record, actor, E.CLUE_STATUS, from_status=from_status, to_status=to_status, note=reason
     )
+    record_saved.send(sender=Record, record=record, created=False)
     return record
 
 
@@ -302,6 +306,7 @@ def kind_change(*, actor: User, record: Record, kind: str, reason: str) -> Recor
         extra={"reason": reason.strip()},
     )
     _timeline(record, actor, E.CLUE_KIND, note=f"{Kind(old).label} → {Kind(kind).label}: {reason}")
+    record_saved.send(sender=Record, record=record, created=False)
     return record
 
 
@@ -452,6 +457,7 @@ def merge(*, actor: User, survivor: Record, others: Sequence[Record], note: str 
         after={"merged": [o.pk for o in others]},
         extra={"note": note.strip()},
     )
+    record_saved.send(sender=Record, record=survivor, created=False)
     return survivor
 
 
@@ -710,6 +716,7 @@ def record_close(*, actor: User, record: Record, reason: str) -> Record:
     _timeline(
         record, actor, E.CLUE_CLOSED, from_status=from_status, to_status=Status.CLOSED, note=reason
     )
+    record_saved.send(sender=Record, record=record, created=False)
     return record
 
 

@@ -423,6 +423,33 @@ class AuditEventType(models.TextChoices):
     INTAKE_TALK_CONFIRMED = "intake.talk_confirmed", _("Talk confirmed")
     INTAKE_TALK_CANCELLED = "intake.talk_cancelled", _("Talk cancelled")
     INTAKE_EXPORTED = "intake.exported", _("Public report list exported")
+    # Fieldwork (issue 7).
+    FIELDWORK_ACTIVITY_RECORDED = "fieldwork.activity_recorded", _("Activity recorded")
+    FIELDWORK_ACTIVITY_CHANGED = "fieldwork.activity_changed", _("Activity changed")
+    FIELDWORK_ACTIVITY_APPROVED = "fieldwork.activity_approved", _("Covert visit approved")
+    FIELDWORK_FILE_READ = "fieldwork.file_read", _("Fieldwork attachment read")
+    FIELDWORK_SETTINGS_SET = (
+        "fieldwork.settings_set",
+        _("Methods, minimums or question bank changed"),
+    )
+    FIELDWORK_LIST_GENERATED = "fieldwork.list_generated", _("Must-interview list generated")
+    FIELDWORK_SAMPLE_DRAWN = "fieldwork.sample_drawn", _("Staff sample drawn")
+    FIELDWORK_INTERVIEWEE_SET = "fieldwork.interviewee_set", _("Interviewee added or changed")
+    FIELDWORK_OUTLINES_UPDATED = (
+        "fieldwork.outlines_updated",
+        _("Talk outlines generated or updated"),
+    )
+    FIELDWORK_SCHEDULED = "fieldwork.scheduled", _("Talks scheduled")
+    FIELDWORK_TALK_CHANGED = "fieldwork.talk_changed", _("Talk time, place or interviewers changed")
+    FIELDWORK_EXPORTED = "fieldwork.exported", _("Fieldwork list exported")
+    FIELDWORK_RECORD_CREATED = "fieldwork.record_created", _("Interview record written")
+    FIELDWORK_RECORD_CHANGED = "fieldwork.record_changed", _("Interview record changed")
+    FIELDWORK_RECORD_READ = "fieldwork.record_read", _("Interview record read")
+    FIELDWORK_PAPER_SET = "fieldwork.paper_set", _("Working paper written or changed")
+    FIELDWORK_PAPER_SIGNED = "fieldwork.paper_signed", _("Working paper signed off")
+    FIELDWORK_PAPER_RETURNED = "fieldwork.paper_returned", _("Working paper returned for changes")
+    FIELDWORK_INTERFERENCE = "fieldwork.interference", _("Interference recorded")
+    FIELDWORK_INTERFERENCE_SEEN = "fieldwork.interference_seen", _("Interference acknowledged")
 
 
 class AuditEvent(models.Model):

@@ -6,8 +6,9 @@ service turns a non-empty list of missing items into a refusal, or records an ov
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
@@ -31,6 +32,21 @@ REQUIRED: dict[str, list[str]] = {
 class Missing:
     code: str
     message: str
+
+
+# Checks other apps add to a team's gate: (team, to_stage) -> what is missing. Fieldwork
+# adds the method coverage a team needs before it leaves the understanding stage.
+TeamCheck = Callable[[Any, str], list["Missing"]]
+_TEAM_CHECKS: list[TeamCheck] = []
+
+
+def register_team_check(check: TeamCheck) -> None:
+    if check not in _TEAM_CHECKS:
+        _TEAM_CHECKS.append(check)
+
+
+def extra_for_team(team: Any, to_stage: str) -> list[Missing]:
+    return [m for check in _TEAM_CHECKS for m in check(team, to_stage)]
 
 
 def next_stage(stage: str) -> str | None:

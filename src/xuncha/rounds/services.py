@@ -247,7 +247,8 @@ def team_gate(team: Team) -> tuple[str | None, list[gates.Missing]]:
     to_stage = gates.next_stage(team.stage)
     if to_stage is None:
         return None, []
-    return to_stage, gates.missing_for_team(to_stage, _team_milestones(team), team.targets.count())
+    missing = gates.missing_for_team(to_stage, _team_milestones(team), team.targets.count())
+    return to_stage, missing + gates.extra_for_team(team, to_stage)
 
 
 def round_gate(round_: Round) -> tuple[str | None, list[gates.Missing]]:

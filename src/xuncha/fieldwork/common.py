@@ -1,0 +1,123 @@
+"""Helpers shared by fieldwork's pages and services: the team a page is about, the team's
+people, and notices to the leader and the office."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from django.db import models
+from django.shortcuts import get_object_or_404
+
+from xuncha.core import policy
+from xuncha.core.lib.text import Text
+from xuncha.core.models import Person, Role, RoleGrant, User
+from xuncha.fieldwork import permissions
+from xuncha.fieldwork.models import Notice
+from xuncha.rounds.models import Team
+
+M = TypeVar("M", bound=models.Model)
+
+
+def team_or_404(user: Any, team_pk: int, action: str = permissions.FIELDWORK_VIEW) -> Team:
+    """The team, if ``user`` may see its fieldwork (404 otherwise); ``action`` is then
+    required on it (403)."""
+    team = get_object_or_404(
+        policy.scope(
+            user,
+            permissions.FIELDWORK_VIEW,
+            Team.objects.select_related("round", "round__committee"),
+        ),
+        pk=team_pk,
+    )
+    if action != permissions.FIELDWORK_VIEW:
+        policy.require(user, action, team)
+    return team
+
+
+def object_or_404(
+    user: Any, queryset: models.QuerySet[M], pk: int, action: str = permissions.FIELDWORK_VIEW
+) -> M:
+    """An object of a team-scoped model (404 when not visible; 403 without ``action``)."""
+    obj = get_object_or_404(policy.scope(user, permissions.FIELDWORK_VIEW, queryset), pk=pk)
+    if action != permissions.FIELDWORK_VIEW:
+        policy.require(user, action, obj)
+    return obj
+
+
+@dataclass(frozen=True)
+class Seat:
+    person: Person
+    role: str  # talent RoundRole.Role: leader / deputy / member
+    user: User | None
+
+    @property
+    def leading(self) -> bool:
+        return self.role in permissions.LEADING_ROLES
+
+
+_ROLE_ORDER = {"leader": 0, "deputy": 1, "member": 2}
+
+
+def seats(team: Team) -> list[Seat]:
+    """The team's members (from the talent app's role history): leader, deputies, members."""
+    from xuncha.talent.models import RoundRole
+
+    rows = RoundRole.objects.filter(team=team).select_related("profile__person")
+    people = [(r.profile.person, r.role) for r in rows]
+    users = {
+        u.person_id: u
+        for u in User.objects.filter(person__in=[p for p, _ in people], is_active=True)
+    }
+    out = [Seat(person=p, role=role, user=users.get(p.pk)) for p, role in people]
+    out.sort(key=lambda s: (_ROLE_ORDER.get(s.role, 9), s.person.name, s.person.pk))
+    return out
+
+
+def member_ids(team: Team) -> set[int]:
+    """Person ids of the team's members."""
+    from xuncha.talent.models import RoundRole
+
+    return set(RoundRole.objects.filter(team=team).values_list("profile__person_id", flat=True))
+
+
+def person_of(user: Any) -> Person | None:
+    return getattr(user, "person", None) if getattr(user, "person_id", None) else None
+
+
+def leaders_and_office(team: Team) -> list[User]:
+    """Who hears of what needs the leader: the team's leader and deputies (with accounts)
+    and the office staff of the round's committee and the committees above it."""
+    leading = [s.user for s in seats(team) if s.leading and s.user is not None]
+    committee_path = team.round.committee.path
+    office = (
+        User.objects.filter(
+            is_active=True,
+            grants__role=Role.OFFICE_STAFF,
+            grants__revoked_at__isnull=True,
+        )
+        .filter(pk__in=RoleGrant.objects.filter(role=Role.OFFICE_STAFF).values("user"))
+        .distinct()
+    )
+    office_users = [
+        u
+        for u in office.prefetch_related("grants__organisation")
+        if any(
+            g.role == Role.OFFICE_STAFF
+            and g.revoked_at is None
+            and committee_path.startswith(g.organisation.path)
+            for g in u.grants.all()
+        )
+    ]
+    seen: dict[int, User] = {}
+    for user in [*leading, *office_users]:
+        seen.setdefault(user.pk, user)
+    return list(seen.values())
+
+
+def notify(users: Iterable[User], team: Team, text: Text, url: str = "") -> int:
+    """One notice per user (no personal data beyond what the team already sees)."""
+    notices = [Notice(user=u, team=team, text=text.to_json(), url=url) for u in users]
+    Notice.objects.bulk_create(notices)
+    return len(notices)

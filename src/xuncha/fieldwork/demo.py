@@ -1,0 +1,5 @@
+"""Placeholder: the fieldwork demo."""
+
+
+def load(context: object) -> None:
+    return None
