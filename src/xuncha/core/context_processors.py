@@ -17,7 +17,7 @@ WORKFLOW = [
     ("plan", _("Plan"), "rounds:term_list", "term.view"),
     ("teams", _("Teams"), "talent:pool", "talent.view"),
     ("stationing", _("Stationing"), "rounds:round_list", "round.view"),
-    ("evidence", _("Evidence"), "fieldwork:evidence", None),
+    ("evidence", _("Evidence"), "fieldwork:evidence", "fieldwork.view"),
     ("clues", _("Clues"), "clues:list", "clue.view"),
     ("report", _("Report"), "reports:list", None),
     ("rectification", _("Rectification"), "rectify:list", None),
@@ -37,6 +37,10 @@ REGISTRY = [
     ("clue_statistics", _("Clue statistics"), "clues:statistics", "clue.statistics"),
     ("public_inbox", _("Public channel inbox"), "intake:index", "intake.view"),
     ("keys", _("My key for public reports"), "intake:keys", "intake.view"),
+    ("my_day", _("My talks today"), "fieldwork:my_day", "fieldwork.view"),
+    ("methods", _("Methods of work"), "fieldwork:methods", "fieldwork.settings"),
+    ("minimums", _("Coverage minimums"), "fieldwork:minimums", "fieldwork.settings"),
+    ("questions", _("Question bank"), "fieldwork:questions", "fieldwork.settings"),
     (
         "handover_settings",
         _("Handover routing and deadlines"),
@@ -69,6 +73,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     registry = [
         {"key": k, "label": label, "url": _url(name)}
         for k, label, name, action in REGISTRY
-        if policy.can(user, action)
+        if policy.can(user, action) and _url(name) is not None
     ]
     return {"nav_workflow": workflow, "nav_registry": registry}

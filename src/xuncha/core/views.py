@@ -110,6 +110,13 @@ def home(request: AuthedRequest) -> HttpResponseBase:
             {"label": _kind_label(k), "count": n}
             for k, n in sorted(stats["organisations_by_kind"].items())
         ]
+    # Interference recorded in the teams the user leads or oversees (counts only).
+    from xuncha.fieldwork import dashboard as fieldwork_dashboard
+    from xuncha.fieldwork import permissions as fieldwork_permissions
+
+    if policy.can(request.user, fieldwork_permissions.FIELDWORK_LEAD):
+        context["show_interference"] = True
+        context["interference"] = fieldwork_dashboard.interference_counts(request.user)
     return render(request, "core/home.html", context)
 
 

@@ -121,3 +121,33 @@ def notify(users: Iterable[User], team: Team, text: Text, url: str = "") -> int:
     notices = [Notice(user=u, team=team, text=text.to_json(), url=url) for u in users]
     Notice.objects.bulk_create(notices)
     return len(notices)
+
+
+# The team's fieldwork pages, in the order of the tabs (template fieldwork/_tabs.html).
+def _tabs() -> tuple[tuple[str, Any, str], ...]:
+    from django.utils.translation import gettext_lazy as _
+
+    return (
+        ("overview", _("Overview"), "fieldwork:team"),
+        ("activities", _("Methods and activities"), "fieldwork:activities"),
+        ("coverage", _("Coverage"), "fieldwork:coverage"),
+        ("interviewees", _("Who to talk to"), "fieldwork:interviewees"),
+        ("schedule", _("Talk schedule"), "fieldwork:schedule"),
+        ("records", _("Interview records"), "fieldwork:records"),
+        ("papers", _("Working papers"), "fieldwork:papers"),
+        ("interference", _("Interference register"), "fieldwork:interference"),
+    )
+
+
+def tabs(team: Team, active: str) -> list[dict[str, Any]]:
+    """Context for ``fieldwork/_tabs.html``: every page of the team that exists."""
+    from django.urls import NoReverseMatch, reverse
+
+    out = []
+    for key, label, name in _tabs():
+        try:
+            url = reverse(name, args=[team.pk])
+        except NoReverseMatch:
+            continue
+        out.append({"key": key, "label": label, "url": url, "active": key == active})
+    return out
