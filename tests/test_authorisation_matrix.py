@@ -32,6 +32,8 @@ ROUND_VIEWERS = TERM_VIEWERS | TEAM
 CLUE_READERS = {"office", "office_c1", "leader", "deputy", "member"}
 INBOX_READERS = {"office", "office_c1", "leader", "deputy", "member"}
 CHANNEL_EDITORS = {"office", "office_c1", "leader"}
+FIELDWORK = {"office", "office_c1", "leader", "deputy", "member"}
+FIELDWORK_SETTINGS = {"office", "office_c1"}
 
 
 @dataclass
@@ -289,6 +291,134 @@ EXPECTATIONS: dict[str, Expect] = {
         hidden=set(PERSONAS) - CHANNEL_EDITORS,
     ),
     "intake:keys": _for_all(200),
+    # Fieldwork (issue 7): the team and the office only; outsiders do not learn it exists.
+    "fieldwork:evidence": Expect(ok=set(PERSONAS) - {"leader", "deputy", "member"}, other=302),
+    "fieldwork:my_day": _for_all(200),
+    "fieldwork:team": Expect(
+        lambda o: {"team_pk": o.team.pk}, ok=FIELDWORK, hidden=set(PERSONAS) - FIELDWORK
+    ),
+    "fieldwork:activities": Expect(
+        lambda o: {"team_pk": o.team.pk}, ok=FIELDWORK, hidden=set(PERSONAS) - FIELDWORK
+    ),
+    "fieldwork:activities_export": Expect(
+        lambda o: {"team_pk": o.team.pk}, ok=FIELDWORK, hidden=set(PERSONAS) - FIELDWORK
+    ),
+    "fieldwork:activity_new": Expect(
+        lambda o: {"team_pk": o.team.pk}, ok=FIELDWORK, hidden=set(PERSONAS) - FIELDWORK
+    ),
+    "fieldwork:coverage": Expect(
+        lambda o: {"team_pk": o.team.pk}, ok=FIELDWORK, hidden=set(PERSONAS) - FIELDWORK
+    ),
+    "fieldwork:coverage_export": Expect(
+        lambda o: {"team_pk": o.team.pk}, ok=FIELDWORK, hidden=set(PERSONAS) - FIELDWORK
+    ),
+    "fieldwork:interviewees": Expect(
+        lambda o: {"team_pk": o.team.pk}, ok=FIELDWORK, hidden=set(PERSONAS) - FIELDWORK
+    ),
+    "fieldwork:interviewees_export": Expect(
+        lambda o: {"team_pk": o.team.pk}, ok=FIELDWORK, hidden=set(PERSONAS) - FIELDWORK
+    ),
+    "fieldwork:interviewee_add": Expect(
+        lambda o: {"team_pk": o.team.pk}, ok=FIELDWORK, hidden=set(PERSONAS) - FIELDWORK
+    ),
+    "fieldwork:conflicts": Expect(
+        lambda o: {"team_pk": o.team.pk}, ok=FIELDWORK, hidden=set(PERSONAS) - FIELDWORK
+    ),
+    "fieldwork:schedule": Expect(
+        lambda o: {"team_pk": o.team.pk}, ok=FIELDWORK, hidden=set(PERSONAS) - FIELDWORK
+    ),
+    "fieldwork:schedule_xlsx": Expect(
+        lambda o: {"team_pk": o.team.pk}, ok=FIELDWORK, hidden=set(PERSONAS) - FIELDWORK
+    ),
+    "fieldwork:schedule_docx": Expect(
+        lambda o: {"team_pk": o.team.pk}, ok=FIELDWORK, hidden=set(PERSONAS) - FIELDWORK
+    ),
+    "fieldwork:rooms": Expect(
+        lambda o: {"team_pk": o.team.pk}, ok=FIELDWORK, hidden=set(PERSONAS) - FIELDWORK
+    ),
+    "fieldwork:records": Expect(
+        lambda o: {"team_pk": o.team.pk}, ok=FIELDWORK, hidden=set(PERSONAS) - FIELDWORK
+    ),
+    "fieldwork:record_new": Expect(
+        lambda o: {"team_pk": o.team.pk}, ok=FIELDWORK, hidden=set(PERSONAS) - FIELDWORK
+    ),
+    "fieldwork:papers": Expect(
+        lambda o: {"team_pk": o.team.pk}, ok=FIELDWORK, hidden=set(PERSONAS) - FIELDWORK
+    ),
+    "fieldwork:paper_new": Expect(
+        lambda o: {"team_pk": o.team.pk}, ok=FIELDWORK, hidden=set(PERSONAS) - FIELDWORK
+    ),
+    "fieldwork:papers_report": Expect(
+        lambda o: {"team_pk": o.team.pk}, ok=FIELDWORK, hidden=set(PERSONAS) - FIELDWORK
+    ),
+    "fieldwork:papers_report_docx": Expect(
+        lambda o: {"team_pk": o.team.pk}, ok=FIELDWORK, hidden=set(PERSONAS) - FIELDWORK
+    ),
+    "fieldwork:papers_report_xlsx": Expect(
+        lambda o: {"team_pk": o.team.pk}, ok=FIELDWORK, hidden=set(PERSONAS) - FIELDWORK
+    ),
+    "fieldwork:interference": Expect(
+        lambda o: {"team_pk": o.team.pk}, ok=FIELDWORK, hidden=set(PERSONAS) - FIELDWORK
+    ),
+    "fieldwork:interference_export": Expect(
+        lambda o: {"team_pk": o.team.pk}, ok=FIELDWORK, hidden=set(PERSONAS) - FIELDWORK
+    ),
+    "fieldwork:activity": Expect(
+        lambda o: {"pk": _fw_activity(o).pk}, ok=FIELDWORK, hidden=set(PERSONAS) - FIELDWORK
+    ),
+    "fieldwork:activity_edit": Expect(
+        lambda o: {"pk": _fw_activity(o).pk}, ok=FIELDWORK, hidden=set(PERSONAS) - FIELDWORK
+    ),
+    "fieldwork:activity_file": Expect(
+        lambda o: {"pk": _fw_file(o).pk}, ok=FIELDWORK, hidden=set(PERSONAS) - FIELDWORK
+    ),
+    "fieldwork:interviewee": Expect(
+        lambda o: {"pk": _fw_interviewee(o).pk}, ok=FIELDWORK, hidden=set(PERSONAS) - FIELDWORK
+    ),
+    "fieldwork:outline_docx": Expect(
+        lambda o: {"pk": _fw_interviewee(o).pk}, ok=FIELDWORK, hidden=set(PERSONAS) - FIELDWORK
+    ),
+    "fieldwork:talk": Expect(
+        lambda o: {"pk": _fw_talk(o).pk}, ok=FIELDWORK, hidden=set(PERSONAS) - FIELDWORK
+    ),
+    "fieldwork:record": Expect(
+        lambda o: {"pk": _fw_record(o).pk}, ok=FIELDWORK, hidden=set(PERSONAS) - FIELDWORK
+    ),
+    "fieldwork:record_edit": Expect(
+        lambda o: {"pk": _fw_record(o).pk}, ok=FIELDWORK, hidden=set(PERSONAS) - FIELDWORK
+    ),
+    "fieldwork:record_scan": Expect(
+        lambda o: {"pk": _fw_record(o).pk}, ok=FIELDWORK, hidden=set(PERSONAS) - FIELDWORK
+    ),
+    "fieldwork:paper": Expect(
+        lambda o: {"pk": _fw_paper(o).pk}, ok=FIELDWORK, hidden=set(PERSONAS) - FIELDWORK
+    ),
+    "fieldwork:paper_edit": Expect(
+        lambda o: {"pk": _fw_paper(o).pk}, ok=FIELDWORK, hidden=set(PERSONAS) - FIELDWORK
+    ),
+    "fieldwork:methods": Expect(ok=FIELDWORK_SETTINGS),
+    "fieldwork:method_new": Expect(ok=FIELDWORK_SETTINGS),
+    "fieldwork:method_edit": Expect(lambda o: {"pk": _fw_method(o).pk}, ok=FIELDWORK_SETTINGS),
+    "fieldwork:minimums": Expect(ok=FIELDWORK_SETTINGS),
+    "fieldwork:questions": Expect(ok=FIELDWORK_SETTINGS),
+    "fieldwork:question_new": Expect(ok=FIELDWORK_SETTINGS),
+    "fieldwork:question_edit": Expect(lambda o: {"pk": _fw_question(o).pk}, ok=FIELDWORK_SETTINGS),
+    "fieldwork:interviewees_generate": post_only(lambda o: {"team_pk": o.team.pk}),
+    "fieldwork:interviewees_sample": post_only(lambda o: {"team_pk": o.team.pk}),
+    "fieldwork:schedule_run": post_only(lambda o: {"team_pk": o.team.pk}),
+    "fieldwork:interference_new": post_only(lambda o: {"team_pk": o.team.pk}),
+    "fieldwork:notices_read": post_only(lambda o: {"team_pk": o.team.pk}),
+    "fieldwork:activity_approve": post_only(lambda o: {"pk": _fw_activity(o).pk}),
+    "fieldwork:activity_evidence": post_only(lambda o: {"pk": _fw_activity(o).pk}),
+    "fieldwork:interviewee_seen": post_only(lambda o: {"pk": _fw_interviewee(o).pk}),
+    "fieldwork:interviewee_edit": post_only(lambda o: {"pk": _fw_interviewee(o).pk}),
+    "fieldwork:talk_cancel": post_only(lambda o: {"pk": _fw_talk(o).pk}),
+    "fieldwork:record_suggest": post_only(lambda o: {"pk": _fw_record(o).pk}),
+    "fieldwork:record_evidence": post_only(lambda o: {"pk": _fw_record(o).pk}),
+    "fieldwork:paper_submit": post_only(lambda o: {"pk": _fw_paper(o).pk}),
+    "fieldwork:paper_sign": post_only(lambda o: {"pk": _fw_paper(o).pk}),
+    "fieldwork:paper_return": post_only(lambda o: {"pk": _fw_paper(o).pk}),
+    "fieldwork:interference_ack": post_only(lambda o: {"pk": _fw_interference(o).pk}),
     "rounds:unit_profile": Expect(
         lambda o: {"pk": o.target.pk},
         ok={"office", "office_c1", "leading", "leader", "deputy", "member"},
@@ -455,6 +585,137 @@ def _appointment(o: Objects) -> Any:
         mode="in_person",
         place="谈话室",
         created_by=o.user,
+    )
+
+
+# -- fieldwork objects (made once through the ORM; the demo may already hold some) ----------
+
+
+def _fw_user(o: Objects, username: str = "member") -> Any:
+    return User.objects.get(username=username)
+
+
+def _fw_method(o: Objects) -> Any:
+    from xuncha.fieldwork.models import Method
+
+    return Method.objects.get(code="read_documents")
+
+
+def _fw_question(o: Objects) -> Any:
+    from xuncha.fieldwork.models import Question
+
+    return Question.objects.order_by("pk").first()
+
+
+def _fw_activity(o: Objects) -> Any:
+    import datetime as dt
+
+    from xuncha.fieldwork.models import Activity
+
+    found = Activity.objects.filter(team=o.team, method__code="covert_visit").first()
+    if found is not None:
+        return found
+    activity = Activity.objects.create(
+        team=o.team,
+        target=o.target,
+        method=_fw_covert(),
+        date=dt.date(2026, 7, 1),
+        title="暗访食堂",
+        record="记录",
+        created_by=_fw_user(o),
+    )
+    return activity
+
+
+def _fw_covert() -> Any:
+    from xuncha.fieldwork.models import Method
+
+    return Method.objects.get(code="covert_visit")
+
+
+def _fw_file(o: Objects) -> Any:
+    from django.core.files.base import ContentFile
+
+    from xuncha.fieldwork.models import ActivityFile
+
+    activity = _fw_activity(o)
+    found = ActivityFile.objects.filter(activity=activity).first()
+    if found is not None:
+        return found
+    f = ActivityFile(activity=activity, name="清单.csv", size=9, sha256="0" * 64)
+    f.file.save("matrix.csv", ContentFile(b"a,b\n1,2\n"), save=False)
+    f.save()
+    return f
+
+
+def _fw_interviewee(o: Objects) -> Any:
+    from xuncha.fieldwork.models import Interviewee
+
+    found = Interviewee.objects.filter(team=o.team, person__isnull=True, name="矩阵测试").first()
+    return found or Interviewee.objects.create(
+        team=o.team, target=o.target, name="矩阵测试", role="staff", source="added"
+    )
+
+
+def _fw_talk(o: Objects) -> Any:
+    from xuncha.fieldwork.models import Talk
+
+    interviewee = _fw_interviewee(o)
+    found = Talk.objects.filter(interviewee=interviewee).first()
+    return found or Talk.objects.create(team=o.team, interviewee=interviewee)
+
+
+def _fw_record(o: Objects) -> Any:
+    import datetime as dt
+
+    from django.core.files.base import ContentFile
+
+    from xuncha.fieldwork.models import InterviewRecord
+
+    found = InterviewRecord.objects.filter(team=o.team, interviewee_name="矩阵测试").first()
+    if found is not None:
+        return found
+    people = [_fw_user(o, "leader").person, _fw_user(o, "member").person]
+    record = InterviewRecord(
+        team=o.team,
+        interviewee=_fw_interviewee(o),
+        interviewee_name="矩阵测试",
+        held_at=dt.datetime(2026, 7, 2, 1, 0, tzinfo=dt.UTC),
+        place="谈话室",
+        asker=people[0],
+        recorder=people[1],
+        summary="谈话内容",
+        created_by=_fw_user(o),
+    )
+    record.scan.save("matrix.pdf", ContentFile(b"%PDF-1.4 matrix"), save=False)
+    record.scan_name = "scan.pdf"
+    record.save()
+    return record
+
+
+def _fw_paper(o: Objects) -> Any:
+    from xuncha.fieldwork.models import WorkingPaper
+
+    found = WorkingPaper.objects.filter(team=o.team, title="矩阵测试底稿").first()
+    return found or WorkingPaper.objects.create(
+        team=o.team, target=o.target, title="矩阵测试底稿", facts="事实", created_by=_fw_user(o)
+    )
+
+
+def _fw_interference(o: Objects) -> Any:
+    import datetime as dt
+
+    from xuncha.fieldwork.models import Interference
+
+    found = Interference.objects.filter(team=o.team, who="矩阵测试").first()
+    return found or Interference.objects.create(
+        team=o.team,
+        who="矩阵测试",
+        for_whom="某人",
+        how="phone",
+        occurred_at=dt.datetime(2026, 7, 3, 12, 0, tzinfo=dt.UTC),
+        what="打招呼",
+        recorded_by=_fw_user(o),
     )
 
 
@@ -682,6 +943,26 @@ POST_CASES = [
     ("intake:talk_confirm", "appointment", "receiver", 404),
     ("intake:talk_cancel", "appointment", "office_c1", 302),
     ("intake:talk_cancel", "appointment", "leading", 404),
+    ("fieldwork:activity_approve", "fw_activity", "member", 403),
+    ("fieldwork:activity_approve", "fw_activity", "liaison", 404),
+    ("fieldwork:activity_approve", "fw_activity", "deputy", 302),
+    ("fieldwork:interviewees_generate", "team", "member", 302),
+    ("fieldwork:interviewees_generate", "team", "receiver", 404),
+    ("fieldwork:schedule_run", "team", "member", 302),
+    ("fieldwork:schedule_run", "team", "auditor", 404),
+    ("fieldwork:talk_cancel", "fw_talk", "liaison", 404),
+    ("fieldwork:record_suggest", "fw_record", "leading", 404),
+    ("fieldwork:record_evidence", "fw_record", "receiver", 404),
+    ("fieldwork:paper_submit", "fw_paper", "admin", 404),
+    ("fieldwork:paper_sign", "fw_paper", "member", 403),
+    ("fieldwork:paper_sign", "fw_paper", "liaison", 404),
+    ("fieldwork:paper_return", "fw_paper", "member", 403),
+    ("fieldwork:interference_new", "team", "liaison", 404),
+    ("fieldwork:interference_ack", "fw_interference", "member", 403),
+    ("fieldwork:interference_ack", "fw_interference", "office_c1", 302),
+    ("fieldwork:interference_ack", "fw_interference", "receiver", 404),
+    ("fieldwork:notices_read", "team", "member", 302),
+    ("fieldwork:notices_read", "team", "auditor", 404),
 ]
 
 
@@ -701,10 +982,15 @@ def test_post_only_views(name, key, persona, status, objects, as_user, settings)
         "transfer": _transfer,
         "report": _report,
         "appointment": _appointment,
+        "fw_activity": _fw_activity,
+        "fw_talk": _fw_talk,
+        "fw_record": _fw_record,
+        "fw_paper": _fw_paper,
+        "fw_interference": _fw_interference,
     }
     obj = getters[key](objects) if key in getters else getattr(objects, key) if key else None
     kwargs = {"pk": obj.pk} if obj is not None else {}
-    if name in ("intake:channel_open",):
+    if name in ("intake:channel_open",) or (key == "team" and name.startswith("fieldwork:")):
         kwargs = {"team_pk": obj.pk}
     data = {"role": "team_member", "organisation": objects.target.pk}
     response = as_user(persona).post(reverse(name, kwargs=kwargs), data)

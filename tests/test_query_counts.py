@@ -18,7 +18,7 @@ from xuncha.core.models import AuditEvent, JobRun, Organisation, Person
 
 # (url name, persona, kwargs key) -> exact number of queries
 EXPECTED = {
-    ("core:home", "office"): 7,
+    ("core:home", "office"): 8,
     ("core:organisation_list", "office"): 5,
     ("core:organisation_detail", "office"): 9,
     ("core:person_list", "office"): 7,

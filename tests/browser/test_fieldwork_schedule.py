@@ -50,11 +50,13 @@ def _prepare() -> tuple[Any, dt.datetime]:
     from xuncha.core.models import Person, User
     from xuncha.fieldwork import common, schedule_services
     from xuncha.fieldwork.models import Interviewee, IntervieweeRole, Room
+    from xuncha.fieldwork.tests.demo_state import clear
     from xuncha.intake import services, talks
     from xuncha.intake.demo import DEMO_TALK_RECEIPT, _team
 
     team = _team()
     assert team is not None
+    clear(team)  # the fieldwork demo's own list and schedule (restored after the module)
     leader = User.objects.get(username="leader")
     target = team.targets.order_by("pk").first()
     assert target is not None

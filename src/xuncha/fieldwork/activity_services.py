@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import hashlib
 import io
-import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -31,7 +29,7 @@ from django.utils.translation import ngettext
 
 from xuncha.core import audit, policy
 from xuncha.core.models import AuditEventType, Organisation, Person, User
-from xuncha.fieldwork import common, permissions
+from xuncha.fieldwork import common, permissions, uploads
 from xuncha.fieldwork.models import (
     VISIT_GROUPS,
     Activity,
@@ -43,6 +41,7 @@ from xuncha.fieldwork.models import (
     Method,
     Profile,
 )
+from xuncha.fieldwork.uploads import KINDS, FileKind
 from xuncha.rounds.models import Team
 
 TALK_METHOD = "individual_talk"
@@ -57,75 +56,14 @@ ACTIVITY_FIELDS = ("method", "target", "group", "date", "place", "title", "other
 # -- files -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class FileKind:
-    kind: str  # pdf, jpeg, png, xlsx, docx, csv
-    content_type: str
-    extensions: tuple[str, ...]
-
-
-KINDS = {
-    "pdf": FileKind("pdf", "application/pdf", (".pdf",)),
-    "jpeg": FileKind("jpeg", "image/jpeg", (".jpg", ".jpeg")),
-    "png": FileKind("png", "image/png", (".png",)),
-    "xlsx": FileKind(
-        "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", (".xlsx",)
-    ),
-    "docx": FileKind(
-        "docx",
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        (".docx",),
-    ),
-    "csv": FileKind("csv", "text/csv", (".csv",)),
-}
 ACCEPT = ",".join(ext for kind in KINDS.values() for ext in kind.extensions)
 TABLE_KINDS = ("xlsx", "csv")
 
 
-def _zip_kind(data: bytes) -> str | None:
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = archive.namelist()
-    except (zipfile.BadZipFile, ValueError):
-        return None
-    if "[Content_Types].xml" not in names or any("vbaProject" in n for n in names):
-        return None
-    if any(n.startswith("word/") for n in names):
-        return "docx"
-    if any(n.startswith("xl/") for n in names):
-        return "xlsx"
-    return None
-
-
-def _decode_text(data: bytes) -> str | None:
-    """UTF-8 (with or without a BOM) or GB18030, the encodings spreadsheets export."""
-    if b"\x00" in data:
-        return None
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return None
-
-
 def sniff(data: bytes, name: str) -> FileKind:
     """What a file is, by its bytes; the name's ending must agree. Raises ValidationError."""
-    head = data[:16]
-    kind: str | None = None
-    if head.startswith(b"%PDF-"):
-        kind = "pdf"
-    elif head.startswith(b"\xff\xd8\xff"):
-        kind = "jpeg"
-    elif head.startswith(b"\x89PNG\r\n\x1a\n"):
-        kind = "png"
-    elif head.startswith(b"PK\x03\x04"):
-        kind = _zip_kind(data)
-    elif name.lower().endswith(".csv") and data:
-        text = _decode_text(data)
-        if text is not None and text.lstrip()[:1] not in ("<", "{"):
-            kind = "csv"
-    if kind is None or not name.lower().endswith(KINDS[kind].extensions):
+    kind = uploads.sniff(data, name)
+    if kind is None or not name.lower().endswith(kind.extensions):
         raise ValidationError(
             _(
                 "%(name)s is not an allowed file, or its contents do not match its name "
@@ -133,7 +71,7 @@ def sniff(data: bytes, name: str) -> FileKind:
             )
             % {"name": name}
         )
-    return KINDS[kind]
+    return kind
 
 
 def _cell(value: Any) -> str | int | float | None:
@@ -182,7 +120,7 @@ def _table(name: str, rows: Iterable[Sequence[Any]]) -> dict[str, Any]:
 def read_table(data: bytes, name: str, kind: str) -> dict[str, Any]:
     """A results table, xlsx (first sheet) or csv (UTF-8 or GB18030)."""
     if kind == "csv":
-        text = _decode_text(data)
+        text = uploads.decode_text(data)
         if text is None:
             raise ValidationError(_("%(name)s is neither UTF-8 nor GB18030 text.") % {"name": name})
         reader = csv.reader(io.StringIO(text, newline=""))
@@ -223,7 +161,7 @@ def prepare_files(files: Sequence[UploadedFile], method: Method) -> list[Prepare
     out = []
     for upload in files:
         name = (upload.name or "file").replace("/", "_").replace("\\", "_")[-200:]
-        if upload.size is None or upload.size > MAX_FILE_BYTES:
+        if uploads.too_large(upload, MAX_FILE_BYTES):
             raise ValidationError(_("%(name)s is larger than 20 MB.") % {"name": name})
         upload.seek(0)
         data = upload.read()
@@ -233,7 +171,7 @@ def prepare_files(files: Sequence[UploadedFile], method: Method) -> list[Prepare
         table = None
         if method.records_results and kind.kind in TABLE_KINDS:
             table = read_table(data, name, kind.kind)
-        out.append(PreparedFile(name, data, hashlib.sha256(data).hexdigest(), kind, table))
+        out.append(PreparedFile(name, data, uploads.sha256(data), kind, table))
     return out
 
 
@@ -331,10 +269,21 @@ def _households(method: Method, households: Sequence[dict[str, Any]]) -> list[Ho
 
 @dataclass(frozen=True)
 class Checked:
+    fields: dict[str, Any]  # the activity's own fields, cleaned
     documents: list[DocumentRead]
     households: list[HouseholdVisit]
-    group: str
     participants: list[Person]
+
+    def write_parts(self, activity: Activity) -> None:
+        """Save the participants, the register of documents and the households of a saved
+        ``activity`` (which has none of the last two)."""
+        activity.participants.set(self.participants)
+        for doc in self.documents:
+            doc.activity = activity
+        DocumentRead.objects.bulk_create(self.documents)
+        for home in self.households:
+            home.activity = activity
+        HouseholdVisit.objects.bulk_create(self.households)
 
 
 def _check(
@@ -350,6 +299,8 @@ def _check(
     documents: Sequence[dict[str, Any]],
     households: Sequence[dict[str, Any]],
     attendees: int | None,
+    place: str,
+    others: str,
 ) -> Checked:
     if method.code == TALK_METHOD:
         raise ValidationError(
@@ -389,10 +340,23 @@ def _check(
             )
             % {"method": method.name, "needed": method.min_participants, "given": len(people)}
         )
+    documents_read = _documents(method, documents)
+    households_visited = _households(method, households)
+    fields = {
+        "method": method,
+        "target": target,
+        "group": _visit_group(method, group, _("The activity")),
+        "date": date,
+        "place": place.strip()[:200],
+        "title": title.strip()[:200],
+        "others": others.strip()[:300],
+        "attendees": attendees,
+        "record": record.strip(),
+    }
     return Checked(
-        documents=_documents(method, documents),
-        households=_households(method, households),
-        group=_visit_group(method, group, _("The activity")),
+        fields=fields,
+        documents=documents_read,
+        households=households_visited,
         participants=people,
     )
 
@@ -451,29 +415,13 @@ def activity_create(
         documents=documents,
         households=households,
         attendees=attendees,
+        place=place,
+        others=others,
     )
     _check_file_count(0, len(files))
     prepared = prepare_files(files, method)
-    activity = Activity.objects.create(
-        team=team,
-        target=target,
-        method=method,
-        group=checked.group,
-        date=date,
-        place=place.strip()[:200],
-        title=title.strip()[:200],
-        others=others.strip()[:300],
-        attendees=attendees,
-        record=record.strip(),
-        created_by=actor,
-    )
-    activity.participants.set(checked.participants)
-    for doc in checked.documents:
-        doc.activity = activity
-    DocumentRead.objects.bulk_create(checked.documents)
-    for home in checked.households:
-        home.activity = activity
-    HouseholdVisit.objects.bulk_create(checked.households)
+    activity = Activity.objects.create(team=team, created_by=actor, **checked.fields)
+    checked.write_parts(activity)
     _store(activity, prepared)
     audit.record(
         actor=actor,
@@ -543,33 +491,22 @@ def activity_update(
         documents=documents,
         households=households,
         attendees=attendees,
+        place=place,
+        others=others,
     )
     removing = [f for f in remove_files if f.activity_id == activity.pk]
     _check_file_count(activity.files.count() - len(removing), len(files))
     prepared = prepare_files(files, method)
-    activity.method = method
-    activity.target = target
-    activity.group = checked.group
-    activity.date = date
-    activity.place = place.strip()[:200]
-    activity.title = title.strip()[:200]
-    activity.others = others.strip()[:300]
-    activity.attendees = attendees
-    activity.record = record.strip()
+    for name, value in checked.fields.items():
+        setattr(activity, name, value)
     reapprove = method.needs_approval and activity.approved_at is not None
     if reapprove or not method.needs_approval:
         activity.approved_at = None
         activity.approved_by = None
     activity.save()
-    activity.participants.set(checked.participants)
     activity.documents.all().delete()
-    for doc in checked.documents:
-        doc.activity = activity
-    DocumentRead.objects.bulk_create(checked.documents)
     activity.households.all().delete()
-    for home in checked.households:
-        home.activity = activity
-    HouseholdVisit.objects.bulk_create(checked.households)
+    checked.write_parts(activity)
     stored_names = [item.file.name for item in removing if item.file]
     for item in removing:
         item.delete()
@@ -634,12 +571,7 @@ def file_read(*, actor: User, file: ActivityFile) -> bytes:
 @transaction.atomic
 def exported(*, actor: User, team: Team, what: str, count: int, filters: dict[str, str]) -> None:
     """A list of the team's fieldwork left the system as a spreadsheet."""
-    audit.record(
-        actor=actor,
-        event_type=AuditEventType.FIELDWORK_EXPORTED,
-        obj=team,
-        extra={"list": what, "count": count, "filters": filters},
-    )
+    common.audit_export(actor, team, extra={"list": what, "count": count, "filters": filters})
 
 
 # -- the office's settings -------------------------------------------------------------------

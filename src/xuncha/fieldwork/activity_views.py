@@ -12,7 +12,6 @@ from typing import Any
 from urllib.parse import quote
 
 from django.contrib import messages
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.http.response import HttpResponseBase
@@ -30,7 +29,7 @@ from xuncha.core.models import Organisation, OrganisationKind
 from xuncha.core.tables import XLSX_CONTENT_TYPE, Column, Table, download, xlsx_bytes
 from xuncha.core.views import AuthedRequest
 from xuncha.fieldwork import activity_services as services
-from xuncha.fieldwork import common, coverage, permissions
+from xuncha.fieldwork import common, coverage, permissions, uploads
 from xuncha.fieldwork.activity_forms import (
     ActivityFilterForm,
     ActivityForm,
@@ -252,6 +251,32 @@ def _save(
         return None
 
 
+def _form_page(
+    request: AuthedRequest,
+    team: Team,
+    method: Method,
+    forms: tuple[ActivityForm, Any, Any],
+    activity: Activity | None,
+    action: str,
+) -> HttpResponseBase:
+    """The page recording (``activity`` None) or changing an activity of ``method``."""
+    form, documents, households = forms
+    return render(
+        request,
+        "fieldwork/activities/form.html",
+        {
+            "team": team,
+            "tabs": common.tabs(team, "activities"),
+            "method": method,
+            "form": form,
+            "documents": documents,
+            "households": households,
+            "activity": activity,
+            "action": f"{action}?method={quote(method.code)}",
+        },
+    )
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 def activity_new(request: AuthedRequest, team_pk: int) -> HttpResponseBase:
@@ -286,21 +311,8 @@ def activity_new(request: AuthedRequest, team_pk: int) -> HttpResponseBase:
             else:
                 messages.success(request, _("Recorded."))
             return redirect("fieldwork:activity", pk=activity.pk)
-    return render(
-        request,
-        "fieldwork/activities/form.html",
-        {
-            "team": team,
-            "tabs": common.tabs(team, "activities"),
-            "method": method,
-            "form": form,
-            "documents": documents,
-            "households": households,
-            "activity": None,
-            "action": reverse("fieldwork:activity_new", args=[team.pk])
-            + f"?method={quote(method.code)}",
-        },
-    )
+    action = reverse("fieldwork:activity_new", args=[team.pk])
+    return _form_page(request, team, method, (form, documents, households), None, action)
 
 
 def _records_url(team: Team) -> str:
@@ -341,21 +353,8 @@ def activity_edit(request: AuthedRequest, pk: int) -> HttpResponseBase:
         if saved is not None:
             messages.success(request, _("Saved."))
             return redirect("fieldwork:activity", pk=saved.pk)
-    return render(
-        request,
-        "fieldwork/activities/form.html",
-        {
-            "team": team,
-            "tabs": common.tabs(team, "activities"),
-            "method": method,
-            "form": form,
-            "documents": documents,
-            "households": households,
-            "activity": activity,
-            "action": reverse("fieldwork:activity_edit", args=[activity.pk])
-            + f"?method={quote(method.code)}",
-        },
-    )
+    action = reverse("fieldwork:activity_edit", args=[activity.pk])
+    return _form_page(request, team, method, (form, documents, households), activity, action)
 
 
 TABLE_PREVIEW_ROWS = 50
@@ -365,18 +364,12 @@ TABLE_PREVIEW_ROWS = 50
 @require_GET
 def activity(request: AuthedRequest, pk: int) -> HttpResponseBase:
     from xuncha.clues import permissions as clue_permissions
-    from xuncha.clues.models import EvidenceLink, Record
     from xuncha.clues.services import OPEN
 
     item = _activity(request, pk)
     team = item.team
     user = request.user
     may_change = policy.allows(user, permissions.FIELDWORK_CHANGE, item)
-    citing = EvidenceLink.objects.filter(
-        content_type=ContentType.objects.get_for_model(Activity),
-        object_id=str(item.pk),
-        record__in=policy.scope(user, clue_permissions.CLUE_VIEW, Record.objects.all()),
-    ).select_related("record")
     evidence_form = None
     if may_change and policy.can(user, clue_permissions.CLUE_CHANGE):
         evidence_form = EvidenceForm(records=_linkable_records(request, item))
@@ -401,7 +394,7 @@ def activity(request: AuthedRequest, pk: int) -> HttpResponseBase:
             "may_approve": item.method.needs_approval
             and item.approved_at is None
             and policy.allows(user, permissions.FIELDWORK_LEAD, item),
-            "citing": list(citing),
+            "citing": common.evidence_links(user, item),
             "evidence_form": evidence_form,
             "open_statuses": OPEN,
         },
@@ -409,17 +402,7 @@ def activity(request: AuthedRequest, pk: int) -> HttpResponseBase:
 
 
 def _linkable_records(request: AuthedRequest, item: Activity) -> Any:
-    from xuncha.clues import permissions as clue_permissions
-    from xuncha.clues.models import Record
-    from xuncha.clues.services import OPEN
-
-    return policy.scope(
-        request.user,
-        clue_permissions.CLUE_CHANGE,
-        Record.objects.filter(
-            round=item.team.round, status__in=OPEN, merged_into__isnull=True
-        ).order_by("-created_at"),
-    )
+    return common.open_problems(request.user, item.team).order_by("-created_at")
 
 
 @require_POST
@@ -428,8 +411,7 @@ def activity_approve(request: AuthedRequest, pk: int) -> HttpResponseBase:
     try:
         services.activity_approve(actor=request.user, activity=item)
     except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
+        common.refused(request, exc)
     else:
         messages.success(request, _("Approved; the activity now counts in the coverage."))
     return redirect("fieldwork:activity", pk=item.pk)
@@ -454,8 +436,7 @@ def activity_evidence(request: AuthedRequest, pk: int) -> HttpResponseBase:
             excerpt=form.cleaned_data["excerpt"],
         )
     except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
+        common.refused(request, exc)
     else:
         messages.success(
             request,
@@ -474,17 +455,10 @@ def activity_file(request: AuthedRequest, pk: int) -> HttpResponseBase:
         data = services.file_read(actor=request.user, file=item)
     except FileNotFoundError:
         raise Http404 from None
-    extension = "." + item.name.rsplit(".", 1)[-1].lower() if "." in item.name else ""
-    content_type = next(
-        (k.content_type for k in services.KINDS.values() if extension in k.extensions),
-        "application/octet-stream",
-    )
-    response = HttpResponse(data, content_type=content_type)
+    extension = item.name.rsplit(".", 1)[-1] if "." in item.name else ""
+    response = HttpResponse(data, content_type=uploads.content_type(extension))
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(item.name)}"
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "no-store"
-    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
-    return response
+    return uploads.protect_download(response)
 
 
 # -- coverage --------------------------------------------------------------------------------
@@ -651,8 +625,7 @@ def minimums(request: AuthedRequest) -> HttpResponseBase:
             try:
                 services.minimums_inherit(actor=request.user, committee=committee)
             except ValidationError as exc:
-                for message in exc.messages:
-                    messages.error(request, message)
+                common.refused(request, exc)
             else:
                 messages.success(request, _("The minimums of the committee above apply again."))
             return redirect(back)
@@ -670,8 +643,7 @@ def minimums(request: AuthedRequest) -> HttpResponseBase:
             try:
                 services.minimums_set(actor=request.user, committee=committee, rows=rows)
             except ValidationError as exc:
-                for message in exc.messages:
-                    messages.error(request, message)
+                common.refused(request, exc)
             else:
                 messages.success(request, _("Minimums saved."))
                 return redirect(back)

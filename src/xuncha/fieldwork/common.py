@@ -1,5 +1,6 @@
 """Helpers shared by fieldwork's pages and services: the team a page is about, the team's
-people, and notices to the leader and the office."""
+people, notices to the leader and the office, a service's refusal shown on a page, and the
+problems and clues an activity or a record is (or may be) evidence of."""
 
 from __future__ import annotations
 
@@ -7,12 +8,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from django.contrib import messages
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 
-from xuncha.core import policy
+from xuncha.core import audit, policy
 from xuncha.core.lib.text import Text
-from xuncha.core.models import Person, Role, RoleGrant, User
+from xuncha.core.models import AuditEventType, Person, Role, RoleGrant, User
 from xuncha.fieldwork import permissions
 from xuncha.fieldwork.models import Notice
 from xuncha.rounds.models import Team
@@ -44,6 +49,59 @@ def object_or_404(
     if action != permissions.FIELDWORK_VIEW:
         policy.require(user, action, obj)
     return obj
+
+
+def audit_export(actor: User, team: Team, **details: Any) -> None:
+    """The audit event of a list of the team's fieldwork leaving the system; ``details``
+    are ``audit.record``'s ``extra`` (or ``after``), as each export records them."""
+    audit.record(actor=actor, event_type=AuditEventType.FIELDWORK_EXPORTED, obj=team, **details)
+
+
+def refused(request: HttpRequest, exc: ValidationError) -> None:
+    """A service's refusal, as error messages on the next page."""
+    for message in exc.messages:
+        messages.error(request, message)
+
+
+def errors_to_form(form: Any, exc: ValidationError) -> None:
+    """A service's refusal on the form: by field where the form has it, else on the form."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            for error in errors:
+                form.add_error(field if field in form.fields else None, error)
+    else:
+        for message in exc.messages:
+            form.add_error(None, message)
+
+
+def evidence_links(user: Any, obj: models.Model) -> list[Any]:
+    """The links that make ``obj`` (an activity, an interview record) evidence of a problem
+    or clue, of the problems and clues ``user`` may see."""
+    from xuncha.clues import permissions as clue_permissions
+    from xuncha.clues.models import EvidenceLink, Record
+
+    visible = policy.scope(user, clue_permissions.CLUE_VIEW, Record.objects.all())
+    return list(
+        EvidenceLink.objects.filter(
+            content_type=ContentType.objects.get_for_model(obj),
+            object_id=str(obj.pk),
+            record__in=visible,
+        ).select_related("record")
+    )
+
+
+def open_problems(user: Any, team: Team) -> Any:
+    """The open problems and clues of the team's round that ``user`` may change (link
+    evidence to), unordered."""
+    from xuncha.clues import permissions as clue_permissions
+    from xuncha.clues.models import Record
+    from xuncha.clues.services import OPEN
+
+    return policy.scope(
+        user,
+        clue_permissions.CLUE_CHANGE,
+        Record.objects.filter(round=team.round_id, status__in=OPEN, merged_into__isnull=True),
+    )
 
 
 @dataclass(frozen=True)

@@ -75,12 +75,7 @@ def interference_new(request: AuthedRequest, team_pk: int) -> HttpResponseBase:
         try:
             services.interference_record(actor=request.user, team=team, **form.cleaned_data)
         except ValidationError as exc:
-            for field, errors in exc.error_dict.items() if hasattr(exc, "error_dict") else ():
-                for error in errors:
-                    form.add_error(field if field in form.fields else None, error)
-            if not hasattr(exc, "error_dict"):
-                for message in exc.messages:
-                    form.add_error(None, message)
+            common.errors_to_form(form, exc)
         else:
             messages.success(
                 request, _("Recorded; the team leader, the deputies and the office were told.")
@@ -100,8 +95,7 @@ def interference_ack(request: AuthedRequest, pk: int) -> HttpResponseBase:
     try:
         services.interference_acknowledge(actor=request.user, item=item)
     except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
+        common.refused(request, exc)
     else:
         messages.success(request, _("Acknowledged."))
     return redirect("fieldwork:interference", item.team_id)

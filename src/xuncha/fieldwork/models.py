@@ -315,7 +315,7 @@ class Room(models.Model):
 
     class Kind(models.TextChoices):
         TALK_ROOM = "talk_room", _("Talk room")
-        OFFICE = "office", _("Office")
+        OFFICE = "office", pgettext_lazy("room", "Office")
         MEETING_ROOM = "meeting_room", _("Meeting room")
         NEUTRAL = "neutral", _("Neutral place")
 

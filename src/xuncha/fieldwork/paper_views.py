@@ -29,16 +29,6 @@ from xuncha.rounds.models import Team
 DOCX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
-def _errors_to_form(form: Any, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            for error in errors:
-                form.add_error(field if field in form.fields else None, error)
-    else:
-        for message in exc.messages:
-            form.add_error(None, message)
-
-
 def _problems(request: AuthedRequest, team: Team) -> Any:
     """Problems and clues of the round the user may see, for the paper's problem field."""
     from xuncha.clues import permissions as clue_permissions
@@ -101,7 +91,7 @@ def paper_new(request: AuthedRequest, team_pk: int) -> HttpResponseBase:
         try:
             paper = services.paper_create(actor=request.user, team=team, **form.service_kwargs())
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            common.errors_to_form(form, exc)
         else:
             messages.success(request, _("Working paper saved as a draft."))
             return redirect("fieldwork:paper", paper.pk)
@@ -175,7 +165,7 @@ def paper_edit(request: AuthedRequest, pk: int) -> HttpResponseBase:
         try:
             services.paper_update(actor=request.user, paper=item, **form.service_kwargs())
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            common.errors_to_form(form, exc)
         else:
             messages.success(request, _("Working paper saved."))
             return redirect("fieldwork:paper", item.pk)
@@ -191,8 +181,7 @@ def _act(request: AuthedRequest, pk: int, action: str, done: str, call: Any) -> 
     try:
         call(item)
     except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
+        common.refused(request, exc)
     else:
         messages.success(request, done)
     return redirect("fieldwork:paper", item.pk)

@@ -986,12 +986,7 @@ def interviewee_update(
 
 @transaction.atomic
 def list_exported(*, actor: User, team: Team, what: str, count: int) -> None:
-    audit.record(
-        actor=actor,
-        event_type=E.FIELDWORK_EXPORTED,
-        obj=team,
-        extra={"what": what, "count": count},
-    )
+    common.audit_export(actor, team, extra={"what": what, "count": count})
 
 
 # -- interviewer conflicts --------------------------------------------------------------------

@@ -9,7 +9,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
@@ -40,11 +39,6 @@ from xuncha.rounds.models import Team
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-
-
-def _refused(request: HttpRequest, exc: ValidationError) -> None:
-    for message in exc.messages:
-        messages.error(request, message)
 
 
 def _can_change(user: Any, team: Team) -> bool:
@@ -167,7 +161,7 @@ def interviewees_generate(request: AuthedRequest, team_pk: int) -> HttpResponseB
             key_posts=form.cleaned_data["key_posts"],
         )
     except ValidationError as exc:
-        _refused(request, exc)
+        common.refused(request, exc)
         return redirect("fieldwork:interviewees", team.pk)
     messages.success(
         request,
@@ -202,7 +196,7 @@ def interviewees_sample(request: AuthedRequest, team_pk: int) -> HttpResponseBas
             seed=form.cleaned_data["seed"],
         )
     except ValidationError as exc:
-        _refused(request, exc)
+        common.refused(request, exc)
         return redirect("fieldwork:interviewees", team.pk)
     messages.success(
         request,
@@ -328,7 +322,7 @@ def interviewee_edit(request: AuthedRequest, pk: int) -> HttpResponseBase:
             status=(data["status"] or None) if iv.status != Interviewee.Status.HELD else None,
         )
     except ValidationError as exc:
-        _refused(request, exc)
+        common.refused(request, exc)
     else:
         messages.success(request, _("Saved."))
     return redirect("fieldwork:interviewee", iv.pk)

@@ -18,7 +18,6 @@ and the office may still sign any paper; a deputy's paper goes to the leader or 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -36,7 +35,7 @@ from xuncha.core import audit
 from xuncha.core.lib.text import Text, gettext_noop
 from xuncha.core.models import AuditEventType as E
 from xuncha.core.models import Organisation, Person, Post, User
-from xuncha.fieldwork import common, permissions
+from xuncha.fieldwork import common, permissions, uploads
 from xuncha.fieldwork.lib import interviewees as lib_interviewees
 from xuncha.fieldwork.models import (
     Activity,
@@ -50,13 +49,9 @@ from xuncha.rounds.models import Team
 
 MAX_SCAN_BYTES = 20 * 1024 * 1024
 
-# Magic bytes of the formats a signed scan may have (the name and the browser's word are
+# The formats a signed scan may have, by its content (the name and the browser's word are
 # not trusted).
-SCAN_TYPES: tuple[tuple[bytes, str, str], ...] = (
-    (b"%PDF-", "application/pdf", "pdf"),
-    (b"\xff\xd8\xff", "image/jpeg", "jpg"),
-    (b"\x89PNG\r\n\x1a\n", "image/png", "png"),
-)
+SCAN_KINDS = ("pdf", "jpeg", "png")
 
 RECORD_FIELDS = (
     "interviewee_name",
@@ -76,19 +71,14 @@ RECORD_FIELDS = (
 
 def sniff(head: bytes) -> tuple[str, str] | None:
     """(content type, extension) of a scan from its first bytes; None if not allowed."""
-    for magic, content_type, extension in SCAN_TYPES:
-        if head.startswith(magic):
-            return content_type, extension
-    return None
+    kind = uploads.sniff(head, allowed=SCAN_KINDS)
+    return None if kind is None else (kind.content_type, kind.extensions[0].lstrip("."))
 
 
 def scan_type(record: InterviewRecord) -> str:
     """The stored scan's content type (by its extension, set from the sniffed content)."""
-    extension = record.scan.name.rsplit(".", 1)[-1].lower() if record.scan else ""
-    for _magic, content_type, known in SCAN_TYPES:
-        if extension == known:
-            return content_type
-    return "application/octet-stream"
+    extension = record.scan.name.rsplit(".", 1)[-1] if record.scan else ""
+    return uploads.content_type(extension, SCAN_KINDS)
 
 
 @dataclass(frozen=True)
@@ -100,22 +90,17 @@ class _Scan:
 
 
 def _check_scan(upload: UploadedFile) -> _Scan:
-    if upload.size is None or upload.size > MAX_SCAN_BYTES:
+    if uploads.too_large(upload, MAX_SCAN_BYTES):
         raise ValidationError({"scan": _("The signed scan is larger than 20 MB.")})
     upload.seek(0)
-    head = upload.read(16)
+    head = upload.read(uploads.HEAD_BYTES)
     found = sniff(head)
     if found is None:
         raise ValidationError(
             {"scan": _("The signed scan must be a PDF, JPEG or PNG file (by its content).")}
         )
-    digest = hashlib.sha256()
-    upload.seek(0)
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
     name = (upload.name or "scan").rsplit("/", 1)[-1][-200:]
-    return _Scan(upload=upload, extension=found[1], sha256=digest.hexdigest(), name=name)
+    return _Scan(upload=upload, extension=found[1], sha256=uploads.sha256(upload), name=name)
 
 
 def _store_scan(record: InterviewRecord, scan: _Scan) -> None:
@@ -140,15 +125,38 @@ def _clean_questions(questions: Iterable[dict[str, Any]]) -> list[dict[str, str]
     return out
 
 
-def _check_record(
+def _record_content(
     *,
-    team: Team,
-    asker: Person,
-    recorder: Person,
+    interviewee_name: str,
+    interviewee_post: str,
     held_at: dt.datetime,
     place: str,
-    interviewee_name: str,
-) -> None:
+    asker: Person,
+    recorder: Person,
+    questions: Sequence[dict[str, Any]],
+    summary: str,
+    new_leads: str,
+) -> dict[str, Any]:
+    """The record's own fields, cleaned, as a record's attributes."""
+    return {
+        "interviewee_name": interviewee_name.strip(),
+        "interviewee_post": interviewee_post.strip(),
+        "held_at": held_at,
+        "place": place.strip(),
+        "asker": asker,
+        "recorder": recorder,
+        "questions": _clean_questions(questions),
+        "summary": summary.strip(),
+        "new_leads": new_leads.strip(),
+    }
+
+
+def _check_record(team: Team, content: dict[str, Any]) -> None:
+    asker: Person = content["asker"]
+    recorder: Person = content["recorder"]
+    held_at: dt.datetime = content["held_at"]
+    place: str = content["place"]
+    interviewee_name: str = content["interviewee_name"]
     errors: dict[str, list[str]] = defaultdict(list)
     members = common.member_ids(team)
     if asker.pk not in members:
@@ -203,29 +211,21 @@ def record_create(
             )
     if interviewee is not None and interviewee.team_id != team.pk:
         raise ValidationError({"interviewee": _("The interviewee is on another team's list.")})
-    _check_record(
-        team=team,
-        asker=asker,
-        recorder=recorder,
+    content = _record_content(
+        interviewee_name=interviewee_name,
+        interviewee_post=interviewee_post,
         held_at=held_at,
         place=place,
-        interviewee_name=interviewee_name,
-    )
-    checked = _check_scan(scan) if scan is not None else None
-    record = InterviewRecord(
-        team=team,
-        talk=talk,
-        interviewee=interviewee,
-        interviewee_name=interviewee_name.strip(),
-        interviewee_post=interviewee_post.strip(),
-        held_at=held_at,
-        place=place.strip(),
         asker=asker,
         recorder=recorder,
-        questions=_clean_questions(questions),
-        summary=summary.strip(),
-        new_leads=new_leads.strip(),
-        created_by=actor,
+        questions=questions,
+        summary=summary,
+        new_leads=new_leads,
+    )
+    _check_record(team, content)
+    checked = _check_scan(scan) if scan is not None else None
+    record = InterviewRecord(
+        team=team, talk=talk, interviewee=interviewee, created_by=actor, **content
     )
     if checked is not None:
         _store_scan(record, checked)
@@ -273,26 +273,23 @@ def record_update(
 ) -> InterviewRecord:
     """Change a record (a new scan replaces the old one; without one the old one stays)."""
     record = InterviewRecord.objects.select_for_update().get(pk=record.pk)
-    _check_record(
-        team=record.team,
-        asker=asker,
-        recorder=recorder,
+    content = _record_content(
+        interviewee_name=interviewee_name,
+        interviewee_post=interviewee_post,
         held_at=held_at,
         place=place,
-        interviewee_name=interviewee_name,
+        asker=asker,
+        recorder=recorder,
+        questions=questions,
+        summary=summary,
+        new_leads=new_leads,
     )
+    _check_record(record.team, content)
     checked = _check_scan(scan) if scan is not None else None
     before = audit.snapshot(record, RECORD_FIELDS)
     old_sha = record.scan_sha256
-    record.interviewee_name = interviewee_name.strip()
-    record.interviewee_post = interviewee_post.strip()
-    record.held_at = held_at
-    record.place = place.strip()
-    record.asker = asker
-    record.recorder = recorder
-    record.questions = _clean_questions(questions)
-    record.summary = summary.strip()
-    record.new_leads = new_leads.strip()
+    for name, value in content.items():
+        setattr(record, name, value)
     old_file = record.scan.name if record.scan else ""
     if checked is not None:
         _store_scan(record, checked)
@@ -416,6 +413,7 @@ def record_evidence_add(
 # -- working papers -------------------------------------------------------------------------
 
 EDITABLE = (WorkingPaper.Status.DRAFT, WorkingPaper.Status.RETURNED)
+_SUBMITTED = (WorkingPaper.Status.SUBMITTED,)
 
 
 def _check_paper(
@@ -448,6 +446,43 @@ def _check_paper(
         raise ValidationError(dict(errors))
 
 
+def _write_paper(
+    paper: WorkingPaper,
+    *,
+    target: Organisation,
+    problem: Any,
+    title: str,
+    facts: str,
+    activities: Sequence[Activity],
+    records: Sequence[InterviewRecord],
+    other_evidence: str,
+) -> None:
+    """Check and save the paper's content and the evidence it cites."""
+    _check_paper(
+        team=paper.team,
+        target=target,
+        problem=problem,
+        title=title,
+        facts=facts,
+        activities=activities,
+        records=records,
+    )
+    paper.target = target
+    paper.problem = problem
+    paper.title = title.strip()
+    paper.facts = facts.strip()
+    paper.other_evidence = other_evidence.strip()
+    paper.save()
+    paper.activities.set(activities)
+    paper.records.set(records)
+
+
+def _audit_paper(actor: User, paper: WorkingPaper, event_type: E, after: dict[str, Any]) -> None:
+    audit.record(
+        actor=actor, event_type=event_type, obj=paper, object_repr=f"#{paper.pk}", after=after
+    )
+
+
 def _paper_after(paper: WorkingPaper, action: str) -> dict[str, Any]:
     return {
         "action": action,
@@ -472,38 +507,29 @@ def paper_create(
     records: Sequence[InterviewRecord] = (),
     other_evidence: str = "",
 ) -> WorkingPaper:
-    _check_paper(
-        team=team,
+    paper = WorkingPaper(team=team, created_by=actor)
+    _write_paper(
+        paper,
         target=target,
         problem=problem,
         title=title,
         facts=facts,
         activities=activities,
         records=records,
+        other_evidence=other_evidence,
     )
-    paper = WorkingPaper.objects.create(
-        team=team,
-        target=target,
-        problem=problem,
-        title=title.strip(),
-        facts=facts.strip(),
-        other_evidence=other_evidence.strip(),
-        created_by=actor,
-    )
-    paper.activities.set(activities)
-    paper.records.set(records)
-    audit.record(
-        actor=actor,
-        event_type=E.FIELDWORK_PAPER_SET,
-        obj=paper,
-        object_repr=f"#{paper.pk}",
-        after=_paper_after(paper, "created"),
-    )
+    _audit_paper(actor, paper, E.FIELDWORK_PAPER_SET, _paper_after(paper, "created"))
     return paper
 
 
 def _locked_paper(paper: WorkingPaper) -> WorkingPaper:
     return WorkingPaper.objects.select_for_update().select_related("team__round").get(pk=paper.pk)
+
+
+def _require_status(paper: WorkingPaper, allowed: Iterable[str], message: str) -> None:
+    """Refuse a step the paper's status does not allow (``message`` names the status)."""
+    if paper.status not in allowed:
+        raise ValidationError(message % {"status": paper.get_status_display()})
 
 
 @transaction.atomic
@@ -520,35 +546,22 @@ def paper_update(
     other_evidence: str = "",
 ) -> WorkingPaper:
     paper = _locked_paper(paper)
-    if paper.status not in EDITABLE:
-        raise ValidationError(
-            _("Only a draft or a returned paper can be changed; this one is %(status)s.")
-            % {"status": paper.get_status_display()}
-        )
-    _check_paper(
-        team=paper.team,
+    _require_status(
+        paper,
+        EDITABLE,
+        _("Only a draft or a returned paper can be changed; this one is %(status)s."),
+    )
+    _write_paper(
+        paper,
         target=target,
         problem=problem,
         title=title,
         facts=facts,
         activities=activities,
         records=records,
+        other_evidence=other_evidence,
     )
-    paper.target = target
-    paper.problem = problem
-    paper.title = title.strip()
-    paper.facts = facts.strip()
-    paper.other_evidence = other_evidence.strip()
-    paper.save()
-    paper.activities.set(activities)
-    paper.records.set(records)
-    audit.record(
-        actor=actor,
-        event_type=E.FIELDWORK_PAPER_SET,
-        obj=paper,
-        object_repr=f"#{paper.pk}",
-        after=_paper_after(paper, "changed"),
-    )
+    _audit_paper(actor, paper, E.FIELDWORK_PAPER_SET, _paper_after(paper, "changed"))
     return paper
 
 
@@ -560,11 +573,11 @@ def _paper_url(paper: WorkingPaper) -> str:
 def paper_submit(*, actor: User, paper: WorkingPaper) -> WorkingPaper:
     """Ask for sign-off; the leader and the deputies hear of it."""
     paper = _locked_paper(paper)
-    if paper.status not in EDITABLE:
-        raise ValidationError(
-            _("Only a draft or a returned paper can be submitted; this one is %(status)s.")
-            % {"status": paper.get_status_display()}
-        )
+    _require_status(
+        paper,
+        EDITABLE,
+        _("Only a draft or a returned paper can be submitted; this one is %(status)s."),
+    )
     paper.status = WorkingPaper.Status.SUBMITTED
     paper.save(update_fields=["status", "updated_at"])
     leading = [s.user for s in common.seats(paper.team) if s.leading and s.user and s.user != actor]
@@ -578,12 +591,8 @@ def paper_submit(*, actor: User, paper: WorkingPaper) -> WorkingPaper:
         ),
         url=_paper_url(paper),
     )
-    audit.record(
-        actor=actor,
-        event_type=E.FIELDWORK_PAPER_SET,
-        obj=paper,
-        object_repr=f"#{paper.pk}",
-        after={"action": "submitted", "status": paper.status},
+    _audit_paper(
+        actor, paper, E.FIELDWORK_PAPER_SET, {"action": "submitted", "status": paper.status}
     )
     return paper
 
@@ -604,11 +613,11 @@ def may_sign(actor: User, paper: WorkingPaper) -> bool:
 def paper_sign(*, actor: User, paper: WorkingPaper) -> WorkingPaper:
     paper = _locked_paper(paper)
     _require_lead(actor, paper)
-    if paper.status != WorkingPaper.Status.SUBMITTED:
-        raise ValidationError(
-            _("Only a submitted paper can be signed off; this one is %(status)s.")
-            % {"status": paper.get_status_display()}
-        )
+    _require_status(
+        paper,
+        _SUBMITTED,
+        _("Only a submitted paper can be signed off; this one is %(status)s."),
+    )
     if not may_sign(actor, paper):
         raise ValidationError(
             _("You wrote this paper: the team leader or the office signs it off.")
@@ -618,12 +627,11 @@ def paper_sign(*, actor: User, paper: WorkingPaper) -> WorkingPaper:
     paper.signed_at = timezone.now()
     paper.return_reason = ""
     paper.save(update_fields=["status", "signed_by", "signed_at", "return_reason", "updated_at"])
-    audit.record(
-        actor=actor,
-        event_type=E.FIELDWORK_PAPER_SIGNED,
-        obj=paper,
-        object_repr=f"#{paper.pk}",
-        after={"status": paper.status, "signed_at": paper.signed_at},
+    _audit_paper(
+        actor,
+        paper,
+        E.FIELDWORK_PAPER_SIGNED,
+        {"status": paper.status, "signed_at": paper.signed_at},
     )
     return paper
 
@@ -632,11 +640,9 @@ def paper_sign(*, actor: User, paper: WorkingPaper) -> WorkingPaper:
 def paper_return(*, actor: User, paper: WorkingPaper, reason: str) -> WorkingPaper:
     paper = _locked_paper(paper)
     _require_lead(actor, paper)
-    if paper.status != WorkingPaper.Status.SUBMITTED:
-        raise ValidationError(
-            _("Only a submitted paper can be returned; this one is %(status)s.")
-            % {"status": paper.get_status_display()}
-        )
+    _require_status(
+        paper, _SUBMITTED, _("Only a submitted paper can be returned; this one is %(status)s.")
+    )
     if not reason.strip():
         raise ValidationError({"reason": _("Say what needs to change.")})
     paper.status = WorkingPaper.Status.RETURNED
@@ -652,13 +658,7 @@ def paper_return(*, actor: User, paper: WorkingPaper, reason: str) -> WorkingPap
             ),
             url=_paper_url(paper),
         )
-    audit.record(
-        actor=actor,
-        event_type=E.FIELDWORK_PAPER_RETURNED,
-        obj=paper,
-        object_repr=f"#{paper.pk}",
-        after={"status": paper.status},
-    )
+    _audit_paper(actor, paper, E.FIELDWORK_PAPER_RETURNED, {"status": paper.status})
     return paper
 
 
@@ -683,12 +683,7 @@ def papers_report(team: Team) -> list[ReportGroup]:
 
 @transaction.atomic
 def exported(*, actor: User, team: Team, what: str, fmt: str, count: int) -> None:
-    audit.record(
-        actor=actor,
-        event_type=E.FIELDWORK_EXPORTED,
-        obj=team,
-        extra={"what": what, "format": fmt, "count": count},
-    )
+    common.audit_export(actor, team, extra={"what": what, "format": fmt, "count": count})
 
 
 # -- interference ---------------------------------------------------------------------------

@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django.http.response import HttpResponseBase
@@ -29,7 +28,7 @@ from xuncha.core.forms import form_errors
 from xuncha.core.lib.text import render_text
 from xuncha.core.tables import Column, Table
 from xuncha.core.views import AuthedRequest
-from xuncha.fieldwork import common, interference_views, paper_views, permissions
+from xuncha.fieldwork import common, interference_views, paper_views, permissions, uploads
 from xuncha.fieldwork import record_services as services
 from xuncha.fieldwork.models import InterviewRecord, Talk
 from xuncha.fieldwork.record_forms import EvidenceForm, RecordForm, SuggestForm, outline_questions
@@ -38,21 +37,6 @@ from xuncha.rounds.models import Team
 
 def _translate(template: str) -> str:
     return _(template)
-
-
-def _errors_to_form(form: Any, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            for error in errors:
-                form.add_error(field if field in form.fields else None, error)
-    else:
-        for message in exc.messages:
-            form.add_error(None, message)
-
-
-def _refused(request: AuthedRequest, exc: ValidationError) -> None:
-    for message in exc.messages:
-        messages.error(request, message)
 
 
 COLUMNS = [
@@ -151,7 +135,7 @@ def record_new(request: AuthedRequest, team_pk: int) -> HttpResponseBase:
                 **form.service_kwargs(),
             )
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            common.errors_to_form(form, exc)
         else:
             messages.success(request, _("Interview record saved."))
             return redirect("fieldwork:record", record.pk)
@@ -174,29 +158,7 @@ def _record(request: AuthedRequest, pk: int, action: str = permissions.FIELDWORK
 
 
 def _problems(request: AuthedRequest, team: Team) -> Any:
-    from xuncha.clues import permissions as clue_permissions
-    from xuncha.clues.models import Record
-    from xuncha.clues.services import OPEN
-
-    return policy.scope(
-        request.user,
-        clue_permissions.CLUE_CHANGE,
-        Record.objects.filter(round=team.round_id, status__in=OPEN, merged_into__isnull=True),
-    ).order_by("number")
-
-
-def _evidence_links(request: AuthedRequest, record: InterviewRecord) -> list[Any]:
-    from xuncha.clues import permissions as clue_permissions
-    from xuncha.clues.models import EvidenceLink, Record
-
-    visible = policy.scope(request.user, clue_permissions.CLUE_VIEW, Record.objects.all())
-    return list(
-        EvidenceLink.objects.filter(
-            content_type=ContentType.objects.get_for_model(InterviewRecord),
-            object_id=str(record.pk),
-            record__in=visible,
-        ).select_related("record")
-    )
+    return common.open_problems(request.user, team).order_by("number")
 
 
 @never_cache
@@ -217,7 +179,7 @@ def record(request: AuthedRequest, pk: int) -> HttpResponseBase:
             "record": item,
             "can_change": can_change,
             "suggestions": [(s, render_text(s.reason.to_json(), _translate)) for s in suggested],
-            "evidence": _evidence_links(request, item),
+            "evidence": common.evidence_links(request.user, item),
             "evidence_form": EvidenceForm(problems=problems) if problems is not None else None,
             "papers": list(item.papers.all()),
         },
@@ -248,7 +210,7 @@ def record_edit(request: AuthedRequest, pk: int) -> HttpResponseBase:
         try:
             services.record_update(actor=request.user, record=item, **form.service_kwargs())
         except ValidationError as exc:
-            _errors_to_form(form, exc)
+            common.errors_to_form(form, exc)
         else:
             messages.success(request, _("Interview record saved."))
             return redirect("fieldwork:record", item.pk)
@@ -277,10 +239,7 @@ def record_scan(request: AuthedRequest, pk: int) -> HttpResponseBase:
         filename=f"record-{item.pk}.{extension}",
         content_type=services.scan_type(item),
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "no-store"
-    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
-    return response
+    return uploads.protect_download(response)
 
 
 @require_POST
@@ -295,7 +254,7 @@ def record_suggest(request: AuthedRequest, pk: int) -> HttpResponseBase:
             actor=request.user, record=item, name=form.cleaned_data["name"]
         )
     except ValidationError as exc:
-        _refused(request, exc)
+        common.refused(request, exc)
     else:
         messages.success(request, _("%(name)s was added to the list.") % {"name": added.name})
     return redirect(reverse("fieldwork:record", args=[item.pk]) + "#suggestions")
@@ -316,7 +275,7 @@ def record_evidence(request: AuthedRequest, pk: int) -> HttpResponseBase:
             excerpt=form.cleaned_data.get("excerpt", ""),
         )
     except ValidationError as exc:
-        _refused(request, exc)
+        common.refused(request, exc)
     else:
         messages.success(request, _("The record is linked as evidence."))
     return redirect(reverse("fieldwork:record", args=[item.pk]) + "#evidence")

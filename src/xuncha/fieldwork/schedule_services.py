@@ -952,12 +952,7 @@ def _export_header() -> list[str]:
 
 
 def _exported(actor: User, team: Team, fmt: str, count: int) -> None:
-    audit.record(
-        actor=actor,
-        event_type=AuditEventType.FIELDWORK_EXPORTED,
-        obj=team,
-        after={"list": "schedule", "format": fmt, "talks": count},
-    )
+    common.audit_export(actor, team, after={"list": "schedule", "format": fmt, "talks": count})
 
 
 @transaction.atomic

@@ -22,12 +22,30 @@ def _english_services() -> Any:
 
 
 @pytest.fixture
+def as_user(db: Any, user_named: Any) -> Any:
+    """Signed-in clients whose pages answer in English unless a test asks for another
+    language (the request's language also stays active for the services afterwards)."""
+    from django.test import Client
+
+    def make(username: str | None) -> Client:
+        client = Client(HTTP_ACCEPT_LANGUAGE="en")
+        if username is not None:
+            client.force_login(user_named(username))
+        return client
+
+    return make
+
+
+@pytest.fixture
 def team(db: Any) -> Team:
+    from xuncha.fieldwork.tests import demo_state
     from xuncha.intake.demo import _team
 
     found = _team()
     assert found is not None, "the demo has no team for the member account"
-    return Team.objects.select_related("round__committee").get(pk=found.pk)
+    team = Team.objects.select_related("round__committee").get(pk=found.pk)
+    demo_state.clear(team)  # tests count what they make; test_demo.py reads the demo
+    return team
 
 
 @pytest.fixture

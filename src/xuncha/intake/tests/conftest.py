@@ -29,7 +29,11 @@ def _english_services() -> Any:
 
 @pytest.fixture
 def channel(db: Any) -> Channel:
-    return Channel.objects.select_related("team__round__committee").get(is_open=True)
+    from xuncha.fieldwork.tests.demo_state import clear_public_talk
+
+    found = Channel.objects.select_related("team__round__committee").get(is_open=True)
+    clear_public_talk(found.team)  # the channel as the public channel's demo left it
+    return found
 
 
 @pytest.fixture
