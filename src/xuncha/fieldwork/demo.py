@@ -207,9 +207,31 @@ def _interviews(
                 questions=questions,
                 summary="对单位财务管理和采购情况作了说明。",
                 new_leads=leads,
+                scan=_signed_page(interviewee.name) if index == 0 else None,
             )
         )
     return out
+
+
+def _signed_page(name: str) -> Any:
+    """A one-page PDF standing in for the scanned, signed record (fictional)."""
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    buffer = io.BytesIO()
+    page = canvas.Canvas(buffer, pagesize=A4)
+    page.setFont("STSong-Light", 14)
+    page.drawString(72, 760, "谈话记录（演示）")
+    page.drawString(72, 730, f"被谈话人签字：{name}")
+    page.drawString(72, 700, "谈话人签字：（巡察组两名成员。演示数据，均为虚构）")
+    page.save()
+    return SimpleUploadedFile("谈话记录签字页.pdf", buffer.getvalue(), "application/pdf")
 
 
 def _activities(

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from xuncha.clues.models import Kind as ClueKind
 from xuncha.clues.models import Record as ClueRecord
 from xuncha.core.forms import DateInput
 from xuncha.core.models import Organisation, Person
@@ -177,6 +178,11 @@ class RecordForm(forms.Form):
 
 class SuggestForm(forms.Form):
     name = forms.CharField(max_length=60)
+
+
+class ClueFromRecordForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Record as"), choices=ClueKind.choices)
+    title = forms.CharField(label=pgettext_lazy("record", "title"), max_length=200)
 
 
 class EvidenceForm(forms.Form):

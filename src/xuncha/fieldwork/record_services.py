@@ -410,6 +410,47 @@ def record_evidence_add(
     return clue_services.evidence_add(actor=actor, record=problem, obj=record, excerpt=excerpt)
 
 
+@transaction.atomic
+def record_clue_create(*, actor: User, record: InterviewRecord, kind: str, title: str) -> Any:
+    """A new matter told in a talk becomes a problem or clue of the round (source:
+    interview) with the record as its evidence; the outlines of talks not yet held follow
+    it (``outline_updates``). The description quotes the new leads, as a transfer carries
+    talk excerpts; the record itself stays with the team."""
+    from xuncha.clues import permissions as clue_permissions
+    from xuncha.clues import services as clue_services
+
+    team = record.team
+    target = record.interviewee.target if record.interviewee is not None else None
+    if target is None:
+        target = team.targets.order_by("pk").first()
+    if target is None:
+        raise ValidationError(_("The team has no target to record the matter at."))
+    if not clue_permissions.may_record(actor, team.round, target):
+        raise PermissionDenied
+    leads = record.new_leads.strip() or record.summary.strip()
+    if not leads:
+        raise ValidationError(_("The record names no new lead to record."))
+    if not title.strip():
+        raise ValidationError({"title": _("Give the problem or clue a short title.")})
+    held = timezone.localtime(record.held_at)
+    description = _("From the interview record of %(date)s: %(leads)s") % {
+        "date": held.strftime("%Y-%m-%d"),
+        "leads": leads,
+    }
+    clue = clue_services.record_create(
+        actor=actor,
+        round_=team.round,
+        team=team,
+        target=target,
+        kind=kind,
+        title=title,
+        description=description,
+        source="interview",
+    )
+    clue_services.evidence_add(actor=actor, record=clue, obj=record)
+    return clue
+
+
 # -- working papers -------------------------------------------------------------------------
 
 EDITABLE = (WorkingPaper.Status.DRAFT, WorkingPaper.Status.RETURNED)

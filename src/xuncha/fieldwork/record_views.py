@@ -31,7 +31,13 @@ from xuncha.core.views import AuthedRequest
 from xuncha.fieldwork import common, interference_views, paper_views, permissions, uploads
 from xuncha.fieldwork import record_services as services
 from xuncha.fieldwork.models import InterviewRecord, Talk
-from xuncha.fieldwork.record_forms import EvidenceForm, RecordForm, SuggestForm, outline_questions
+from xuncha.fieldwork.record_forms import (
+    ClueFromRecordForm,
+    EvidenceForm,
+    RecordForm,
+    SuggestForm,
+    outline_questions,
+)
 from xuncha.rounds.models import Team
 
 
@@ -157,6 +163,14 @@ def _record(request: AuthedRequest, pk: int, action: str = permissions.FIELDWORK
     )
 
 
+def _may_record(request: AuthedRequest, item: InterviewRecord) -> bool:
+    from xuncha.clues import permissions as clue_permissions
+
+    target = item.interviewee.target if item.interviewee is not None else None
+    target = target or item.team.targets.order_by("pk").first()
+    return target is not None and clue_permissions.may_record(request.user, item.team.round, target)
+
+
 def _problems(request: AuthedRequest, team: Team) -> Any:
     return common.open_problems(request.user, team).order_by("number")
 
@@ -181,6 +195,11 @@ def record(request: AuthedRequest, pk: int) -> HttpResponseBase:
             "suggestions": [(s, render_text(s.reason.to_json(), _translate)) for s in suggested],
             "evidence": common.evidence_links(request.user, item),
             "evidence_form": EvidenceForm(problems=problems) if problems is not None else None,
+            "clue_form": (
+                ClueFromRecordForm()
+                if can_change and (item.new_leads or item.summary) and _may_record(request, item)
+                else None
+            ),
             "papers": list(item.papers.all()),
         },
     )
@@ -281,6 +300,31 @@ def record_evidence(request: AuthedRequest, pk: int) -> HttpResponseBase:
     return redirect(reverse("fieldwork:record", args=[item.pk]) + "#evidence")
 
 
+@require_POST
+def record_clue(request: AuthedRequest, pk: int) -> HttpResponseBase:
+    """Record the new matter of a talk as a problem or clue, with the record as evidence."""
+    item = _record(request, pk, permissions.FIELDWORK_CHANGE)
+    form = ClueFromRecordForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form_errors(form))
+        return redirect(reverse("fieldwork:record", args=[item.pk]) + "#evidence")
+    try:
+        clue = services.record_clue_create(
+            actor=request.user,
+            record=item,
+            kind=form.cleaned_data["kind"],
+            title=form.cleaned_data["title"],
+        )
+    except ValidationError as exc:
+        common.refused(request, exc)
+        return redirect(reverse("fieldwork:record", args=[item.pk]) + "#evidence")
+    messages.success(
+        request,
+        _("%(number)s recorded with this interview record as evidence.") % {"number": clue.number},
+    )
+    return redirect("clues:detail", pk=clue.pk)
+
+
 urlpatterns = [
     path("fieldwork/team/<int:team_pk>/records/", records, name="records"),
     path("fieldwork/team/<int:team_pk>/records/new/", record_new, name="record_new"),
@@ -289,6 +333,7 @@ urlpatterns = [
     path("fieldwork/record/<int:pk>/scan/", record_scan, name="record_scan"),
     path("fieldwork/record/<int:pk>/suggest/", record_suggest, name="record_suggest"),
     path("fieldwork/record/<int:pk>/evidence/", record_evidence, name="record_evidence"),
+    path("fieldwork/record/<int:pk>/clue/", record_clue, name="record_clue"),
     *paper_views.urlpatterns,
     *interference_views.urlpatterns,
 ]

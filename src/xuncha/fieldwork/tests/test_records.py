@@ -467,3 +467,51 @@ def test_edit_page(team: Team, user_named: Any, people: Any, as_user: Any) -> No
     assert record.questions[0]["answer"] == "改过的回答"
     assert record.scan_sha256
     assert _events(E.FIELDWORK_RECORD_CHANGED, record)
+
+
+def test_a_new_matter_becomes_a_clue_with_the_record_as_evidence(
+    team: Team, target: Any, as_user: Any, user_named: Any, people: dict[str, Person]
+) -> None:
+    from xuncha.clues.models import EvidenceLink
+    from xuncha.clues.models import Record as ClueRecord
+
+    member = user_named("member")
+    interviewee = _interviewee(team, target, member)
+    record = make_record(
+        team,
+        member,
+        people,
+        interviewee=interviewee,
+        new_leads="反映食堂采购由一家供应商长期供货，价格偏高。",
+    )
+    url = reverse("fieldwork:record_clue", args=[record.pk])
+    before = ClueRecord.objects.count()
+    detail = as_user("member").get(reverse("fieldwork:record", args=[record.pk]))
+    assert 'data-testid="clue-from-record"' in detail.content.decode()
+    # Outsiders do not learn the record exists; a title is needed.
+    assert as_user("liaison").post(url, {"kind": "clue", "title": "食堂"}).status_code == 404
+    as_user("member").post(url, {"kind": "clue", "title": ""})
+    assert ClueRecord.objects.count() == before
+
+    response = as_user("member").post(url, {"kind": "clue", "title": "食堂采购价格偏高"})
+    clue = ClueRecord.objects.get(team=team, title="食堂采购价格偏高")
+    assert response.status_code == 302 and response["Location"].endswith(f"/{clue.pk}/")
+    assert clue.kind == "clue" and clue.source == "interview" and clue.target == target
+    assert "一家供应商长期供货" in clue.description
+    link = EvidenceLink.objects.get(record=clue)
+    assert link.content_type == ContentType.objects.get_for_model(InterviewRecord)
+    assert link.object_id == str(record.pk)
+    # The interviewee's outline follows the new clue (planned talks only; this one is held).
+    assert AuditEvent.objects.filter(event_type=E.CLUE_CREATED, object_id=str(clue.pk)).exists()
+
+
+def test_a_record_without_new_leads_or_statements_offers_no_clue(
+    team: Team, as_user: Any, user_named: Any, people: dict[str, Person]
+) -> None:
+    record = make_record(team, user_named("member"), people, summary="", new_leads="")
+    detail = as_user("member").get(reverse("fieldwork:record", args=[record.pk]))
+    assert 'data-testid="clue-from-record"' not in detail.content.decode()
+    with pytest.raises(ValidationError, match="no new lead"):
+        services.record_clue_create(
+            actor=user_named("member"), record=record, kind="clue", title="某事"
+        )
