@@ -440,6 +440,10 @@ class AuditEventType(models.TextChoices):
         _("Talk outlines generated or updated"),
     )
     FIELDWORK_SCHEDULED = "fieldwork.scheduled", _("Talks scheduled")
+    FIELDWORK_PLACES_SET = (
+        "fieldwork.places_set",
+        _("Places for talks or members' absences changed"),
+    )
     FIELDWORK_TALK_CHANGED = "fieldwork.talk_changed", _("Talk time, place or interviewers changed")
     FIELDWORK_EXPORTED = "fieldwork.exported", _("Fieldwork list exported")
     FIELDWORK_RECORD_CREATED = "fieldwork.record_created", _("Interview record written")

@@ -330,6 +330,37 @@ class Room(models.Model):
         return self.name
 
 
+class Absence(models.Model):
+    """A team member away for a day or half a day during stationing (a meeting of the home
+    unit, leave): the scheduler gives them no talk then."""
+
+    class Part(models.TextChoices):
+        DAY = "day", _("All day")
+        MORNING = "morning", _("Morning")
+        AFTERNOON = "afternoon", _("Afternoon")
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="absences")
+    person = models.ForeignKey(
+        Person, verbose_name=_("team member"), on_delete=models.PROTECT, related_name="+"
+    )
+    date = models.DateField(_("date"))
+    part = models.CharField(_("when"), max_length=10, choices=Part.choices, default=Part.DAY)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["date", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "person", "date", "part"], name="absence_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} {self.date} {self.part}"
+
+
 class ScheduleRun(models.Model):
     """One run of the scheduler for a team: settings, outcome, what could not fit."""
 

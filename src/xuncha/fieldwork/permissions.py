@@ -69,6 +69,7 @@ def register() -> None:
         m.Interviewee,
         m.SampleDraw,
         m.Room,
+        m.Absence,
         m.ScheduleRun,
         m.Talk,
         m.InterviewRecord,

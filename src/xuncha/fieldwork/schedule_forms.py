@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from xuncha.core.models import Person
 from xuncha.fieldwork import schedule_services
 from xuncha.fieldwork.lib.scheduling import Rules
-from xuncha.fieldwork.models import Room, Talk
+from xuncha.fieldwork.models import Absence, Room, Talk
 
 
 class RunForm(forms.Form):
@@ -55,6 +55,17 @@ class RoomForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("Kind"), choices=Room.Kind.choices, initial=Room.Kind.TALK_ROOM
     )
+
+
+class AbsenceForm(forms.Form):
+    person = forms.TypedChoiceField(label=_("Team member"), coerce=int)
+    date = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    part = forms.ChoiceField(label=_("When"), choices=Absence.Part.choices)
+    note = forms.CharField(label=_("Note"), max_length=200, required=False)
+
+    def __init__(self, *args: Any, seats: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["person"].choices = [(s.person.pk, s.person.name) for s in seats]  # type: ignore[attr-defined]
 
 
 def start_choices(rules: Rules, current: dt.time | None = None) -> list[tuple[str, str]]:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -38,6 +38,7 @@ from xuncha.core.models import AuditEventType, JobRun, Person, User
 from xuncha.fieldwork import common
 from xuncha.fieldwork.lib import scheduling as sch
 from xuncha.fieldwork.models import (
+    Absence,
     Interviewee,
     IntervieweeRole,
     Room,
@@ -340,6 +341,96 @@ def _free_spans(
     return tuple(spans)
 
 
+NOON = 12 * 60  # a window starting before noon is the morning's
+
+
+def absences_by_member(team: Team, days: Sequence[dt.date]) -> dict[int, dict[int, set[str]]]:
+    """person id -> day index -> the parts of that day the member is away."""
+    index = {d: i for i, d in enumerate(days)}
+    out: dict[int, dict[int, set[str]]] = {}
+    for person_id, day, part in Absence.objects.filter(team=team, date__in=days).values_list(
+        "person_id", "date", "part"
+    ):
+        out.setdefault(person_id, {}).setdefault(index[day], set()).add(part)
+    return out
+
+
+def member_spans(
+    rules: sch.Rules, n_days: int, away: dict[int, set[str]]
+) -> tuple[sch.Span, ...] | None:
+    """A member's working windows less their absences (None: every window)."""
+    if not away:
+        return None
+    spans = []
+    for day in range(n_days):
+        parts = away.get(day, set())
+        for begin, end in rules.windows:
+            half = Absence.Part.MORNING if begin < NOON else Absence.Part.AFTERNOON
+            if Absence.Part.DAY in parts or half in parts:
+                continue
+            spans.append(sch.Span(day, begin, end))
+    return tuple(spans)
+
+
+@transaction.atomic
+def absence_add(
+    *, actor: User, team: Team, person: Person, date: dt.date, part: str, note: str = ""
+) -> Absence:
+    """Record a member away; talks already scheduled then are named so they can be moved
+    (or the schedule run again)."""
+    if person.pk not in common.member_ids(team):
+        raise ValidationError({"person": _("Only a member of this team can be recorded away.")})
+    if part not in Absence.Part.values:
+        raise ValidationError({"part": _("Choose all day, the morning or the afternoon.")})
+    if Absence.objects.filter(team=team, person=person, date=date, part=part).exists():
+        raise ValidationError(_("This absence is recorded already."))
+    absence = Absence.objects.create(
+        team=team, person=person, date=date, part=part, note=note.strip()[:200], recorded_by=actor
+    )
+    audit.record(
+        actor=actor,
+        event_type=AuditEventType.FIELDWORK_PLACES_SET,
+        obj=absence,
+        object_repr=f"#{absence.pk}",
+        after={"absence": "added", "person": person.pk, "date": date, "part": part},
+    )
+    return absence
+
+
+def absence_clashes(absence: Absence) -> list[Talk]:
+    """Scheduled talks the absent member asks or records in during the absence."""
+    talks = Talk.objects.filter(
+        team=absence.team_id,
+        state=Talk.State.SCHEDULED,
+        starts_at__isnull=False,
+    ).filter(models.Q(asker=absence.person_id) | models.Q(recorder=absence.person_id))
+    out = []
+    for talk in talks.select_related("interviewee"):
+        local = timezone.localtime(talk.starts_at)
+        if local.date() != absence.date:
+            continue
+        half = (
+            Absence.Part.MORNING
+            if local.hour * 60 + local.minute < NOON
+            else Absence.Part.AFTERNOON
+        )
+        if absence.part in (Absence.Part.DAY, half):
+            out.append(talk)
+    return out
+
+
+@transaction.atomic
+def absence_remove(*, actor: User, absence: Absence) -> None:
+    audit.record(
+        actor=actor,
+        event_type=AuditEventType.FIELDWORK_PLACES_SET,
+        obj=absence,
+        object_repr=f"#{absence.pk}",
+        before={"absence": "removed", "person": absence.person_id, "date": absence.date},
+    )
+    absence.delete()
+
+
 def build_instance(
     team: Team, days: Sequence[dt.date], rules: sch.Rules, *, daily_cap: int = 4
 ) -> tuple[sch.Instance, Maps]:
@@ -357,6 +448,7 @@ def build_instance(
         maps.evidence.setdefault((pair.interviewer_id, pair.interviewee_id), []).append(
             pair.evidence.to_json()
         )
+    absent = absences_by_member(team, days)
     members = []
     for seat in seats:
         maps.people[seat.person.pk] = seat.person
@@ -365,7 +457,7 @@ def build_instance(
                 seat.person.pk,
                 seat.person.name,
                 team.pk,
-                None,
+                member_spans(rules, len(days), absent.get(seat.person.pk, {})),
                 daily_cap,
                 tuple(conflicts.get(seat.person.pk, ())),
             )
@@ -858,7 +950,7 @@ def room_add(*, actor: User, team: Team, name: str, kind: str) -> Room:
     room = Room.objects.create(team=team, name=name[:100], kind=kind)
     audit.record(
         actor=actor,
-        event_type=AuditEventType.FIELDWORK_TALK_CHANGED,
+        event_type=AuditEventType.FIELDWORK_PLACES_SET,
         obj=room,
         after={"room": "added", "kind": kind},
     )
@@ -880,7 +972,7 @@ def room_remove(*, actor: User, room: Room) -> None:
         )
     audit.record(
         actor=actor,
-        event_type=AuditEventType.FIELDWORK_TALK_CHANGED,
+        event_type=AuditEventType.FIELDWORK_PLACES_SET,
         obj=room,
         before={"room": "removed", "kind": room.kind},
     )

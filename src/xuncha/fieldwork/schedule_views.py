@@ -24,8 +24,8 @@ from xuncha.core.forms import form_errors
 from xuncha.core.tables import XLSX_CONTENT_TYPE, download
 from xuncha.core.views import AuthedRequest
 from xuncha.fieldwork import common, permissions, schedule_services
-from xuncha.fieldwork.models import Room, ScheduleRun, Talk
-from xuncha.fieldwork.schedule_forms import RoomForm, RunForm, TalkChangeForm
+from xuncha.fieldwork.models import Absence, Room, ScheduleRun, Talk
+from xuncha.fieldwork.schedule_forms import AbsenceForm, RoomForm, RunForm, TalkChangeForm
 from xuncha.rounds.models import Team
 
 DOCX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -193,11 +193,51 @@ def schedule_run(request: AuthedRequest, team_pk: int) -> HttpResponseBase:
 
 @require_http_methods(["GET", "POST"])
 def rooms(request: AuthedRequest, team_pk: int) -> HttpResponseBase:
+    """Places for talks, and the members' absences the scheduler keeps free."""
     team = common.team_or_404(request.user, team_pk)
+    seats = common.seats(team)
     form = RoomForm()
+    absence_form = AbsenceForm(seats=seats)
     if request.method == "POST":
         policy.require(request.user, permissions.FIELDWORK_CHANGE, team)
         try:
+            if request.POST.get("remove_absence"):
+                absence = common.object_or_404(
+                    request.user,
+                    Absence.objects.filter(team=team),
+                    int(request.POST["remove_absence"]),
+                    permissions.FIELDWORK_CHANGE,
+                )
+                schedule_services.absence_remove(actor=request.user, absence=absence)
+                messages.success(request, _("The absence was removed."))
+                return redirect(reverse("fieldwork:rooms", args=[team.pk]) + "#absences")
+            if request.POST.get("absence"):
+                absence_form = AbsenceForm(request.POST, seats=seats)
+                if absence_form.is_valid():
+                    data = absence_form.cleaned_data
+                    person = next(s.person for s in seats if s.person.pk == data["person"])
+                    absence = schedule_services.absence_add(
+                        actor=request.user,
+                        team=team,
+                        person=person,
+                        date=data["date"],
+                        part=data["part"],
+                        note=data["note"],
+                    )
+                    messages.success(request, _("The absence was recorded."))
+                    clashes = schedule_services.absence_clashes(absence)
+                    if clashes:
+                        messages.warning(
+                            request,
+                            _(
+                                "%(n)s scheduled talks fall in this absence: move them or "
+                                "schedule again."
+                            )
+                            % {"n": len(clashes)},
+                        )
+                    return redirect(reverse("fieldwork:rooms", args=[team.pk]) + "#absences")
+                messages.error(request, form_errors(absence_form))
+                return redirect(reverse("fieldwork:rooms", args=[team.pk]) + "#absences")
             if request.POST.get("remove"):
                 room = common.object_or_404(
                     request.user,
@@ -227,6 +267,10 @@ def rooms(request: AuthedRequest, team_pk: int) -> HttpResponseBase:
             "tabs": common.tabs(team, "schedule"),
             "places": places,
             "form": form,
+            "absences": list(
+                Absence.objects.filter(team=team).select_related("person").order_by("date", "pk")
+            ),
+            "absence_form": absence_form,
             "may_change": policy.allows(request.user, permissions.FIELDWORK_CHANGE, team),
         },
     )

@@ -16,13 +16,22 @@ import pytest
 import time_machine
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from xuncha.core.demo.generator import DEMO_PASSWORD
 from xuncha.core.models import AuditEvent, AuditEventType, Kinship, Person
 from xuncha.fieldwork import common, schedule_services
 from xuncha.fieldwork.lib import scheduling as sch
-from xuncha.fieldwork.models import Interviewee, IntervieweeRole, Room, ScheduleRun, Talk
+from xuncha.fieldwork.models import (
+    Absence,
+    Interviewee,
+    IntervieweeRole,
+    Room,
+    ScheduleRun,
+    Talk,
+)
 from xuncha.rounds.models import HolidayOverride
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -483,3 +492,52 @@ def test_hours_already_gone_today_are_not_offered(team, setup):
     assert Talk.objects.get(pk=first.pk).starts_at == first.starts_at
     others = Talk.objects.filter(team=team, state=Talk.State.SCHEDULED).exclude(pk=first.pk)
     assert all(t.starts_at >= first.ends_at for t in others)
+
+
+def test_a_member_away_gets_no_talk_then(team: Any, setup: dict[str, Any], as_user: Any) -> None:
+    """An absence keeps the member out of the talks of that day (or half day), through the
+    page; moving a talk into it by hand is refused."""
+    leader = setup["leader"]
+    days = schedule_services.stationing_days(team)
+    first, second = days[0], days[1]
+    member = next(s.person for s in common.seats(team) if s.role == "member")
+    url = reverse("fieldwork:rooms", args=[team.pk])
+    for day, part in ((first, "day"), (second, "morning")):
+        response = as_user("leader").post(
+            url, {"absence": "1", "person": member.pk, "date": day.isoformat(), "part": part}
+        )
+        assert response.status_code == 302
+    assert Absence.objects.filter(team=team, person=member).count() == 2
+    assert as_user("liaison").post(url, {"absence": "1"}).status_code == 404
+    with pytest.raises(ValidationError, match="Only a member"):
+        schedule_services.absence_add(
+            actor=leader, team=team, person=setup["people"]["a"].person, date=first, part="day"
+        )
+
+    solve_now(team, leader)
+    instance, slots = current(team)
+    assert slots and sch.validate(instance, slots) == []
+    for talk in Talk.objects.filter(team=team, state=Talk.State.SCHEDULED):
+        local = timezone.localtime(talk.starts_at)
+        if member.pk in (talk.asker_id, talk.recorder_id):
+            assert local.date() != first
+            assert not (local.date() == second and local.hour < 12)
+    # A talk moved into the absence is refused.
+    talk = Talk.objects.filter(team=team, state=Talk.State.SCHEDULED, appointment__isnull=True)
+    talk = talk.filter(Q(asker=member) | Q(recorder=member)).first() or talk.first()
+    others = [s.person for s in common.seats(team) if s.person.pk != member.pk]
+    with pytest.raises(ValidationError, match="not available at that time"):
+        schedule_services.talk_change(
+            actor=leader,
+            talk=talk,
+            day=first,
+            start=dt.time(9, 0),
+            room=setup["rooms"][0],
+            asker=member,
+            recorder=others[0],
+        )
+    page = as_user("member").get(url).content.decode()
+    assert 'data-testid="absence-row"' in page
+    absence = Absence.objects.filter(team=team, person=member).first()
+    as_user("leader").post(url, {"remove_absence": absence.pk})
+    assert Absence.objects.filter(team=team, person=member).count() == 1

@@ -118,7 +118,7 @@ def test_rooms_add_and_remove(as_user, team, travel):
     assert response.status_code == 302
     room = Room.objects.get(team=team, name="三楼谈话室")
     assert AuditEvent.objects.filter(
-        event_type=AuditEventType.FIELDWORK_TALK_CHANGED, object_id=str(room.pk)
+        event_type=AuditEventType.FIELDWORK_PLACES_SET, object_id=str(room.pk)
     ).exists()
     assert client.post(url, {"remove": room.pk}).status_code == 302
     assert not Room.objects.filter(pk=room.pk).exists()
