@@ -54,7 +54,6 @@ still planned and untouched (no talk, no record, no edit).
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
@@ -82,8 +81,6 @@ from xuncha.fieldwork.models import (
     SampleDraw,
 )
 from xuncha.rounds.models import Team
-
-log = logging.getLogger(__name__)
 
 MAIN_LEADER_WORDS: tuple[str, ...] = (
     "书记",
@@ -1017,14 +1014,11 @@ def _union_days(spans: Iterable[tuple[dt.date, dt.date]]) -> int:
 
 
 def _years(team: Team) -> tuple[int, int]:
-    try:
-        from xuncha.talent.teams import rules_for
+    """Colleague and superior years of the committee's team rules (or the defaults)."""
+    from xuncha.talent.teams import rules_for
 
-        rules = rules_for(team.round.committee)
-        return rules.colleague_years, rules.superior_years
-    except Exception:  # the talent app's rules are a refinement, never a reason to fail
-        log.warning("team rules unavailable for team %s; using the defaults", team.pk)
-        return 3, 3
+    rules = rules_for(team.round.committee)
+    return rules.colleague_years, rules.superior_years
 
 
 def pair_evidence(team: Team) -> list[li.PairEvidence]:
