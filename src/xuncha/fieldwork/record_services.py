@@ -9,10 +9,10 @@ Audit rows carry ids, states and field names, never the content of a record, a p
 an interference: the register is confidential and the log is read by auditors.
 
 Working papers: draft → submitted → signed, or submitted → returned → submitted again.
-Only a draft or a returned paper may be changed; a signed paper is final. The leader,
-a deputy or the office signs off (``FIELDWORK_LEAD``). The author of a paper does not sign
-it, unless the author is the team's leader: nobody in the team stands above the leader,
-and the office may still sign any paper; a deputy's paper goes to the leader or the office.
+Only a draft or a returned paper may be changed; a signed paper is final. The issue has
+the leader sign off: the team leader signs, and so may the office (which oversees the team,
+e.g. when the leader is away), but not the office member who wrote the paper. Deputies
+review (``FIELDWORK_LEAD``): they may return a paper with a reason, not sign it.
 """
 
 from __future__ import annotations
@@ -644,10 +644,12 @@ def _require_lead(actor: User, paper: WorkingPaper) -> None:
 
 
 def may_sign(actor: User, paper: WorkingPaper) -> bool:
-    """The author-signs-own rule (see the module's docstring); the policy comes first."""
-    if paper.created_by_id != actor.pk:
-        return True
-    return any(s.role == "leader" and s.user == actor for s in common.seats(paper.team))
+    """The team leader signs; the office too, unless it wrote the paper (see the module's
+    docstring); the policy (``FIELDWORK_LEAD``) is checked first."""
+    roles = {s.role for s in common.seats(paper.team) if s.user == actor}
+    if roles:
+        return "leader" in roles
+    return paper.created_by_id != actor.pk
 
 
 @transaction.atomic
@@ -661,7 +663,10 @@ def paper_sign(*, actor: User, paper: WorkingPaper) -> WorkingPaper:
     )
     if not may_sign(actor, paper):
         raise ValidationError(
-            _("You wrote this paper: the team leader or the office signs it off.")
+            _(
+                "The team leader signs working papers off (or the office, for a paper it "
+                "did not write)."
+            )
         )
     paper.status = WorkingPaper.Status.SIGNED
     paper.signed_by = actor

@@ -123,13 +123,21 @@ def test_member_cannot_sign(team: Team, target: Any, user_named: Any, as_user: A
     assert paper.status == WorkingPaper.Status.SUBMITTED
 
 
-def test_author_deputy_cannot_sign_own_but_leader_can(
+def test_the_leader_signs_and_a_deputy_only_reviews(
     team: Team, target: Any, user_named: Any
 ) -> None:
     deputy, leader = user_named("deputy"), user_named("leader")
     paper = services.paper_submit(actor=deputy, paper=make_paper(team, target, deputy))
-    with pytest.raises(ValidationError, match="You wrote this paper"):
+    with pytest.raises(ValidationError, match="The team leader signs"):
         services.paper_sign(actor=deputy, paper=paper)
+    others = services.paper_submit(
+        actor=user_named("member"),
+        paper=make_paper(team, target, user_named("member"), "三"),
+    )
+    with pytest.raises(ValidationError, match="The team leader signs"):
+        services.paper_sign(actor=deputy, paper=others)
+    returned = services.paper_return(actor=deputy, paper=others, reason="证据不足")
+    assert returned.status == WorkingPaper.Status.RETURNED
     assert services.paper_sign(actor=leader, paper=paper).status == WorkingPaper.Status.SIGNED
 
     own = services.paper_submit(actor=leader, paper=make_paper(team, target, leader, "二"))
