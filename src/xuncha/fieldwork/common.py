@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404
 
 from xuncha.core import audit, policy
 from xuncha.core.lib.text import Text
-from xuncha.core.models import AuditEventType, Person, Role, RoleGrant, User
+from xuncha.core.models import AuditEventType, Person, Role, User
 from xuncha.fieldwork import permissions
 from xuncha.fieldwork.models import Notice
 from xuncha.rounds.models import Team
@@ -147,29 +147,17 @@ def person_of(user: Any) -> Person | None:
 def leaders_and_office(team: Team) -> list[User]:
     """Who hears of what needs the leader: the team's leader and deputies (with accounts)
     and the office staff of the round's committee and the committees above it."""
+    from xuncha.core.selectors import ancestor_ids
+
     leading = [s.user for s in seats(team) if s.leading and s.user is not None]
-    committee_path = team.round.committee.path
-    office = (
-        User.objects.filter(
-            is_active=True,
-            grants__role=Role.OFFICE_STAFF,
-            grants__revoked_at__isnull=True,
-        )
-        .filter(pk__in=RoleGrant.objects.filter(role=Role.OFFICE_STAFF).values("user"))
-        .distinct()
-    )
-    office_users = [
-        u
-        for u in office.prefetch_related("grants__organisation")
-        if any(
-            g.role == Role.OFFICE_STAFF
-            and g.revoked_at is None
-            and committee_path.startswith(g.organisation.path)
-            for g in u.grants.all()
-        )
-    ]
+    office = User.objects.filter(
+        is_active=True,
+        grants__role=Role.OFFICE_STAFF,
+        grants__revoked_at__isnull=True,
+        grants__organisation_id__in=ancestor_ids(team.round.committee.path),
+    ).distinct()
     seen: dict[int, User] = {}
-    for user in [*leading, *office_users]:
+    for user in [*leading, *office]:
         seen.setdefault(user.pk, user)
     return list(seen.values())
 

@@ -12,7 +12,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from xuncha.core import policy
-from xuncha.core.lib.text import render_text
 from xuncha.core.views import AuthedRequest
 from xuncha.fieldwork import common, permissions
 from xuncha.fieldwork.models import (
@@ -27,14 +26,10 @@ from xuncha.fieldwork.models import (
 from xuncha.rounds.models import Team
 
 
-def _translate(template: str) -> str:
-    from django.utils.translation import gettext
-
-    return gettext(template)
-
-
 def notice_text(notice: Notice) -> str:
-    return render_text(notice.text, _translate)
+    from xuncha.fieldwork.planning_services import render
+
+    return render(notice.text)
 
 
 @require_GET
@@ -70,7 +65,7 @@ def team(request: AuthedRequest, team_pk: int) -> HttpResponseBase:
             ).count(),
             "interference": Interference.objects.filter(team=team).count(),
         },
-        "gaps": coverage.gap_texts(team) if hasattr(coverage, "gap_texts") else [],
+        "gaps": coverage.gap_texts(team),
         "notices": [(n, notice_text(n)) for n in notices],
     }
     return render(request, "fieldwork/team.html", context)

@@ -25,10 +25,16 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from xuncha.core import policy
 from xuncha.core.forms import form_errors
-from xuncha.core.lib.text import render_text
 from xuncha.core.tables import Column, Table
 from xuncha.core.views import AuthedRequest
-from xuncha.fieldwork import common, interference_views, paper_views, permissions, uploads
+from xuncha.fieldwork import (
+    common,
+    interference_views,
+    paper_views,
+    permissions,
+    planning_services,
+    uploads,
+)
 from xuncha.fieldwork import record_services as services
 from xuncha.fieldwork.models import InterviewRecord, Talk
 from xuncha.fieldwork.record_forms import (
@@ -39,11 +45,6 @@ from xuncha.fieldwork.record_forms import (
     outline_questions,
 )
 from xuncha.rounds.models import Team
-
-
-def _translate(template: str) -> str:
-    return _(template)
-
 
 COLUMNS = [
     Column(
@@ -192,7 +193,7 @@ def record(request: AuthedRequest, pk: int) -> HttpResponseBase:
             "tabs": common.tabs(team, "records"),
             "record": item,
             "can_change": can_change,
-            "suggestions": [(s, render_text(s.reason.to_json(), _translate)) for s in suggested],
+            "suggestions": [(s, planning_services.render(s.reason.to_json())) for s in suggested],
             "evidence": common.evidence_links(request.user, item),
             "evidence_form": EvidenceForm(problems=problems) if problems is not None else None,
             "clue_form": (
