@@ -34,6 +34,7 @@ INBOX_READERS = {"office", "office_c1", "leader", "deputy", "member"}
 CHANNEL_EDITORS = {"office", "office_c1", "leader"}
 FIELDWORK = {"office", "office_c1", "leader", "deputy", "member"}
 FIELDWORK_SETTINGS = {"office", "office_c1"}
+DATACHECK = {"office", "office_c1"}
 
 
 @dataclass
@@ -420,6 +421,25 @@ EXPECTATIONS: dict[str, Expect] = {
     "fieldwork:paper_sign": post_only(lambda o: {"pk": _fw_paper(o).pk}),
     "fieldwork:paper_return": post_only(lambda o: {"pk": _fw_paper(o).pk}),
     "fieldwork:interference_ack": post_only(lambda o: {"pk": _fw_interference(o).pk}),
+    "datacheck:index": Expect(ok=DATACHECK),
+    "datacheck:dataset_new": Expect(ok=DATACHECK),
+    "datacheck:dataset": Expect(
+        lambda o: {"pk": _dc_version(o).dataset_id}, ok=DATACHECK, other=404
+    ),
+    "datacheck:version": Expect(lambda o: {"pk": _dc_version(o).pk}, ok=DATACHECK, other=404),
+    "datacheck:version_errors": Expect(
+        lambda o: {"pk": _dc_version(o, "discarded").pk}, ok=DATACHECK, other=404
+    ),
+    "datacheck:version_accept": post_only(lambda o: {"pk": _dc_version(o).pk}),
+    "datacheck:version_discard": post_only(lambda o: {"pk": _dc_version(o).pk}),
+    "datacheck:rules": Expect(ok=DATACHECK),
+    "datacheck:rule_new": Expect(ok=DATACHECK),
+    "datacheck:rule": Expect(lambda o: {"code": "tender_king"}, ok=DATACHECK, other=404),
+    "datacheck:rule_edit": Expect(lambda o: {"code": _dc_office_rule(o)}, ok=DATACHECK),
+    "datacheck:run_new": Expect(ok=DATACHECK),
+    "datacheck:run": Expect(lambda o: {"pk": _dc_run(o).pk}, ok=DATACHECK, other=404),
+    "datacheck:findings": Expect(ok=DATACHECK),
+    "datacheck:finding": Expect(lambda o: {"pk": _dc_finding(o).pk}, ok=DATACHECK, other=404),
     "rounds:unit_profile": Expect(
         lambda o: {"pk": o.target.pk},
         ok={"office", "office_c1", "leading", "leader", "deputy", "member"},
@@ -720,6 +740,41 @@ def _fw_interference(o: Objects) -> Any:
     )
 
 
+def _dc_version(o: Objects, status: str = "accepted") -> Any:
+    from xuncha.datacheck.models import Version
+
+    return Version.objects.filter(status=status).order_by("pk").first()
+
+
+def _dc_run(o: Objects) -> Any:
+    from xuncha.datacheck.models import Run
+
+    return Run.objects.order_by("pk").first()
+
+
+def _dc_finding(o: Objects) -> Any:
+    from xuncha.datacheck.models import Finding
+
+    return Finding.objects.order_by("pk").first()
+
+
+def _dc_office_rule(o: Objects) -> str:
+    """An office's own rule (shipped ones are not edited as text: 403 for everyone)."""
+    from xuncha.datacheck import services
+    from xuncha.datacheck.models import Rule
+
+    rule = Rule.objects.filter(builtin=False).first()
+    if rule is None:
+        shipped = Rule.objects.get(code="payroll_on_benefits")
+        data = {f: getattr(shipped, f) for f in services._SPEC_FIELDS}
+        rule = services.rule_save(
+            actor=User.objects.get(username="office_c1"),
+            organisation=o.county,
+            data={**data, "code": "matrix_rule"},
+        )
+    return rule.code
+
+
 def _url_names(resolver: URLResolver, prefix: str = "") -> list[str]:
     names = []
     for pattern in resolver.url_patterns:
@@ -966,6 +1021,10 @@ POST_CASES = [
     ("fieldwork:interference_ack", "fw_interference", "receiver", 404),
     ("fieldwork:notices_read", "team", "member", 302),
     ("fieldwork:notices_read", "team", "auditor", 404),
+    ("datacheck:version_accept", "dc_version", "office_c1", 302),
+    ("datacheck:version_accept", "dc_version", "member", 404),
+    ("datacheck:version_discard", "dc_version", "office", 302),
+    ("datacheck:version_discard", "dc_version", "leading", 404),
 ]
 
 
@@ -990,6 +1049,7 @@ def test_post_only_views(name, key, persona, status, objects, as_user, settings)
         "fw_record": _fw_record,
         "fw_paper": _fw_paper,
         "fw_interference": _fw_interference,
+        "dc_version": _dc_version,
     }
     obj = getters[key](objects) if key in getters else getattr(objects, key) if key else None
     kwargs = {"pk": obj.pk} if obj is not None else {}

@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "xuncha.clues",
     "xuncha.intake",
     "xuncha.fieldwork",
+    "xuncha.datacheck",
 ]
 
 MIDDLEWARE = [
@@ -188,6 +189,8 @@ STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 MEDIA_ROOT = DATA_DIR / "files"
+# Department datasets: the uploaded files and the Parquet files of accepted versions.
+DATACHECK_DIR = DATA_DIR / "datacheck"
 JOB_FILES_DIR = DATA_DIR / "jobs"
 # WhiteNoise serves static files from the app in both modes; no CDN, ever.
 WHITENOISE_USE_FINDERS = not PRODUCTION

@@ -15,5 +15,6 @@ urlpatterns = [
     path("", include("xuncha.clues.urls")),
     path("", include("xuncha.intake.urls")),
     path("", include("xuncha.fieldwork.urls")),
+    path("", include("xuncha.datacheck.urls")),
     path("", include("xuncha.core.urls")),
 ]

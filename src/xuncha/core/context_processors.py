@@ -41,6 +41,8 @@ REGISTRY = [
     ("methods", _("Methods of work"), "fieldwork:methods", "fieldwork.settings"),
     ("minimums", _("Coverage minimums"), "fieldwork:minimums", "fieldwork.settings"),
     ("questions", _("Question bank"), "fieldwork:questions", "fieldwork.settings"),
+    ("datacheck", _("Data comparison"), "datacheck:index", "datacheck.view"),
+    ("datacheck_rules", _("Comparison rules"), "datacheck:rules", "datacheck.rules"),
     (
         "handover_settings",
         _("Handover routing and deadlines"),

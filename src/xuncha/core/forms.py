@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from xuncha.core import policy, selectors
@@ -41,6 +42,17 @@ def id_number_error(exc: idnumber.InvalidIdNumber) -> forms.ValidationError:
 def form_errors(form: forms.Form) -> str:
     """All of a form's errors on one line, for a message after a redirect."""
     return "; ".join(str(e) for errs in form.errors.values() for e in errs)
+
+
+def errors_to_form(form: Any, exc: ValidationError) -> None:
+    """A service's refusal on the form: by field where the form has it, else on the form."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            for error in errors:
+                form.add_error(field if field in form.fields else None, error)
+    else:
+        for message in exc.messages:
+            form.add_error(None, message)
 
 
 class DateInput(forms.DateInput):

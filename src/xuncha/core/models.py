@@ -454,6 +454,22 @@ class AuditEventType(models.TextChoices):
     FIELDWORK_PAPER_RETURNED = "fieldwork.paper_returned", _("Working paper returned for changes")
     FIELDWORK_INTERFERENCE = "fieldwork.interference", _("Interference recorded")
     FIELDWORK_INTERFERENCE_SEEN = "fieldwork.interference_seen", _("Interference acknowledged")
+    # Data comparison (issue 8).
+    DATACHECK_DATASET_SET = "datacheck.dataset_set", _("Dataset added or changed")
+    DATACHECK_UPLOADED = "datacheck.uploaded", _("Department file uploaded")
+    DATACHECK_MAPPING_SET = "datacheck.mapping_set", _("Column mapping confirmed")
+    DATACHECK_IMPORTED = "datacheck.imported", _("Dataset version imported")
+    DATACHECK_ACCEPTED = "datacheck.accepted", _("Dataset version accepted")
+    DATACHECK_DISCARDED = "datacheck.discarded", _("Dataset version discarded")
+    DATACHECK_RULE_SET = "datacheck.rule_set", _("Comparison rule added or changed")
+    DATACHECK_RUN = "datacheck.run", _("Comparison run")
+    DATACHECK_FINDING_READ = "datacheck.finding_read", _("Comparison finding read")
+    DATACHECK_FINDING_JUDGED = "datacheck.finding_judged", _("Comparison finding judged")
+    DATACHECK_FINDING_TO_CLUE = (
+        "datacheck.finding_to_clue",
+        _("Comparison finding turned into a problem or clue"),
+    )
+    DATACHECK_EXPORTED = "datacheck.exported", _("Comparison findings exported")
 
 
 class AuditEvent(models.Model):

@@ -16,6 +16,7 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 
 from xuncha.core import audit, policy
+from xuncha.core.forms import errors_to_form as errors_to_form  # the views use it from here
 from xuncha.core.lib.text import Text
 from xuncha.core.models import AuditEventType, Person, Role, User
 from xuncha.fieldwork import permissions
@@ -61,17 +62,6 @@ def refused(request: HttpRequest, exc: ValidationError) -> None:
     """A service's refusal, as error messages on the next page."""
     for message in exc.messages:
         messages.error(request, message)
-
-
-def errors_to_form(form: Any, exc: ValidationError) -> None:
-    """A service's refusal on the form: by field where the form has it, else on the form."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            for error in errors:
-                form.add_error(field if field in form.fields else None, error)
-    else:
-        for message in exc.messages:
-            form.add_error(None, message)
 
 
 def evidence_links(user: Any, obj: models.Model) -> list[Any]:

@@ -7,10 +7,12 @@ merged header cells handled").
 * ``FIELDS``: each canonical field with the header texts departments use for it. A header
   matches after ``clean`` (NFKC, no spaces or line breaks, no bracketed unit such as
   "（元）", no leading number "1." or "序号" decoration) when it equals a variant; failing
-  that, when it contains exactly one field's variant of three or more characters (so
-  "享受人员身份证号" finds ``id_number``).
-* ``find_header_row``: in the first rows of a sheet, the row where most cells match a
-  field (a title row such as "2024年城关镇低保发放花名册" above it matches none).
+  that, by the longest variant of three or more characters it contains, when only one
+  field has a variant of that length in it (so "享受人员身份证号" finds ``id_number``
+  and "企业法定代表人身份证号码" finds ``legal_rep_id``, not ``id_number``).
+* ``find_header_row``: in the first rows of a sheet, the row whose cells name the most
+  different fields (a title row such as "2024年城关镇低保发放花名册" above it names none,
+  and a title that names one field names it once however many cells it was merged over).
 * ``combine_rows``: two header rows where merged cells span several columns ("家庭成员"
   over "姓名 | 身份证号") become one row, the lower text winning where it names a field.
 * ``map_headers``: column index -> field for one kind of dataset, each field at most once
@@ -55,7 +57,18 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "company": ("企业名称", "公司名称", "市场主体名称", "字号名称", "中标单位", "中标人"),
     "credit_code": ("统一社会信用代码", "信用代码", "注册号"),
     "legal_rep": ("法定代表人", "法人", "法人代表", "经营者", "负责人"),
-    "shareholder": ("股东", "股东姓名", "出资人"),
+    "legal_rep_id": (
+        "法定代表人身份证号",
+        "法定代表人身份证号码",
+        "法定代表人证件号码",
+        "法人身份证号",
+        "法人证件号码",
+        "经营者身份证号",
+        "经营者证件号码",
+        "负责人身份证号",
+    ),
+    "shareholder": ("股东", "股东姓名", "出资人", "投资人"),
+    "shareholder_id": ("股东身份证号", "股东身份证号码", "股东证件号码", "出资人证件号码"),
     "project": ("项目名称", "工程名称"),
     "contract_date": ("中标日期", "签订日期", "合同日期"),
     "awarding": ("招标人", "采购人", "建设单位"),
@@ -72,7 +85,7 @@ KINDS: dict[str, tuple[str, ...]] = {
     "benefit": ("id_number", "name", "benefit_type", "amount"),
     "death": ("id_number", "name", "death_date"),
     "vehicle": ("id_number", "name", "plate"),
-    "business": ("company", "credit_code", "legal_rep"),
+    "business": ("company", "credit_code", "legal_rep", "legal_rep_id"),
     "real_estate": ("id_number", "name", "property"),
     "tender": ("project", "company", "contract_date", "amount"),
 }
@@ -99,16 +112,24 @@ def field_of(header: object) -> str | None:
         return None
     if text in _EXACT:
         return _EXACT[text]
-    found = {f for v, f in _EXACT.items() if len(v) >= 3 and v in text}
+    contained = [(len(v), f) for v, f in _EXACT.items() if len(v) >= 3 and v in text]
+    if not contained:
+        return None
+    # The longest variant decides ("法定代表人身份证号码" holds 身份证号码 and 法定代表人,
+    # and 法定代表人身份证号 is longest); two fields tied at that length name none.
+    longest = max(length for length, _ in contained)
+    found = {f for length, f in contained if length == longest}
     return found.pop() if len(found) == 1 else None
 
 
 def find_header_row(rows: Sequence[Sequence[object]], scan: int = 10) -> int | None:
-    """The index of the header row among the first ``scan`` rows (most matching cells, at
-    least two), or None."""
+    """The index of the header row among the first ``scan`` rows (the most different
+    fields named, at least two; the first such row on a tie), or None. Fields, not cells,
+    are counted: a title merged over the columns is repeated into each of them by the
+    readers, and "城关镇低保发放金额表" names a field."""
     best, best_count = None, 1
     for index, row in enumerate(rows[:scan]):
-        count = sum(1 for cell in row if field_of(cell) is not None)
+        count = len({field_of(cell) for cell in row} - {None})
         if count > best_count:
             best, best_count = index, count
     return best

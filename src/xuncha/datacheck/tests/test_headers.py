@@ -68,3 +68,28 @@ def test_every_kind_requires_known_fields_and_variants_do_not_collide() -> None:
         for variant in variants:
             key = h.clean(variant)
             assert seen.setdefault(key, field) == field, (variant, seen[key], field)
+
+
+@pytest.mark.parametrize(
+    ("header", "field"),
+    [
+        ("法定代表人身份证号码", "legal_rep_id"),  # an exact variant
+        ("企业法定代表人身份证号码", "legal_rep_id"),  # longest contained variant
+        ("法人身份证号码", "legal_rep_id"),  # 法人身份证号 (6) beats 身份证号码 (5)
+        ("股东身份证号码（18位）", "shareholder_id"),
+        ("户主身份证号码", "id_number"),
+        ("车辆号牌号码", "plate"),
+        ("死亡日期火化日期", None),  # two fields tied at the longest length
+    ],
+)
+def test_the_longest_contained_variant_decides(header: str, field: str | None) -> None:
+    assert h.field_of(header) == field
+
+
+def test_a_title_merged_over_the_columns_counts_once() -> None:
+    rows = [
+        ["城关镇低保发放金额表"] * 4,  # names ``amount``, repeated into every column
+        ["姓名", "身份证号", "救助类别", "备注"],
+    ]
+    assert h.field_of(rows[0][0]) == "amount"
+    assert h.find_header_row(rows) == 1

@@ -1,4 +1,4 @@
-"""Reading department files: encodings, delimiters, merged header cells (issue #8)."""
+"""Reading department files: encodings, delimiters, merged header cells, .xls (issue #8)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import io
 from pathlib import Path
 
 import pytest
+import xlwt
 from openpyxl import Workbook
 
 from xuncha.datacheck.lib import headers, readers
@@ -71,20 +72,72 @@ def test_xlsx_with_a_title_and_merged_header_cells() -> None:
 
 def test_column_letters() -> None:
     assert [readers.column_index(c) for c in ("A", "Z", "AA", "AZ", "BA")] == [0, 25, 26, 51, 52]
+    names = ["A", "Z", "AA", "AZ", "BA", "ZZ", "AAA", "XFD"]
+    assert [readers.column_letter(i) for i in (0, 25, 26, 51, 52, 701, 702, 16383)] == names
+    assert all(readers.column_index(readers.column_letter(i)) == i for i in range(20_000))
 
 
 def test_files_by_suffix(tmp_path: Path) -> None:
     (tmp_path / "a.csv").write_bytes(_csv(ROWS, "gbk"))
     (tmp_path / "b.xlsx").write_bytes(_xlsx())
-    (tmp_path / "c.xls").write_bytes(b"\xd0\xcf\x11\xe0")
+    (tmp_path / "c.xls").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100)
     (tmp_path / "d.txt").write_text("x")
     (tmp_path / "e.xlsx").write_bytes(b"not a zip")
     assert readers.read(tmp_path / "a.csv").rows == ROWS
     assert readers.read(tmp_path / "b.xlsx").rows[3][0] == "王五"
-    with pytest.raises(readers.UnreadableFile, match=r"save it as \.xlsx"):
+    assert readers.read(tmp_path / "b.xlsx", max_rows=2).rows == [
+        ["2024年城关镇低保发放花名册"] * 4,
+        ["户主", "户主", "家庭成员", "家庭成员"],
+    ]
+    assert readers.read(tmp_path / "a.csv", max_rows=1).rows == ROWS[:1]
+    with pytest.raises(readers.UnreadableFile, match=r"not a readable \.xls workbook"):
         readers.read(tmp_path / "c.xls")
     with pytest.raises(readers.UnreadableFile, match=r"only \.xlsx"):
         readers.read(tmp_path / "d.txt")
     with pytest.raises(readers.UnreadableFile, match=r"not a readable \.xlsx"):
         readers.read(tmp_path / "e.xlsx")
     assert [n for n, _ in readers.non_empty([["a"], [None, " "], ["b"]])] == [1, 3]
+
+
+def _xls() -> bytes:
+    book = xlwt.Workbook()
+    sheet = book.add_sheet("车辆")
+    sheet.write_merge(0, 0, 0, 3, "机动车登记信息")
+    sheet.write_merge(1, 2, 0, 0, "姓名")
+    sheet.write_merge(1, 1, 1, 2, "车辆")
+    sheet.write(2, 1, "号牌号码")
+    sheet.write(2, 2, "登记日期")
+    sheet.write(3, 0, "王五")
+    sheet.write(3, 1, "京A00001")
+    sheet.write(3, 2, dt.date(2024, 3, 5), xlwt.easyxf(num_format_str="YYYY/M/D"))
+    sheet.write(4, 0, 560.0)  # a whole number: an int
+    sheet.write(4, 1, 560.25)
+    sheet.write(4, 2, 1.10105197103054e17)  # too large to be exact: stays a float
+    sheet.write(5, 0, True)
+    sheet.write(5, 1, 110105710305042.0)  # 15 digits: exact as a number
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_xls_values_dates_and_merged_cells() -> None:
+    sheet = readers.read_xls(_xls(), "list.xls")
+    assert sheet.name == "车辆"
+    assert sheet.rows == [
+        ["机动车登记信息"] * 4,
+        ["姓名", "车辆", "车辆", None],
+        ["姓名", "号牌号码", "登记日期", None],
+        ["王五", "京A00001", SPREADSHEET_TIME, None],
+        [560, 560.25, 1.10105197103054e17, None],
+        [True, 110105710305042, None, None],
+    ]
+    assert type(sheet.rows[4][0]) is int and type(sheet.rows[4][2]) is float
+    assert readers.read_xls(_xls(), max_rows=1).rows == [["机动车登记信息"] * 4]
+
+
+def test_xls_that_is_really_something_else(tmp_path: Path) -> None:
+    (tmp_path / "a.xls").write_bytes(_xlsx())  # an .xlsx workbook named .xls
+    assert readers.read(tmp_path / "a.xls").rows[3][0] == "王五"
+    (tmp_path / "b.xls").write_bytes("<html><table><tr><td>姓名</td></tr></table>".encode())
+    with pytest.raises(readers.UnreadableFile, match="not an Excel workbook"):
+        readers.read(tmp_path / "b.xls")

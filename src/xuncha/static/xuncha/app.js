@@ -36,6 +36,22 @@
             return { name: s.name, type: "bar", stack: "total", data: s.data };
           })
         };
+      } else if (el.dataset.chart === "hbar") {
+        // Stacked horizontal bars: long category names (rule names) stay readable.
+        el.style.height = Math.max(160, 48 + 28 * data.categories.length) + "px";
+        chart.resize();
+        option = {
+          color: data.colors || KIND_COLOURS,
+          tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+          legend: { type: "scroll", top: 0 },
+          grid: { left: 8, right: 16, bottom: 8, top: 36, containLabel: true },
+          yAxis: { type: "category", data: data.categories, inverse: true,
+                   axisLabel: { width: 160, overflow: "truncate" } },
+          xAxis: { type: "value", minInterval: 1 },
+          series: data.series.map(function (s) {
+            return { name: s.name, type: "bar", stack: "total", data: s.data };
+          })
+        };
       } else {
         option = {
           color: KIND_COLOURS,

@@ -1,0 +1,4 @@
+from xuncha.datacheck import views
+
+app_name = "datacheck"
+urlpatterns = views.urlpatterns

@@ -1,0 +1,685 @@
+"""Data comparison pages: the dataset catalogue, uploads with the column preview, the error
+report and the explicit acceptance, the rule library, runs with their progress, findings
+(filter, sort, export, a chart) and a finding's evidence side by side."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Q
+from django.http import FileResponse, Http404
+from django.http.response import HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.utils.translation import get_language, gettext_lazy, pgettext_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from xuncha.core import policy
+from xuncha.core.forms import errors_to_form
+from xuncha.core.models import Organisation
+from xuncha.core.tables import Column, Table
+from xuncha.core.views import AuthedRequest
+from xuncha.datacheck import services, storage
+from xuncha.datacheck.forms import (
+    AcceptForm,
+    DatasetForm,
+    FindingFilterForm,
+    JudgeForm,
+    MappingForm,
+    RuleForm,
+    RuleValuesForm,
+    RunForm,
+    ToRecordForm,
+    area_queryset,
+)
+from xuncha.datacheck.labels import field_label
+from xuncha.datacheck.lib.headers import KINDS
+from xuncha.datacheck.lib.schema import SCHEMA
+from xuncha.datacheck.models import Dataset, Finding, Kind, Rule, Run, Version
+from xuncha.datacheck.permissions import DATACHECK_CHANGE, DATACHECK_RULES, DATACHECK_VIEW
+
+
+def _zh() -> bool:
+    return (get_language() or "zh-hans").lower().startswith("zh")
+
+
+def rule_name(rule: Rule) -> str:
+    return rule.name_zh if _zh() else rule.name_en
+
+
+def explanation(finding: Finding) -> str:
+    return finding.explanation_zh if _zh() else finding.explanation_en
+
+
+def _scoped(request: AuthedRequest, model: Any, action: str = DATACHECK_VIEW) -> Any:
+    return policy.scope(request.user, action, model.objects.all())
+
+
+def _errors(request: AuthedRequest, exc: ValidationError) -> None:
+    for message in exc.messages:
+        messages.error(request, message)
+
+
+# -- catalogue --------------------------------------------------------------------------------
+
+
+@require_GET
+def index(request: AuthedRequest) -> HttpResponseBase:
+    policy.require(request.user, DATACHECK_VIEW)
+    datasets = list(
+        _scoped(request, Dataset).select_related("organisation").prefetch_related("versions")
+    )
+    rows = []
+    for dataset in datasets:
+        versions = sorted(dataset.versions.all(), key=lambda v: -v.number)
+        current = next((v for v in versions if v.status == Version.Status.ACCEPTED), None)
+        pending = next(
+            (
+                v
+                for v in versions
+                if v.status in (*services.OPEN_VERSION_STATES, Version.Status.IMPORTING)
+            ),
+            None,
+        )
+        rows.append({"dataset": dataset, "current": current, "pending": pending})
+    findings = _scoped(request, Finding)
+    by_rule = (
+        findings.values("rule__code", "rule__name_zh", "rule__name_en", "status")
+        .annotate(n=Count("pk"))
+        .order_by("rule__code")
+    )
+    chart = _chart(by_rule)
+    return render(
+        request,
+        "datacheck/index.html",
+        {
+            "rows": rows,
+            "runs": _scoped(request, Run).select_related("organisation", "created_by")[:10],
+            "status_counts": Counter(
+                dict(findings.values_list("status").annotate(n=Count("pk")).order_by())
+            ),
+            "chart": chart,
+            "can_change": policy.can(request.user, DATACHECK_CHANGE),
+            "can_rules": policy.can(request.user, DATACHECK_RULES),
+        },
+    )
+
+
+def _chart(by_rule: Any) -> dict[str, Any]:
+    codes: list[str] = []
+    names: dict[str, str] = {}
+    counts: dict[tuple[str, str], int] = {}
+    for entry in by_rule:
+        code = entry["rule__code"]
+        if code not in names:
+            codes.append(code)
+            names[code] = entry["rule__name_zh"] if _zh() else entry["rule__name_en"]
+        counts[(code, entry["status"])] = entry["n"]
+    return {
+        "categories": [names[c] for c in codes],
+        "codes": codes,
+        "colors": ["#f39c12", "#c0392b", "#7f8c8d"],
+        "series": [
+            {"name": str(label), "data": [counts.get((c, value), 0) for c in codes]}
+            for value, label in Finding.Status.choices
+        ],
+    }
+
+
+@require_http_methods(["GET", "POST"])
+def dataset_new(request: AuthedRequest) -> HttpResponseBase:
+    policy.require(request.user, DATACHECK_CHANGE)
+    form = DatasetForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            dataset = services.dataset_create(actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            errors_to_form(form, exc)
+        else:
+            return redirect("datacheck:dataset", dataset.pk)
+    return render(
+        request,
+        "core/form.html",
+        {"form": form, "title": _("New dataset"), "cancel": reverse("datacheck:index")},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def dataset_detail(request: AuthedRequest, pk: int) -> HttpResponseBase:
+    from xuncha.datacheck.forms import UploadForm
+
+    dataset = get_object_or_404(_scoped(request, Dataset).select_related("organisation"), pk=pk)
+    can_change = policy.allows(request.user, DATACHECK_CHANGE, dataset)
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST":
+        if not can_change:
+            raise PermissionDenied
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                version = services.version_upload(
+                    actor=request.user,
+                    dataset=dataset,
+                    file_name=upload.name,
+                    chunks=upload.chunks(),
+                    extracted_on=form.cleaned_data["extracted_on"],
+                )
+            except ValidationError as exc:
+                errors_to_form(form, exc)
+            else:
+                return redirect("datacheck:version", version.pk)
+    return render(
+        request,
+        "datacheck/dataset.html",
+        {
+            "dataset": dataset,
+            "versions": dataset.versions.select_related("imported_by", "accepted_by"),
+            "form": form,
+            "can_change": can_change,
+            "required": [field_label(f) for f in KINDS[dataset.kind]],
+            "optional": [
+                field_label(f) for f in SCHEMA[dataset.kind] if f not in KINDS[dataset.kind]
+            ],
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def version_detail(request: AuthedRequest, pk: int) -> HttpResponseBase:
+    version = get_object_or_404(
+        _scoped(request, Version).select_related("dataset__organisation", "imported_by", "job"),
+        pk=pk,
+    )
+    can_change = policy.allows(request.user, DATACHECK_CHANGE, version)
+    context: dict[str, Any] = {"version": version, "dataset": version.dataset}
+    context["can_change"] = can_change
+    if version.status == Version.Status.MAPPING:
+        choices = services.mapping_choices(version.dataset.kind)
+        form = MappingForm(
+            request.POST or None,
+            headers=list(version.headers),
+            choices=choices,
+            columns=version.columns,
+        )
+        if request.method == "POST":
+            if not can_change:
+                raise PermissionDenied
+            if form.is_valid():
+                try:
+                    services.version_confirm(
+                        actor=request.user, version=version, columns=form.columns()
+                    )
+                except ValidationError as exc:
+                    errors_to_form(form, exc)
+                else:
+                    return redirect("datacheck:version", version.pk)
+        try:
+            preview = services.preview_of(version)
+        except ValidationError as exc:
+            _errors(request, exc)
+            preview = None
+        context.update(
+            {
+                "form": form,
+                "preview": preview,
+                "columns": list(zip(form, version.headers, strict=False)),
+                "required": [field_label(f) for f in KINDS[version.dataset.kind]],
+            }
+        )
+    elif request.method == "POST":
+        raise PermissionDenied
+    if version.status == Version.Status.ERRORS:
+        context["accept_form"] = AcceptForm()
+    return render(request, "datacheck/version.html", context)
+
+
+@require_POST
+def version_accept(request: AuthedRequest, pk: int) -> HttpResponseBase:
+    version = get_object_or_404(_scoped(request, Version, DATACHECK_CHANGE), pk=pk)
+    form = AcceptForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Tick the box to accept the version without its rejected rows."))
+        return redirect("datacheck:version", pk)
+    try:
+        services.version_accept(actor=request.user, version=version)
+    except ValidationError as exc:
+        _errors(request, exc)
+    else:
+        messages.success(request, _("Accepted without the rejected rows."))
+    return redirect("datacheck:version", pk)
+
+
+@require_POST
+def version_discard(request: AuthedRequest, pk: int) -> HttpResponseBase:
+    version = get_object_or_404(_scoped(request, Version, DATACHECK_CHANGE), pk=pk)
+    try:
+        services.version_discard(actor=request.user, version=version)
+    except ValidationError as exc:
+        _errors(request, exc)
+    return redirect("datacheck:dataset", version.dataset_id)
+
+
+@require_GET
+def version_errors(request: AuthedRequest, pk: int) -> HttpResponseBase:
+    version = get_object_or_404(_scoped(request, Version, DATACHECK_CHANGE), pk=pk)
+    report = storage.errors_path(version)
+    if not report.exists():
+        raise Http404
+    services.errors_downloaded(actor=request.user, version=version)
+    name = f"{version.dataset.title}-v{version.number}-errors.xlsx"
+    return FileResponse(report.open("rb"), as_attachment=True, filename=name)
+
+
+# -- rules ------------------------------------------------------------------------------------
+
+
+@require_GET
+def rule_list(request: AuthedRequest) -> HttpResponseBase:
+    policy.require(request.user, DATACHECK_VIEW)
+    services.sync_library()
+    rules = _scoped(request, Rule).annotate(n=Count("findings"))
+    return render(
+        request,
+        "datacheck/rules.html",
+        {
+            "rules": [(r, rule_name(r)) for r in rules],
+            "can_rules": policy.can(request.user, DATACHECK_RULES),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def rule_detail(request: AuthedRequest, code: str) -> HttpResponseBase:
+    rule = get_object_or_404(_scoped(request, Rule), code=code)
+    can_rules = policy.allows(request.user, DATACHECK_RULES, rule)
+    values = services.values_of(rule)
+    form = RuleValuesForm(
+        request.POST or None,
+        params=rule.params,
+        lang=get_language() or "zh-hans",
+        initial={"enabled": rule.enabled, **{f"p_{k}": v for k, v in values.items()}},
+    )
+    if request.method == "POST":
+        if not can_rules:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                services.rule_set_values(
+                    actor=request.user,
+                    rule=rule,
+                    enabled=form.cleaned_data["enabled"],
+                    values=form.values(),
+                )
+            except ValidationError as exc:
+                errors_to_form(form, exc)
+            else:
+                messages.success(request, _("Saved."))
+                return redirect("datacheck:rule", rule.code)
+    return render(
+        request,
+        "datacheck/rule.html",
+        {
+            "rule": rule,
+            "name": rule_name(rule),
+            "description": rule.description_zh if _zh() else rule.description_en,
+            "template": rule.explain_zh if _zh() else rule.explain_en,
+            "kinds": [Kind(k).label for k in rule.kinds if k in Kind.values],
+            "form": form,
+            "can_rules": can_rules,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def rule_edit(request: AuthedRequest, code: str | None = None) -> HttpResponseBase:
+    policy.require(request.user, DATACHECK_RULES)
+    rule = None
+    if code is not None:
+        rule = get_object_or_404(_scoped(request, Rule, DATACHECK_RULES), code=code)
+        if rule.builtin:
+            raise PermissionDenied
+    offices = area_queryset(request.user, DATACHECK_RULES)
+    initial = {}
+    if rule is not None:
+        initial = {f: getattr(rule, f) for f in services._SPEC_FIELDS}
+        initial["code"] = rule.code
+        initial["params"] = RuleForm.params_text(rule.params)
+    form = RuleForm(request.POST or None, initial=initial)
+    if rule is not None:
+        form.fields["code"].disabled = True
+    if request.method == "POST" and form.is_valid():
+        office = rule.organisation if rule is not None else offices.first()
+        if office is None:
+            raise PermissionDenied
+        try:
+            saved = services.rule_save(
+                actor=request.user, organisation=office, data=form.rule_data(), rule=rule
+            )
+        except ValidationError as exc:
+            errors_to_form(form, exc)
+        else:
+            messages.success(request, _("The rule was checked and saved."))
+            return redirect("datacheck:rule", saved.code)
+    return render(
+        request,
+        "datacheck/rule_form.html",
+        {"form": form, "rule": rule, "title": _("Edit rule") if rule else _("New rule")},
+    )
+
+
+# -- runs -------------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def run_new(request: AuthedRequest) -> HttpResponseBase:
+    policy.require(request.user, DATACHECK_CHANGE)
+    form = RunForm(request.POST or None, user=request.user)
+    area = None
+    if form.is_bound and form.is_valid():
+        area = form.cleaned_data["organisation"]
+    elif request.GET.get("organisation", "").isdigit():
+        area = area_queryset(request.user).filter(pk=request.GET["organisation"]).first()
+        form = RunForm(initial={"organisation": area}, user=request.user)
+    elif (first := area_queryset(request.user).first()) is not None:
+        area, form = first, RunForm(initial={"organisation": first}, user=request.user)
+    versions = services.current_versions(area) if area is not None else []
+    services.sync_library()
+    rules = list(
+        Rule.objects.filter(enabled=True).filter(
+            Q(organisation__isnull=True) | Q(organisation__path__in=_ancestor_paths(area))
+        )
+    )
+    if request.method == "POST" and area is not None:
+        chosen_versions = [v for v in versions if str(v.pk) in request.POST.getlist("versions")]
+        chosen_rules = [r.code for r in rules if r.code in request.POST.getlist("rules")]
+        try:
+            run = services.run_start(
+                actor=request.user,
+                organisation=area,
+                versions=chosen_versions,
+                codes=chosen_rules,
+            )
+        except ValidationError as exc:
+            _errors(request, exc)
+        else:
+            return redirect("datacheck:run", run.pk)
+    return render(
+        request,
+        "datacheck/run_new.html",
+        {
+            "form": form,
+            "area": area,
+            "versions": versions,
+            "rules": [(r, rule_name(r), _missing(r, versions)) for r in rules],
+        },
+    )
+
+
+def _ancestor_paths(area: Organisation | None) -> list[str]:
+    if area is None:
+        return []
+    parts = [p for p in area.path.split("/") if p]
+    return ["/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
+
+
+def _missing(rule: Rule, versions: list[Version]) -> list[str]:
+    present = {v.dataset.kind for v in versions}
+    return [str(Kind(k).label) for k in rule.kinds if k not in present and k in Kind.values]
+
+
+@require_GET
+def run_detail(request: AuthedRequest, pk: int) -> HttpResponseBase:
+    run = get_object_or_404(
+        _scoped(request, Run).select_related("organisation", "created_by", "job"), pk=pk
+    )
+    names = {
+        r.code: rule_name(r) for r in Rule.objects.filter(code__in=[e["code"] for e in run.rules])
+    }
+    results = []
+    for entry in run.rules:
+        result = run.results.get(entry["code"], {})
+        results.append(
+            {
+                "code": entry["code"],
+                "name": names.get(entry["code"], entry["code"]),
+                "revision": entry["revision"],
+                "params": entry["params"],
+                "sha": entry["sql_sha256"][:12],
+                "result": result,
+                "missing": [
+                    str(Kind(k).label) for k in result.get("missing", []) if k in Kind.values
+                ],
+            }
+        )
+    return render(
+        request,
+        "datacheck/run.html",
+        {
+            "run": run,
+            "job": run.job,
+            "versions": run.versions.select_related("dataset", "imported_by"),
+            "results": results,
+        },
+    )
+
+
+# -- findings ---------------------------------------------------------------------------------
+
+FINDING_COLUMNS = [
+    Column(
+        "rule",
+        gettext_lazy("Rule"),
+        lambda f: rule_name(f.rule),
+        sort="rule__code",
+    ),
+    Column(
+        "names",
+        gettext_lazy("People or companies"),
+        lambda f: f.names,
+        sort="names",
+        link=lambda f: reverse("datacheck:finding", args=[f.pk]),
+    ),
+    Column("place", pgettext_lazy("finding", "Where"), lambda f: f.place, sort="place"),
+    Column("explanation", gettext_lazy("What was found"), explanation),
+    Column("status", gettext_lazy("Status"), lambda f: f.get_status_display(), sort="status"),
+    Column("run", gettext_lazy("Last run"), lambda f: f"#{f.last_run_id}", sort="last_run"),
+]
+
+
+@require_GET
+def finding_list(request: AuthedRequest) -> HttpResponseBase:
+    policy.require(request.user, DATACHECK_VIEW)
+    services.sync_library()
+    form = FindingFilterForm(request.GET or None)
+    form.fields["rule"].queryset = _scoped(request, Rule)  # type: ignore[attr-defined]
+    qs = _scoped(request, Finding).select_related("rule")
+    filters: dict[str, Any] = {}
+    if form.is_valid():
+        data = form.cleaned_data
+        if data.get("rule"):
+            qs = qs.filter(rule=data["rule"])
+            filters["rule"] = data["rule"].code
+        if data.get("status"):
+            qs = qs.filter(status=data["status"])
+            filters["status"] = data["status"]
+        if data.get("place"):
+            qs = qs.filter(place__icontains=data["place"])
+            filters["place"] = data["place"]
+        if data.get("q"):
+            qs = qs.filter(names__icontains=data["q"])
+            filters["q"] = data["q"]
+        if data.get("run"):
+            qs = qs.filter(last_run_id=data["run"])
+            filters["run"] = data["run"]
+    table = Table(request, qs, FINDING_COLUMNS, default_sort="rule")
+    export = request.GET.get("export")
+    if export in ("csv", "xlsx"):
+        services.findings_exported(
+            actor=request.user, count=qs.count(), filters={**filters, "format": export}
+        )
+        if export == "csv":
+            return table.export_csv("findings")
+        return table.export_xlsx("findings", _("Findings"))
+    by_rule = (
+        qs.values("rule__code", "rule__name_zh", "rule__name_en", "status")
+        .annotate(n=Count("pk"))
+        .order_by("rule__code")
+    )
+    return render(
+        request,
+        "datacheck/findings.html",
+        {
+            **table.context(),
+            "filter_form": form,
+            "xlsx_url": table.export_url("xlsx"),
+            "chart": _chart(by_rule),
+        },
+    )
+
+
+def _evidence_groups(finding: Finding) -> list[dict[str, Any]]:
+    versions = {
+        v.pk: v
+        for v in Version.objects.filter(
+            pk__in={e.get("version") for e in finding.evidence if e.get("version")}
+        ).select_related("dataset")
+    }
+    groups = []
+    for entry in finding.evidence:
+        version = versions.get(entry.get("version"))
+        kind = entry["kind"]
+        fields = SCHEMA.get(kind, tuple(entry.get("data", {})))
+        groups.append(
+            {
+                "kind": Kind(kind).label if kind in Kind.values else kind,
+                "version": version,
+                "row": entry["row"],
+                "fields": [
+                    (field_label(f), entry["data"].get(f))
+                    for f in fields
+                    if entry["data"].get(f) not in (None, "")
+                ],
+            }
+        )
+    return groups
+
+
+@require_http_methods(["GET", "POST"])
+def finding_detail(request: AuthedRequest, pk: int) -> HttpResponseBase:
+    finding = get_object_or_404(
+        _scoped(request, Finding).select_related(
+            "rule", "organisation", "judged_by", "record", "first_run", "last_run"
+        ),
+        pk=pk,
+    )
+    can_change = policy.allows(request.user, DATACHECK_CHANGE, finding)
+    judge_form = JudgeForm(initial={"status": finding.status, "reason": finding.reason})
+    record_form = _record_form(request, finding)
+    if request.method == "POST":
+        if not can_change:
+            raise PermissionDenied
+        action = request.POST.get("action")
+        try:
+            if action == "judge":
+                judge_form = JudgeForm(request.POST)
+                if judge_form.is_valid():
+                    services.finding_judge(
+                        actor=request.user, finding=finding, **judge_form.cleaned_data
+                    )
+                    messages.success(request, _("Saved."))
+                    return redirect("datacheck:finding", pk)
+            elif action == "record" and record_form is not None:
+                record_form = _record_form(request, finding, data=request.POST)
+                if record_form is not None and record_form.is_valid():
+                    data = record_form.cleaned_data
+                    record = services.finding_to_record(
+                        actor=request.user,
+                        finding=finding,
+                        round_=data["round"],
+                        target=data["target"],
+                        kind=data["kind"],
+                        title=data["title"],
+                    )
+                    messages.success(
+                        request, _("Recorded as %(number)s.") % {"number": record.number}
+                    )
+                    return redirect("datacheck:finding", pk)
+            else:
+                raise PermissionDenied
+        except ValidationError as exc:
+            _errors(request, exc)
+    else:
+        services.finding_read(actor=request.user, finding=finding)
+    return render(
+        request,
+        "datacheck/finding.html",
+        {
+            "finding": finding,
+            "rule_name": rule_name(finding.rule),
+            "explanation": explanation(finding),
+            "groups": _evidence_groups(finding),
+            "facts": sorted(finding.facts.items()),
+            "judge_form": judge_form,
+            "record_form": record_form,
+            "can_change": can_change,
+        },
+    )
+
+
+def _record_form(request: AuthedRequest, finding: Finding, data: Any = None) -> ToRecordForm | None:
+    """Rounds open for recording and their targets within the finding's area."""
+    from xuncha.clues import permissions as clue_permissions
+    from xuncha.rounds import permissions as round_permissions
+    from xuncha.rounds.models import Round
+
+    if finding.status != Finding.Status.CONFIRMED or finding.record_id is not None:
+        return None
+    if not policy.can(request.user, clue_permissions.CLUE_CHANGE):
+        return None
+    rounds = policy.scope(
+        request.user,
+        round_permissions.ROUND_VIEW,
+        Round.objects.exclude(stage="closed"),
+    ).order_by("-created_at")
+    targets = Organisation.objects.filter(
+        path__startswith=services.county_of(finding.organisation).path,
+        pk__in=rounds.values("teams__targets"),
+    ).order_by("path")
+    if not rounds.exists() or not targets.exists():
+        return None
+    initial_target = targets.filter(name__in=finding.place.split()).last()
+    return ToRecordForm(
+        data,
+        rounds=rounds,
+        targets=targets,
+        initial={
+            "kind": "clue",
+            "target": initial_target,
+            "round": rounds.filter(teams__targets=initial_target).first()
+            if initial_target
+            else None,
+        },
+    )
+
+
+urlpatterns = [
+    path("datacheck/", index, name="index"),
+    path("datacheck/datasets/new/", dataset_new, name="dataset_new"),
+    path("datacheck/datasets/<int:pk>/", dataset_detail, name="dataset"),
+    path("datacheck/versions/<int:pk>/", version_detail, name="version"),
+    path("datacheck/versions/<int:pk>/accept/", version_accept, name="version_accept"),
+    path("datacheck/versions/<int:pk>/discard/", version_discard, name="version_discard"),
+    path("datacheck/versions/<int:pk>/errors.xlsx", version_errors, name="version_errors"),
+    path("datacheck/rules/", rule_list, name="rules"),
+    path("datacheck/rules/new/", rule_edit, name="rule_new"),
+    path("datacheck/rules/<slug:code>/", rule_detail, name="rule"),
+    path("datacheck/rules/<slug:code>/edit/", rule_edit, name="rule_edit"),
+    path("datacheck/runs/new/", run_new, name="run_new"),
+    path("datacheck/runs/<int:pk>/", run_detail, name="run"),
+    path("datacheck/findings/", finding_list, name="findings"),
+    path("datacheck/findings/<int:pk>/", finding_detail, name="finding"),
+]
