@@ -436,6 +436,8 @@ EXPECTATIONS: dict[str, Expect] = {
     "datacheck:rule_new": Expect(ok=DATACHECK),
     "datacheck:rule": Expect(lambda o: {"code": "tender_king"}, ok=DATACHECK, other=404),
     "datacheck:rule_edit": Expect(lambda o: {"code": _dc_office_rule(o)}, ok=DATACHECK),
+    "datacheck:aliases": Expect(ok=DATACHECK),
+    "datacheck:alias_delete": post_only(lambda o: {"pk": _dc_alias(o).pk}),
     "datacheck:run_new": Expect(ok=DATACHECK),
     "datacheck:run": Expect(lambda o: {"pk": _dc_run(o).pk}, ok=DATACHECK, other=404),
     "datacheck:findings": Expect(ok=DATACHECK),
@@ -758,6 +760,18 @@ def _dc_finding(o: Objects) -> Any:
     return Finding.objects.order_by("pk").first()
 
 
+def _dc_alias(o: Objects) -> Any:
+    from xuncha.datacheck import services
+    from xuncha.datacheck.models import HeaderAlias
+
+    return HeaderAlias.objects.first() or services.alias_set(
+        actor=User.objects.get(username="office_c1"),
+        organisation=o.county,
+        text="享受人证号",
+        field="id_number",
+    )
+
+
 def _dc_office_rule(o: Objects) -> str:
     """An office's own rule (shipped ones are not edited as text: 403 for everyone)."""
     from xuncha.datacheck import services
@@ -1025,6 +1039,8 @@ POST_CASES = [
     ("datacheck:version_accept", "dc_version", "member", 404),
     ("datacheck:version_discard", "dc_version", "office", 302),
     ("datacheck:version_discard", "dc_version", "leading", 404),
+    ("datacheck:alias_delete", "dc_alias", "member", 404),
+    ("datacheck:alias_delete", "dc_alias", "office_c1", 302),
 ]
 
 
@@ -1050,6 +1066,7 @@ def test_post_only_views(name, key, persona, status, objects, as_user, settings)
         "fw_paper": _fw_paper,
         "fw_interference": _fw_interference,
         "dc_version": _dc_version,
+        "dc_alias": _dc_alias,
     }
     obj = getters[key](objects) if key in getters else getattr(objects, key) if key else None
     kwargs = {"pk": obj.pk} if obj is not None else {}

@@ -113,6 +113,7 @@ def _pages() -> list[str]:
         "/datacheck/rules/",
         "/datacheck/rules/tender_king/",
         "/datacheck/rules/new/",
+        "/datacheck/headers/",
         "/datacheck/runs/new/",
         f"/datacheck/runs/{run.pk}/",
         "/datacheck/findings/",

@@ -4,7 +4,9 @@ The story of issue #8: the office imports the departments' messy files (generate
 ``lib.synth``, fictional people, with planted anomalies of every rule); the benefit list
 first comes with errors, is rejected row by row, and is fixed and imported again. The
 library runs over the accepted versions; the office marks a false positive with its
-reason, confirms two findings and turns them into clues of the round under way.
+reason, confirms two findings and turns them into clues of the round under way, and
+confirms a 中标王 finding about a county bureau, kept for planning (it raises the bureau's
+priority in the plan proposer and shows on its unit profile).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ DEPARTMENTS = {
     "tender": ("县公共资源交易中心", "工程招投标及合同信息"),
 }
 FALSE_POSITIVE_REASON = "经核实，该车辆已于去年转让他人，车管所登记未及时变更。"
+TENDER_NOTE = "已核对合同台账，纳入下一轮巡察重点。"
 DEMO_BENEFIT_ROWS = 1200
 
 
@@ -50,7 +53,11 @@ def load(context: Any) -> None:
     extracted = context.today - dt.timedelta(days=20)
     with tempfile.TemporaryDirectory(prefix="xuncha-demo-datacheck-") as tmp:
         county = synth.generate(
-            Path(tmp), benefit_rows=DEMO_BENEFIT_ROWS, seed=context.rng.randint(1, 10_000)
+            Path(tmp),
+            benefit_rows=DEMO_BENEFIT_ROWS,
+            seed=context.rng.randint(1, 10_000),
+            county=area.name,
+            places=_places(area),
         )
         for kind, path in county.files.items():
             department, title = DEPARTMENTS[kind]
@@ -70,6 +77,23 @@ def load(context: Any) -> None:
     run = services.run_start(actor=office, organisation=area, background=False)
     services.run_execute(run)
     _review(office, area)
+
+
+def _places(area: Organisation) -> list[tuple[str, list[str]]]:
+    """The county's townships and their villages, so that the files name the demo's places
+    (and findings reach the unit profiles of its villages and bureaus)."""
+    townships = Organisation.objects.filter(parent=area, kind="township").order_by("pk")
+    return [
+        (
+            township.name,
+            list(
+                Organisation.objects.filter(parent=township, kind__in=("village", "community"))
+                .order_by("pk")
+                .values_list("name", flat=True)
+            ),
+        )
+        for township in townships
+    ]
 
 
 def _import(office: User, dataset: Dataset, path: Path, extracted: dt.date) -> Version:
@@ -100,6 +124,11 @@ def _review(office: User, area: Organisation) -> None:
         for code in ("paid_after_death", "payroll_on_benefits")
         if (f := findings.filter(rule__code=code).order_by("pk").first()) is not None
     ]
+    tender = findings.filter(rule__code="tender_king", unit__isnull=False).order_by("pk").first()
+    if tender is not None:  # confirmed, kept for the plan: it raises the bureau's priority
+        services.finding_judge(
+            actor=office, finding=tender, status=Finding.Status.CONFIRMED, reason=TENDER_NOTE
+        )
     for finding in confirmed:
         services.finding_judge(actor=office, finding=finding, status=Finding.Status.CONFIRMED)
     place = _round_and_target(area)

@@ -84,6 +84,22 @@ class MappingForm(forms.Form):
         }
 
 
+class AliasForm(forms.Form):
+    organisation = forms.ModelChoiceField(queryset=Organisation.objects.none(), label=_("Area"))
+    text = forms.CharField(label=_("Header text"), max_length=100)
+    field = forms.ChoiceField(label=_("Field"), choices=())
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        from xuncha.datacheck.lib.headers import FIELDS
+        from xuncha.datacheck.permissions import DATACHECK_RULES
+
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = area_queryset(  # type: ignore[attr-defined]
+            user, DATACHECK_RULES
+        ).filter(kind__in=["province", "prefecture", "county"])
+        self.fields["field"].choices = [(f, field_label(f)) for f in FIELDS]  # type: ignore[attr-defined]
+
+
 class AcceptForm(forms.Form):
     confirm = forms.BooleanField(
         label=_("I accept this version without its rejected rows."), required=True

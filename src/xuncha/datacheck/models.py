@@ -58,6 +58,28 @@ class Dataset(models.Model):
         return self.versions.filter(status=Version.Status.ACCEPTED).order_by("-number").first()
 
 
+class HeaderAlias(models.Model):
+    """A header text the office taught: its departments' way of naming a field. Aliases
+    of a county serve every dataset of the county; the shipped texts are in ``headers``."""
+
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("office area"), on_delete=models.CASCADE, related_name="+"
+    )
+    text = models.CharField(_("header text"), max_length=100)
+    field = models.CharField(_("field"), max_length=30)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["field", "text"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "text"], name="datacheck_alias_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.text} → {self.field}"
+
+
 class Version(models.Model):
     """One file imported into a dataset. Rows become usable only once it is accepted."""
 
@@ -195,6 +217,16 @@ class Finding(models.Model):
     subjects = models.JSONField(default=list, blank=True)  # [{id, name}]
     names = models.CharField(_("people"), max_length=300)  # for search and sorting
     place = models.CharField(pgettext_lazy("finding", "where"), max_length=200, blank=True)
+    # The organisation of the area that ``place`` names (a village, township or unit), when
+    # one does: the unit profile and the plan proposer count confirmed findings by it.
+    unit = models.ForeignKey(
+        Organisation,
+        verbose_name=_("organisation concerned"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     facts = models.JSONField(default=dict, blank=True)
     evidence = models.JSONField(default=list, blank=True)  # [{kind, version, row, data}]
     explanation_zh = models.TextField()

@@ -43,3 +43,6 @@ def register() -> None:
     policy.register_scope(m.Run, lambda paths, user: policy.path_q("organisation__path", paths))
     policy.register_scope(m.Finding, lambda paths, user: policy.path_q("organisation__path", paths))
     policy.register_scope(m.Rule, _rule_scope)
+    policy.register_scope(
+        m.HeaderAlias, lambda paths, user: policy.path_q("organisation__path", paths)
+    )

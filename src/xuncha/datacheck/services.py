@@ -34,9 +34,9 @@ from xuncha.core.models import AuditEventType as E
 from xuncha.core.models import JobRun, Kinship, Organisation, User
 from xuncha.datacheck import storage
 from xuncha.datacheck.lib import ingest, readers, rules
-from xuncha.datacheck.lib.headers import KINDS
+from xuncha.datacheck.lib.headers import FIELDS, KINDS, clean, field_of
 from xuncha.datacheck.lib.schema import SCHEMA
-from xuncha.datacheck.models import Dataset, Finding, Kind, Rule, Run, Version
+from xuncha.datacheck.models import Dataset, Finding, HeaderAlias, Kind, Rule, Run, Version
 
 logger = logging.getLogger(__name__)
 
@@ -149,7 +149,84 @@ def _apply_preview(version: Version, preview: ingest.Preview) -> None:
     version.header_rows = list(preview.header_rows)
     version.data_start = preview.data_start
     version.headers = list(preview.headers)
-    version.columns = {str(i): f for i, f in preview.mapping.columns.items()}
+    columns = dict(preview.mapping.columns)
+    # The header texts the office taught come before the shipped ones: a column they name
+    # takes its field (from another column the shipped texts gave it to, if need be).
+    taught = aliases_for(version.dataset.organisation)
+    schema = SCHEMA[version.dataset.kind]
+    for index, header in enumerate(preview.headers):
+        field = taught.get(clean(header))
+        if field in schema:
+            columns = {i: f for i, f in columns.items() if f != field}
+            columns[index] = field
+    version.columns = {str(i): f for i, f in sorted(columns.items())}
+
+
+# -- header texts the office teaches ----------------------------------------------------------
+
+
+def alias_owner(area: Organisation) -> Organisation:
+    """Header texts are kept per county (or for the area above it)."""
+    return county_of(area)
+
+
+def aliases_for(area: Organisation) -> dict[str, str]:
+    """Cleaned header text -> field, taught by the area's county or the offices above it
+    (the nearer office wins where two taught the same text)."""
+    owners = _ancestors_and_self(alias_owner(area))
+    depth = {o.pk: i for i, o in enumerate(owners)}
+    found: dict[str, tuple[int, str]] = {}
+    for alias in HeaderAlias.objects.filter(organisation__in=owners):
+        rank = depth[alias.organisation_id]
+        if alias.text not in found or rank < found[alias.text][0]:
+            found[alias.text] = (rank, alias.field)
+    return {text: field for text, (_rank, field) in found.items()}
+
+
+@transaction.atomic
+def alias_set(*, actor: User, organisation: Organisation, text: str, field: str) -> HeaderAlias:
+    """Teach a header text (or change what it means); the shipped texts are not changed."""
+    cleaned = clean(text)[:100]
+    if not cleaned:
+        raise ValidationError({"text": _("Give the header text as it appears in the file.")})
+    if field not in FIELDS:
+        raise ValidationError({"field": _("Choose a field.")})
+    alias, created = HeaderAlias.objects.update_or_create(
+        organisation=organisation, text=cleaned, defaults={"field": field, "created_by": actor}
+    )
+    audit.record(
+        actor=actor,
+        event_type=E.DATACHECK_ALIAS_SET,
+        obj=alias,
+        object_repr=str(alias),
+        after={"text": cleaned, "field": field, "organisation": organisation.pk},
+        extra={"created": created},
+    )
+    return alias
+
+
+@transaction.atomic
+def alias_delete(*, actor: User, alias: HeaderAlias) -> None:
+    audit.record(
+        actor=actor,
+        event_type=E.DATACHECK_ALIAS_SET,
+        obj=alias,
+        object_repr=str(alias),
+        before={"text": alias.text, "field": alias.field},
+        extra={"deleted": True},
+    )
+    alias.delete()
+
+
+def _learn(actor: User, version: Version, columns: dict[int, str]) -> None:
+    """Columns the user mapped by hand teach their header texts to the county's office."""
+    owner = alias_owner(version.dataset.organisation)
+    taught = aliases_for(version.dataset.organisation)
+    for index, field in columns.items():
+        header = version.headers[index] if index < len(version.headers) else ""
+        text = clean(header)
+        if text and field_of(text) != field and taught.get(text) != field:
+            alias_set(actor=actor, organisation=owner, text=text, field=field)
 
 
 def preview_of(version: Version) -> ingest.Preview:
@@ -183,6 +260,7 @@ def version_confirm(
     if problems:
         raise ValidationError(problems)
     before = dict(version.columns)
+    _learn(actor, version, columns)
     version.columns = {str(i): f for i, f in sorted(columns.items())}
     version.status = Version.Status.IMPORTING
     job = None
@@ -719,6 +797,38 @@ def _evidence(
     return out
 
 
+def unit_index(area: Organisation) -> list[tuple[str, int, int]]:
+    """(name, depth, id) of the active organisations of the area's county, for ``unit_for``."""
+    county = county_of(area)
+    return list(
+        Organisation.objects.filter(path__startswith=county.path, is_active=True)
+        .exclude(pk=county.pk)
+        .values_list("name", "depth", "pk")
+    )
+
+
+def unit_for(place: str, index: Sequence[tuple[str, int, int]]) -> int | None:
+    """The organisation a finding's place names. Places are written from the general to the
+    particular ("东山镇 前村"), so the last word that is an organisation's name wins; with no
+    such word, the longest name of three characters or more inside the place ("青岚县东山镇
+    人民政府" names 东山镇), then the deepest. None when nothing matches, or when two
+    organisations match equally well (two villages of one name)."""
+    words = place.split()
+    by_word = [(words[::-1].index(name), pk) for name, _depth, pk in index if name in words]
+    if by_word:
+        by_word.sort()
+        if len(by_word) > 1 and by_word[1][0] == by_word[0][0]:
+            return None
+        return by_word[0][1]
+    inside = sorted(
+        ((len(name), depth, pk) for name, depth, pk in index if len(name) >= 3 and name in place),
+        reverse=True,
+    )
+    if not inside or (len(inside) > 1 and inside[1][:2] == inside[0][:2]):
+        return None
+    return inside[0][2]
+
+
 def _store_hits(
     run: Run,
     rule: Rule,
@@ -728,6 +838,7 @@ def _store_hits(
     blocks: dict[tuple[str, int], Version],
 ) -> dict[str, int]:
     counts = {"hits": len(hits), "new": 0, "judged": 0, "updated": 0}
+    index = unit_index(run.organisation)
     with transaction.atomic():
         existing = {
             f.key: f for f in Finding.objects.filter(organisation=run.organisation, rule=rule)
@@ -739,6 +850,7 @@ def _store_hits(
                 "subjects": subjects,
                 "names": names,
                 "place": hit.organisation[:200],
+                "unit_id": unit_for(hit.organisation, index),
                 "facts": {k: _jsonable(v) for k, v in hit.facts.items()},
                 "evidence": _evidence(hit, engine, blocks),
                 "explanation_zh": rules.explain(
@@ -878,6 +990,19 @@ def errors_downloaded(*, actor: User, version: Version) -> None:
         object_repr=str(version),
         extra={"file": "error report", "rejected": version.rows_rejected},
     )
+
+
+def confirmed_counts(organisation_ids: Iterable[int]) -> dict[int, int]:
+    """Confirmed findings per organisation concerned (for profiles and the plan proposer)."""
+    from django.db.models import Count
+
+    rows = (
+        Finding.objects.filter(status=Finding.Status.CONFIRMED, unit_id__in=list(organisation_ids))
+        .values_list("unit_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    return dict(rows)
 
 
 @transaction.atomic

@@ -26,6 +26,7 @@ from xuncha.core.views import AuthedRequest
 from xuncha.datacheck import services, storage
 from xuncha.datacheck.forms import (
     AcceptForm,
+    AliasForm,
     DatasetForm,
     FindingFilterForm,
     JudgeForm,
@@ -39,7 +40,7 @@ from xuncha.datacheck.forms import (
 from xuncha.datacheck.labels import field_label
 from xuncha.datacheck.lib.headers import KINDS
 from xuncha.datacheck.lib.schema import SCHEMA
-from xuncha.datacheck.models import Dataset, Finding, Kind, Rule, Run, Version
+from xuncha.datacheck.models import Dataset, Finding, HeaderAlias, Kind, Rule, Run, Version
 from xuncha.datacheck.permissions import DATACHECK_CHANGE, DATACHECK_RULES, DATACHECK_VIEW
 
 
@@ -371,6 +372,47 @@ def rule_edit(request: AuthedRequest, code: str | None = None) -> HttpResponseBa
     )
 
 
+@require_http_methods(["GET", "POST"])
+def aliases(request: AuthedRequest) -> HttpResponseBase:
+    """The header texts of each field: shipped, and taught by the office."""
+    from xuncha.datacheck.lib.headers import FIELDS
+
+    policy.require(request.user, DATACHECK_VIEW)
+    can_rules = policy.can(request.user, DATACHECK_RULES)
+    form = AliasForm(request.POST or None, user=request.user)
+    if request.method == "POST":
+        if not can_rules:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                services.alias_set(actor=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                errors_to_form(form, exc)
+            else:
+                messages.success(request, _("Saved."))
+                return redirect("datacheck:aliases")
+    taught: dict[str, list[HeaderAlias]] = {}
+    for alias in _scoped(request, HeaderAlias).select_related("organisation"):
+        taught.setdefault(alias.field, []).append(alias)
+    rows = [
+        {"field": f, "label": field_label(f), "shipped": texts, "taught": taught.get(f, [])}
+        for f, texts in FIELDS.items()
+    ]
+    return render(
+        request,
+        "datacheck/aliases.html",
+        {"rows": rows, "form": form, "can_rules": can_rules},
+    )
+
+
+@require_POST
+def alias_delete(request: AuthedRequest, pk: int) -> HttpResponseBase:
+    alias = get_object_or_404(_scoped(request, HeaderAlias, DATACHECK_RULES), pk=pk)
+    services.alias_delete(actor=request.user, alias=alias)
+    messages.success(request, _("Removed."))
+    return redirect("datacheck:aliases")
+
+
 # -- runs -------------------------------------------------------------------------------------
 
 
@@ -678,6 +720,8 @@ urlpatterns = [
     path("datacheck/rules/new/", rule_edit, name="rule_new"),
     path("datacheck/rules/<slug:code>/", rule_detail, name="rule"),
     path("datacheck/rules/<slug:code>/edit/", rule_edit, name="rule_edit"),
+    path("datacheck/headers/", aliases, name="aliases"),
+    path("datacheck/headers/<int:pk>/delete/", alias_delete, name="alias_delete"),
     path("datacheck/runs/new/", run_new, name="run_new"),
     path("datacheck/runs/<int:pk>/", run_detail, name="run"),
     path("datacheck/findings/", finding_list, name="findings"),

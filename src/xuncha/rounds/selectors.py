@@ -50,7 +50,13 @@ class LedgerRow:
     round: Round | None
     team: Team | None
     date: dt.date | None
-    priority: float
+    priority: float  # the weight the office set (1 unless set)
+    findings: int = 0  # confirmed data comparison findings about the organisation
+
+    @property
+    def proposal_priority(self) -> float:
+        """What the plan proposer ranks by: the weight, raised by confirmed findings."""
+        return finding_priority(self.priority, self.findings)
 
 
 @dataclass
@@ -77,8 +83,10 @@ def ledger(term: CommitteeTerm, today: dt.date) -> Ledger:
             if current is None or (current[0] == "planned" and status == "covered"):
                 best[org.pk] = (status, team)
     priorities = {p.organisation_id: float(p.weight) for p in term.priorities.all()}
+    organisations = list(term_organisations(term).order_by("path"))
+    findings = confirmed_findings([o.pk for o in organisations])
     rows = []
-    for org in term_organisations(term).order_by("path"):
+    for org in organisations:
         status, covering = best.get(org.pk, ("uncovered", None))
         date = None
         if covering is not None:
@@ -92,6 +100,7 @@ def ledger(term: CommitteeTerm, today: dt.date) -> Ledger:
                 covering,
                 date,
                 priorities.get(org.pk, 1.0),
+                findings.get(org.pk, 0),
             )
         )
     counts = {k: sum(1 for r in rows if r.status == k) for k in ("covered", "planned", "uncovered")}
@@ -101,6 +110,28 @@ def ledger(term: CommitteeTerm, today: dt.date) -> Ledger:
     planned_future = sum(1 for r in rounds if r.stage == Stage.PREPARATION)
     remaining = max(0, math.floor(remaining_years * term.rounds_per_year) - planned_future)
     return Ledger(rows, done, remaining, counts)
+
+
+FINDING_STEP = 0.5  # each confirmed finding raises the proposer's priority by this much
+FINDING_CAP = 2.0  # and all of them together by at most this much
+
+
+def finding_priority(weight: float, findings: int) -> float:
+    """A weight of 0 (left out on purpose) stays 0; otherwise findings raise it."""
+    if weight <= 0 or findings <= 0:
+        return weight
+    return weight + min(FINDING_CAP, FINDING_STEP * findings)
+
+
+def confirmed_findings(organisation_ids: list[int]) -> dict[int, int]:
+    """Confirmed data comparison findings (issue #8) per organisation, when that app is on."""
+    from django.apps import apps
+
+    if not apps.is_installed("xuncha.datacheck"):
+        return {}
+    from xuncha.datacheck.services import confirmed_counts
+
+    return confirmed_counts(organisation_ids)
 
 
 def briefing_requests_to_answer(user: Any) -> QuerySet[Any]:
@@ -174,4 +205,19 @@ def unit_profile(user: Any, org: Organisation, today: dt.date) -> dict[str, Any]
         "earlier_teams": teams,
         "briefings": briefings_for(user).filter(target=org),
         "can_see_people": policy.allows_on_organisation(user, "person.view", org),
+        **_findings_of(user, org),
     }
+
+
+def _findings_of(user: Any, org: Organisation) -> dict[str, Any]:
+    """Confirmed data comparison findings about the organisation: the number for everyone
+    who sees the profile, the findings themselves for the office that may read them."""
+    from django.apps import apps
+
+    if not apps.is_installed("xuncha.datacheck"):
+        return {"findings_count": 0, "findings": []}
+    from xuncha.datacheck.models import Finding
+
+    confirmed = Finding.objects.filter(unit=org, status=Finding.Status.CONFIRMED)
+    readable = policy.scope(user, "datacheck.view", confirmed).select_related("rule", "record")
+    return {"findings_count": confirmed.count(), "findings": list(readable.order_by("pk")[:50])}

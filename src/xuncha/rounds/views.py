@@ -197,7 +197,7 @@ def _proposal(
             id=r.organisation.pk,
             name=r.organisation.name,
             kind=r.organisation.kind,
-            priority=r.priority,
+            priority=r.proposal_priority,
             township_id=r.organisation.parent_id
             if r.organisation.kind in ("village", "community")
             else None,

@@ -3,14 +3,19 @@
 Issue #8 (大数据比对: "benchmark at 1,000,000 benefit rows", "recall and precision of the
 rules against planted cases", and the mess departments produce: "mixed ID formats,
 traditional characters, GBK files, title rows, Excel serial dates"). Pure; no Django. Used
-by the tests and by ``benchmarks/datacheck.py``; everything is invented: place names are
-random syllables, people's names random combinations of common characters, ID numbers are
-made with ``idnumber.make`` under the fictional region code ``REGION``.
+by the tests, the demo and ``benchmarks/datacheck.py``; everything is invented: the county
+is ``COUNTY`` and place names are random syllables unless the caller gives them, people's
+names random combinations of common characters, ID numbers are made with ``idnumber.make``
+under the fictional region code ``REGION``.
 
-``generate(directory, benefit_rows, seed)`` writes one file per dataset kind and a
-``manifest.yaml`` and returns a ``County`` with the planted anomalies (``truth``): for each
-rule code of the library, ``per_rule`` cases with the ID numbers (credit codes for
-companies) a hit of that rule carries. Everything else is clean by construction:
+``generate(directory, benefit_rows, seed, county, places)`` writes one file per dataset
+kind and a ``manifest.yaml`` and returns a ``County`` with the planted anomalies
+(``truth``): for each rule code of the library, ``per_rule`` cases with the ID numbers
+(credit codes for companies) a hit of that rule carries. ``county`` names the county in
+organisation and company names, titles and the manifest; ``places``, (township, [villages])
+pairs, replaces the invented townships and villages (the households are spread over the
+villages given, however few; a township given no village has its government, school and
+clinic but no household). Everything else is clean by construction:
 
 * recipients of any benefit own no car (motorcycles, tricycles and tractors only), run no
   business, own at most one property of at most 120 m², live in no household of a village
@@ -129,6 +134,14 @@ BUREAUS = (
 )
 INSTITUTIONS = ("第一中学", "第二中学", "人民医院", "中医医院", "职业中专")
 VILLAGE_POSTS = ("村党支部书记", "村委会主任", "村委会委员", "村会计", "村务监督委员会主任")
+COMMUNITY_POSTS = (
+    "社区党支部书记",
+    "社区居委会主任",
+    "社区居委会委员",
+    "社区会计",
+    "居务监督委员会主任",
+)
+MAX_VILLAGES = 899  # household numbers carry the village as 001..899; 900+ are planted
 CONTRACTOR_TRADES = (
     "建筑工程有限公司",
     "路桥工程有限公司",
@@ -256,19 +269,71 @@ class _Tender:
     awarding: str
 
 
-class _World:
-    """People, households and villages, with unique ID numbers."""
+def _checked_places(
+    places: Sequence[tuple[str, Sequence[str]]],
+) -> list[tuple[str, tuple[str, ...]]]:
+    """The caller's (township, [villages]) pairs, checked: at least one township and one
+    village, no empty or repeated name (village names repeat only across townships)."""
+    if not places:
+        raise ValueError("places must name at least one township: (township, [villages]) pairs")
+    checked: list[tuple[str, tuple[str, ...]]] = []
+    seen: set[str] = set()
+    for township, villages in places:
+        if not isinstance(township, str) or not township.strip():
+            raise ValueError(f"places: township names must be non-empty text, not {township!r}")
+        if township in seen:
+            raise ValueError(f"places: township {township} is given twice")
+        seen.add(township)
+        if isinstance(villages, str):
+            raise ValueError(f"places: the villages of {township} must be a list of names")
+        names_ = tuple(villages)
+        for village in names_:
+            if not isinstance(village, str) or not village.strip():
+                raise ValueError(
+                    f"places: village names in {township} must be non-empty text, not {village!r}"
+                )
+        if len(set(names_)) < len(names_):
+            raise ValueError(f"places: a village of {township} is given twice")
+        checked.append((township, names_))
+    total = sum(len(villages) for _, villages in checked)
+    if total == 0:
+        raise ValueError("places must name at least one village: the households live in villages")
+    if total > MAX_VILLAGES:
+        raise ValueError(f"places may name at most {MAX_VILLAGES} villages, not {total}")
+    return checked
 
-    def __init__(self, rng: random.Random, townships: int, villages_per_township: int) -> None:
+
+class _World:
+    """People, households and villages, with unique ID numbers.
+
+    Townships and villages are invented (``townships`` x ``villages_per_township``), or
+    taken from ``places`` as they are: a township given no village gets none, and with
+    fewer villages than asked for each village holds more households."""
+
+    def __init__(
+        self,
+        rng: random.Random,
+        townships: int,
+        villages_per_township: int,
+        places: Sequence[tuple[str, Sequence[str]]] | None = None,
+    ) -> None:
         self.rng = rng
         self.ids: set[str] = set()
-        used: set[str] = set()
-        self.townships = [names.place_name(rng, used) + "镇" for _ in range(townships)]
-        self.villages = [
-            _Village(t * villages_per_township + v, township, names.place_name(rng, used) + "村")
-            for t, township in enumerate(self.townships)
-            for v in range(villages_per_township)
-        ]
+        if places is None:
+            used: set[str] = set()
+            self.townships = [names.place_name(rng, used) + "镇" for _ in range(townships)]
+            self.villages = [
+                _Village(
+                    t * villages_per_township + v, township, names.place_name(rng, used) + "村"
+                )
+                for t, township in enumerate(self.townships)
+                for v in range(villages_per_township)
+            ]
+        else:
+            checked = _checked_places(places)
+            self.townships = [township for township, _ in checked]
+            pairs = [(township, village) for township, villages in checked for village in villages]
+            self.villages = [_Village(i, t, v) for i, (t, v) in enumerate(pairs)]
         self.households: list[_Household] = []
         self._numbers = [0] * len(self.villages)
 
@@ -334,6 +399,24 @@ class _World:
     def kid(self, household: _Household, lo: int, hi: int) -> _Person:
         person = self.person(lo, hi)
         return self.add(household, person, "子" if person.gender == "M" else "女")
+
+
+def township_org(county: str, township: str) -> str:
+    """The township's government: 人民政府, or the 办事处 of a 街道."""
+    return f"{county}{township}{'办事处' if township.endswith('街道') else '人民政府'}"
+
+
+def township_posts(township: str) -> tuple[str, str, str]:
+    """The party secretary, the head and a deputy head of a township (乡, 镇 or 街道)."""
+    if township.endswith("街道"):
+        return ("党工委书记", "主任", "副主任")
+    if township.endswith("乡"):
+        return ("党委书记", "乡长", "副乡长")
+    return ("党委书记", "镇长", "副镇长")
+
+
+def village_posts(village: str) -> tuple[str, ...]:
+    return COMMUNITY_POSTS if village.endswith("社区") else VILLAGE_POSTS
 
 
 def credit_code(prefix: str, region: str, rng: random.Random) -> str:
@@ -445,14 +528,24 @@ def _day_in(rng: random.Random, year: int, month: int) -> dt.date:
 
 
 class _Builder:
-    def __init__(self, benefit_rows: int, seed: int) -> None:
+    def __init__(
+        self,
+        benefit_rows: int,
+        seed: int,
+        county: str = COUNTY,
+        places: Sequence[tuple[str, Sequence[str]]] | None = None,
+    ) -> None:
         if benefit_rows < 1000:
             raise ValueError("benefit_rows must be at least 1000 (the planted cases need room)")
+        if not isinstance(county, str) or not county.strip():
+            raise ValueError(f"county must be a non-empty name, not {county!r}")
         self.rows = benefit_rows
+        self.county = county
         self.rng = random.Random(seed)  # noqa: S311 - reproducible fiction, not secrets
         self.per_rule = max(4, min(20, benefit_rows // 50_000))
         townships = max(6, min(16, benefit_rows // 60_000))
-        self.world = _World(self.rng, townships, max(3, min(20, benefit_rows // 4000)))
+        villages = max(3, min(20, benefit_rows // 4000))
+        self.world = _World(self.rng, townships, villages, places)
         self.entries: list[_Entry] = []
         self.deaths: list[tuple[_Person, dt.date, dt.date | None]] = []
         self.vehicles: list[tuple[_Person, str, str]] = []
@@ -474,17 +567,17 @@ class _Builder:
     # -- organisations, officials and village cadres ------------------------------------------
 
     def organisations(self) -> None:
-        world = self.world
+        world, county = self.world, self.county
         for bureau in BUREAUS:
-            self.org_township[f"{COUNTY}{bureau}"] = None
+            self.org_township[f"{county}{bureau}"] = None
         for township in world.townships:
-            self.org_township[f"{COUNTY}{township}人民政府"] = township
-        self.awarding = list(self.org_township)
+            self.org_township[township_org(county, township)] = township
+        self.awarding = list(self.org_township)  # the bureaus and township governments
         for institution in INSTITUTIONS:
-            self.org_township[f"{COUNTY}{institution}"] = None
+            self.org_township[f"{county}{institution}"] = None
         for township in world.townships:
-            self.org_township[f"{COUNTY}{township}中心小学"] = township
-            self.org_township[f"{COUNTY}{township}卫生院"] = township
+            self.org_township[f"{county}{township}中心小学"] = township
+            self.org_township[f"{county}{township}卫生院"] = township
 
     def official(self, org: str, post: str) -> _Person:
         """A payroll member heading a household of their own."""
@@ -495,8 +588,8 @@ class _Builder:
     def officials(self) -> None:
         rng = self.rng
         for org in self.awarding:
-            township_org = org.endswith("人民政府")
-            posts = ("党委书记", "镇长", "副镇长") if township_org else ("局长", "副局长", "副局长")
+            township = self.org_township[org]
+            posts = township_posts(township) if township else ("局长", "副局长", "副局长")
             for post in posts:
                 person = self.official(org, post)
                 self.leading.append((person, org, post))
@@ -521,7 +614,7 @@ class _Builder:
 
     def village_cadres(self) -> None:
         for village in self.world.villages:
-            for post in VILLAGE_POSTS[: self.rng.randint(3, 5)]:
+            for post in village_posts(village.name)[: self.rng.randint(3, 5)]:
                 household = self.world.family("cadre", 30, 60, village=village)
                 self.cadres.append((household.members[0], village, post))
 
@@ -638,11 +731,11 @@ class _Builder:
         while True:
             if rep is not None:
                 village = rng.choice(self.world.villages)
-                name = f"{COUNTY}{village.township}{rep.name}{rng.choice(trades)}"
+                name = f"{self.county}{village.township}{rep.name}{rng.choice(trades)}"
             else:
                 size = 2 if rng.random() < 0.6 else 3
                 trade = "".join(rng.choice(TRADE_CHARS) for _ in range(size))
-                name = f"{COUNTY}{trade}{rng.choice(trades)}"
+                name = f"{self.county}{trade}{rng.choice(trades)}"
             if name not in self.company_names:
                 self.company_names.add(name)
                 return name
@@ -694,7 +787,7 @@ class _Builder:
             else:
                 self.company(OTHER_TRADES)
         for _ in range(max(5, len(contractors) // 10)):
-            name = self.company_name(CONTRACTOR_TRADES).replace(COUNTY, "邻县", 1)
+            name = "邻县" + self.company_name(CONTRACTOR_TRADES).removeprefix(self.county)
             contractors.append(_Company(name, self.code("91", OTHER_REGION), None, [], False, 0))
         return contractors
 
@@ -827,7 +920,10 @@ class _Builder:
                     for v in world.villages
                     if v.township == home.village.township and v != home.village
                 ]
-            other = rng.choice(choices)
+            # With few places given there may be no such village: then another village, or
+            # the same one (the second household number still makes the double).
+            others = [v for v in world.villages if v != home.village]
+            other = rng.choice(choices or others or world.villages)
             number = f"{REGION}{900 + i:03d}{rng.randint(1, 99999):05d}"
             start = rng.randint(3, 9)
             self.pay(person, DIBAO, range(1, 13))
@@ -875,7 +971,7 @@ class _Builder:
                 relative.relation = "父亲" if relative.gender == "M" else "母亲"
             else:
                 relative = world.add(household, world.person(30, 55, "F"), "配偶")
-            post = VILLAGE_POSTS[i % 2]
+            post = village_posts(village.name)[i % 2]
             self.cadres.append((cadre, village, post))
             self.pay(relative, DIBAO, range(1, 13))
             self.plant(
@@ -897,13 +993,16 @@ class _Builder:
 
     def planted_tenders(self) -> None:
         rng = self.rng
-        kin_orgs = rng.sample(self.awarding, self.per_rule)
+        # Fewer organisations than cases only with few townships given and many rows.
+        cases = min(self.per_rule, len(self.awarding))
+        kin_orgs = rng.sample(self.awarding, cases)
         for i, org in enumerate(kin_orgs):
             # 10. the winner's rep or shareholder lives with an official of the awarding org.
             household = self.world.family("planted", 45, 58, spouse=0.0, kids=0, parents=0.0)
             official = household.members[0]
             if i % 4 < 2:
-                post = "副镇长" if org.endswith("人民政府") else "副局长"
+                township = self.org_township[org]
+                post = township_posts(township)[2] if township else "副局长"
                 self.leading.append((official, org, post))
                 self.payroll.append((official, org, post, self.org_township[org]))
                 who = "a leading cadre"
@@ -929,7 +1028,7 @@ class _Builder:
                 f"{role} is {kin.relation} of {who} of {org}"
                 + ("" if with_code else " (tender without credit code)"),
             )
-        for org in rng.sample(self.awarding, self.per_rule):
+        for org in rng.sample(self.awarding, cases):
             # 9. one company wins half the amount of an organisation's contracts.
             king = self.company(CONTRACTOR_TRADES)
             others = sum((t.amount for t in self.tenders if t.awarding == org), Decimal(0))
@@ -999,11 +1098,13 @@ def _gender(person: _Person) -> str:
     return "男" if person.gender == "M" else "女"
 
 
-def write_benefit(path: Path, rng: random.Random, entries: list[_Entry]) -> int:
+def write_benefit(
+    path: Path, rng: random.Random, entries: list[_Entry], county: str = COUNTY
+) -> int:
     ordered = sorted(entries, key=lambda e: (e.village.index, e.number, e.kind))
 
     def rows() -> Iterator[list[Any]]:
-        yield [f"{COUNTY}{YEAR}年度城乡社会救助和补贴资金发放明细"]
+        yield [f"{county}{YEAR}年度城乡社会救助和补贴资金发放明细"]
         yield [
             "序号",
             "乡镇(街道)",
@@ -1038,13 +1139,15 @@ def write_benefit(path: Path, rng: random.Random, entries: list[_Entry]) -> int:
     return _csv(path, "gb18030", rows()) - 2
 
 
-def write_household(path: Path, rng: random.Random, households: list[_Household]) -> int:
+def write_household(
+    path: Path, rng: random.Random, households: list[_Household], county: str = COUNTY
+) -> int:
     ordered = sorted(households, key=lambda h: (h.village.index, h.number))
     merges = ["A1:I1", "A2:A3", "B2:C2", *(f"{c}2:{c}3" for c in "DEFGHI")]
     found: list[str] = []
 
     def rows() -> Iterator[list[Any]]:
-        yield [f"{COUNTY}户籍人口信息表（截至{EXTRACTED.year}年{EXTRACTED.month}月）"]
+        yield [f"{county}户籍人口信息表（截至{EXTRACTED.year}年{EXTRACTED.month}月）"]
         yield ["户号", "家庭成员", None, "与户主关系", "性别", "出生日期", "乡镇", "村", "家庭住址"]
         yield [None, "姓名", "身份证号", None, None, None, None, None, None]
         row = 3
@@ -1069,9 +1172,11 @@ def write_household(path: Path, rng: random.Random, households: list[_Household]
     return _xlsx(path, rows(), merges, "户籍", found) - 3
 
 
-def write_payroll(path: Path, rng: random.Random, payroll: list[tuple]) -> int:
+def write_payroll(
+    path: Path, rng: random.Random, payroll: list[tuple], county: str = COUNTY
+) -> int:
     def rows() -> Iterator[list[Any]]:
-        yield [f"{COUNTY}{YEAR}年度财政供养人员花名册"]
+        yield [f"{county}{YEAR}年度财政供养人员花名册"]
         yield [
             "序号",
             "单位名称",
@@ -1099,13 +1204,13 @@ def write_payroll(path: Path, rng: random.Random, payroll: list[tuple]) -> int:
     return _xlsx(path, rows(), ["A1:H1"], "花名册") - 2
 
 
-def write_death(path: Path, rng: random.Random, deaths: list[tuple]) -> int:
+def write_death(path: Path, rng: random.Random, deaths: list[tuple], county: str = COUNTY) -> int:
     import xlwt
 
     book = xlwt.Workbook(encoding="utf-8")
     sheet = book.add_sheet("死亡人员")
     dated = xlwt.easyxf(num_format_str="YYYY-MM-DD")
-    sheet.write_merge(0, 0, 0, 5, f"{COUNTY}{YEAR}年度死亡人员火化信息")
+    sheet.write_merge(0, 0, 0, 5, f"{county}{YEAR}年度死亡人员火化信息")
     for c, text in enumerate(("序号", "姓名", "身份证号码", "死亡日期", "火化日期", "火化地点")):
         sheet.write(1, c, text)
     for n, (person, died, cremated) in enumerate(deaths, start=1):
@@ -1115,7 +1220,7 @@ def write_death(path: Path, rng: random.Random, deaths: list[tuple]) -> int:
         sheet.write(n + 1, 3, died, dated)
         if cremated is not None:
             sheet.write(n + 1, 4, cremated, dated)
-            sheet.write(n + 1, 5, f"{COUNTY}殡仪馆")
+            sheet.write(n + 1, 5, f"{county}殡仪馆")
     book.save(str(path))
     return len(deaths)
 
@@ -1179,7 +1284,9 @@ def write_business(path: Path, rng: random.Random, companies: list[_Company]) ->
     return _xlsx(path, rows(), (), "市场主体", found) - 1
 
 
-def write_real_estate(path: Path, rng: random.Random, estates: list[tuple]) -> int:
+def write_real_estate(
+    path: Path, rng: random.Random, estates: list[tuple], county: str = COUNTY
+) -> int:
     def rows() -> Iterator[list[Any]]:
         yield ["序号", "不动产权证号", "姓名", "证件号", "不动产坐落", "建筑面积（㎡）", "用途"]
         for n, (person, where, area) in enumerate(estates, start=1):
@@ -1187,7 +1294,7 @@ def write_real_estate(path: Path, rng: random.Random, estates: list[tuple]) -> i
             shown = f"{area}平方米" if draw < 0.2 else f"{area}㎡" if draw < 0.3 else str(area)
             yield [
                 n,
-                f"湘（{rng.randint(2016, 2025)}）{COUNTY}不动产权第{n:07d}号",
+                f"湘（{rng.randint(2016, 2025)}）{county}不动产权第{n:07d}号",
                 name_text(rng, person.name, trad=0.2),
                 id_text(rng, person.id, short=0.1, spaced=0.05),
                 where,
@@ -1198,9 +1305,11 @@ def write_real_estate(path: Path, rng: random.Random, estates: list[tuple]) -> i
     return _csv(path, "gb18030", rows()) - 1
 
 
-def write_tender(path: Path, rng: random.Random, tenders: list[_Tender]) -> int:
+def write_tender(
+    path: Path, rng: random.Random, tenders: list[_Tender], county: str = COUNTY
+) -> int:
     def rows() -> Iterator[list[Any]]:
-        yield [f"{COUNTY}{YEAR}年度工程建设项目中标结果汇总"]
+        yield [f"{county}{YEAR}年度工程建设项目中标结果汇总"]
         yield [
             "序号",
             "项目名称",
@@ -1256,25 +1365,37 @@ def write_village_cadre(path: Path, rng: random.Random, cadres: list[tuple]) -> 
 # -- the public API ---------------------------------------------------------------------------
 
 
-def generate(directory: Path, benefit_rows: int = 2000, seed: int = 1) -> County:
-    """Write the county's files into ``directory`` and return them with the truth."""
+def generate(
+    directory: Path,
+    benefit_rows: int = 2000,
+    seed: int = 1,
+    county: str = COUNTY,
+    places: Sequence[tuple[str, Sequence[str]]] | None = None,
+) -> County:
+    """Write the county's files into ``directory`` and return them with the truth.
+
+    ``county`` names the county (organisations, companies, titles, the manifest);
+    ``places``, (township, [villages]) pairs, names its townships and villages instead of
+    invented ones: a township given no village gets no household, and the households are
+    spread over the villages given, however few (ValueError without any township or
+    village, or with a name given twice)."""
+    builder = _Builder(benefit_rows, seed, county, places)
     directory.mkdir(parents=True, exist_ok=True)
-    builder = _Builder(benefit_rows, seed)
     builder.build()
     rng = random.Random(seed + 1)  # noqa: S311 - the mess, drawn apart from the population
     b = builder
     files = {kind: directory / name for kind, (name, _) in FILES.items()}
     counts = {
-        "benefit": write_benefit(files["benefit"], rng, b.entries),
-        "household": write_household(files["household"], rng, b.world.households),
-        "payroll": write_payroll(files["payroll"], rng, b.payroll),
-        "death": write_death(files["death"], rng, b.deaths),
+        "benefit": write_benefit(files["benefit"], rng, b.entries, county),
+        "household": write_household(files["household"], rng, b.world.households, county),
+        "payroll": write_payroll(files["payroll"], rng, b.payroll, county),
+        "death": write_death(files["death"], rng, b.deaths, county),
         "vehicle": write_vehicle(files["vehicle"], rng, b.vehicles),
         "business": write_business(
             files["business"], rng, [c for c in b.companies if c.rep is not None]
         ),
-        "real_estate": write_real_estate(files["real_estate"], rng, b.estates),
-        "tender": write_tender(files["tender"], rng, b.tenders),
+        "real_estate": write_real_estate(files["real_estate"], rng, b.estates, county),
+        "tender": write_tender(files["tender"], rng, b.tenders, county),
         "leading_cadre": write_leading(files["leading_cadre"], rng, b.leading),
         "village_cadre": write_village_cadre(files["village_cadre"], rng, b.cadres),
     }
@@ -1282,12 +1403,12 @@ def generate(directory: Path, benefit_rows: int = 2000, seed: int = 1) -> County
         raise ValueError("too many deaths for an .xls sheet")
     manifest = directory / "manifest.yaml"
     datasets = [
-        {"kind": kind, "file": name, "department": COUNTY + department, "extracted": EXTRACTED}
+        {"kind": kind, "file": name, "department": county + department, "extracted": EXTRACTED}
         for kind, (name, department) in FILES.items()
     ]
     manifest.write_text(
         yaml.safe_dump(
-            {"county": COUNTY, "datasets": datasets},
+            {"county": county, "datasets": datasets},
             allow_unicode=True,
             sort_keys=False,
         ),

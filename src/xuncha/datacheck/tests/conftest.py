@@ -69,11 +69,11 @@ def csv_bytes(rows: list[list[Any]], encoding: str = "utf-8-sig") -> bytes:
     return buffer.getvalue().encode(encoding)
 
 
-BENEFIT_HEADER = ["姓名", "公民身份号码", "救助类别", "发放月份", "发放金额", "乡镇", "村"]
+BENEFIT_HEADER = ("姓名", "公民身份号码", "救助类别", "发放月份", "发放金额", "乡镇", "村")
 
 
 def benefit_rows(people: list[tuple[int, str]], months: range = range(1, 7)) -> list[list[Any]]:
-    rows: list[list[Any]] = [BENEFIT_HEADER]
+    rows: list[list[Any]] = [list(BENEFIT_HEADER)]
     for n, name in people:
         for month in months:
             rows.append(

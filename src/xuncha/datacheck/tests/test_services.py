@@ -501,3 +501,110 @@ def test_cli_scan(tmp_path: Path):
     with pytest.raises(CommandError) as info:
         call_command("datacheck", "scan", "--manifest", str(manifest), "--out", str(out))
     assert "dataset 1: unknown kind 'nonsense'" in str(info.value)
+
+
+# -- the organisation a finding concerns, the unit profile and the plan proposer ---------------
+
+INDEX = [
+    ("东山镇", 3, 10),
+    ("前村", 4, 11),
+    ("后村", 4, 12),
+    ("青岚县民政局", 3, 13),
+    ("东村", 4, 14),
+]
+
+
+@pytest.mark.parametrize(
+    ("place", "unit"),
+    [
+        ("东山镇 前村", 11),  # the village, deeper than its township
+        ("东山镇", 10),
+        ("青岚县东山镇人民政府", 10),  # a name inside the awarding organisation's
+        ("青岚县民政局", 13),
+        ("西河乡 东村", 14),  # a two-character name only as a whole word
+        ("东村水库管理所", None),
+        ("", None),
+    ],
+)
+def test_the_place_of_a_finding_names_its_organisation(place, unit):
+    assert services.unit_for(place, INDEX) == unit
+
+
+def test_two_organisations_of_one_name_name_none():
+    assert services.unit_for("东山镇 前村", [*INDEX, ("前村", 4, 15)]) is None
+    assert services.unit_for("前村 后村", INDEX) == 12  # the last word is the particular
+
+
+def test_confirmed_findings_reach_the_profile_and_the_proposer(office, area, as_user):
+    from django.urls import reverse
+
+    from xuncha.core import services as core_services
+    from xuncha.rounds import selectors
+
+    village = core_services.organisation_create(
+        actor=office, name="东村", code=f"V-DC-{area.pk}", kind="village", parent=area
+    )
+    _county(office, area)
+    services.run_execute(services.run_start(actor=office, organisation=area, background=False))
+    dead = Finding.objects.get(organisation=area, rule__code="paid_after_death")
+    assert dead.unit == village
+    assert services.confirmed_counts([village.pk]) == {}
+    services.finding_judge(actor=office, finding=dead, status=Finding.Status.CONFIRMED)
+    assert services.confirmed_counts([village.pk, area.pk]) == {village.pk: 1}
+    assert selectors.finding_priority(1.0, 1) == 1.5
+    assert selectors.finding_priority(1.0, 9) == 3.0  # at most +2
+    assert selectors.finding_priority(0.0, 3) == 0.0  # left out on purpose stays out
+
+    page = as_user("office_c1").get(reverse("rounds:unit_profile", args=[village.pk]))
+    text = page.content.decode()
+    assert 'data-testid="profile-findings-count">1<' in text
+    assert dead.explanation_zh in text
+    member = as_user("member").get(reverse("rounds:unit_profile", args=[village.pk]))
+    if member.status_code == 200:  # members see the count, not the finding
+        assert dead.explanation_zh not in member.content.decode()
+
+
+# -- header texts the office teaches ----------------------------------------------------------
+
+
+def test_a_column_mapped_by_hand_teaches_its_header(office, area, county):
+    from xuncha.datacheck.models import HeaderAlias
+
+    rows = benefit_rows([(1, "张三")])
+    rows[0][1] = "享受人证号"  # not a shipped text
+    first = _upload(office, _dataset(office, area, "benefit", "一"), csv_bytes(rows))
+    assert "1" not in first.columns
+    columns = {int(i): f for i, f in first.columns.items()} | {1: "id_number"}
+    services.version_confirm(actor=office, version=first, columns=columns, background=False)
+    alias = HeaderAlias.objects.get(text="享受人证号")
+    assert (alias.field, alias.organisation) == ("id_number", county)
+    assert _events(AuditEventType.DATACHECK_ALIAS_SET, alias) == 1
+    # The next file with that header is mapped at once, in any dataset of the county.
+    second = _upload(office, _dataset(office, area, "benefit", "二"), csv_bytes(rows))
+    assert second.columns["1"] == "id_number"
+    # Mapping the same way again teaches nothing new.
+    services.version_confirm(
+        actor=office,
+        version=second,
+        columns={int(i): f for i, f in second.columns.items()},
+        background=False,
+    )
+    assert HeaderAlias.objects.filter(text="享受人证号").count() == 1
+
+
+def test_a_taught_text_comes_before_the_shipped_ones(office, area, county):
+    rows = [["姓名", "户主身份证号", "享受人身份证号", "救助类别", "发放金额"]]
+    rows.append(["张三", person_id(2), person_id(1), "低保", "100"])
+    before = _upload(office, _dataset(office, area, "benefit", "一"), csv_bytes(rows))
+    assert before.columns["1"] == "id_number" and "2" not in before.columns
+    services.alias_set(actor=office, organisation=county, text="享受人身份证号", field="id_number")
+    after = _upload(office, _dataset(office, area, "benefit", "二"), csv_bytes(rows))
+    assert after.columns["2"] == "id_number" and "1" not in after.columns
+
+
+def test_teaching_refuses_an_empty_text_or_an_unknown_field(office, county):
+    with pytest.raises(ValidationError) as info:
+        services.alias_set(actor=office, organisation=county, text="  ", field="name")
+    assert "text" in info.value.message_dict
+    with pytest.raises(ValidationError):
+        services.alias_set(actor=office, organisation=county, text="户头", field="nonsense")

@@ -16,6 +16,7 @@ from xuncha.core.lib import idnumber
 from xuncha.datacheck.lib import headers, ingest, normalise, readers, rules, synth
 
 ROWS = 2000
+PLACES = [("东山镇", ["前村", "后村"]), ("西河乡", ["上村"])]
 
 
 def _import(path: Path, kind: str) -> ingest.Result:
@@ -40,8 +41,7 @@ def county(generated: tuple[synth.County, float]) -> synth.County:
     return generated[0]
 
 
-@pytest.fixture(scope="module")
-def tables(county: synth.County) -> dict[str, pa.Table]:
+def _tables(county: synth.County) -> dict[str, pa.Table]:
     out = {}
     for kind, path in county.files.items():
         result = _import(path, kind)
@@ -49,6 +49,26 @@ def tables(county: synth.County) -> dict[str, pa.Table]:
         assert result.total == county.counts[kind], kind
         out[kind] = result.table
     return out
+
+
+def _assert_rules_find_exactly_the_truth(county: synth.County, tables: dict[str, pa.Table]) -> None:
+    engine = rules.Engine(tables)
+    try:
+        found: set[tuple[str, frozenset[str]]] = set()
+        for spec in rules.builtin_rules():
+            assert engine.missing(spec) == []
+            for hit in engine.run(spec):
+                found.add((hit.rule, frozenset(s[0] for s in hit.subjects)))
+    finally:
+        engine.close()
+    truth = {(p.rule, p.subjects) for p in county.truth}
+    assert found - truth == set()  # precision
+    assert truth - found == set()  # recall
+
+
+@pytest.fixture(scope="module")
+def tables(county: synth.County) -> dict[str, pa.Table]:
+    return _tables(county)
 
 
 def test_fast_and_every_kind_written(generated: tuple[synth.County, float]) -> None:
@@ -126,18 +146,7 @@ def test_every_rule_has_planted_cases(county: synth.County) -> None:
 def test_the_rules_find_exactly_the_planted_cases(
     county: synth.County, tables: dict[str, pa.Table]
 ) -> None:
-    engine = rules.Engine(tables)
-    try:
-        found: set[tuple[str, frozenset[str]]] = set()
-        for spec in rules.builtin_rules():
-            assert engine.missing(spec) == []
-            for hit in engine.run(spec):
-                found.add((hit.rule, frozenset(s[0] for s in hit.subjects)))
-    finally:
-        engine.close()
-    truth = {(p.rule, p.subjects) for p in county.truth}
-    assert found - truth == set()  # precision
-    assert truth - found == set()  # recall
+    _assert_rules_find_exactly_the_truth(county, tables)
 
 
 def test_deterministic_for_a_seed(tmp_path: Path, county: synth.County) -> None:
@@ -208,3 +217,98 @@ def test_credit_codes_carry_their_check_character() -> None:
 def test_too_few_rows_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="at least 1000"):
         synth.generate(tmp_path, 500)
+
+
+# -- the caller's county and places ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def placed(tmp_path_factory: pytest.TempPathFactory) -> synth.County:
+    return synth.generate(
+        tmp_path_factory.mktemp("placed"), ROWS, seed=7, county="青岚县", places=PLACES
+    )
+
+
+@pytest.fixture(scope="module")
+def placed_tables(placed: synth.County) -> dict[str, pa.Table]:
+    return _tables(placed)
+
+
+def test_given_places_are_the_only_places(
+    placed: synth.County, placed_tables: dict[str, pa.Table]
+) -> None:
+    given = {(township, village) for township, villages in PLACES for village in villages}
+    for kind in ("benefit", "household", "village_cadre"):
+        table = placed_tables[kind]
+        found = set(
+            zip(
+                table.column("township").to_pylist(),
+                table.column("village").to_pylist(),
+                strict=True,
+            )
+        )
+        assert found <= given, (kind, found - given)
+    households = placed_tables["household"]
+    assert set(households.column("village").to_pylist()) == {"前村", "后村", "上村"}
+    payroll_townships = set(placed_tables["payroll"].column("township").to_pylist())
+    assert payroll_townships <= {"东山镇", "西河乡", None}
+
+
+def test_given_county_names_the_organisations(
+    placed: synth.County, placed_tables: dict[str, pa.Table]
+) -> None:
+    organisations = [
+        *placed_tables["payroll"].column("organisation").to_pylist(),
+        *placed_tables["leading_cadre"].column("organisation").to_pylist(),
+        *placed_tables["tender"].column("awarding").to_pylist(),
+    ]
+    assert organisations and all(o.startswith("青岚县") for o in organisations)
+    assert {"青岚县东山镇人民政府", "青岚县西河乡人民政府"} <= set(organisations)
+    assert all(
+        c.startswith("青岚县") for c in placed_tables["business"].column("company").to_pylist()
+    )
+    assert all(
+        c.startswith(("青岚县", "邻县"))
+        for c in placed_tables["tender"].column("company").to_pylist()
+    )
+    manifest = yaml.safe_load(placed.manifest.read_text(encoding="utf-8"))
+    assert manifest["county"] == "青岚县"
+    assert all(d["department"].startswith("青岚县") for d in manifest["datasets"])
+    raw = [readers.read(placed.files[kind]).rows[0][0] for kind in ("benefit", "household")]
+    assert all(str(title).startswith("青岚县") for title in raw)
+    assert "演示县" not in " ".join(p.note for p in placed.truth)
+
+
+def test_given_places_the_rules_find_exactly_the_planted_cases(
+    placed: synth.County, placed_tables: dict[str, pa.Table]
+) -> None:
+    assert {p.rule for p in placed.truth} == set(synth.RULES)
+    assert placed.counts["benefit"] == ROWS
+    _assert_rules_find_exactly_the_truth(placed, placed_tables)
+
+
+def test_a_township_without_villages_gets_no_household(tmp_path: Path) -> None:
+    places = [("东山镇", ["前村"]), ("南岭乡", [])]
+    county = synth.generate(tmp_path, 1000, seed=3, county="青岚县", places=places)
+    tables = _tables(county)
+    assert set(tables["household"].column("township").to_pylist()) == {"东山镇"}
+    assert "青岚县南岭乡人民政府" in tables["tender"].column("awarding").to_pylist()
+    _assert_rules_find_exactly_the_truth(county, tables)
+
+
+@pytest.mark.parametrize(
+    ("places", "message"),
+    [
+        ([], "at least one township"),
+        ([("东山镇", []), ("西河乡", [])], "at least one village"),
+        ([("东山镇", ["前村"]), ("东山镇", ["后村"])], "given twice"),
+        ([("东山镇", ["前村", "前村"])], "given twice"),
+        ([("东山镇", "前村")], "list of names"),
+        ([("", ["前村"])], "non-empty"),
+    ],
+)
+def test_unusable_places_are_refused(
+    tmp_path: Path, places: list[tuple[str, Any]], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        synth.generate(tmp_path, ROWS, places=places)

@@ -185,3 +185,20 @@ def test_run_findings_export_read_judge_and_record(client_c1, office, area, coun
     assert response.status_code == 302, response.context["record_form"].errors
     finding.refresh_from_db()
     assert finding.record is not None and finding.record.target == target
+
+
+def test_column_headers_page_teaches_and_removes(client_c1, county):
+    from xuncha.datacheck.models import HeaderAlias
+
+    page = client_c1.get(reverse("datacheck:aliases")).content.decode()
+    assert "公民身份号码" in page and 'data-testid="alias-form"' in page
+    response = client_c1.post(
+        reverse("datacheck:aliases"),
+        {"organisation": county.pk, "text": "享受人 证号", "field": "id_number"},
+    )
+    assert response.status_code == 302
+    alias = HeaderAlias.objects.get(organisation=county)
+    assert alias.text == "享受人证号"  # spaces go, as they do when files are read
+    assert "享受人证号" in client_c1.get(reverse("datacheck:aliases")).content.decode()
+    client_c1.post(reverse("datacheck:alias_delete", args=[alias.pk]))
+    assert not HeaderAlias.objects.filter(pk=alias.pk).exists()
