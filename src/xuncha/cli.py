@@ -19,6 +19,10 @@ VERBS = [
     ("scheduler", "Enqueue periodic jobs when due (--interval, --once); for a worker to run."),
     ("audit", "Audit trail tools: `xuncha audit verify` checks the hash chain."),
     ("teams", "Form teams from a JSON instance file: `xuncha teams solve IN.json --out OUT.json`."),
+    (
+        "datacheck",
+        "Compare department files: `xuncha datacheck scan --manifest M.yaml --out F.csv`.",
+    ),
     ("migrate", "Create or update the database schema (Django)."),
     ("createsuperuser", "Not used: create accounts in the UI or with `xuncha demo`."),
     ("check", "Check the configuration; `xuncha check --deploy` for production."),

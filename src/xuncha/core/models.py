@@ -462,7 +462,7 @@ class AuditEventType(models.TextChoices):
     DATACHECK_ACCEPTED = "datacheck.accepted", _("Dataset version accepted")
     DATACHECK_DISCARDED = "datacheck.discarded", _("Dataset version discarded")
     DATACHECK_RULE_SET = "datacheck.rule_set", _("Comparison rule added or changed")
-    DATACHECK_ALIAS_SET = "datacheck.alias_set", _("Header text for a field taught or removed")
+    DATACHECK_ALIAS_SET = "datacheck.alias_set", _("Header text for a field added or removed")
     DATACHECK_RUN = "datacheck.run", _("Comparison run")
     DATACHECK_FINDING_READ = "datacheck.finding_read", _("Comparison finding read")
     DATACHECK_FINDING_JUDGED = "datacheck.finding_judged", _("Comparison finding judged")

@@ -32,7 +32,7 @@ def area_queryset(user: Any, action: str = DATACHECK_CHANGE) -> Any:
 
 class DatasetForm(forms.Form):
     organisation = forms.ModelChoiceField(queryset=Organisation.objects.none(), label=_("Area"))
-    kind = forms.ChoiceField(label=_("Kind"), choices=Kind.choices)
+    kind = forms.ChoiceField(label=pgettext_lazy("dataset", "Kind"), choices=Kind.choices)
     title = forms.CharField(label=pgettext_lazy("dataset", "Title"), max_length=200)
     department = forms.CharField(
         label=_("Source department"),
@@ -122,8 +122,10 @@ class FindingFilterForm(forms.Form):
         label=_("Status"), choices=[("", _("Any")), *Finding.Status.choices], required=False
     )
     place = forms.CharField(label=pgettext_lazy("finding", "Where"), required=False)
-    q = forms.CharField(label=_("Name"), required=False)
-    run = forms.IntegerField(label=_("Run"), required=False, min_value=1)
+    q = forms.CharField(label=pgettext_lazy("person", "Name"), required=False)
+    run = forms.IntegerField(
+        label=pgettext_lazy("findings filter", "Run"), required=False, min_value=1
+    )
 
 
 class JudgeForm(forms.Form):
@@ -198,8 +200,8 @@ class RuleForm(forms.Form):
         label=_("Query (SQL)"),
         widget=forms.Textarea(attrs={"rows": 12, "class": "font-monospace"}),
         help_text=_(
-            "One SELECT over the dataset tables, named by kind, and the view kin. It returns "
-            "key, subjects, organisation and evidence (docs/formats/rules.md)."
+            "One SELECT over the dataset tables, named by kind, and the kinship view kin. "
+            "It returns key, subjects, organisation and evidence (docs/formats/rules.md)."
         ),
     )
     explain_zh = forms.CharField(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from xuncha.datacheck.lib.schema import FIELD_TYPES, SCHEMA
 
@@ -15,7 +16,7 @@ def field_label(field: str) -> Any:
 
 FIELD_LABELS: dict[str, Any] = {
     "id_number": _("ID number"),
-    "name": _("Name"),
+    "name": pgettext_lazy("person", "Name"),
     "gender": _("Gender"),
     "birth_date": _("Date of birth"),
     "address": _("Address"),

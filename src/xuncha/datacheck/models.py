@@ -37,7 +37,7 @@ class Dataset(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    kind = models.CharField(pgettext_lazy("dataset", "kind"), max_length=20, choices=Kind.choices)
     title = models.CharField(pgettext_lazy("dataset", "title"), max_length=200)
     department = models.CharField(_("source department"), max_length=200)
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
@@ -87,7 +87,7 @@ class Version(models.Model):
         MAPPING = "mapping", _("Columns to confirm")
         IMPORTING = "importing", _("Importing")
         ERRORS = "errors", _("Rows rejected: fix the file or accept without them")
-        ACCEPTED = "accepted", _("Accepted")
+        ACCEPTED = "accepted", pgettext_lazy("dataset version", "Accepted")
         FAILED = "failed", _("Failed")
         DISCARDED = "discarded", _("Discarded")
 
@@ -206,7 +206,7 @@ class Finding(models.Model):
 
     class Status(models.TextChoices):
         TO_CHECK = "to_check", _("To check")
-        CONFIRMED = "confirmed", _("Confirmed")
+        CONFIRMED = "confirmed", pgettext_lazy("finding", "Confirmed")
         FALSE_POSITIVE = "false_positive", _("False positive")
 
     organisation = models.ForeignKey(

@@ -28,6 +28,7 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from xuncha.core import audit
 from xuncha.core.models import AuditEventType as E
@@ -309,9 +310,11 @@ def import_version(version: Version, progress: Callable[[int, int], None] | None
             storage.errors_path(version).write_bytes(
                 ingest.error_report(result.errors, version.file_name, labels=error_labels())
             )
-    except (readers.UnreadableFile, OSError, ValueError) as exc:
+    except Exception as exc:
+        # The message says what is wrong with the file (no row content), for its page.
+        known = isinstance(exc, readers.UnreadableFile | OSError | ValueError)
         Version.objects.filter(pk=version.pk).update(
-            status=Version.Status.FAILED, message=str(exc)[:500]
+            status=Version.Status.FAILED, message=str(exc)[:500] if known else type(exc).__name__
         )
         raise
     rejected = len({e.row for e in result.errors})
@@ -363,7 +366,7 @@ def mapping_problems(columns: dict[int, str], kind: str) -> list[str]:
 
 
 def error_labels() -> tuple[str, str, str, str, str]:
-    return (_("Row"), _("Column"), _("Field"), _("Value"), _("Problem"))
+    return (_("Row"), _("Column"), _("Field"), _("Value"), pgettext("error report", "Problem"))
 
 
 def _discard_open(version: Version, actor: User) -> None:
@@ -470,7 +473,11 @@ def sync_library() -> None:
         rule = existing.get(spec.code)
         if rule is None:
             with transaction.atomic():
-                rule = Rule.objects.create(code=spec.code, builtin=True, **data)
+                rule, created = Rule.objects.get_or_create(
+                    code=spec.code, defaults={"builtin": True, **data}
+                )
+                if not created:  # another request added it a moment ago
+                    continue
                 audit.record(
                     actor=None,
                     event_type=E.DATACHECK_RULE_SET,
@@ -751,7 +758,12 @@ def run_execute(run: Run, progress: Callable[[int, int, str], None] | None = Non
             if missing:
                 results[rule.code] = {"missing": missing, "hits": 0, "new": 0, "judged": 0}
                 continue
-            hits = engine.run(spec, entry["params"])
+            try:
+                hits = engine.run(spec, entry["params"])
+            except rules.RuleError as exc:
+                # An office's rule that fails on these data does not stop the others.
+                results[rule.code] = {"missing": [], "error": str(exc)[:500], "hits": 0}
+                continue
             counts = _store_hits(run, rule, spec, hits, engine, blocks)
             results[rule.code] = {"missing": [], **counts}
             new_total += counts["new"]

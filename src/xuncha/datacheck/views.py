@@ -528,7 +528,12 @@ FINDING_COLUMNS = [
     Column("place", pgettext_lazy("finding", "Where"), lambda f: f.place, sort="place"),
     Column("explanation", gettext_lazy("What was found"), explanation),
     Column("status", gettext_lazy("Status"), lambda f: f.get_status_display(), sort="status"),
-    Column("run", gettext_lazy("Last run"), lambda f: f"#{f.last_run_id}", sort="last_run"),
+    Column(
+        "run",
+        pgettext_lazy("findings", "Last run"),
+        lambda f: f"#{f.last_run_id}",
+        sort="last_run",
+    ),
 ]
 
 

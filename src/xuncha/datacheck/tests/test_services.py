@@ -608,3 +608,29 @@ def test_teaching_refuses_an_empty_text_or_an_unknown_field(office, county):
     assert "text" in info.value.message_dict
     with pytest.raises(ValidationError):
         services.alias_set(actor=office, organisation=county, text="户头", field="nonsense")
+
+
+def test_a_rule_that_fails_on_the_data_does_not_stop_the_run(office, area, county):
+    failing = {
+        **OFFICE_RULE,
+        "code": "fails_on_data",
+        "params": [],
+        "sql": OFFICE_RULE["sql"]
+        .replace("amount\nFROM", "CAST(name AS INTEGER) AS n\nFROM")
+        .replace("WHERE amount > $limit", ""),
+        "explain_zh": "{name} {n}",
+        "explain_en": "{name} {n}",
+    }
+    services.rule_save(actor=office, organisation=county, data=failing)  # fine on no rows
+    _county(office, area)
+    run = services.run_execute(
+        services.run_start(
+            actor=office,
+            organisation=area,
+            codes=["fails_on_data", "payroll_on_benefits"],
+            background=False,
+        )
+    )
+    assert run.status == Run.Status.DONE
+    assert "fails_on_data" in run.results["fails_on_data"]["error"]
+    assert run.results["payroll_on_benefits"]["new"] == 1
