@@ -6,168 +6,453 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('clues', '0001_registry'),
-        ('core', '0006_scheduled_runs'),
+        ("clues", "0001_registry"),
+        ("core", "0006_scheduled_runs"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Dataset',
+            name="Dataset",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('household', 'Household registration'), ('payroll', 'Public payroll'), ('leading_cadre', 'Leading cadres'), ('village_cadre', 'Village cadres'), ('benefit', 'Benefit lists'), ('death', 'Deaths and cremations'), ('vehicle', 'Vehicles'), ('business', 'Business and trader registration'), ('real_estate', 'Real estate'), ('tender', 'Tenders and contracts')], max_length=20, verbose_name='kind')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('department', models.CharField(max_length=200, verbose_name='source department')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.organisation', verbose_name='area covered')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("household", "Household registration"),
+                            ("payroll", "Public payroll"),
+                            ("leading_cadre", "Leading cadres"),
+                            ("village_cadre", "Village cadres"),
+                            ("benefit", "Benefit lists"),
+                            ("death", "Deaths and cremations"),
+                            ("vehicle", "Vehicles"),
+                            ("business", "Business and trader registration"),
+                            ("real_estate", "Real estate"),
+                            ("tender", "Tenders and contracts"),
+                        ],
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                ("department", models.CharField(max_length=200, verbose_name="source department")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="core.organisation",
+                        verbose_name="area covered",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['organisation__path', 'kind', 'title'],
+                "ordering": ["organisation__path", "kind", "title"],
             },
         ),
         migrations.CreateModel(
-            name='HeaderAlias',
+            name="HeaderAlias",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('text', models.CharField(max_length=100, verbose_name='header text')),
-                ('field', models.CharField(max_length=30, verbose_name='field')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='core.organisation', verbose_name='office area')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("text", models.CharField(max_length=100, verbose_name="header text")),
+                ("field", models.CharField(max_length=30, verbose_name="field")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="core.organisation",
+                        verbose_name="office area",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['field', 'text'],
+                "ordering": ["field", "text"],
             },
         ),
         migrations.CreateModel(
-            name='Rule',
+            name="Rule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=60, unique=True, verbose_name='code')),
-                ('builtin', models.BooleanField(default=False, verbose_name='shipped with Xuncha')),
-                ('enabled', models.BooleanField(default=True, verbose_name='enabled')),
-                ('name_zh', models.CharField(max_length=200, verbose_name='name (Chinese)')),
-                ('name_en', models.CharField(max_length=200, verbose_name='name (English)')),
-                ('description_zh', models.TextField(blank=True, verbose_name='description (Chinese)')),
-                ('description_en', models.TextField(blank=True, verbose_name='description (English)')),
-                ('kinds', models.JSONField(blank=True, default=list, verbose_name='datasets needed')),
-                ('params', models.JSONField(blank=True, default=list)),
-                ('values', models.JSONField(blank=True, default=dict)),
-                ('sql', models.TextField(verbose_name='query')),
-                ('explain_zh', models.TextField(verbose_name='explanation (Chinese)')),
-                ('explain_en', models.TextField(verbose_name='explanation (English)')),
-                ('revision', models.PositiveIntegerField(default=1)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('organisation', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.organisation', verbose_name='office')),
-                ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(max_length=60, unique=True, verbose_name="code")),
+                ("builtin", models.BooleanField(default=False, verbose_name="shipped with Xuncha")),
+                ("enabled", models.BooleanField(default=True, verbose_name="enabled")),
+                ("name_zh", models.CharField(max_length=200, verbose_name="name (Chinese)")),
+                ("name_en", models.CharField(max_length=200, verbose_name="name (English)")),
+                (
+                    "description_zh",
+                    models.TextField(blank=True, verbose_name="description (Chinese)"),
+                ),
+                (
+                    "description_en",
+                    models.TextField(blank=True, verbose_name="description (English)"),
+                ),
+                (
+                    "kinds",
+                    models.JSONField(blank=True, default=list, verbose_name="datasets needed"),
+                ),
+                ("params", models.JSONField(blank=True, default=list)),
+                ("values", models.JSONField(blank=True, default=dict)),
+                ("sql", models.TextField(verbose_name="query")),
+                ("explain_zh", models.TextField(verbose_name="explanation (Chinese)")),
+                ("explain_en", models.TextField(verbose_name="explanation (English)")),
+                ("revision", models.PositiveIntegerField(default=1)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="core.organisation",
+                        verbose_name="office",
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-builtin', 'code'],
+                "ordering": ["-builtin", "code"],
             },
         ),
         migrations.CreateModel(
-            name='Run',
+            name="Run",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('done', 'Done'), ('failed', 'Failed')], default='queued', max_length=10, verbose_name='status')),
-                ('rules', models.JSONField(blank=True, default=list)),
-                ('results', models.JSONField(blank=True, default=dict)),
-                ('findings_new', models.PositiveIntegerField(default=0, verbose_name='new findings')),
-                ('findings_total', models.PositiveIntegerField(default=0, verbose_name='hits')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='started at')),
-                ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='finished at')),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('job', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='core.jobrun')),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.organisation', verbose_name='area')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("done", "Done"),
+                            ("failed", "Failed"),
+                        ],
+                        default="queued",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("rules", models.JSONField(blank=True, default=list)),
+                ("results", models.JSONField(blank=True, default=dict)),
+                (
+                    "findings_new",
+                    models.PositiveIntegerField(default=0, verbose_name="new findings"),
+                ),
+                ("findings_total", models.PositiveIntegerField(default=0, verbose_name="hits")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="started at")),
+                (
+                    "finished_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="finished at"),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "job",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to="core.jobrun",
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="core.organisation",
+                        verbose_name="area",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='Finding',
+            name="Finding",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=300)),
-                ('subjects', models.JSONField(blank=True, default=list)),
-                ('names', models.CharField(max_length=300, verbose_name='people')),
-                ('place', models.CharField(blank=True, max_length=200, verbose_name='where')),
-                ('facts', models.JSONField(blank=True, default=dict)),
-                ('evidence', models.JSONField(blank=True, default=list)),
-                ('explanation_zh', models.TextField()),
-                ('explanation_en', models.TextField()),
-                ('status', models.CharField(choices=[('to_check', 'To check'), ('confirmed', 'Confirmed'), ('false_positive', 'False positive')], default='to_check', max_length=16, verbose_name='status')),
-                ('reason', models.TextField(blank=True, verbose_name='reason')),
-                ('judged_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('judged_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='core.organisation', verbose_name='area')),
-                ('record', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='clues.record')),
-                ('unit', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='core.organisation', verbose_name='organisation concerned')),
-                ('rule', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='findings', to='datacheck.rule')),
-                ('first_run', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='datacheck.run')),
-                ('last_run', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='datacheck.run')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.CharField(max_length=300)),
+                ("subjects", models.JSONField(blank=True, default=list)),
+                ("names", models.CharField(max_length=300, verbose_name="people")),
+                ("place", models.CharField(blank=True, max_length=200, verbose_name="where")),
+                ("facts", models.JSONField(blank=True, default=dict)),
+                ("evidence", models.JSONField(blank=True, default=list)),
+                ("explanation_zh", models.TextField()),
+                ("explanation_en", models.TextField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("to_check", "To check"),
+                            ("confirmed", "Confirmed"),
+                            ("false_positive", "False positive"),
+                        ],
+                        default="to_check",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                ("reason", models.TextField(blank=True, verbose_name="reason")),
+                ("judged_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "judged_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="core.organisation",
+                        verbose_name="area",
+                    ),
+                ),
+                (
+                    "record",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="clues.record",
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="core.organisation",
+                        verbose_name="organisation concerned",
+                    ),
+                ),
+                (
+                    "rule",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="findings",
+                        to="datacheck.rule",
+                    ),
+                ),
+                (
+                    "first_run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="datacheck.run",
+                    ),
+                ),
+                (
+                    "last_run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="datacheck.run",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['rule__code', 'place', 'names'],
+                "ordering": ["rule__code", "place", "names"],
             },
         ),
         migrations.CreateModel(
-            name='Version',
+            name="Version",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField(verbose_name='version')),
-                ('status', models.CharField(choices=[('mapping', 'Columns to confirm'), ('importing', 'Importing'), ('errors', 'Rows rejected: fix the file or accept without them'), ('accepted', 'Accepted'), ('failed', 'Failed'), ('discarded', 'Discarded')], default='mapping', max_length=12, verbose_name='status')),
-                ('file_name', models.CharField(max_length=200, verbose_name='file name')),
-                ('file_sha256', models.CharField(max_length=64, verbose_name='SHA-256 of the file')),
-                ('file_size', models.PositiveBigIntegerField(verbose_name='size')),
-                ('extracted_on', models.DateField(verbose_name='extraction date')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='uploaded at')),
-                ('sheet_name', models.CharField(blank=True, max_length=200)),
-                ('header_rows', models.JSONField(blank=True, default=list)),
-                ('data_start', models.PositiveIntegerField(default=0)),
-                ('headers', models.JSONField(blank=True, default=list)),
-                ('columns', models.JSONField(blank=True, default=dict)),
-                ('rows_total', models.PositiveIntegerField(default=0, verbose_name='rows')),
-                ('rows_valid', models.PositiveIntegerField(default=0, verbose_name='valid rows')),
-                ('rows_rejected', models.PositiveIntegerField(default=0, verbose_name='rejected rows')),
-                ('without_rejected', models.BooleanField(default=False, verbose_name='accepted without the rejected rows')),
-                ('accepted_at', models.DateTimeField(blank=True, null=True, verbose_name='accepted at')),
-                ('message', models.CharField(blank=True, max_length=500)),
-                ('accepted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('dataset', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='versions', to='datacheck.dataset')),
-                ('imported_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='imported by')),
-                ('job', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='core.jobrun')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.PositiveIntegerField(verbose_name="version")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("mapping", "Columns to confirm"),
+                            ("importing", "Importing"),
+                            ("errors", "Rows rejected: fix the file or accept without them"),
+                            ("accepted", "Accepted"),
+                            ("failed", "Failed"),
+                            ("discarded", "Discarded"),
+                        ],
+                        default="mapping",
+                        max_length=12,
+                        verbose_name="status",
+                    ),
+                ),
+                ("file_name", models.CharField(max_length=200, verbose_name="file name")),
+                (
+                    "file_sha256",
+                    models.CharField(max_length=64, verbose_name="SHA-256 of the file"),
+                ),
+                ("file_size", models.PositiveBigIntegerField(verbose_name="size")),
+                ("extracted_on", models.DateField(verbose_name="extraction date")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="uploaded at")),
+                ("sheet_name", models.CharField(blank=True, max_length=200)),
+                ("header_rows", models.JSONField(blank=True, default=list)),
+                ("data_start", models.PositiveIntegerField(default=0)),
+                ("headers", models.JSONField(blank=True, default=list)),
+                ("columns", models.JSONField(blank=True, default=dict)),
+                ("rows_total", models.PositiveIntegerField(default=0, verbose_name="rows")),
+                ("rows_valid", models.PositiveIntegerField(default=0, verbose_name="valid rows")),
+                (
+                    "rows_rejected",
+                    models.PositiveIntegerField(default=0, verbose_name="rejected rows"),
+                ),
+                (
+                    "without_rejected",
+                    models.BooleanField(
+                        default=False, verbose_name="accepted without the rejected rows"
+                    ),
+                ),
+                (
+                    "accepted_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="accepted at"),
+                ),
+                ("message", models.CharField(blank=True, max_length=500)),
+                (
+                    "accepted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "dataset",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="versions",
+                        to="datacheck.dataset",
+                    ),
+                ),
+                (
+                    "imported_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="imported by",
+                    ),
+                ),
+                (
+                    "job",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to="core.jobrun",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['dataset', '-number'],
+                "ordering": ["dataset", "-number"],
             },
         ),
         migrations.AddField(
-            model_name='run',
-            name='versions',
-            field=models.ManyToManyField(related_name='runs', to='datacheck.version'),
+            model_name="run",
+            name="versions",
+            field=models.ManyToManyField(related_name="runs", to="datacheck.version"),
         ),
         migrations.AddConstraint(
-            model_name='dataset',
-            constraint=models.UniqueConstraint(fields=('organisation', 'kind', 'title'), name='datacheck_dataset_unique'),
+            model_name="dataset",
+            constraint=models.UniqueConstraint(
+                fields=("organisation", "kind", "title"), name="datacheck_dataset_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='headeralias',
-            constraint=models.UniqueConstraint(fields=('organisation', 'text'), name='datacheck_alias_unique'),
+            model_name="headeralias",
+            constraint=models.UniqueConstraint(
+                fields=("organisation", "text"), name="datacheck_alias_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='finding',
-            constraint=models.UniqueConstraint(fields=('organisation', 'rule', 'key'), name='datacheck_finding_unique'),
+            model_name="finding",
+            constraint=models.UniqueConstraint(
+                fields=("organisation", "rule", "key"), name="datacheck_finding_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='version',
-            constraint=models.UniqueConstraint(fields=('dataset', 'number'), name='datacheck_version_unique'),
+            model_name="version",
+            constraint=models.UniqueConstraint(
+                fields=("dataset", "number"), name="datacheck_version_unique"
+            ),
         ),
     ]
