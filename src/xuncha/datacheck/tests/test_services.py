@@ -535,7 +535,7 @@ def test_two_organisations_of_one_name_name_none():
     assert services.unit_for("前村 后村", INDEX) == 12  # the last word is the particular
 
 
-def test_confirmed_findings_reach_the_profile_and_the_proposer(office, area, as_user):
+def test_confirmed_findings_reach_the_profile_and_the_proposer(office, area, county, as_user):
     from django.urls import reverse
 
     from xuncha.core import services as core_services
@@ -554,14 +554,23 @@ def test_confirmed_findings_reach_the_profile_and_the_proposer(office, area, as_
     assert selectors.finding_priority(1.0, 1) == 1.5
     assert selectors.finding_priority(1.0, 9) == 3.0  # at most +2
     assert selectors.finding_priority(0.0, 3) == 0.0  # left out on purpose stays out
+    from xuncha.rounds.models import CommitteeTerm
+
+    term = CommitteeTerm.objects.filter(committee=county).first()
+    assert term is not None  # the demo county has a term: the ledger and proposer see it
+    row = next(
+        r for r in selectors.ledger(term, dt.date(2026, 1, 1)).rows if r.organisation == village
+    )
+    assert (row.priority, row.findings, row.proposal_priority) == (1.0, 1, 1.5)
 
     page = as_user("office_c1").get(reverse("rounds:unit_profile", args=[village.pk]))
     text = page.content.decode()
     assert 'data-testid="profile-findings-count">1<' in text
     assert dead.explanation_zh in text
-    member = as_user("member").get(reverse("rounds:unit_profile", args=[village.pk]))
-    if member.status_code == 200:  # members see the count, not the finding
-        assert dead.explanation_zh not in member.content.decode()
+    leading = as_user("leading").get(reverse("rounds:unit_profile", args=[village.pk]))
+    assert leading.status_code == 200  # the leading group reads profiles, not findings
+    assert 'data-testid="profile-findings-count">1<' in leading.content.decode()
+    assert dead.explanation_zh not in leading.content.decode()
 
 
 # -- header texts the office teaches ----------------------------------------------------------
