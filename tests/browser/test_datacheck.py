@@ -133,6 +133,9 @@ def test_every_page_answers_and_fits(
         assert response is not None and response.status == 200, path
         width, inner = w.no_horizontal_scroll()
         assert width <= inner, f"{path} scrolls sideways: {width} > {inner}"
+    if viewport == DESKTOP:
+        w.goto(_pages()[-1])  # a confirmed finding recorded as a clue: its rows side by side
+        w.page.screenshot(path=str(artifacts_dir / "datacheck-finding-zh-1280.png"), full_page=True)
     w.goto("/datacheck/findings/")
     w.page.wait_for_selector("#chart-findings[data-rendered=true]")
     if viewport == DESKTOP:

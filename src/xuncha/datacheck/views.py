@@ -589,26 +589,31 @@ def finding_list(request: AuthedRequest) -> HttpResponseBase:
 
 
 def _evidence_groups(finding: Finding) -> list[dict[str, Any]]:
+    """The evidence rows by dataset version: one row shown as a card of fields, several
+    (the months a dead person was paid) as a table with the file's row numbers."""
     versions = {
         v.pk: v
         for v in Version.objects.filter(
             pk__in={e.get("version") for e in finding.evidence if e.get("version")}
         ).select_related("dataset")
     }
-    groups = []
+    grouped: dict[tuple[str, Any], list[dict[str, Any]]] = {}
     for entry in finding.evidence:
-        version = versions.get(entry.get("version"))
-        kind = entry["kind"]
-        fields = SCHEMA.get(kind, tuple(entry.get("data", {})))
+        grouped.setdefault((entry["kind"], entry.get("version")), []).append(entry)
+    groups = []
+    for (kind, version_id), entries in grouped.items():
+        schema = SCHEMA.get(kind, tuple(entries[0].get("data", {})))
+        fields = [f for f in schema if any(e["data"].get(f) not in (None, "") for e in entries)]
         groups.append(
             {
                 "kind": Kind(kind).label if kind in Kind.values else kind,
-                "version": version,
-                "row": entry["row"],
-                "fields": [
-                    (field_label(f), entry["data"].get(f))
-                    for f in fields
-                    if entry["data"].get(f) not in (None, "")
+                "version": versions.get(version_id),
+                "row": entries[0]["row"],
+                "labels": [field_label(f) for f in fields],
+                "fields": [(field_label(f), entries[0]["data"].get(f)) for f in fields],
+                "rows": [
+                    (e["row"], [e["data"].get(f, "") for f in fields])
+                    for e in sorted(entries, key=lambda e: e["row"])
                 ],
             }
         )
