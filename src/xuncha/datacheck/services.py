@@ -96,6 +96,8 @@ def version_upload(
     if extracted_on > _today():
         raise ValidationError({"extracted_on": _("The extraction date cannot be in the future.")})
     with transaction.atomic():
+        # One upload at a time per dataset: the next number and its directory are ours.
+        Dataset.objects.select_for_update().filter(pk=dataset.pk).first()
         number = (dataset.versions.aggregate(n=Max("number"))["n"] or 0) + 1
         version = Version(
             dataset=dataset,
@@ -945,6 +947,20 @@ def county_of(organisation: Organisation) -> Organisation:
     return node or organisation
 
 
+def _subject_inputs(finding: Finding) -> list[Any]:
+    """The finding's people as the record's subjects, linked to the people registry where
+    an ID number is there (companies, named by credit code, stay names)."""
+    from xuncha.clues import services as clue_services
+    from xuncha.core.models import Person
+
+    ids = [s["id"] for s in finding.subjects if s.get("id")]
+    people = {p.id_number: p for p in Person.objects.filter(id_number__in=ids)}
+    return [
+        clue_services.SubjectInput(name=s["name"][:60], person=people.get(s.get("id")))
+        for s in finding.subjects[:20]
+    ]
+
+
 @transaction.atomic
 def finding_to_record(
     *,
@@ -977,7 +993,7 @@ def finding_to_record(
         title=(title.strip() or f"{finding.rule.name_zh}：{finding.names}")[:200],
         description=explanation,
         source=Source.DATASET,
-        subjects=[clue_services.SubjectInput(name=s["name"]) for s in finding.subjects][:20],
+        subjects=_subject_inputs(finding),
     )
     clue_services.evidence_add(actor=actor, record=record, obj=finding, excerpt=explanation)
     finding.record = record

@@ -342,10 +342,16 @@ def test_judging_and_recording_as_a_clue(office, area, county):
                 kind="clue",
                 team=elsewhere,
             )
+    from xuncha.core import services as core_services
+
+    wang = core_services.person_create(
+        actor=office, name="王五", registry=county, id_number=person_id(3)
+    )
     record = services.finding_to_record(
         actor=office, finding=finding, round_=team.round, target=target, kind="clue", team=team
     )
     assert isinstance(record, Record)
+    assert [(s.name, s.person) for s in record.subjects.all()] == [("王五", wang)]
     assert record.source == "dataset" and "王五" in record.title
     link = EvidenceLink.objects.get(record=record)
     assert link.object_id == str(finding.pk) and link.content_type.model == "finding"
