@@ -76,9 +76,15 @@ def _clean(raw: str) -> str:
     return _SEPARATORS.sub("", text).upper()
 
 
+def _ascii_digits(text: str) -> bool:
+    """0-9 only: ``str.isdigit`` also takes other scripts' digits (Arabic-Indic "١"),
+    which NFKC leaves as they are."""
+    return text.isascii() and text.isdigit()
+
+
 def upgrade_15(value: str) -> str:
     """Upgrade a 15-digit number (two-digit year, no check character) to 18 digits."""
-    if len(value) != 15 or not value.isdigit():
+    if len(value) != 15 or not _ascii_digits(value):
         raise InvalidIdNumber("digits15")
     first17 = value[:6] + "19" + value[6:]
     return first17 + check_character(first17)
@@ -93,9 +99,9 @@ def parse(raw: str) -> IdNumber:
         value = upgrade_15(value)
     if len(value) != 18:
         raise InvalidIdNumber("length", length=len(value))
-    if not value[:17].isdigit():
+    if not _ascii_digits(value[:17]):
         raise InvalidIdNumber("digits")
-    if not (value[17].isdigit() or value[17] == "X"):
+    if not (_ascii_digits(value[17]) or value[17] == "X"):
         raise InvalidIdNumber("last")
     if value[0] == "0":
         raise InvalidIdNumber("region")

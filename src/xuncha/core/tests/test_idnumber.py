@@ -68,3 +68,10 @@ def test_made_numbers_round_trip_and_single_digit_changes_are_caught(birth, seq)
     # Changing one digit of the sequence is always detected by the check character.
     changed = number[:16] + str((int(number[16]) + 1) % 10) + number[17]
     assert not idnumber.is_valid(changed)
+
+
+def test_digits_of_other_scripts_are_refused():
+    valid = idnumber.make("431099", dt.date(1970, 1, 1), 1)
+    for foreign in ("\u0661", "\u06f1", "\u0967"):  # Arabic-Indic, Persian, Devanagari one
+        assert not idnumber.is_valid(foreign + valid[1:])
+        assert not idnumber.is_valid(valid[:16] + foreign + valid[17])
