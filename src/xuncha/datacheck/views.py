@@ -4,7 +4,6 @@ report and the explicit acceptance, the rule library, runs with their progress, 
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 from django.contrib import messages
@@ -100,9 +99,6 @@ def index(request: AuthedRequest) -> HttpResponseBase:
         {
             "rows": rows,
             "runs": _scoped(request, Run).select_related("organisation", "created_by")[:10],
-            "status_counts": Counter(
-                dict(findings.values_list("status").annotate(n=Count("pk")).order_by())
-            ),
             "chart": chart,
             "can_change": policy.can(request.user, DATACHECK_CHANGE),
             "can_rules": policy.can(request.user, DATACHECK_RULES),
