@@ -133,8 +133,13 @@ def test_mapping_without_a_required_field_is_refused(office, area):
 
 @override_settings(TASKS=DATABASE_TASKS)
 def test_import_runs_as_a_job_and_accepts_a_clean_file(
-    office, area, django_capture_on_commit_callbacks
+    office, area, django_capture_on_commit_callbacks, monkeypatch
 ):
+    # The worker recycles connections between tasks; in a test that would close the one
+    # holding the test's transaction (PostgreSQL), so only that recycling is disabled.
+    monkeypatch.setattr(
+        "django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None
+    )
     dataset = _dataset(office, area, "benefit")
     version = _upload(office, dataset, csv_bytes(benefit_rows([(1, "张三"), (2, "李四")])))
     with django_capture_on_commit_callbacks(execute=True):
