@@ -780,7 +780,7 @@ def _dc_office_rule(o: Objects) -> str:
     rule = Rule.objects.filter(builtin=False).first()
     if rule is None:
         shipped = Rule.objects.get(code="payroll_on_benefits")
-        data = {f: getattr(shipped, f) for f in services._SPEC_FIELDS}
+        data = {f: getattr(shipped, f) for f in services.SPEC_FIELDS}
         rule = services.rule_save(
             actor=User.objects.get(username="office_c1"),
             organisation=o.county,

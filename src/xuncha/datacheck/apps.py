@@ -8,15 +8,26 @@ class DatacheckConfig(AppConfig):
     verbose_name = _("Data comparison")
 
     def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
         from xuncha.datacheck import permissions
 
         permissions.register()
         _register_evidence()
+        # The shipped rule library comes with the code: an upgrade migrates, and the
+        # library file is then brought into the database once (not on every page).
+        post_migrate.connect(_sync_library, sender=self, dispatch_uid="datacheck-library")
 
     def load_demo(self, context: object) -> None:
         from xuncha.datacheck import demo
 
         demo.load(context)
+
+
+def _sync_library(**kwargs: object) -> None:
+    from xuncha.datacheck import services
+
+    services.sync_library()
 
 
 def _register_evidence() -> None:

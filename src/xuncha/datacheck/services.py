@@ -33,6 +33,7 @@ from django.utils.translation import pgettext
 from xuncha.core import audit
 from xuncha.core.models import AuditEventType as E
 from xuncha.core.models import JobRun, Kinship, Organisation, User
+from xuncha.core.selectors import ancestor_ids
 from xuncha.datacheck import storage
 from xuncha.datacheck.lib import ingest, readers, rules
 from xuncha.datacheck.lib.headers import FIELDS, KINDS, clean, field_of
@@ -42,9 +43,6 @@ from xuncha.datacheck.models import Dataset, Finding, HeaderAlias, Kind, Rule, R
 logger = logging.getLogger(__name__)
 
 MAX_UPLOAD_BYTES = 500 * 1024 * 1024
-# Evidence rows of several versions of one kind share one table in a run: the i-th
-# version's row numbers are offset by i * ROW_BLOCK, and decoded back for the finding.
-ROW_BLOCK = 1_000_000_000
 OPEN_VERSION_STATES = (Version.Status.MAPPING, Version.Status.ERRORS, Version.Status.FAILED)
 
 
@@ -110,13 +108,16 @@ def version_upload(
         )
         storage.remove_version(version)  # a directory left by a failed upload
         try:
-            digest, size = storage.save_upload(chunks, storage.source_path(version))
-            if size == 0:
-                raise ValidationError({"file": _("%(name)s is empty.") % {"name": file_name}})
-            if size > MAX_UPLOAD_BYTES:
+            try:
+                digest, size = storage.save_upload(
+                    chunks, storage.source_path(version), limit=MAX_UPLOAD_BYTES
+                )
+            except storage.TooLarge:
                 raise ValidationError(
                     {"file": _("%(name)s is larger than 500 MB.") % {"name": file_name}}
-                )
+                ) from None
+            if size == 0:
+                raise ValidationError({"file": _("%(name)s is empty.") % {"name": file_name}})
             version.file_sha256, version.file_size = digest, size
             _apply_preview(version, _preview(version))
             version.save()
@@ -176,10 +177,10 @@ def alias_owner(area: Organisation) -> Organisation:
 def aliases_for(area: Organisation) -> dict[str, str]:
     """Cleaned header text -> field, taught by the area's county or the offices above it
     (the nearer office wins where two taught the same text)."""
-    owners = _ancestors_and_self(alias_owner(area))
-    depth = {o.pk: i for i, o in enumerate(owners)}
+    owners = ancestor_ids(alias_owner(area).path)[::-1]  # the nearest office first
+    depth = {pk: i for i, pk in enumerate(owners)}
     found: dict[str, tuple[int, str]] = {}
-    for alias in HeaderAlias.objects.filter(organisation__in=owners):
+    for alias in HeaderAlias.objects.filter(organisation_id__in=owners):
         rank = depth[alias.organisation_id]
         if alias.text not in found or rank < found[alias.text][0]:
             found[alias.text] = (rank, alias.field)
@@ -430,7 +431,7 @@ def version_discard(
 
 # -- rules ------------------------------------------------------------------------------------
 
-_SPEC_FIELDS = (
+SPEC_FIELDS = (
     "name_zh",
     "name_en",
     "description_zh",
@@ -488,7 +489,7 @@ def sync_library() -> None:
                     extra={"library": "added", "revision": rule.revision},
                 )
             continue
-        if any(getattr(rule, f) != data[f] for f in _SPEC_FIELDS):
+        if any(getattr(rule, f) != data[f] for f in SPEC_FIELDS):
             with transaction.atomic():
                 for field, value in data.items():
                     setattr(rule, field, value)
@@ -504,7 +505,7 @@ def sync_library() -> None:
 
 
 def spec_of(rule: Rule) -> rules.RuleSpec:
-    return rules.parse_rule({"code": rule.code, **{f: getattr(rule, f) for f in _SPEC_FIELDS}})
+    return rules.parse_rule({"code": rule.code, **{f: getattr(rule, f) for f in SPEC_FIELDS}})
 
 
 def values_of(rule: Rule) -> dict[str, Any]:
@@ -570,7 +571,7 @@ def rule_save(
         raise Refused(_("A shipped rule is changed through its parameters only."))
     code = rule.code if rule is not None else str(data.get("code", "")).strip()
     try:
-        spec = rules.parse_rule({"code": code, **{f: data.get(f) for f in _SPEC_FIELDS}})
+        spec = rules.parse_rule({"code": code, **{f: data.get(f) for f in SPEC_FIELDS}})
         check_spec(spec)
     except rules.RuleError as exc:
         raise ValidationError(_("The rule was not saved: %(detail)s") % {"detail": exc}) from None
@@ -583,7 +584,7 @@ def rule_save(
         rule.save()
         before = None
     else:
-        before = {f: getattr(rule, f) for f in _SPEC_FIELDS}
+        before = {f: getattr(rule, f) for f in SPEC_FIELDS}
         for field, value in fields.items():
             setattr(rule, field, value)
         rule.revision += 1
@@ -605,15 +606,18 @@ def rule_save(
 
 def current_versions(organisation: Organisation) -> list[Version]:
     """The latest accepted version of each dataset covering the area or a part of it."""
-    out = []
-    datasets = Dataset.objects.filter(Q(organisation__path__startswith=organisation.path)).order_by(
-        "kind", "title"
+    accepted = (
+        Version.objects.filter(
+            dataset__organisation__path__startswith=organisation.path,
+            status=Version.Status.ACCEPTED,
+        )
+        .select_related("dataset")
+        .order_by("dataset__kind", "dataset__title", "dataset_id", "-number")
     )
-    for dataset in datasets:
-        version = dataset.current()
-        if version is not None:
-            out.append(version)
-    return out
+    latest: dict[int, Version] = {}
+    for version in accepted:
+        latest.setdefault(version.dataset_id, version)
+    return list(latest.values())
 
 
 @transaction.atomic
@@ -630,7 +634,6 @@ def run_start(
     from xuncha.core import jobs
     from xuncha.datacheck import tasks
 
-    sync_library()
     chosen = list(versions) if versions is not None else current_versions(organisation)
     if not chosen:
         raise Refused(_("No accepted dataset covers this area yet: import one first."))
@@ -639,9 +642,7 @@ def run_start(
             raise Refused(_("%(v)s is not accepted.") % {"v": version})
         if not version.dataset.organisation.path.startswith(organisation.path):
             raise Refused(_("%(v)s does not cover this area.") % {"v": version})
-    selected = Rule.objects.filter(enabled=True).filter(
-        Q(organisation__isnull=True) | Q(organisation__in=_ancestors_and_self(organisation))
-    )
+    selected = rules_for(organisation)
     if codes is not None:
         selected = selected.filter(code__in=list(codes))
     snapshot = [
@@ -680,13 +681,12 @@ def run_start(
     return run
 
 
-def _ancestors_and_self(organisation: Organisation) -> list[Organisation]:
-    out: list[Organisation] = []
-    node: Organisation | None = organisation
-    while node is not None:
-        out.append(node)
-        node = node.parent
-    return out
+def rules_for(area: Organisation) -> Any:
+    """The enabled rules a run over the area may use: the shipped library and the rules of
+    the offices of the area and above it."""
+    return Rule.objects.filter(enabled=True).filter(
+        Q(organisation__isnull=True) | Q(organisation_id__in=ancestor_ids(area.path))
+    )
 
 
 def registry_kinship(organisation: Organisation) -> Any:
@@ -708,9 +708,7 @@ def registry_kinship(organisation: Organisation) -> Any:
 
 
 def _tables(versions: Sequence[Version]) -> tuple[dict[str, Any], dict[tuple[str, int], Version]]:
-    """One table per kind; several versions of a kind are stacked with offset row numbers."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
+    """One table per kind; several versions of a kind are stacked (``rules.stack``)."""
     import pyarrow.parquet as pq
 
     by_kind: dict[str, list[Version]] = defaultdict(list)
@@ -723,22 +721,10 @@ def _tables(versions: Sequence[Version]) -> tuple[dict[str, Any], dict[tuple[str
             tables[kind] = storage.parquet_path(items[0])
             blocks[(kind, 0)] = items[0]
             continue
-        parts = []
         for index, version in enumerate(items):
-            table = pq.read_table(storage.parquet_path(version))
-            rows = pc.add(table.column("_row"), pa.scalar(index * ROW_BLOCK, pa.int64()))
-            parts.append(table.set_column(0, "_row", rows))
             blocks[(kind, index)] = version
-        tables[kind] = pa.concat_tables(parts)
+        tables[kind] = rules.stack([pq.read_table(storage.parquet_path(v)) for v in items])
     return tables, blocks
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dt.date | dt.datetime):
-        return value.isoformat()
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    return str(value)
 
 
 def run_execute(run: Run, progress: Callable[[int, int, str], None] | None = None) -> Run:
@@ -798,13 +784,14 @@ def _evidence(
     for kind, rows_wanted in wanted.items():
         found = {r["_row"]: r for r in engine.rows(kind, rows_wanted)}
         for row in rows_wanted:
-            version = blocks.get((kind, row // ROW_BLOCK))
-            data = {k: _jsonable(v) for k, v in found.get(row, {}).items() if k != "_row"}
+            block, file_row = rules.unstack(row)
+            version = blocks.get((kind, block))
+            data = {k: rules.jsonable(v) for k, v in found.get(row, {}).items() if k != "_row"}
             out.append(
                 {
                     "kind": kind,
                     "version": version.pk if version else None,
-                    "row": row % ROW_BLOCK,
+                    "row": file_row,
                     "data": data,
                 }
             )
@@ -865,7 +852,7 @@ def _store_hits(
                 "names": names,
                 "place": hit.organisation[:200],
                 "unit_id": unit_for(hit.organisation, index),
-                "facts": {k: _jsonable(v) for k, v in hit.facts.items()},
+                "facts": {k: rules.jsonable(v) for k, v in hit.facts.items()},
                 "evidence": _evidence(hit, engine, blocks),
                 "explanation_zh": rules.explain(
                     spec.explain_zh, hit.facts, hit.subjects, hit.organisation
@@ -941,10 +928,14 @@ def finding_judge(*, actor: User, finding: Finding, status: str, reason: str = "
 def county_of(organisation: Organisation) -> Organisation:
     """The county (or the area itself when above a county): a township's benefit list may
     point at a county bureau, which a round inspects as its target."""
-    node: Organisation | None = organisation
-    while node is not None and node.kind not in ("county", "prefecture", "province"):
-        node = node.parent
-    return node or organisation
+    found = (
+        Organisation.objects.filter(
+            pk__in=ancestor_ids(organisation.path), kind__in=("county", "prefecture", "province")
+        )
+        .order_by("-depth")
+        .first()
+    )
+    return found or organisation
 
 
 def _subject_inputs(finding: Finding) -> list[Any]:

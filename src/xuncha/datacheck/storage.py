@@ -46,14 +46,20 @@ def errors_path(version: Any) -> Path:
     return version_dir(version) / "errors.xlsx"
 
 
-def save_upload(chunks: Any, target: Path) -> tuple[str, int]:
+class TooLarge(ValueError):
+    """The upload is over the limit (found while it was written, not after)."""
+
+
+def save_upload(chunks: Any, target: Path, limit: int) -> tuple[str, int]:
     """Write an upload's chunks to ``target``; its SHA-256 and size."""
     target.parent.mkdir(parents=True, exist_ok=True)
     digest, size = hashlib.sha256(), 0
     with target.open("wb") as handle:
         for chunk in chunks:
-            digest.update(chunk)
             size += len(chunk)
+            if size > limit:
+                raise TooLarge
+            digest.update(chunk)
             handle.write(chunk)
     return digest.hexdigest(), size
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import FileResponse, Http404
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,6 +17,7 @@ from django.utils.translation import get_language, gettext_lazy, pgettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from xuncha.clues import permissions as clue_permissions
 from xuncha.core import policy
 from xuncha.core.forms import errors_to_form
 from xuncha.core.models import Organisation
@@ -87,12 +88,7 @@ def index(request: AuthedRequest) -> HttpResponseBase:
         )
         rows.append({"dataset": dataset, "current": current, "pending": pending})
     findings = _scoped(request, Finding)
-    by_rule = (
-        findings.values("rule__code", "rule__name_zh", "rule__name_en", "status")
-        .annotate(n=Count("pk"))
-        .order_by("rule__code")
-    )
-    chart = _chart(by_rule)
+    chart = _chart(findings)
     return render(
         request,
         "datacheck/index.html",
@@ -106,7 +102,13 @@ def index(request: AuthedRequest) -> HttpResponseBase:
     )
 
 
-def _chart(by_rule: Any) -> dict[str, Any]:
+def _chart(findings: Any) -> dict[str, Any]:
+    """Findings by rule and status, for the stacked bars (one grouped query)."""
+    by_rule = (
+        findings.values("rule__code", "rule__name_zh", "rule__name_en", "status")
+        .annotate(n=Count("pk"))
+        .order_by("rule__code")
+    )
     codes: list[str] = []
     names: dict[str, str] = {}
     counts: dict[tuple[str, str], int] = {}
@@ -277,7 +279,6 @@ def version_errors(request: AuthedRequest, pk: int) -> HttpResponseBase:
 @require_GET
 def rule_list(request: AuthedRequest) -> HttpResponseBase:
     policy.require(request.user, DATACHECK_VIEW)
-    services.sync_library()
     rules = _scoped(request, Rule).annotate(n=Count("findings"))
     return render(
         request,
@@ -342,7 +343,7 @@ def rule_edit(request: AuthedRequest, code: str | None = None) -> HttpResponseBa
     offices = area_queryset(request.user, DATACHECK_RULES)
     initial = {}
     if rule is not None:
-        initial = {f: getattr(rule, f) for f in services._SPEC_FIELDS}
+        initial = {f: getattr(rule, f) for f in services.SPEC_FIELDS}
         initial["code"] = rule.code
         initial["params"] = RuleForm.params_text(rule.params)
     form = RuleForm(request.POST or None, initial=initial)
@@ -425,12 +426,7 @@ def run_new(request: AuthedRequest) -> HttpResponseBase:
     elif (first := area_queryset(request.user).first()) is not None:
         area, form = first, RunForm(initial={"organisation": first}, user=request.user)
     versions = services.current_versions(area) if area is not None else []
-    services.sync_library()
-    rules = list(
-        Rule.objects.filter(enabled=True).filter(
-            Q(organisation__isnull=True) | Q(organisation__path__in=_ancestor_paths(area))
-        )
-    )
+    rules = list(services.rules_for(area).order_by("code")) if area is not None else []
     if request.method == "POST" and area is not None:
         chosen_versions = [v for v in versions if str(v.pk) in request.POST.getlist("versions")]
         chosen_rules = [r.code for r in rules if r.code in request.POST.getlist("rules")]
@@ -455,13 +451,6 @@ def run_new(request: AuthedRequest) -> HttpResponseBase:
             "rules": [(r, rule_name(r), _missing(r, versions)) for r in rules],
         },
     )
-
-
-def _ancestor_paths(area: Organisation | None) -> list[str]:
-    if area is None:
-        return []
-    parts = [p for p in area.path.split("/") if p]
-    return ["/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
 
 
 def _missing(rule: Rule, versions: list[Version]) -> list[str]:
@@ -536,7 +525,6 @@ FINDING_COLUMNS = [
 @require_GET
 def finding_list(request: AuthedRequest) -> HttpResponseBase:
     policy.require(request.user, DATACHECK_VIEW)
-    services.sync_library()
     form = FindingFilterForm(request.GET or None)
     form.fields["rule"].queryset = _scoped(request, Rule)  # type: ignore[attr-defined]
     qs = _scoped(request, Finding).select_related("rule")
@@ -567,11 +555,6 @@ def finding_list(request: AuthedRequest) -> HttpResponseBase:
         if export == "csv":
             return table.export_csv("findings")
         return table.export_xlsx("findings", _("Findings"))
-    by_rule = (
-        qs.values("rule__code", "rule__name_zh", "rule__name_en", "status")
-        .annotate(n=Count("pk"))
-        .order_by("rule__code")
-    )
     return render(
         request,
         "datacheck/findings.html",
@@ -579,7 +562,7 @@ def finding_list(request: AuthedRequest) -> HttpResponseBase:
             **table.context(),
             "filter_form": form,
             "xlsx_url": table.export_url("xlsx"),
-            "chart": _chart(by_rule),
+            "chart": _chart(qs),
         },
     )
 
@@ -644,6 +627,8 @@ def finding_detail(request: AuthedRequest, pk: int) -> HttpResponseBase:
                 record_form = _record_form(request, finding, data=request.POST)
                 if record_form is not None and record_form.is_valid():
                     data = record_form.cleaned_data
+                    if not clue_permissions.may_record(request.user, data["round"], data["target"]):
+                        raise PermissionDenied
                     record = services.finding_to_record(
                         actor=request.user,
                         finding=finding,
@@ -680,7 +665,6 @@ def finding_detail(request: AuthedRequest, pk: int) -> HttpResponseBase:
 
 def _record_form(request: AuthedRequest, finding: Finding, data: Any = None) -> ToRecordForm | None:
     """Rounds open for recording and their targets within the finding's area."""
-    from xuncha.clues import permissions as clue_permissions
     from xuncha.rounds import permissions as round_permissions
     from xuncha.rounds.models import Round
 

@@ -350,6 +350,27 @@ class Hit:
 _PLAIN = frozenset({str, int, bool})
 
 
+# Several files of one kind are compared as one table: the i-th file's row numbers are
+# offset by i * ROW_BLOCK, and ``unstack`` gives the file and its row back for the evidence.
+ROW_BLOCK = 1_000_000_000
+
+
+def stack(parts: Sequence[pa.Table]) -> pa.Table:
+    """One table of several tables of one kind, their ``_row`` offset by their position."""
+    import pyarrow.compute as pc
+
+    shifted = []
+    for index, table in enumerate(parts):
+        rows = pc.add(table.column(ROW), pa.scalar(index * ROW_BLOCK, pa.int64()))
+        shifted.append(table.set_column(table.schema.get_field_index(ROW), ROW, rows))
+    return pa.concat_tables(shifted)
+
+
+def unstack(row: int) -> tuple[int, int]:
+    """(position of the file in ``stack``, row number in that file)."""
+    return row // ROW_BLOCK, row % ROW_BLOCK
+
+
 def jsonable(value: Any) -> Any:
     """A value from DuckDB as JSON-able data: dates ISO, decimals as text, lists and
     structs recursively, anything else (intervals, UUIDs) as its text."""

@@ -32,8 +32,6 @@ import yaml
 from xuncha.datacheck.lib import ingest, readers, rules
 from xuncha.datacheck.lib.headers import FIELDS, KINDS
 
-ROW_BLOCK = 1_000_000_000
-
 
 class ManifestError(ValueError):
     """The manifest is wrong; the message says where."""
@@ -155,8 +153,6 @@ def scan(
     accept_rejected: bool = False,
     say: Callable[[str], None] = lambda text: None,
 ) -> ScanResult:
-    import pyarrow as pa
-    import pyarrow.compute as pc
 
     manifest = load_manifest(manifest_path)
     imported = []
@@ -174,12 +170,9 @@ def scan(
     tables: dict[str, Any] = {}
     files: dict[tuple[str, int], str] = {}
     for kind, items in by_kind.items():
-        parts = []
         for index, item in enumerate(items):
-            rows = pc.add(item.table.column("_row"), pa.scalar(index * ROW_BLOCK, pa.int64()))
-            parts.append(item.table.set_column(0, "_row", rows))
             files[(kind, index)] = item.entry.file.name
-        tables[kind] = pa.concat_tables(parts)
+        tables[kind] = rules.stack([item.table for item in items])
     specs = rules.builtin_rules()
     for rule_file in manifest.rule_files:
         specs.extend(rules.load_rules(rule_file))
@@ -222,7 +215,7 @@ def _append_hits(
         writer = csv.writer(f)
         for hit in hits:
             evidence = "; ".join(
-                f"{kind}:{files.get((kind, row // ROW_BLOCK), '?')}:{row % ROW_BLOCK}"
+                f"{kind}:{files.get((kind, rules.unstack(row)[0]), '?')}:{rules.unstack(row)[1]}"
                 for kind, row in hit.evidence
             )
             writer.writerow(

@@ -654,3 +654,33 @@ def test_a_rule_that_fails_on_the_data_does_not_stop_the_run(office, area, count
     assert run.status == Run.Status.DONE
     assert "fails_on_data" in run.results["fails_on_data"]["error"]
     assert run.results["payroll_on_benefits"]["new"] == 1
+
+
+def test_the_library_is_in_the_database_once_migrated(db):
+    from xuncha.datacheck.lib import rules
+
+    shipped = {spec.code for spec in rules.builtin_rules()}
+    assert set(Rule.objects.filter(builtin=True).values_list("code", flat=True)) == shipped
+
+
+def test_an_upload_over_the_limit_is_stopped_while_written(office, area, monkeypatch):
+    monkeypatch.setattr(services, "MAX_UPLOAD_BYTES", 100)
+    dataset = _dataset(office, area, "benefit")
+    chunks_read = []
+
+    def chunks():
+        for _ in range(50):
+            chunks_read.append(1)
+            yield b"x" * 60
+
+    with pytest.raises(ValidationError) as info:
+        services.version_upload(
+            actor=office,
+            dataset=dataset,
+            file_name="big.csv",
+            chunks=chunks(),
+            extracted_on=EXTRACTED,
+        )
+    assert "larger than 500 MB" in " ".join(info.value.message_dict["file"])
+    assert len(chunks_read) == 2  # not the whole upload
+    assert not dataset.versions.exists()
