@@ -8,11 +8,12 @@ several machines). Tasks report progress with ``JobReporter``; the job page poll
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import transaction
@@ -22,6 +23,10 @@ from xuncha.core import audit
 from xuncha.core.models import AuditEventType, JobRun, User
 
 logger = logging.getLogger(__name__)
+
+
+class Progress(Protocol):
+    def __call__(self, done: int, total: int, message: str = "") -> None: ...
 
 
 class JobReporter:
@@ -35,6 +40,20 @@ class JobReporter:
         if message:
             fields["message"] = message[:500]
         JobRun.objects.filter(pk=self.job_id).update(**fields)
+
+    def throttled(self, every: float = 0.5) -> Progress:
+        """``progress`` at most once per ``every`` seconds (a solver or a million rows may
+        report far more often); the last step (done == total) is always written."""
+        last = [float("-inf")]
+
+        def progress(done: int, total: int, message: str = "") -> None:
+            now = time.monotonic()
+            if now - last[0] < every and done < total:
+                return
+            last[0] = now
+            self.progress(done, total, message)
+
+        return progress
 
     def file_path(self, suffix: str) -> Path:
         directory = Path(settings.JOB_FILES_DIR)

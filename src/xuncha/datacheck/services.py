@@ -467,41 +467,33 @@ def _spec_dict(spec: rules.RuleSpec) -> dict[str, Any]:
     }
 
 
+@transaction.atomic
 def sync_library() -> None:
     """Bring the shipped rules in the database up to the library file (new ones added,
-    changed ones updated with a new revision; the office's values and switch kept)."""
-    existing = {r.code: r for r in Rule.objects.filter(builtin=True)}
+    changed ones updated with a new revision; the office's values and switch kept), with
+    one audit event naming what changed. Runs after every migrate (``apps.py``)."""
+    existing = {r.code: r for r in Rule.objects.select_for_update().filter(builtin=True)}
+    added: dict[str, int] = {}
+    updated: dict[str, int] = {}
     for spec in rules.builtin_rules():
         data = _spec_dict(spec)
         rule = existing.get(spec.code)
         if rule is None:
-            with transaction.atomic():
-                rule, created = Rule.objects.get_or_create(
-                    code=spec.code, defaults={"builtin": True, **data}
-                )
-                if not created:  # another request added it a moment ago
-                    continue
-                audit.record(
-                    actor=None,
-                    event_type=E.DATACHECK_RULE_SET,
-                    obj=rule,
-                    object_repr=rule.code,
-                    extra={"library": "added", "revision": rule.revision},
-                )
-            continue
-        if any(getattr(rule, f) != data[f] for f in SPEC_FIELDS):
-            with transaction.atomic():
-                for field, value in data.items():
-                    setattr(rule, field, value)
-                rule.revision += 1
-                rule.save()
-                audit.record(
-                    actor=None,
-                    event_type=E.DATACHECK_RULE_SET,
-                    obj=rule,
-                    object_repr=rule.code,
-                    extra={"library": "updated", "revision": rule.revision},
-                )
+            rule = Rule.objects.create(code=spec.code, builtin=True, **data)
+            added[rule.code] = rule.revision
+        elif any(getattr(rule, f) != data[f] for f in SPEC_FIELDS):
+            for field, value in data.items():
+                setattr(rule, field, value)
+            rule.revision += 1
+            rule.save()
+            updated[rule.code] = rule.revision
+    if added or updated:
+        audit.record(
+            actor=None,
+            event_type=E.DATACHECK_RULE_SET,
+            object_repr="rule library",
+            extra={"added": added, "updated": updated},
+        )
 
 
 def spec_of(rule: Rule) -> rules.RuleSpec:
@@ -734,13 +726,19 @@ def run_execute(run: Run, progress: Callable[[int, int, str], None] | None = Non
     versions = list(run.versions.select_related("dataset"))
     tables, blocks = _tables(versions)
     engine = rules.Engine(tables, kinship=registry_kinship(run.organisation))
+    index = unit_index(run.organisation)
     results: dict[str, Any] = {}
     new_total = hits_total = 0
     try:
-        for index, entry in enumerate(run.rules):
+        for position, entry in enumerate(run.rules):
             rule = Rule.objects.get(code=entry["code"])
             if progress:
-                progress(index, len(run.rules), rule.code)
+                progress(position, len(run.rules), rule.code)
+            if rule.revision != entry["revision"]:
+                # What ran must be what the run recorded: a rule changed while the run
+                # waited for a worker is not run with the new query.
+                results[rule.code] = {"missing": [], "changed": True, "hits": 0}
+                continue
             spec = spec_of(rule)
             missing = engine.missing(spec)
             if missing:
@@ -752,7 +750,7 @@ def run_execute(run: Run, progress: Callable[[int, int, str], None] | None = Non
                 # An office's rule that fails on these data does not stop the others.
                 results[rule.code] = {"missing": [], "error": str(exc)[:500], "hits": 0}
                 continue
-            counts = _store_hits(run, rule, spec, hits, engine, blocks)
+            counts = _store_hits(run, rule, spec, hits, engine, blocks, index)
             results[rule.code] = {"missing": [], **counts}
             new_total += counts["new"]
             hits_total += counts["hits"]
@@ -774,27 +772,41 @@ def run_execute(run: Run, progress: Callable[[int, int, str], None] | None = Non
     return run
 
 
+def _evidence_rows(
+    hits: Sequence[rules.Hit], engine: rules.Engine
+) -> dict[tuple[str, int], dict[str, Any]]:
+    """Every evidence row of a rule's hits, one query per dataset kind."""
+    wanted: dict[str, set[int]] = defaultdict(set)
+    for hit in hits:
+        for kind, number in hit.evidence:
+            wanted[kind].add(number)
+    found: dict[tuple[str, int], dict[str, Any]] = {}
+    for kind, numbers in wanted.items():
+        for data in engine.rows(kind, sorted(numbers)):
+            found[(kind, data["_row"])] = {
+                k: rules.jsonable(v) for k, v in data.items() if k != "_row"
+            }
+    return found
+
+
 def _evidence(
-    hit: rules.Hit, engine: rules.Engine, blocks: dict[tuple[str, int], Version]
+    hit: rules.Hit,
+    rows: dict[tuple[str, int], dict[str, Any]],
+    blocks: dict[tuple[str, int], Version],
 ) -> list[dict[str, Any]]:
+    """The hit's rows with the version and file row each came from."""
     out = []
-    wanted: dict[str, list[int]] = defaultdict(list)
     for kind, row in hit.evidence:
-        wanted[kind].append(row)
-    for kind, rows_wanted in wanted.items():
-        found = {r["_row"]: r for r in engine.rows(kind, rows_wanted)}
-        for row in rows_wanted:
-            block, file_row = rules.unstack(row)
-            version = blocks.get((kind, block))
-            data = {k: rules.jsonable(v) for k, v in found.get(row, {}).items() if k != "_row"}
-            out.append(
-                {
-                    "kind": kind,
-                    "version": version.pk if version else None,
-                    "row": file_row,
-                    "data": data,
-                }
-            )
+        block, file_row = rules.unstack(row)
+        version = blocks.get((kind, block))
+        out.append(
+            {
+                "kind": kind,
+                "version": version.pk if version else None,
+                "row": file_row,
+                "data": rows.get((kind, row), {}),
+            }
+        )
     return out
 
 
@@ -837,9 +849,10 @@ def _store_hits(
     hits: Sequence[rules.Hit],
     engine: rules.Engine,
     blocks: dict[tuple[str, int], Version],
+    index: Sequence[tuple[str, int, int]],
 ) -> dict[str, int]:
     counts = {"hits": len(hits), "new": 0, "judged": 0, "updated": 0}
-    index = unit_index(run.organisation)
+    rows = _evidence_rows(hits, engine)
     with transaction.atomic():
         existing = {
             f.key: f for f in Finding.objects.filter(organisation=run.organisation, rule=rule)
@@ -853,7 +866,7 @@ def _store_hits(
                 "place": hit.organisation[:200],
                 "unit_id": unit_for(hit.organisation, index),
                 "facts": {k: rules.jsonable(v) for k, v in hit.facts.items()},
-                "evidence": _evidence(hit, engine, blocks),
+                "evidence": _evidence(hit, rows, blocks),
                 "explanation_zh": rules.explain(
                     spec.explain_zh, hit.facts, hit.subjects, hit.organisation
                 ),

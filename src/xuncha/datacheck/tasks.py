@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from django.urls import reverse
@@ -12,28 +11,13 @@ from xuncha.core import jobs
 from xuncha.datacheck import services
 from xuncha.datacheck.models import Run, Version
 
-PROGRESS_EVERY = 0.5  # seconds between progress writes
-
-
-def _throttled(reporter: jobs.JobReporter) -> Any:
-    last = [0.0]
-
-    def progress(done: int, total: int, message: str = "") -> None:
-        now = time.monotonic()
-        if now - last[0] < PROGRESS_EVERY and done < total:
-            return
-        last[0] = now
-        reporter.progress(done, total, message)
-
-    return progress
-
 
 @task()
 def import_version(job_id: str, version_id: int) -> dict[str, Any]:
     """Read, normalise and store one uploaded file (``services.import_version``)."""
     version = Version.objects.get(pk=version_id)
     with jobs.running(job_id) as reporter:
-        version = services.import_version(version, progress=_throttled(reporter))
+        version = services.import_version(version, progress=reporter.throttled())
         summary = {
             "status": version.status,
             "rows": version.rows_total,
@@ -51,7 +35,7 @@ def run_rules(job_id: str, run_id: int) -> dict[str, Any]:
     """Run the rule library over the run's versions (``services.run_execute``)."""
     run = Run.objects.get(pk=run_id)
     with jobs.running(job_id) as reporter:
-        run = services.run_execute(run, progress=_throttled(reporter))
+        run = services.run_execute(run, progress=reporter.throttled())
         summary = {
             "new": run.findings_new,
             "hits": run.findings_total,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from django.urls import reverse
@@ -23,15 +22,11 @@ def schedule_team(job_id: str, run_id: int, settings: dict[str, Any]) -> dict[st
     run = ScheduleRun.objects.select_related("team__round", "created_by").get(pk=run_id)
     with jobs.running(job_id) as reporter:
         reporter.progress(0, 100, "")
-        last = [0.0]
+        write = reporter.throttled(PROGRESS_EVERY)
 
         def progress(fraction: float, message: Text) -> None:
-            now = time.monotonic()
-            if now - last[0] < PROGRESS_EVERY and fraction < 1.0:
-                return
-            last[0] = now
             done = max(0, min(100, round(100 * fraction)))
-            reporter.progress(done, 100, message.render(schedule_services.translate))
+            write(done, 100, message.render(schedule_services.translate))
 
         try:
             run = schedule_services.run_schedule(run, settings=settings, progress=progress)

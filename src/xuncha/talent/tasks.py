@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from django.urls import reverse
@@ -23,16 +22,12 @@ def form_teams(job_id: str, run_id: int) -> dict[str, Any]:
     with jobs.running(job_id) as reporter:
         total = max(1, run.time_limit)
         reporter.progress(0, total, "")
-        last = [0.0]
+        write = reporter.throttled(PROGRESS_EVERY)
 
         def progress(objective: float, bound: float | None, seconds: float) -> None:
-            now = time.monotonic()
-            if now - last[0] < PROGRESS_EVERY:
-                return
-            last[0] = now
             # The deterministic clock may run past the limit; keep the bar below 100 %.
             done = min(total - 1, int(seconds)) if total > 1 else 0
-            reporter.progress(done, total, f"{objective:g} / {bound:g}" if bound else "")
+            write(done, total, f"{objective:g} / {bound:g}" if bound else "")
 
         try:
             formation_services.formation_solve(run, today=timezone.localdate(), progress=progress)

@@ -170,3 +170,18 @@ def test_xuncha_worker_runs_redis_jobs(settings, redis_available, tmp_path):
     assert done.returncode == 0, done.stderr
     result.refresh()
     assert result.return_value == 100
+
+
+def test_progress_is_written_at_most_twice_a_second_and_always_at_the_end(monkeypatch):
+    from xuncha.core import jobs
+
+    reporter = jobs.JobReporter("no-such-job")
+    written = []
+    monkeypatch.setattr(reporter, "progress", lambda done, total, message="": written.append(done))
+    clock = [100.0]
+    monkeypatch.setattr(jobs.time, "monotonic", lambda: clock[0])
+    progress = reporter.throttled(0.5)
+    for at, done in ((100.0, 1), (100.2, 2), (100.6, 3), (100.7, 4), (100.8, 10)):
+        clock[0] = at
+        progress(done, 10)
+    assert written == [1, 3, 10]

@@ -684,3 +684,15 @@ def test_an_upload_over_the_limit_is_stopped_while_written(office, area, monkeyp
     assert "larger than 500 MB" in " ".join(info.value.message_dict["file"])
     assert len(chunks_read) == 2  # not the whole upload
     assert not dataset.versions.exists()
+
+
+def test_a_rule_changed_while_the_run_waited_is_not_run(office, area):
+    _county(office, area)
+    run = services.run_start(
+        actor=office, organisation=area, codes=["payroll_on_benefits"], background=False
+    )
+    rule = Rule.objects.get(code="payroll_on_benefits")
+    Rule.objects.filter(pk=rule.pk).update(revision=rule.revision + 1)
+    run = services.run_execute(run)
+    assert run.results["payroll_on_benefits"] == {"missing": [], "changed": True, "hits": 0}
+    assert not Finding.objects.filter(organisation=area).exists()
