@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 export XUNCHA_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: run test lint bench messages check-messages clean
+.PHONY: run test lint bench messages check-messages clean spark
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,14 @@ $(VENV)/.dev: requirements/dev.lock pyproject.toml | $(BIN)/python
 	$(PIP) install -r requirements/dev.lock
 	$(PIP) install --no-deps -e .
 	touch $(VENV)/.runtime $@
+
+# The `spark` extra: the comparison rules on Spark (docs/deployment.md). Java 17 is needed
+# to run it; `make spark` installs it into the venv.
+$(VENV)/.spark: requirements/spark.lock | $(VENV)/.runtime
+	$(PIP) install -r requirements/spark.lock
+	touch $@
+
+spark: $(VENV)/.spark
 
 run: $(VENV)/.runtime
 	$(BIN)/xuncha demo --if-empty

@@ -191,6 +191,40 @@ STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 MEDIA_ROOT = DATA_DIR / "files"
 # Department datasets: the uploaded files and the Parquet files of accepted versions.
 DATACHECK_DIR = DATA_DIR / "datacheck"
+
+
+def _spark_conf(name: str) -> dict[str, str]:
+    """``key=value,key=value`` of Spark settings (keys start with ``spark.``)."""
+    conf: dict[str, str] = {}
+    for item in env_list(name, default=[]):
+        key, sign, value = item.partition("=")
+        key, value = key.strip(), value.strip()
+        if not sign or not key.startswith("spark.") or not value:
+            raise SettingError(
+                f"{name} must be key=value pairs separated by commas, with keys starting"
+                f" with 'spark.'; got {item!r}."
+            )
+        conf[key] = value
+    return conf
+
+
+# The engine the comparison rules run on (docs/deployment.md, "Running a province's
+# comparisons on Spark"): DuckDB in the worker process, or a Spark cluster for a province.
+DATACHECK_ENGINE = env_choice("XUNCHA_DATACHECK_ENGINE", ("duckdb", "spark"), "duckdb")
+DATACHECK_SPARK_MASTER = (
+    env_str(
+        "XUNCHA_SPARK_MASTER",
+        "local[2]",
+        required=PRODUCTION and DATACHECK_ENGINE == "spark",
+    )
+    or "local[2]"
+)
+if not DATACHECK_SPARK_MASTER.startswith(("local", "spark://", "yarn", "k8s://")):
+    raise SettingError(
+        "XUNCHA_SPARK_MASTER must be local[N], spark://host:port, yarn or k8s://…;"
+        f" got {DATACHECK_SPARK_MASTER!r}."
+    )
+DATACHECK_SPARK_CONF = _spark_conf("XUNCHA_SPARK_CONF")
 JOB_FILES_DIR = DATA_DIR / "jobs"
 # WhiteNoise serves static files from the app in both modes; no CDN, ever.
 WHITENOISE_USE_FINDERS = not PRODUCTION

@@ -19,6 +19,9 @@ English that points at the rows proving it).
   nothing else (no files, no settings, one ``SELECT`` only, run in a transaction that is
   rolled back).
 * ``table`` builds the Arrow table of a kind from a few dicts (tests, the demo, the CLI).
+* ``engine_for`` picks the engine by name: this DuckDB one, or ``spark.SparkEngine``
+  (issue #9: a province's datasets on a Spark cluster), which runs the same rules, written
+  once in DuckDB SQL and translated when they run, and gives the same hits.
 """
 
 from __future__ import annotations
@@ -515,10 +518,14 @@ def _case(column: str, mapping: Mapping[str, str]) -> str:
 
 
 def _kin_view() -> str:
-    """The view ``kin``: pairs of people, both ways. Two members of one household (the
-    relation is their two household relations, "妻/户主"; row_a and row_b their household
-    rows) and the registry's relations ("a is <relation> of b", reversed with the inverse
-    relation)."""
+    return f"CREATE VIEW kin AS {kin_select()}"
+
+
+def kin_select() -> str:
+    """The query of the view ``kin`` (the Spark engine makes the view from it too): pairs
+    of people, both ways. Two members of one household (the relation is their two household
+    relations, "妻/户主"; row_a and row_b their household rows) and the registry's relations
+    ("a is <relation> of b", reversed with the inverse relation)."""
     inverse = {r: kinship_lib.inverse(r) for r in kinship_lib.RELATIONS}
     zh = {r: labels[0] for r, labels in RELATION_LABELS.items()}
     en = {r: labels[1] for r, labels in RELATION_LABELS.items()}
@@ -548,7 +555,6 @@ def _kin_view() -> str:
     )
     # Only constants of this module go into the text (the kind names and relation labels).
     return f"""
-        CREATE VIEW kin AS
         SELECT a.id_number AS id_a, b.id_number AS id_b, {pair} AS relation,
                'household' AS source, {pair} AS relation_zh, {pair} AS relation_en,
                a.{ROW} AS row_a, b.{ROW} AS row_b
@@ -707,40 +713,52 @@ class Engine:
             raise RuleError(f"rule {spec.code}: " + "; ".join(problems))
         return relation
 
+    def _columns(self, spec: RuleSpec, values: Mapping[str, Any]) -> list[str]:
+        """The output columns of the rule's SQL bound with these values (nothing is read)."""
+        self._con.begin()
+        try:
+            return list(self._relation(spec, values).columns)
+        finally:
+            self._con.rollback()
+
+    def _records(self, spec: RuleSpec, values: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The rows the rule's SQL returns, as dicts."""
+        self._con.begin()
+        try:
+            relation = self._relation(spec, values)
+            try:
+                records: list[dict[str, Any]] = relation.to_arrow_table().to_pylist()
+            except duckdb.Error as exc:
+                raise RuleError(f"rule {spec.code}: {exc}") from None
+        finally:
+            self._con.rollback()
+        return records
+
     def check(self, spec: RuleSpec) -> None:
         """RuleError unless the rule's SQL is one SELECT that binds on these tables with its
         defaults, returns the required columns with their types, and its templates name
         only output columns (or name, id_number, organisation)."""
-        self._con.begin()
-        try:
-            relation = self._relation(spec, spec.defaults())
-        finally:
-            self._con.rollback()
-        known = set(relation.columns) | set(SUBJECT_PLACEHOLDERS)
+        columns = self._columns(spec, spec.defaults())
+        known = set(columns) | set(SUBJECT_PLACEHOLDERS)
         for key in ("explain_zh", "explain_en"):
             where = f"rule {spec.code}, {key}"
             unknown = [n for n in template_fields(getattr(spec, key), where) if n not in known]
             if unknown:
                 raise RuleError(
                     f"{where}: {{{unknown[0]}}} is not an output column of the SQL"
-                    f" (columns: {', '.join(relation.columns)})"
+                    f" (columns: {', '.join(columns)})"
                 )
 
     def run(self, spec: RuleSpec, params: Mapping[str, Any] | None = None) -> list[Hit]:
         """The rule's hits, in key order; ``params`` override the defaults."""
         values = resolve_params(spec, params)
-        self._con.begin()
-        try:
-            relation = self._relation(spec, values)
-            try:
-                records = relation.to_arrow_table().to_pylist()
-            except duckdb.Error as exc:
-                raise RuleError(f"rule {spec.code}: {exc}") from None
-        finally:
-            self._con.rollback()
+        return self._hits(spec, self._records(spec, values))
+
+    @classmethod
+    def _hits(cls, spec: RuleSpec, records: Iterable[dict[str, Any]]) -> list[Hit]:
         hits: dict[str, Hit] = {}
         for record in records:
-            hit = self._hit(spec, record)
+            hit = cls._hit(spec, record)
             if hit.key in hits:
                 raise RuleError(
                     f"rule {spec.code}: key {hit.key!r} is returned twice"
@@ -793,3 +811,29 @@ class Engine:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+# --------------------------------------------------------------------------- choosing one
+
+ENGINES = ("duckdb", "spark")
+
+
+def engine_for(
+    name: str,
+    tables: Mapping[str, Path | str | pa.Table],
+    kinship: pa.Table | None = None,
+    *,
+    spark_master: str | None = None,
+    spark_conf: Mapping[str, str] | None = None,
+) -> Engine:
+    """The engine called ``name`` over these datasets: ``duckdb`` (in memory, this
+    process) or ``spark`` (``datacheck.lib.spark``: the same rules translated to Spark SQL,
+    on ``spark_master``, local[2] when not given, with ``spark_conf``). Both give the
+    same hits; the Spark one needs the ``xuncha[spark]`` extra and Java."""
+    if name == "duckdb":
+        return Engine(tables, kinship=kinship)
+    if name == "spark":
+        from xuncha.datacheck.lib.spark import SparkEngine
+
+        return SparkEngine(tables, kinship=kinship, master=spark_master, conf=spark_conf)
+    raise ValueError(f"unknown engine {name!r} (one of {', '.join(ENGINES)})")

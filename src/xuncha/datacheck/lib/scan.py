@@ -16,6 +16,7 @@ where the automatic header mapping needs help, the column mapping (docs/formats/
 Every file is read and checked as the web import does; a file with rejected rows stops
 the scan (nothing is compared) unless ``accept_rejected`` is set, and the rejected rows are
 written next to the output as ``<out>.errors.csv``. Several files of one kind are stacked.
+``--engine spark`` runs the same rules on Spark (``datacheck.lib.spark``): the same findings.
 """
 
 from __future__ import annotations
@@ -152,7 +153,12 @@ def scan(
     *,
     accept_rejected: bool = False,
     say: Callable[[str], None] = lambda text: None,
+    engine: str = "duckdb",
+    spark_master: str | None = None,
+    spark_conf: dict[str, str] | None = None,
 ) -> ScanResult:
+    """Read and check the manifest's files, then run the rules on them with ``engine``
+    (``duckdb``, or ``spark`` on ``spark_master`` with ``spark_conf``: the same findings)."""
 
     manifest = load_manifest(manifest_path)
     imported = []
@@ -176,23 +182,25 @@ def scan(
     specs = rules.builtin_rules()
     for rule_file in manifest.rule_files:
         specs.extend(rules.load_rules(rule_file))
-    engine = rules.Engine(tables)
+    if engine == "spark":
+        say(f"starting Spark ({spark_master or 'local[2]'})")
+    comparison = rules.engine_for(engine, tables, spark_master=spark_master, spark_conf=spark_conf)
     with out_path.open("w", encoding="utf-8-sig", newline="") as f:
         csv.writer(f).writerow(HEADER)
     hits: list[rules.Hit] = []
     skipped: dict[str, list[str]] = {}
     try:
         for spec in specs:
-            missing = engine.missing(spec)
+            missing = comparison.missing(spec)
             if missing:
                 skipped[spec.code] = missing
                 continue
             say(f"rule {spec.code}")
-            found = engine.run(spec)
+            found = comparison.run(spec)
             hits.extend(found)
             _append_hits(out_path, spec, found, files)
     finally:
-        engine.close()
+        comparison.close()
     return ScanResult(hits, errors, skipped, {k: t.num_rows for k, t in tables.items()})
 
 

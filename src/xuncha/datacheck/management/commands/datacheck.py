@@ -1,5 +1,11 @@
-"""``xuncha datacheck scan --manifest MANIFEST.yaml --out findings.csv``: the rule library
-over department files, without the web database (``datacheck.lib.scan``)."""
+"""Data comparison without the web database.
+
+``xuncha datacheck scan --manifest MANIFEST.yaml --out findings.csv``: the rule library over
+department files (``datacheck.lib.scan``).
+
+``xuncha datacheck link LEFT [RIGHT] --config CONFIG.yaml --out pairs.csv``: the people of two
+files linked, or the duplicates in one (``datacheck.lib.linkfile``, docs/formats/linkage.md).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 
 class Command(BaseCommand):
-    help = "Data comparison without the web database: `scan --manifest M.yaml --out F.csv`."
+    help = (
+        "Data comparison without the web database: `scan --manifest M.yaml --out F.csv`, "
+        "`link LEFT [RIGHT] --config C.yaml --out pairs.csv`."
+    )
     requires_system_checks: list[str] = []
     requires_migrations_checks = False
 
@@ -24,9 +33,73 @@ class Command(BaseCommand):
             action="store_true",
             help="Compare the valid rows even when some rows were rejected.",
         )
+        scan.add_argument(
+            "--engine",
+            choices=("duckdb", "spark"),
+            default=None,
+            help="Run the rules on DuckDB or on Spark (XUNCHA_SPARK_MASTER, XUNCHA_SPARK_CONF);"
+            " default: XUNCHA_DATACHECK_ENGINE, else duckdb.",
+        )
+
+        link = sub.add_parser(
+            "link", help="Link the people of two files, or find the duplicates in one."
+        )
+        link.add_argument("left", type=Path)
+        link.add_argument("right", type=Path, nargs="?")
+        link.add_argument("--config", required=True, type=Path)
+        link.add_argument("--out", required=True, type=Path)
+        link.add_argument(
+            "--engine",
+            choices=("duckdb", "spark"),
+            default=None,
+            help="Override the configuration's engine.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["verb"] == "link":
+            self._link(options)
+        else:
+            self._scan(options)
+
+    def _link(self, options: dict[str, Any]) -> None:
+        import dataclasses
+
+        from django.conf import settings
+
+        from xuncha.datacheck.lib import linkfile
+        from xuncha.datacheck.lib.spark import SparkUnavailable
+
+        try:
+            config = linkfile.load_config(options["config"])
+            if options["engine"]:
+                config = dataclasses.replace(config, engine=options["engine"])
+            spark = None
+            if config.engine == "spark":
+                from xuncha.datacheck.lib import spark as spark_lib
+
+                spark = spark_lib.session(
+                    settings.DATACHECK_SPARK_MASTER, settings.DATACHECK_SPARK_CONF
+                )
+            outcome = linkfile.run(
+                options["left"],
+                options["right"],
+                config,
+                options["out"],
+                say=lambda text: self.stderr.write(text),
+                spark=spark,
+            )
+        except (linkfile.ConfigError, SparkUnavailable) as exc:
+            raise CommandError(str(exc)) from None
+        self.stdout.write(
+            f"{outcome.pairs} pairs written to {options['out']}: {outcome.matches} links, "
+            f"{outcome.review} to review"
+        )
+
+    def _scan(self, options: dict[str, Any]) -> None:
+        from django.conf import settings
+
         from xuncha.datacheck.lib import scan
+        from xuncha.datacheck.lib.spark import SparkUnavailable
 
         out: Path = options["out"]
         try:
@@ -35,8 +108,11 @@ class Command(BaseCommand):
                 out,
                 accept_rejected=options["accept_rejected"],
                 say=lambda text: self.stderr.write(text),
+                engine=options["engine"] or settings.DATACHECK_ENGINE,
+                spark_master=settings.DATACHECK_SPARK_MASTER,
+                spark_conf=settings.DATACHECK_SPARK_CONF,
             )
-        except scan.ManifestError as exc:
+        except (scan.ManifestError, SparkUnavailable) as exc:
             raise CommandError(str(exc)) from None
         if result.errors:
             where = out.with_suffix(out.suffix + ".errors.csv")
