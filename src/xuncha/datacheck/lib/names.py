@@ -24,6 +24,7 @@ shape similarity (王/玉, 己/已) is the next step of issue #9.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from pypinyin import Style, lazy_pinyin
@@ -82,14 +83,22 @@ def split(text: str) -> tuple[str, str]:
     return text[:1], text[1:]
 
 
+@functools.lru_cache(maxsize=50_000)
+def _reading(char: str) -> str:
+    """A character's toneless reading, character by character: the same character reads
+    the same in every name, which is what matching by sound needs (and fast)."""
+    syllables = lazy_pinyin(char, style=Style.NORMAL, errors="ignore")
+    return syllables[0].lower() if syllables else ""
+
+
 def _syllables(family: str, given: str) -> list[str]:
     plain = family.replace(MIDDLE_DOT, "")
     if len(plain) == 1 and plain in SURNAME_READINGS:
         head = [SURNAME_READINGS[plain]]
     else:
-        head = lazy_pinyin(plain, style=Style.NORMAL, errors="ignore")
-    tail = lazy_pinyin(given.replace(MIDDLE_DOT, ""), style=Style.NORMAL, errors="ignore")
-    return [s.lower() for s in head + tail if s]
+        head = [_reading(c) for c in plain]
+    tail = [_reading(c) for c in given.replace(MIDDLE_DOT, "")]
+    return [s for s in head + tail if s]
 
 
 def keys(raw: object) -> NameKeys:
