@@ -226,6 +226,9 @@ EXPECTATIONS: dict[str, Expect] = {
     "clues:not_duplicate": post_only(lambda o: {"pk": _clue(o).pk}),
     "clues:close": post_only(lambda o: {"pk": _clue(o).pk}),
     "clues:subject_link": post_only(lambda o: {"pk": _subject(o).pk}),
+    "clues:subject_candidates": Expect(
+        lambda o: {"pk": _clue(o).pk, "subject": _subject(o).pk}, ok=CLUE_READERS, other=404
+    ),
     "clues:round_duplicates": Expect(
         lambda o: {"pk": o.round.pk}, ok=CLUE_READERS, hidden={"receiver", "auditor", "admin"}
     ),
@@ -442,6 +445,13 @@ EXPECTATIONS: dict[str, Expect] = {
     "datacheck:run": Expect(lambda o: {"pk": _dc_run(o).pk}, ok=DATACHECK, other=404),
     "datacheck:findings": Expect(ok=DATACHECK),
     "datacheck:finding": Expect(lambda o: {"pk": _dc_finding(o).pk}, ok=DATACHECK, other=404),
+    "datacheck:link_runs": Expect(ok=DATACHECK),
+    "datacheck:link_new": Expect(ok=DATACHECK),
+    "datacheck:link_run": Expect(lambda o: {"pk": _dc_link_run(o).pk}, ok=DATACHECK, other=404),
+    "datacheck:link_review": Expect(lambda o: {"pk": _dc_link_run(o).pk}, ok=DATACHECK, other=404),
+    "datacheck:link_pair": Expect(lambda o: {"pk": _dc_link_pair(o).pk}, ok=DATACHECK, other=404),
+    "datacheck:link_decide": post_only(lambda o: {"pk": _dc_link_pair(o).pk}),
+    "datacheck:link_undo": post_only(lambda o: {"pk": _dc_link_pair(o).pk}),
     "rounds:unit_profile": Expect(
         lambda o: {"pk": o.target.pk},
         ok={"office", "office_c1", "leading", "leader", "deputy", "member"},
@@ -760,6 +770,19 @@ def _dc_finding(o: Objects) -> Any:
     return Finding.objects.order_by("pk").first()
 
 
+def _dc_link_run(o: Objects) -> Any:
+    from xuncha.datacheck.models import LinkRun
+
+    return LinkRun.objects.order_by("pk").first()
+
+
+def _dc_link_pair(o: Objects) -> Any:
+    """A pair of the demo's linkage in the link band (no decision on it)."""
+    from xuncha.datacheck.models import LinkPair
+
+    return LinkPair.objects.filter(band="match").order_by("pk").first()
+
+
 def _dc_alias(o: Objects) -> Any:
     from xuncha.datacheck import services
     from xuncha.datacheck.models import HeaderAlias
@@ -1041,6 +1064,11 @@ POST_CASES = [
     ("datacheck:version_discard", "dc_version", "leading", 404),
     ("datacheck:alias_delete", "dc_alias", "member", 404),
     ("datacheck:alias_delete", "dc_alias", "office_c1", 302),
+    ("datacheck:link_decide", "dc_link_pair", "office_c1", 302),
+    ("datacheck:link_decide", "dc_link_pair", "member", 404),
+    ("datacheck:link_decide", "dc_link_pair", "leading", 404),
+    ("datacheck:link_undo", "dc_link_pair", "office", 302),
+    ("datacheck:link_undo", "dc_link_pair", "receiver", 404),
 ]
 
 
@@ -1067,6 +1095,7 @@ def test_post_only_views(name, key, persona, status, objects, as_user, settings)
         "fw_interference": _fw_interference,
         "dc_version": _dc_version,
         "dc_alias": _dc_alias,
+        "dc_link_pair": _dc_link_pair,
     }
     obj = getters[key](objects) if key in getters else getattr(objects, key) if key else None
     kwargs = {"pk": obj.pk} if obj is not None else {}
@@ -1076,4 +1105,32 @@ def test_post_only_views(name, key, persona, status, objects, as_user, settings)
     response = as_user(persona).post(reverse(name, kwargs=kwargs), data)
     assert response.status_code == status
     anonymous = as_user(None).post(reverse(name, kwargs=kwargs), data)
+    assert anonymous.status_code == 302 and anonymous["Location"].startswith("/login/")
+
+
+@pytest.mark.parametrize(
+    ("persona", "candidate", "status"),
+    [
+        ("member", "person", 302),
+        ("office_c1", "person", 302),
+        ("member", "h1", 403),
+        ("leading", "person", 404),
+        ("receiver", "person", 404),
+        ("auditor", "person", 404),
+    ],
+)
+def test_linking_a_clue_name_to_a_candidate(persona, candidate, status, objects, as_user):
+    """The "This is the person" button (issue 9): POST needs clue.change on the record; a
+    household row also needs data comparison rights."""
+    from django.urls import reverse
+
+    subject = _subject(objects)
+    subject.person = None
+    subject.save()
+    kwargs = {"pk": _clue(objects).pk, "subject": subject.pk}
+    value = f"p{objects.person.pk}" if candidate == "person" else candidate
+    data = {"candidate": value, "version": 1}
+    response = as_user(persona).post(reverse("clues:subject_candidates", kwargs=kwargs), data)
+    assert response.status_code == status
+    anonymous = as_user(None).post(reverse("clues:subject_candidates", kwargs=kwargs), data)
     assert anonymous.status_code == 302 and anonymous["Location"].startswith("/login/")

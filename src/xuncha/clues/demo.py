@@ -11,7 +11,9 @@ What the demo shows (the same at every scale that has a round under way; all fic
   with its reason, a problem raised to a clue, a fast-track matter settled and closed;
 - a transfer received by the discipline commission, with one clue's disposal reported
   (a talk) and another's reported and closed; an older transfer, four months back, with
-  nothing reported, which the deadline check flags overdue.
+  nothing reported, which the deadline check flags overdue;
+- a clue naming "张卫东" with a township and "约五十岁", not linked to the registry, where
+  the right 张卫东, a younger namesake and a 张伟东 of another township are to be found.
 """
 
 from __future__ import annotations
@@ -530,7 +532,9 @@ def _matters(demo: _Demo) -> None:
     )
 
     place = demo.place()
-    official, official_subject = _unresolved(demo, "办公室工作人员")
+    # Drawn as before, so that the rest of the demo (and the apps after it) stays the same.
+    _unresolved(demo, "办公室工作人员")
+    township = _namesakes(demo)
     _create(
         demo,
         "acceptance",
@@ -539,13 +543,14 @@ def _matters(demo: _Demo) -> None:
         kind=Kind.CLUE,
         title="工程验收未到现场即签字",
         text=(
-            f"个别谈话中有干部提到，{place.target.name}办公室的{official}在农田水利改造工程"
-            "验收时未到现场，在验收单上直接签字，部分工程量与实际不符。"
+            f"个别谈话中有干部提到，{place.target.name}牵头的农田水利改造工程验收时，"
+            f"{township.name}一名约五十岁、叫{NAMESAKE}的干部未到现场，在验收单上直接签字，"
+            "部分工程量与实际不符。"
         ),
         source=Source.INTERVIEW,
         discipline=Discipline.WORK,
         topics=("land-construction",),
-        subjects=(official_subject,),
+        subjects=(SubjectInput(name=NAMESAKE, place=township.name, age="约五十岁"),),
     )
 
     place = demo.place()
@@ -588,6 +593,57 @@ def _matters(demo: _Demo) -> None:
         topics=("agri-funds",),
         subjects=(first_subject, second_subject),
     )
+
+
+# -- a name to find in the registry (issue #9) ---------------------------------------------
+
+NAMESAKE = "张卫东"
+# (name, years before the demo's day, township: the clue's or another, title)
+NAMESAKES = (
+    (NAMESAKE, 50, "same", "农业综合服务中心主任"),
+    (NAMESAKE, 30, "same", "科员"),
+    ("张伟东", 51, "other", "副镇长"),
+)
+
+
+def _namesakes(demo: _Demo) -> Organisation:
+    """The people a clue's "张卫东, <township>, 约五十岁" may mean, in county 1's registry:
+    the right one (about fifty, working in the township), a namesake of about thirty in the
+    same township, and a 张伟东 (a homophone) of about fifty in another township. The
+    township is the first of the county's towns (the demo county has no 城关镇)."""
+    from xuncha.core import services as core_services
+    from xuncha.core.lib import idnumber
+    from xuncha.core.models import Person
+
+    county_info = demo.context.tree["counties"][0]
+    townships = county_info["townships"]
+    town = next((t for t in townships if t.name.endswith("镇")), townships[0])
+    other = next((t for t in townships if t.pk != town.pk), town)
+    sequence = 101
+    for name, years, where, title in NAMESAKES:
+        # ``years`` old on the demo's day, a few weeks past the birthday.
+        born = demo.today.replace(year=demo.today.year - years, day=1) - dt.timedelta(
+            days=20 + years
+        )
+        while True:
+            number = idnumber.make(county_info["region"], born, sequence)
+            sequence += 2  # odd: men
+            if not Person.objects.filter(id_number=number).exists():
+                break
+        person = core_services.person_create(
+            actor=demo.cast.office,
+            name=name,
+            registry=county_info["county"],
+            id_number=number,
+        )
+        core_services.post_create(
+            actor=demo.cast.office,
+            person=person,
+            organisation=town if where == "same" else other,
+            title=title,
+            start_date=demo.today - dt.timedelta(days=365 * 3),
+        )
+    return town
 
 
 # -- what the team decided ---------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from typing import Any, cast
 
 from django import forms
@@ -18,6 +20,7 @@ from xuncha.clues.models import (
     Record,
     Source,
     Status,
+    Subject,
 )
 from xuncha.clues.services import EDITABLE_FIELDS, SubjectInput
 from xuncha.core import policy
@@ -25,9 +28,11 @@ from xuncha.core.models import Organisation, Person
 from xuncha.rounds.models import Briefing, Round, Stage, Team, TopicTag
 
 SUBJECTS_HELP = gettext_lazy(
-    "One person per line: name, then optionally a comma and the post. A name that exactly "
-    "one person holding a post in the target bears is linked to the people registry; "
-    "others stay as written, to be linked later."
+    "One person per line: the name, then, each after a comma, what the report says of "
+    "them: the post, the place (a township, village or unit) and the age, such as "
+    "“张卫东, 城关镇, 约五十岁”. A place that is a unit is written “place: 县财政局”. A name "
+    "that exactly one person holding a post in the target bears is linked to the people "
+    "registry; others stay as written, to be found later."
 )
 
 
@@ -101,36 +106,142 @@ class RecordForm(forms.Form):
             self.add_error("team", _("This team does not inspect the chosen target."))
         return data
 
-    def subject_inputs(self) -> list[SubjectInput]:
+    def clean_subjects(self) -> str:
+        text: str = self.cleaned_data.get("subjects", "")
+        problems = subject_lines_problems(text)
+        if problems:
+            raise forms.ValidationError(problems)
+        return text
+
+    def subject_inputs(self, previous: Iterable[Subject] = ()) -> list[SubjectInput]:
         target: Organisation = self.cleaned_data["target"]
-        return parse_subjects(self.cleaned_data.get("subjects", ""), target)
+        return parse_subjects(self.cleaned_data.get("subjects", ""), target, previous)
 
     def values(self) -> dict[str, Any]:
         return {n: self.cleaned_data[n] for n in EDITABLE_FIELDS}
 
 
-def parse_subjects(text: str, target: Organisation) -> list[SubjectInput]:
-    """Lines of "name[, post]"; a name borne by exactly one person with a current or past
-    post in the target (or a unit under it) is linked to that person."""
+# Parts of a subject line named explicitly ("age: 50", "地点：县财政局"), in both languages.
+PART_PREFIXES = {
+    "age": ("age", "年龄"),
+    "place": ("place", "地点"),
+    "post": ("post", "职务"),
+}
+PART_LIMITS = {"name": 60, "post": 100, "place": 100, "age": 30}
+_PREFIX = re.compile(r"^(?P<key>[^:：]{1,8})\s*[:：]\s*(?P<value>.*)$")
+
+
+def _subject_parts(line: str) -> dict[str, str] | None:
+    """ "name, post, place, age" in any order after the name: an age and a place are known
+    by their form (``lib.candidates``), or named with a prefix; the rest is the post."""
+    from xuncha.clues.lib import candidates as lib
+
+    parts = [p.strip() for p in line.replace("，", ",").split(",")]
+    name = parts[0]
+    if not name:
+        return None
+    found = {"name": name, "post": "", "place": "", "age": ""}
+    posts = []
+    for part in parts[1:]:
+        if not part:
+            continue
+        prefixed = _PREFIX.match(part)
+        kind = None
+        if prefixed:
+            key = prefixed.group("key").strip().lower()
+            kind = next((k for k, words in PART_PREFIXES.items() if key in words), None)
+        if kind is not None and prefixed is not None:
+            value = prefixed.group("value").strip()
+            if kind == "post":
+                posts.append(value)
+            else:
+                found[kind] = value
+        elif not found["age"] and lib.looks_like_age(part):
+            found["age"] = part
+        elif not found["place"] and lib.looks_like_place(part):
+            found["place"] = part
+        else:
+            posts.append(part)
+    found["post"] = ", ".join(p for p in posts if p)
+    return found
+
+
+def subject_lines_problems(text: str) -> list[str]:
+    """What is too long in the subject lines, for the form's error."""
+    problems = []
+    for line in (text or "").splitlines():
+        found = _subject_parts(line)
+        if found is None:
+            continue
+        for key, limit in PART_LIMITS.items():
+            if len(found[key]) > limit:
+                problems.append(
+                    _("“%(text)s” is longer than %(limit)s characters.")
+                    % {"text": found[key][:20] + "…", "limit": limit}
+                )
+    return problems
+
+
+def parse_subjects(
+    text: str, target: Organisation, previous: Iterable[Subject] = ()
+) -> list[SubjectInput]:
+    """Lines of "name[, post][, place][, age]"; a name linked before (``previous``, when a
+    record is edited) stays linked; else a name borne by exactly one person with a current
+    or past post in the target (or a unit under it) is linked to that person."""
+    linked = {s.name: s.person for s in previous if s.person is not None}
     result = []
     for line in (text or "").splitlines():
-        parts = [p.strip() for p in line.replace("，", ",").split(",", 1)]
-        name = parts[0]
-        if not name:
+        found = _subject_parts(line)
+        if found is None:
             continue
-        post = parts[1] if len(parts) > 1 else ""
-        people = list(
-            Person.objects.filter(
-                name=name, posts__organisation__path__startswith=target.path
-            ).distinct()[:2]
+        name = found["name"]
+        person = linked.get(name)
+        if person is None:
+            people = list(
+                Person.objects.filter(
+                    name=name, posts__organisation__path__startswith=target.path
+                ).distinct()[:2]
+            )
+            person = people[0] if len(people) == 1 else None
+        result.append(
+            SubjectInput(
+                name=name,
+                person=person,
+                post=found["post"],
+                place=found["place"],
+                age=found["age"],
+            )
         )
-        person = people[0] if len(people) == 1 else None
-        result.append(SubjectInput(name=name, person=person, post=post))
     return result
 
 
+def _part_text(kind: str, value: str) -> str:
+    """A part as ``_subject_parts`` reads it back: with its prefix where its form alone
+    would be taken for another part."""
+    from django.utils.translation import get_language
+
+    from xuncha.clues.lib import candidates as lib
+
+    looks = {
+        "age": lib.looks_like_age(value),
+        "place": lib.looks_like_place(value),
+        "post": not (lib.looks_like_age(value) or lib.looks_like_place(value)),
+    }
+    if looks[kind] and not _PREFIX.match(value):
+        return value
+    english, chinese = PART_PREFIXES[kind]
+    if (get_language() or "").startswith("zh"):
+        return f"{chinese}：{value}"
+    return f"{english}: {value}"
+
+
 def subjects_text(record: Record) -> str:
-    return "\n".join(f"{s.name}, {s.post}" if s.post else s.name for s in record.subjects.all())
+    lines = []
+    for s in record.subjects.all():
+        parts = [s.name]
+        parts += [_part_text(k, getattr(s, k)) for k in ("post", "place", "age") if getattr(s, k)]
+        lines.append(", ".join(parts))
+    return "\n".join(lines)
 
 
 class RecordFilterForm(forms.Form):
@@ -248,3 +359,26 @@ class MergeForm(forms.Form):
 
 class NotDuplicateForm(forms.Form):
     other = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class CandidateForm(forms.Form):
+    """ "This is the person": a person of the registry (``p<pk>``) or a row of the
+    household register (``h<row>``, with the register's version)."""
+
+    candidate = forms.RegexField(regex=r"^[ph][0-9]{1,12}$")
+    version = forms.IntegerField(required=False, min_value=1)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        candidate = data.get("candidate") or ""
+        if candidate.startswith("h") and not data.get("version"):
+            raise forms.ValidationError(_("Choose the person again from the list."))
+        return data
+
+    @property
+    def kind(self) -> str:
+        return "person" if self.cleaned_data["candidate"].startswith("p") else "household"
+
+    @property
+    def number(self) -> int:
+        return int(self.cleaned_data["candidate"][1:])

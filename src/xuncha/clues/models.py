@@ -164,6 +164,9 @@ class Subject(models.Model):
     )
     name = models.CharField(_("name"), max_length=60)
     post = models.CharField(_("post"), max_length=100, blank=True)
+    # What the report says of the person, as written: help to find them in the registry.
+    age = models.CharField(_("age"), max_length=30, blank=True)  # 约五十岁, 50岁左右
+    place = models.CharField(_("place"), max_length=100, blank=True)  # a township, village, unit
 
     class Meta:
         ordering = ["id"]

@@ -104,6 +104,19 @@ class SubjectInput:
     name: str
     person: Person | None = None
     post: str = ""
+    age: str = ""  # as the report says it: 约五十岁
+    place: str = ""  # a township, village or unit named with the person
+
+
+def subject_input(subject: Subject) -> SubjectInput:
+    """A saved subject as the input that writes it again (merges, edits)."""
+    return SubjectInput(
+        name=subject.name,
+        person=subject.person,
+        post=subject.post,
+        age=subject.age,
+        place=subject.place,
+    )
 
 
 def _timeline(
@@ -141,7 +154,16 @@ def _set_subjects(record: Record, subjects: Sequence[SubjectInput]) -> None:
         if key in seen:
             continue
         seen.add(key)
-        rows.append(Subject(record=record, person=s.person, name=name, post=s.post.strip()))
+        rows.append(
+            Subject(
+                record=record,
+                person=s.person,
+                name=name,
+                post=s.post.strip(),
+                age=s.age.strip(),
+                place=s.place.strip(),
+            )
+        )
     Subject.objects.bulk_create(rows)
 
 
@@ -399,9 +421,7 @@ def merge(*, actor: User, survivor: Record, others: Sequence[Record], note: str 
         raise Refused(_("Choose at least one record to merge."))
     if survivor.status not in OPEN:
         raise Refused(_("The record that survives must be open."))
-    subjects = [
-        SubjectInput(name=s.name, person=s.person, post=s.post) for s in survivor.subjects.all()
-    ]
+    subjects = [subject_input(s) for s in survivor.subjects.all()]
     for other in (rows[o.pk] for o in others):
         if other.pk == survivor.pk:
             raise Refused(_("A record cannot be merged into itself."))
@@ -429,9 +449,7 @@ def merge(*, actor: User, survivor: Record, others: Sequence[Record], note: str 
             excerpt=other.description,
             added_by=actor,
         )
-        subjects.extend(
-            SubjectInput(name=s.name, person=s.person, post=s.post) for s in other.subjects.all()
-        )
+        subjects.extend(subject_input(s) for s in other.subjects.all())
         topics = list(other.topics.all())
         if topics:
             survivor.topics.add(*topics)
@@ -819,9 +837,19 @@ def scan_start(*, actor: User, round_: Any) -> Any:
 
 
 @transaction.atomic
-def subject_link(*, actor: User, subject: Subject, person: Person) -> Subject:
-    """Link a name written on a record to the person of the registry it means."""
+def subject_link(
+    *,
+    actor: User,
+    subject: Subject,
+    person: Person,
+    source: dict[str, Any] | None = None,
+) -> Subject:
+    """Link a name written on a record to the person of the registry it means.
+
+    ``source`` says where the choice was made, for the audit log (the candidates page, or
+    the row of the household register the person was found or created from)."""
     record = Record.objects.select_for_update().get(pk=subject.record_id)
+    subject = Subject.objects.get(pk=subject.pk)
     if record.status not in OPEN:
         raise Refused(
             _("Only an open record can be edited; this one is %(status)s.")
@@ -838,6 +866,78 @@ def subject_link(*, actor: User, subject: Subject, person: Person) -> Subject:
         event_type=E.CLUE_UPDATED,
         obj=record,
         after={"subject": subject.pk, "person": person.pk},
+        extra={"source": source} if source else None,
     )
     _timeline(record, actor, E.CLUE_UPDATED, note=f"{subject.name} → {person.name}")
     return subject
+
+
+@dataclass(frozen=True)
+class HouseholdPerson:
+    """A person as a row of the household register gives them (``datacheck`` dataset)."""
+
+    version_id: int
+    row: int
+    name: str
+    gender: str = ""  # "M", "F" or ""
+    birth_date: dt.date | None = None
+    id_number: str | None = None
+
+
+@transaction.atomic
+def subject_link_household(
+    *, actor: User, subject: Subject, registry: Organisation, resident: HouseholdPerson
+) -> Subject:
+    """Link a name to a resident of the household register: the person of the registry
+    with that ID number if there is one, else a new person of ``registry`` made from the
+    row (its own audit event), then linked as ``subject_link`` does."""
+    from xuncha.core import services as core_services
+    from xuncha.core.lib import idnumber
+
+    source = {"household_version": resident.version_id, "row": resident.row}
+    person = None
+    if resident.id_number:
+        try:
+            number = idnumber.normalise(resident.id_number)
+        except idnumber.InvalidIdNumber:
+            raise Refused(_("The ID number in this row of the register is not valid.")) from None
+        person = Person.objects.filter(id_number=number).first()
+    if person is None:
+        try:
+            person = core_services.person_create(
+                actor=actor,
+                name=resident.name,
+                registry=registry,
+                gender=resident.gender,
+                birth_date=resident.birth_date,
+                id_number=resident.id_number,
+            )
+        except ValidationError as exc:
+            raise Refused(exc.messages) from None
+        source["created"] = True
+    return subject_link(actor=actor, subject=subject, person=person, source=source)
+
+
+@transaction.atomic
+def subject_candidates_read(
+    *,
+    actor: User,
+    subject: Subject,
+    people: Sequence[int],
+    household_version: int | None,
+    rows: Sequence[int],
+) -> None:
+    """The candidates page shows people of the registry and rows of the household register
+    next to a clue: the read is logged, with what was shown (ids, no names)."""
+    audit.record(
+        actor=actor,
+        event_type=E.CLUE_READ,
+        obj=subject.record,
+        extra={
+            "purpose": "subject_candidates",
+            "subject": subject.pk,
+            "people": list(people),
+            "household_version": household_version,
+            "household_rows": list(rows),
+        },
+    )

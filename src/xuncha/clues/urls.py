@@ -19,6 +19,11 @@ urlpatterns = [
     path("clues/<int:pk>/not-duplicate/", views.not_duplicate, name="not_duplicate"),
     path("clues/<int:pk>/close/", views.record_close, name="close"),
     path("clues/subjects/<int:pk>/link/", views.subject_link, name="subject_link"),
+    path(
+        "clues/<int:pk>/subjects/<int:subject>/candidates/",
+        views.subject_candidates,
+        name="subject_candidates",
+    ),
     path("rounds/<int:pk>/duplicates/", views.round_duplicates, name="round_duplicates"),
     path("rounds/<int:pk>/duplicates/scan/", views.round_scan, name="round_scan"),
 ]

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse
+from django.http import FileResponse, Http404
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from xuncha.clues import permissions, selectors, services
 from xuncha.clues.forms import (
+    CandidateForm,
     CloseForm,
     EvidenceForm,
     KindForm,
@@ -209,7 +210,8 @@ def record_edit(request: AuthedRequest, pk: int) -> HttpResponseBase:
                 record=record,
                 values=form.values(),
                 topics=form.cleaned_data["topics"],
-                subjects=form.subject_inputs(),
+                # Names linked before (on the candidates page too) stay linked.
+                subjects=form.subject_inputs(record.subjects.select_related("person")),
             )
         except services.Refused as exc:
             _refused(request, exc)
@@ -559,3 +561,90 @@ def subject_link(request: AuthedRequest, pk: int) -> HttpResponseBase:
     else:
         messages.success(request, _("%(name)s is linked.") % {"name": person.name})
     return redirect("clues:detail", pk=subject.record_id)
+
+
+# -- who a name may be (issue #9) --------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def subject_candidates(request: AuthedRequest, pk: int, subject: int) -> HttpResponseBase:
+    """People a name on the record may mean, from the people registry of the record's county
+    and, for those who may read data comparison datasets, its household register; "This is
+    the person" links the name (creating the person from a register row if needed)."""
+    record = _record(request, pk)
+    found = get_object_or_404(record.subjects.all(), pk=subject)
+    found.record = record
+    can_link = (
+        record.is_open
+        and found.person_id is None
+        and policy.allows(request.user, permissions.CLUE_CHANGE, record)
+    )
+    if request.method == "POST":
+        if not can_link:
+            raise PermissionDenied
+        return _link_candidate(request, record, found)
+    if found.person_id is not None:
+        messages.info(request, _("%(name)s is already linked.") % {"name": found.name})
+        return redirect("clues:detail", pk=record.pk)
+    search = selectors.candidates_for(request.user, found)
+    services.subject_candidates_read(
+        actor=request.user,
+        subject=found,
+        people=[c.person.pk for c in search.candidates if c.person is not None],
+        household_version=search.household.pk if search.household is not None else None,
+        rows=[c.row for c in search.candidates if c.row is not None],
+    )
+    return render(
+        request,
+        "clues/subject_candidates.html",
+        {"record": record, "subject": found, "search": search, "can_link": can_link},
+    )
+
+
+def _link_candidate(request: AuthedRequest, record: Record, subject: Subject) -> HttpResponseBase:
+    from xuncha.core.models import Person
+    from xuncha.core.policy import Action
+
+    form = CandidateForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form_errors(form))
+        return redirect("clues:subject_candidates", pk=record.pk, subject=subject.pk)
+    county = selectors.county_of(record)
+    try:
+        if form.kind == "person":
+            person = get_object_or_404(Person.objects.filter(registry=county), pk=form.number)
+            services.subject_link(
+                actor=request.user,
+                subject=subject,
+                person=person,
+                source={"candidates": True},
+            )
+            name = person.name
+        else:
+            # A row of the household register becomes a person of the registry: only for
+            # whoever reads the register and keeps the registry.
+            version = selectors.household_version(request.user, county)
+            if version is None or version.pk != form.cleaned_data["version"]:
+                raise PermissionDenied
+            if not policy.allows_on_organisation(request.user, Action.PERSON_CHANGE, county):
+                raise PermissionDenied
+            row = selectors.household_row(version, form.number)
+            if row is None or not row.get("name"):
+                raise Http404
+            resident = services.HouseholdPerson(
+                version_id=version.pk,
+                row=form.number,
+                name=str(row["name"]),
+                gender=selectors.gender_code(row.get("gender")),
+                birth_date=row.get("birth_date"),
+                id_number=row.get("id_number") or None,
+            )
+            linked = services.subject_link_household(
+                actor=request.user, subject=subject, registry=county, resident=resident
+            )
+            name = linked.person.name if linked.person else resident.name
+    except services.Refused as exc:
+        _refused(request, exc)
+        return redirect("clues:subject_candidates", pk=record.pk, subject=subject.pk)
+    messages.success(request, _("%(name)s is linked.") % {"name": name})
+    return redirect("clues:detail", pk=record.pk)

@@ -471,6 +471,11 @@ class AuditEventType(models.TextChoices):
         _("Comparison finding turned into a problem or clue"),
     )
     DATACHECK_EXPORTED = "datacheck.exported", _("Comparison findings exported")
+    # Record linkage (issue 9).
+    DATACHECK_LINK_RUN = "datacheck.link_run", _("Record linkage started")
+    DATACHECK_LINK_READ = "datacheck.link_read", _("Linked pairs read")
+    DATACHECK_LINK_DECIDED = "datacheck.link_decided", _("Linked pair accepted or rejected")
+    DATACHECK_LINK_EXPORTED = "datacheck.link_exported", _("Linked pairs exported")
 
 
 class AuditEvent(models.Model):

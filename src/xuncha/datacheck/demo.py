@@ -7,11 +7,21 @@ library runs over the accepted versions; the office marks a false positive with 
 reason, confirms two findings and turns them into clues of the round under way, and
 confirms a 中标王 finding about a county bureau, kept for planning (it raises the bureau's
 priority in the plan proposer and shows on its unit profile).
+
+And the story of issue #9 before the run: a village roster without ID numbers (made from
+the people of one village of the household file, as a village committee writes them: a
+name in traditional characters, one written with a character of the same sound, birth
+dates as a year and month or an age only, one person who is not in the registry, one who
+died) is imported and linked to the household registry; the office decides the pair the
+linkage was unsure of, and the run finds the dead person still on the roster through the
+ID number the linkage found.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import random
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -19,7 +29,7 @@ from typing import Any
 from xuncha.core.models import Organisation, Role, RoleGrant, User
 from xuncha.datacheck import services
 from xuncha.datacheck.lib import synth
-from xuncha.datacheck.models import Dataset, Finding, Version
+from xuncha.datacheck.models import Dataset, Finding, LinkPair, Version
 
 DEPARTMENTS = {
     "benefit": ("县民政局", "城乡低保及特困供养发放名册"),
@@ -36,6 +46,10 @@ DEPARTMENTS = {
 FALSE_POSITIVE_REASON = "经核实，该车辆已于去年转让他人，车管所登记未及时变更。"
 TENDER_NOTE = "已核对合同台账，纳入下一轮巡察重点。"
 DEMO_BENEFIT_ROWS = 1200
+ROSTER_PEOPLE = 16  # people of the village put on its roster
+ROSTER_DEPARTMENT = "人民政府"  # the township's government supplies a village's roster
+REVIEW_REASON = "经村委会核实，系同一人。"
+NOT_SAME_REASON = "经村委会核实，花名册上的是另一村的同名人员，不是同一人。"
 
 
 def load(context: Any) -> None:
@@ -59,6 +73,7 @@ def load(context: Any) -> None:
             county=area.name,
             places=_places(area),
         )
+        imported: dict[str, Version] = {}
         for kind, path in county.files.items():
             department, title = DEPARTMENTS[kind]
             dataset = services.dataset_create(
@@ -73,7 +88,10 @@ def load(context: Any) -> None:
                 synth.with_errors(path, broken, rows=3)
                 first = _import(office, dataset, broken, extracted)
                 assert first.status == Version.Status.ERRORS  # noqa: S101 - the story's premise
-            _import(office, dataset, path, extracted)
+            imported[kind] = _import(office, dataset, path, extracted)
+        roster = _roster(office, area, imported, Path(tmp), extracted, context.rng)
+    if roster is not None:
+        _link(office, area, imported["household"], *roster)
     run = services.run_start(actor=office, organisation=area, background=False)
     services.run_execute(run)
     _review(office, area)
@@ -155,3 +173,138 @@ def _round_and_target(area: Organisation) -> tuple[Any, Any, Organisation] | Non
         if target is not None:
             return team.round, team, target
     return None
+
+
+# -- the village roster and its linkage (issue #9) -----------------------------------------------
+
+
+def _table(version: Version) -> list[dict[str, Any]]:
+    import pyarrow.parquet as pq
+
+    from xuncha.datacheck import storage
+
+    return list(pq.read_table(storage.parquet_path(version)).to_pylist())
+
+
+def _homophone(rng: random.Random, name: str) -> str | None:
+    """The name with one given-name character written as another of the same sound."""
+    from xuncha.datacheck.lib import linksynth
+
+    table = linksynth.homophones()
+    family, given = linksynth.split(name)
+    for i in rng.sample(range(len(given)), len(given)):
+        for char in table.get(given[i], ()):
+            changed = given[:i] + char + given[i + 1 :]
+            if linksynth.toneless(changed) == linksynth.toneless(given):
+                return family + changed
+    return None
+
+
+def _roster(
+    office: User,
+    area: Organisation,
+    imported: dict[str, Version],
+    directory: Path,
+    extracted: dt.date,
+    rng: random.Random,
+) -> tuple[Version, str] | None:
+    """A village's roster of elderly-care payments, without ID numbers, and the name of the
+    person on it who is not in the registry (the namesake of someone who is)."""
+    people = _table(imported["household"])
+    deaths = {r["id_number"]: r["death_date"] for r in _table(imported["death"])}
+    latest = max(deaths.values())
+    # Someone who died over two months before the last death recorded, in a village of at
+    # least ROSTER_PEOPLE people: the roster of that village is the story's.
+    by_village: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for person in people:
+        by_village.setdefault((person["township"], person["village"]), []).append(person)
+    candidates = [
+        (place, person)
+        for place, members in sorted(by_village.items())
+        if len(members) >= ROSTER_PEOPLE
+        for person in members
+        if person["id_number"] in deaths
+        and deaths[person["id_number"]] < latest - dt.timedelta(days=62)
+        and person["birth_date"] is not None
+    ]
+    if not candidates:
+        return None
+    (township, village), dead = candidates[0]
+    others = [p for p in by_village[(township, village)] if p is not dead and p["birth_date"]]
+    chosen = [dead, *rng.sample(others, min(len(others), ROSTER_PEOPLE - 1))]
+    # The village committee's slips: each kind on one person it applies to.
+    written = {id(p): _homophone(rng, p["name"]) for p in chosen[1:]}
+    sound = next((p for p in chosen[1:] if written[id(p)]), None)
+    old_style = next(
+        (p for p in chosen[1:] if p is not sound and synth.traditional(p["name"])), None
+    )
+    rows: list[list[Any]] = []
+    for index, person in enumerate(chosen):
+        name, born = person["name"], person["birth_date"]
+        birth, age = born.isoformat(), ""
+        if index in (1, 5, 9):
+            birth = f"{born.year}年{born.month}月"  # a year and month only
+        elif index == 3:
+            birth, age = "", f"约{extracted.year - born.year}岁"  # an age only
+        if person is old_style:
+            name = synth.traditional(name) or name  # typed in traditional characters
+        if person is sound:
+            # A character of the same sound, and the age as the committee guessed it.
+            name = written[id(person)] or name
+            birth, age = "", f"{extracted.year - born.year - 2}岁左右"
+        rows.append([name, person["gender"] or "", birth, age, "高龄补贴", "100"])
+    # Someone who is not in the registry: the namesake of a person of another village,
+    # a few years older.
+    namesake = next(
+        (
+            p
+            for (t, v), members in sorted(by_village.items())
+            if t == township and v != village
+            for p in members
+            if p["birth_date"] and p["name"] not in {c["name"] for c in chosen}
+        ),
+        None,
+    )
+    if namesake is not None:
+        years = extracted.year - namesake["birth_date"].year + 3
+        rows.append([namesake["name"], namesake["gender"], "", f"约{years}岁", "高龄补贴", "100"])
+    stranger = namesake["name"] if namesake is not None else ""
+    path = directory / "roster.csv"
+    with path.open("w", encoding="gb18030", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([f"{township}{village}{extracted.year}年村民花名册"])
+        writer.writerow(["序号", "姓名", "性别", "出生年月", "年龄", "乡镇", "村", "类别", "金额"])
+        for number, (name, gender, birth, age, kind, amount) in enumerate(rows, start=1):
+            writer.writerow([number, name, gender, birth, age, township, village, kind, amount])
+    dataset = services.dataset_create(
+        actor=office,
+        organisation=area,
+        kind="roster",
+        title=f"{village}村民花名册",
+        department=f"{township}{ROSTER_DEPARTMENT}",
+    )
+    return _import(office, dataset, path, extracted), stranger
+
+
+def _link(
+    office: User, area: Organisation, household: Version, roster: Version, stranger: str
+) -> None:
+    """Link the roster to the registry, and decide the pair the linkage was unsure of: the
+    village committee says the namesake on the roster is not the registered person."""
+    from xuncha.datacheck import linking
+
+    run = linking.link_start(
+        actor=office, area=area, left=household, right=roster, background=False
+    )
+    run = linking.link_execute(run)
+    review = run.pairs.filter(band=LinkPair.Band.REVIEW).order_by("-probability", "pk").first()
+    if review is None:
+        return
+    name = linking.rows_of(roster, [review.right_row])[review.right_row]["name"]
+    same = name != stranger
+    linking.decide(
+        actor=office,
+        pair=review,
+        accepted=same,
+        reason=REVIEW_REASON if same else NOT_SAME_REASON,
+    )

@@ -13,7 +13,7 @@ from xuncha.core import policy
 from xuncha.core.forms import DateInput
 from xuncha.core.models import Organisation, OrganisationKind
 from xuncha.datacheck.labels import field_label
-from xuncha.datacheck.models import Finding, Kind, Rule
+from xuncha.datacheck.models import Finding, Kind, Rule, Version
 from xuncha.datacheck.permissions import DATACHECK_CHANGE
 
 AREA_KINDS = [
@@ -241,3 +241,100 @@ class RuleForm(forms.Form):
             " | ".join(str(p[k]) for k in ("name", "type", "default", "label_zh", "label_en"))
             for p in params
         )
+
+
+# -- record linkage (issue #9) ------------------------------------------------------------------
+
+
+class VersionChoiceField(forms.ModelChoiceField[Any]):
+    def label_from_instance(self, obj: Any) -> str:
+        return (
+            f"{obj.dataset.title} · v{obj.number} "
+            f"({obj.dataset.get_kind_display()}, {obj.rows_valid})"
+        )
+
+
+class LinkRunForm(forms.Form):
+    """Two current versions of lists of people in the area, and the thresholds."""
+
+    left = VersionChoiceField(
+        queryset=Version.objects.none(),
+        label=_("Left: the list with ID numbers"),
+        help_text=_("Usually the household registry."),
+    )
+    right = VersionChoiceField(
+        queryset=Version.objects.none(),
+        label=_("Right: the list to link to it"),
+        required=False,
+        empty_label=_("— none: find the duplicates of the left list —"),
+        help_text=_("Such as a village roster without ID numbers."),
+    )
+    match = forms.FloatField(
+        label=_("Link from (probability)"),
+        initial=0.9,
+        min_value=0.01,
+        max_value=0.999,
+        help_text=_("Pairs at or above this probability are links."),
+    )
+    review = forms.FloatField(
+        label=_("Clerical review from (probability)"),
+        initial=0.5,
+        min_value=0.001,
+        max_value=0.999,
+        help_text=_("Pairs from here up to the link threshold wait for a person's decision."),
+    )
+
+    def __init__(self, *args: Any, versions: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        queryset = Version.objects.filter(pk__in=[v.pk for v in versions]).select_related("dataset")
+        self.fields["left"].queryset = queryset  # type: ignore[attr-defined]
+        self.fields["right"].queryset = queryset  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        match, review = data.get("match"), data.get("review")
+        if match is not None and review is not None and review > match:
+            self.add_error("review", _("The review threshold cannot be above the link one."))
+        return data
+
+
+class PairFilterForm(forms.Form):
+    band = forms.ChoiceField(label=_("Band"), required=False, choices=())
+    decision = forms.ChoiceField(label=_("Decision"), required=False, choices=())
+    level = forms.ChoiceField(label=_("Field agreement"), required=False, choices=())
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from xuncha.datacheck.labels import LEVEL_LABELS, comparison_label
+        from xuncha.datacheck.models import LinkDecision, LinkPair
+
+        super().__init__(*args, **kwargs)
+        any_ = ("", _("Any"))
+        self.fields["band"].choices = [any_, *LinkPair.Band.choices]  # type: ignore[attr-defined]
+        self.fields["decision"].choices = [  # type: ignore[attr-defined]
+            any_,
+            ("none", _("Not decided")),
+            *LinkDecision.Decision.choices,
+        ]
+        # One choice per field and level ("name:homophone"), grouped by field.
+        self.fields["level"].choices = [  # type: ignore[attr-defined]
+            any_,
+            *(
+                (
+                    comparison_label(field),
+                    [(f"{field}:{code}", label) for code, label in levels.items()],
+                )
+                for field, levels in LEVEL_LABELS.items()
+            ),
+        ]
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        choices=[("accept", "accept"), ("reject", "reject")], widget=forms.HiddenInput
+    )
+    reason = forms.CharField(
+        label=_("Reason (optional)"),
+        required=False,
+        max_length=500,
+        widget=forms.TextInput(attrs={"placeholder": _("Such as: same household, same mother")}),
+    )

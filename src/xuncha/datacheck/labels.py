@@ -44,5 +44,68 @@ FIELD_LABELS: dict[str, Any] = {
     "awarding": _("Awarding organisation"),
     "property": _("Property"),
     "area": _("Floor area (m²)"),
+    "phone": _("Phone"),
+    "age": _("Age"),
 }
 assert set(FIELD_LABELS) >= set(FIELD_TYPES) | {f for c in SCHEMA.values() for f in c}  # noqa: S101
+
+
+# -- record linkage (issue #9): the fields compared and the level each pair reached -----------
+
+COMPARISON_LABELS: dict[str, Any] = {
+    "name": pgettext_lazy("person", "Name"),
+    "birth": _("Birth"),
+    "gender": _("Gender"),
+    "address": _("Address"),
+    "phone": _("Phone"),
+    "household": _("Household number"),
+    "organisation": _("Work unit"),
+    "id_number": _("ID number"),
+}
+
+_MISSING = pgettext_lazy("linkage level", "not given on one side")
+_DIFFER = pgettext_lazy("linkage level", "different")
+_AGREE = pgettext_lazy("linkage level", "the same")
+
+# field -> level code (``lib.link.COMPARISONS``) -> what the level means.
+LEVEL_LABELS: dict[str, dict[str, Any]] = {
+    "name": {
+        "missing": _MISSING,
+        "exact": _AGREE,
+        "homophone": pgettext_lazy("linkage level", "same sound"),
+        "reordered": pgettext_lazy("linkage level", "same characters, another order"),
+        "similar_shape": pgettext_lazy("linkage level", "similar-looking characters"),
+        "one_character": pgettext_lazy("linkage level", "one character differs"),
+        "initials": pgettext_lazy("linkage level", "same initials"),
+        "differ": _DIFFER,
+    },
+    "birth": {
+        "missing": _MISSING,
+        "date": pgettext_lazy("linkage level", "same day"),
+        "month": pgettext_lazy("linkage level", "same month"),
+        "year": pgettext_lazy("linkage level", "same year"),
+        "year_1": pgettext_lazy("linkage level", "one year apart"),
+        "about": pgettext_lazy("linkage level", "about the same age"),
+        "differ": _DIFFER,
+    },
+    "address": {
+        "missing": _MISSING,
+        "house": pgettext_lazy("linkage level", "same house"),
+        "village": pgettext_lazy("linkage level", "same village"),
+        "township": pgettext_lazy("linkage level", "same township"),
+        "differ": _DIFFER,
+    },
+    **{
+        field: {"missing": _MISSING, "agree": _AGREE, "differ": _DIFFER}
+        for field in ("gender", "phone", "household", "organisation", "id_number")
+    },
+}
+
+
+def comparison_label(field: str) -> Any:
+    return COMPARISON_LABELS.get(field, field)
+
+
+def level_label(field: str, code: str) -> Any:
+    """A level in the user's language (the code itself for one this table lacks)."""
+    return LEVEL_LABELS.get(field, {}).get(code, code)

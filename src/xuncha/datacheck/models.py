@@ -26,6 +26,7 @@ class Kind(models.TextChoices):
     BUSINESS = "business", _("Business and trader registration")
     REAL_ESTATE = "real_estate", _("Real estate")
     TENDER = "tender", _("Tenders and contracts")
+    ROSTER = "roster", _("Village rosters")
 
 
 class Dataset(models.Model):
@@ -256,3 +257,127 @@ class Finding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rule.code} · {self.names}"
+
+
+# -- record linkage (issue #9) ------------------------------------------------------------------
+
+
+class LinkRun(models.Model):
+    """One linkage of two dataset versions (or of one with itself, to find its duplicates):
+    the people of ``right`` found in ``left`` with a probability, the uncertain band left for
+    clerical review."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    area = models.ForeignKey(
+        Organisation, verbose_name=_("area"), on_delete=models.PROTECT, related_name="+"
+    )
+    left = models.ForeignKey(
+        Version, verbose_name=_("left list"), on_delete=models.PROTECT, related_name="+"
+    )
+    right = models.ForeignKey(
+        Version,
+        verbose_name=_("right list"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    match_threshold = models.FloatField(_("link from"), default=0.9)
+    review_threshold = models.FloatField(_("review from"), default=0.5)
+    engine = models.CharField(_("engine"), max_length=10, default="duckdb")
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    job = models.ForeignKey(JobRun, null=True, blank=True, on_delete=models.SET_NULL)
+    model = models.JSONField(default=dict, blank=True)  # the Splink settings used
+    trained = models.BooleanField(_("model trained on these lists"), default=False)
+    left_records = models.PositiveIntegerField(_("records on the left"), default=0)
+    right_records = models.PositiveIntegerField(_("records on the right"), default=0)
+    pairs_total = models.PositiveIntegerField(_("pairs"), default=0)
+    matches = models.PositiveIntegerField(_("pairs in the link band"), default=0)
+    reviews = models.PositiveIntegerField(_("pairs for review"), default=0)
+    links = models.PositiveIntegerField(_("links"), default=0)  # at the end of the run
+    problems = models.JSONField(default=list, blank=True)  # [{side, row, role, message}]
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("started at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"L{self.pk}"
+
+
+class LinkPair(models.Model):
+    """A scored pair of records: rows of the versions' Parquet files (``_row``)."""
+
+    class Band(models.TextChoices):
+        MATCH = "match", pgettext_lazy("linkage band", "Link")
+        REVIEW = "review", _("Clerical review")
+        # A pair someone accepted that now scores below the review threshold: kept, since
+        # an accepted pair is a link whatever its probability.
+        BELOW = "below", _("Below the review threshold")
+
+    run = models.ForeignKey(LinkRun, on_delete=models.CASCADE, related_name="pairs")
+    left_row = models.BigIntegerField(_("left row"))
+    right_row = models.BigIntegerField(_("right row"))
+    probability = models.FloatField(_("match probability"))
+    weight = models.FloatField(_("match weight"))
+    band = models.CharField(_("band"), max_length=8, choices=Band.choices)
+    levels = models.JSONField(default=dict, blank=True)  # field -> level code reached
+    # A hash of each record's prepared features: the same person's row keeps its key when
+    # the list is imported again, so that a decision on the pair is remembered.
+    left_key = models.CharField(max_length=32)
+    right_key = models.CharField(max_length=32)
+
+    class Meta:
+        ordering = ["-probability", "pk"]
+        indexes = [
+            models.Index(fields=["run", "band"], name="datacheck_linkpair_band"),
+            models.Index(fields=["left_key", "right_key"], name="datacheck_linkpair_keys"),
+        ]
+
+    def __str__(self) -> str:
+        return f"L{self.run_id}: {self.left_row}–{self.right_row}"
+
+
+class LinkDecision(models.Model):
+    """A person's decision on a pair of records, kept per area by the records' keys and used
+    by every later run: accepted is a link whatever the probability, rejected never one.
+    The two keys are kept in sorted order, so the decision holds whichever side each
+    record is on."""
+
+    class Decision(models.TextChoices):
+        ACCEPTED = "accepted", pgettext_lazy("linkage decision", "Same person")
+        REJECTED = "rejected", pgettext_lazy("linkage decision", "Not the same person")
+
+    area = models.ForeignKey(
+        Organisation, verbose_name=_("area"), on_delete=models.PROTECT, related_name="+"
+    )
+    left_key = models.CharField(max_length=32)
+    right_key = models.CharField(max_length=32)
+    decision = models.CharField(_("decision"), max_length=8, choices=Decision.choices)
+    reason = models.TextField(_("reason"), blank=True)
+    pair = models.ForeignKey(
+        LinkPair, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )  # the pair it was made on
+    decided_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(_("decided at"))
+
+    class Meta:
+        ordering = ["-decided_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["area", "left_key", "right_key"], name="datacheck_linkdecision_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.decision} {self.left_key[:8]}–{self.right_key[:8]}"

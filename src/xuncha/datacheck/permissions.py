@@ -5,6 +5,8 @@ the office works them alone:
 - the office imports datasets for the areas its grants cover, runs the rule library and
   judges findings (``datacheck.change``); reading findings and evidence rows is
   ``datacheck.view``, and every read of a finding is audited;
+- the office links lists of people and accepts or rejects the pairs under review
+  (``datacheck.change``); reading pairs is ``datacheck.view``, audited as findings are;
 - the office writes its own rules and sets the parameters of shipped ones
   (``datacheck.rules``); a rule an office wrote is seen by that office and the offices
   above it, the shipped library by every office.
@@ -46,3 +48,8 @@ def register() -> None:
     policy.register_scope(
         m.HeaderAlias, lambda paths, user: policy.path_q("organisation__path", paths)
     )
+    # Record linkage: a run and its pairs belong to the run's area; a decision to the
+    # county it is kept for.
+    policy.register_scope(m.LinkRun, lambda paths, user: policy.path_q("area__path", paths))
+    policy.register_scope(m.LinkPair, lambda paths, user: policy.path_q("run__area__path", paths))
+    policy.register_scope(m.LinkDecision, lambda paths, user: policy.path_q("area__path", paths))

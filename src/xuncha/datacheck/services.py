@@ -700,8 +700,11 @@ def registry_kinship(organisation: Organisation) -> Any:
 
 
 def _tables(versions: Sequence[Version]) -> tuple[dict[str, Any], dict[tuple[str, int], Version]]:
-    """One table per kind; several versions of a kind are stacked (``rules.stack``)."""
+    """One table per kind; several versions of a kind are stacked (``rules.stack``). ID
+    numbers missing from a version are filled from record linkage (``linking.fill_ids``)."""
     import pyarrow.parquet as pq
+
+    from xuncha.datacheck import linking
 
     by_kind: dict[str, list[Version]] = defaultdict(list)
     for version in sorted(versions, key=lambda v: v.pk):
@@ -710,12 +713,13 @@ def _tables(versions: Sequence[Version]) -> tuple[dict[str, Any], dict[tuple[str
     blocks: dict[tuple[str, int], Version] = {}
     for kind, items in by_kind.items():
         if len(items) == 1:
-            tables[kind] = storage.parquet_path(items[0])
+            tables[kind] = linking.fill_ids(items[0], storage.parquet_path(items[0]))
             blocks[(kind, 0)] = items[0]
             continue
         for index, version in enumerate(items):
             blocks[(kind, index)] = version
-        tables[kind] = rules.stack([pq.read_table(storage.parquet_path(v)) for v in items])
+        parts = [linking.fill_ids(v, pq.read_table(storage.parquet_path(v))) for v in items]
+        tables[kind] = rules.stack(linking.aligned(parts))
     return tables, blocks
 
 
@@ -725,7 +729,21 @@ def run_execute(run: Run, progress: Callable[[int, int, str], None] | None = Non
     Run.objects.filter(pk=run.pk).update(status=Run.Status.RUNNING)
     versions = list(run.versions.select_related("dataset"))
     tables, blocks = _tables(versions)
-    engine = rules.Engine(tables, kinship=registry_kinship(run.organisation))
+    from django.conf import settings
+
+    # DuckDB in this process, or Spark for a province (XUNCHA_DATACHECK_ENGINE).
+    try:
+        engine = rules.engine_for(
+            settings.DATACHECK_ENGINE,
+            tables,
+            kinship=registry_kinship(run.organisation),
+            spark_master=settings.DATACHECK_SPARK_MASTER,
+            spark_conf=settings.DATACHECK_SPARK_CONF,
+        )
+    except Exception:
+        # An engine that cannot start (no Java, a cluster out of reach) fails the run.
+        Run.objects.filter(pk=run.pk).update(status=Run.Status.FAILED, finished_at=timezone.now())
+        raise
     index = unit_index(run.organisation)
     results: dict[str, Any] = {}
     new_total = hits_total = 0

@@ -43,3 +43,22 @@ def run_rules(job_id: str, run_id: int) -> dict[str, Any]:
         }
         jobs.finish(job_id, result=summary)
     return summary
+
+
+@task()
+def link_records(job_id: str, link_run_id: int) -> dict[str, Any]:
+    """Link two dataset versions, or find one's duplicates (``linking.link_execute``)."""
+    from xuncha.datacheck import linking
+    from xuncha.datacheck.models import LinkRun
+
+    run = LinkRun.objects.get(pk=link_run_id)
+    with jobs.running(job_id) as reporter:
+        run = linking.link_execute(run, progress=reporter.throttled())
+        summary = {
+            "pairs": run.pairs_total,
+            "links": run.links,
+            "review": run.reviews,
+            "next_url": reverse("datacheck:link_run", args=[run.pk]),
+        }
+        jobs.finish(job_id, result=summary)
+    return summary

@@ -23,24 +23,39 @@ from xuncha.core.forms import errors_to_form
 from xuncha.core.models import Organisation
 from xuncha.core.tables import Column, Table
 from xuncha.core.views import AuthedRequest
-from xuncha.datacheck import services, storage
+from xuncha.datacheck import linking, services, storage
 from xuncha.datacheck.forms import (
     AcceptForm,
     AliasForm,
     DatasetForm,
+    DecisionForm,
     FindingFilterForm,
     JudgeForm,
+    LinkRunForm,
     MappingForm,
+    PairFilterForm,
     RuleForm,
     RuleValuesForm,
     RunForm,
     ToRecordForm,
     area_queryset,
 )
-from xuncha.datacheck.labels import field_label
+from xuncha.datacheck.labels import comparison_label, field_label, level_label
+from xuncha.datacheck.lib import link as link_lib
 from xuncha.datacheck.lib.headers import KINDS
 from xuncha.datacheck.lib.schema import SCHEMA
-from xuncha.datacheck.models import Dataset, Finding, HeaderAlias, Kind, Rule, Run, Version
+from xuncha.datacheck.models import (
+    Dataset,
+    Finding,
+    HeaderAlias,
+    Kind,
+    LinkDecision,
+    LinkPair,
+    LinkRun,
+    Rule,
+    Run,
+    Version,
+)
 from xuncha.datacheck.permissions import DATACHECK_CHANGE, DATACHECK_RULES, DATACHECK_VIEW
 
 
@@ -594,6 +609,16 @@ def _evidence_groups(finding: Finding) -> list[dict[str, Any]]:
                     (e["row"], [e["data"].get(f, "") for f in fields])
                     for e in sorted(entries, key=lambda e: e["row"])
                 ],
+                # Rows whose ID number came from record linkage: the pair and its probability.
+                "linked": [
+                    (
+                        e["row"],
+                        e["data"][linking.LINK_PAIR],
+                        f"{float(e['data'].get(linking.LINK_PROBABILITY) or 0) * 100:.1f}",
+                    )
+                    for e in sorted(entries, key=lambda e: e["row"])
+                    if e["data"].get(linking.LINK_PAIR)
+                ],
             }
         )
     return groups
@@ -698,6 +723,462 @@ def _record_form(request: AuthedRequest, finding: Finding, data: Any = None) -> 
     )
 
 
+# -- record linkage (issue #9) ----------------------------------------------------------------
+
+# The record columns shown against each compared field.
+SHOWN_COLUMNS: dict[str, tuple[str, ...]] = {
+    "name": ("name",),
+    "birth": ("birth_date", "age"),
+    "gender": ("gender",),
+    "address": ("township", "village", "address"),
+    "phone": ("phone",),
+    "household": ("household",),
+    "organisation": ("organisation",),
+    "id_number": ("id_number",),
+}
+PAIRS_PER_PAGE = 20
+
+
+def _tone(field: str, code: str) -> str:
+    """A level's colour: the strongest agreement green, a partial one amber, a difference
+    red, a missing value grey."""
+    from xuncha.datacheck.lib import link
+
+    comparison = link.COMPARISON_BY_FIELD.get(field)
+    codes = [lvl.code for lvl in comparison.levels if not lvl.null] if comparison else []
+    if code not in codes:
+        return "secondary"
+    if code == codes[-1]:
+        return "danger"
+    return "success" if code == codes[0] else "warning"
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if hasattr(value, "isoformat"):
+        return str(value.isoformat())
+    return str(value)
+
+
+def _record_text(record: dict[str, Any] | None, columns: tuple[str, ...]) -> str:
+    if not record:
+        return ""
+    return " ".join(_text(record.get(c)) for c in columns if record.get(c) not in (None, ""))
+
+
+def _side_by_side(
+    pair: LinkPair, left: dict[str, Any] | None, right: dict[str, Any] | None
+) -> list[dict[str, Any]]:
+    """One line per compared field: the two records' values and the level reached."""
+    lines = []
+    for field, columns in SHOWN_COLUMNS.items():
+        code = pair.levels.get(field, "missing")
+        left_text, right_text = _record_text(left, columns), _record_text(right, columns)
+        if not left_text and not right_text:
+            continue
+        lines.append(
+            {
+                "label": comparison_label(field),
+                "left": left_text,
+                "right": right_text,
+                "level": level_label(field, code),
+                "tone": _tone(field, code),
+            }
+        )
+    return lines
+
+
+def _pair_views(
+    run: LinkRun, pairs: list[LinkPair], decisions: dict[tuple[str, str], Any]
+) -> list[dict[str, Any]]:
+    """The pairs with both records (two reads of the Parquet files) and their decision."""
+    right_version = run.right or run.left
+    lefts = linking.rows_of(run.left, (p.left_row for p in pairs))
+    rights = linking.rows_of(right_version, (p.right_row for p in pairs))
+    out = []
+    for pair in pairs:
+        decision = linking.decision_of(pair, decisions)
+        left, right = lefts.get(pair.left_row), rights.get(pair.right_row)
+        out.append(
+            {
+                "pair": pair,
+                "left": left,
+                "right": right,
+                "lines": _side_by_side(pair, left, right),
+                "decision": decision,
+                "link": linking.is_link(pair.band, decision.decision if decision else None),
+                "percent": f"{pair.probability * 100:.1f}",
+            }
+        )
+    return out
+
+
+def _decided_q(run: LinkRun, decision: str | None = None) -> Any:
+    """Pairs of the run with a decision (of a kind) kept for the run's county, whichever
+    side each key is on."""
+    from django.db.models import Exists, OuterRef, Q
+
+    kept = LinkDecision.objects.filter(area=services.county_of(run.area))
+    if decision is not None:
+        kept = kept.filter(decision=decision)
+    same = kept.filter(left_key=OuterRef("left_key"), right_key=OuterRef("right_key"))
+    swapped = kept.filter(left_key=OuterRef("right_key"), right_key=OuterRef("left_key"))
+    return Q(Exists(same)) | Q(Exists(swapped))
+
+
+def _live_counts(run: LinkRun) -> dict[str, Any]:
+    """Pairs by band and decision as they stand now (decisions change after the run), for
+    the counts and the chart."""
+    pairs = list(run.pairs.only("band", "left_key", "right_key"))
+    decisions = linking.decisions_in(run.area)
+    table: dict[tuple[str, str], int] = {}
+    links = 0
+    for pair in pairs:
+        decision = linking.decision_of(pair, decisions)
+        state = decision.decision if decision else "none"
+        table[(pair.band, state)] = table.get((pair.band, state), 0) + 1
+        links += linking.is_link(pair.band, decision.decision if decision else None)
+    bands = [b for b in LinkPair.Band.values if any(k[0] == b for k in table)]
+    states = [("none", _("Not decided")), *LinkDecision.Decision.choices]
+    chart = {
+        "categories": [str(LinkPair.Band(b).label) for b in bands],
+        "codes": bands,
+        "colors": ["#7f8c8d", "#16a085", "#c0392b"],
+        "series": [
+            {"name": str(label), "data": [table.get((b, state), 0) for b in bands]}
+            for state, label in states
+        ],
+    }
+    return {
+        "links": links,
+        "to_review": table.get((LinkPair.Band.REVIEW, "none"), 0),
+        "decided": sum(n for (b, s), n in table.items() if s != "none"),
+        "chart": chart,
+    }
+
+
+def _titles(run: LinkRun) -> dict[str, str]:
+    """The two sides' names, for the columns of the pairs shown side by side."""
+    right = run.right or run.left
+    return {
+        "left_title": f"{run.left.dataset.title} v{run.left.number}",
+        "right_title": f"{right.dataset.title} v{right.number}",
+    }
+
+
+def _link_run_or_404(request: AuthedRequest, pk: int) -> LinkRun:
+    return get_object_or_404(
+        _scoped(request, LinkRun).select_related(
+            "area", "left__dataset", "right__dataset", "created_by", "job"
+        ),
+        pk=pk,
+    )
+
+
+@require_GET
+def link_runs(request: AuthedRequest) -> HttpResponseBase:
+    policy.require(request.user, DATACHECK_VIEW)
+    runs = _scoped(request, LinkRun).select_related(
+        "area", "left__dataset", "right__dataset", "created_by"
+    )
+    return render(
+        request,
+        "datacheck/links.html",
+        {"runs": runs[:100], "can_change": policy.can(request.user, DATACHECK_CHANGE)},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def link_new(request: AuthedRequest) -> HttpResponseBase:
+    policy.require(request.user, DATACHECK_CHANGE)
+    areas = area_queryset(request.user)
+    chosen = request.POST.get("organisation") or request.GET.get("organisation", "")
+    area = areas.filter(pk=chosen).first() if chosen.isdigit() else areas.first()
+    area_form = RunForm(initial={"organisation": area}, user=request.user)
+    versions = [
+        v
+        for v in (services.current_versions(area) if area is not None else [])
+        if v.dataset.kind in linking.PERSON_KINDS
+    ]
+    initial = {
+        "left": next((v for v in versions if v.dataset.kind == "household"), None),
+        "right": next((v for v in versions if v.dataset.kind == "roster"), None),
+    }
+    form = LinkRunForm(
+        request.POST if request.method == "POST" else None, versions=versions, initial=initial
+    )
+    if request.method == "POST" and area is not None and form.is_valid():
+        data = form.cleaned_data
+        try:
+            run = linking.link_start(
+                actor=request.user,
+                area=area,
+                left=data["left"],
+                right=data["right"],
+                thresholds=link_lib.Thresholds(match=data["match"], review=data["review"]),
+            )
+        except ValidationError as exc:
+            errors_to_form(form, exc)
+        except link_lib.LinkError as exc:
+            form.add_error(None, str(exc))
+        else:
+            return redirect("datacheck:link_run", run.pk)
+    return render(
+        request,
+        "datacheck/link_new.html",
+        {"area_form": area_form, "area": area, "form": form, "versions": versions},
+    )
+
+
+PAIR_EXPORT_FIELDS = ("probability", "band", "decision")
+
+
+def _filtered_pairs(run: LinkRun, form: PairFilterForm) -> tuple[Any, dict[str, Any]]:
+    pairs = run.pairs.all()
+    filters: dict[str, Any] = {}
+    if form.is_valid():
+        data = form.cleaned_data
+        if data.get("band"):
+            pairs = pairs.filter(band=data["band"])
+            filters["band"] = data["band"]
+        if data.get("decision") == "none":
+            pairs = pairs.exclude(_decided_q(run))
+            filters["decision"] = "none"
+        elif data.get("decision"):
+            pairs = pairs.filter(_decided_q(run, data["decision"]))
+            filters["decision"] = data["decision"]
+        if data.get("level"):
+            field, _sep, code = data["level"].partition(":")
+            pairs = pairs.filter(**{f"levels__{field}": code})
+            filters["level"] = data["level"]
+    return pairs, filters
+
+
+PAIR_SORTS = {
+    "probability": "probability",
+    "left": "left_row",
+    "right": "right_row",
+    "band": "band",
+}
+
+
+@require_GET
+def link_run(request: AuthedRequest, pk: int) -> HttpResponseBase:
+    run = _link_run_or_404(request, pk)
+    form = PairFilterForm(request.GET or None)
+    pairs, filters = _filtered_pairs(run, form)
+    requested = request.GET.get("sort", "-probability")
+    key = requested.lstrip("-")
+    if key not in PAIR_SORTS:
+        requested, key = "-probability", "probability"
+    order = PAIR_SORTS[key]
+    pairs = pairs.order_by(f"-{order}" if requested.startswith("-") else order, "pk")
+    export = request.GET.get("export")
+    if export in ("csv", "xlsx") and run.status == LinkRun.Status.DONE:
+        return _export_pairs(request, run, list(pairs), export, filters)
+    context: dict[str, Any] = {
+        **_titles(run),
+        "run": run,
+        "job": run.job,
+        "filter_form": form,
+        "can_change": policy.allows(request.user, DATACHECK_CHANGE, run),
+        "sort": requested,
+        "sorts": [
+            ("-probability", _("Most probable first")),
+            ("probability", _("Least probable first")),
+            ("right", _("Right row")),
+            ("left", _("Left row")),
+        ],
+    }
+    if run.status == LinkRun.Status.DONE:
+        from django.core.paginator import Paginator
+
+        page = Paginator(pairs, PAIRS_PER_PAGE).get_page(request.GET.get("page"))
+        decisions = linking.decisions_in(run.area)
+        shown = _pair_views(run, list(page.object_list), decisions)
+        if shown:
+            linking.pairs_read(actor=request.user, run=run, view="pairs", count=len(shown))
+        params = request.GET.copy()
+        params.pop("page", None)
+        context.update(
+            {
+                "page_obj": page,
+                "pairs": shown,
+                "counts": _live_counts(run),
+                "page_query": params.urlencode(),
+                "csv_url": _export_url(request, "csv"),
+                "xlsx_url": _export_url(request, "xlsx"),
+            }
+        )
+    return render(request, "datacheck/link_run.html", context)
+
+
+def _export_url(request: AuthedRequest, fmt: str) -> str:
+    params = request.GET.copy()
+    params.pop("page", None)
+    params["export"] = fmt
+    return "?" + params.urlencode()
+
+
+def _export_pairs(
+    request: AuthedRequest, run: LinkRun, pairs: list[LinkPair], fmt: str, filters: dict[str, Any]
+) -> HttpResponseBase:
+    """Every filtered pair with both records, each compared field's values and level."""
+    import csv
+    import io
+
+    from xuncha.core.tables import XLSX_CONTENT_TYPE, download, safe_cell, xlsx_bytes
+
+    decisions = linking.decisions_in(run.area)
+    shown = _pair_views(run, pairs, decisions)
+    header: list[Any] = [
+        _("Probability"),
+        _("Band"),
+        _("Decision"),
+        _("Left row"),
+        _("Right row"),
+    ]
+    for field in SHOWN_COLUMNS:
+        names = {"field": comparison_label(field)}
+        header += [
+            _("%(field)s (left)") % names,
+            _("%(field)s (right)") % names,
+            _("%(field)s (agreement)") % names,
+        ]
+    rows = []
+    for item in shown:
+        pair = item["pair"]
+        decision = item["decision"]
+        row: list[Any] = [
+            round(pair.probability, 4),
+            str(pair.get_band_display()),
+            str(decision.get_decision_display()) if decision else "",
+            pair.left_row,
+            pair.right_row,
+        ]
+        for field, columns in SHOWN_COLUMNS.items():
+            row += [
+                _record_text(item["left"], columns),
+                _record_text(item["right"], columns),
+                str(level_label(field, pair.levels.get(field, "missing"))),
+            ]
+        rows.append(row)
+    linking.pairs_exported(
+        actor=request.user, run=run, count=len(rows), filters={**filters, "format": fmt}
+    )
+    name = f"linked-pairs-{run.pk}"
+    if fmt == "xlsx":
+        data = xlsx_bytes([(_("Linked pairs"), header, rows)])
+        return download(data, XLSX_CONTENT_TYPE, f"{name}.xlsx")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([str(h) for h in header])
+    for row in rows:
+        writer.writerow([safe_cell(str(v)) for v in row])
+    return download(
+        ("\ufeff" + buffer.getvalue()).encode("utf-8"), "text/csv; charset=utf-8", f"{name}.csv"
+    )
+
+
+@require_GET
+def link_review(request: AuthedRequest, pk: int) -> HttpResponseBase:
+    """The review band, pair after pair: the most probable undecided pair first; the pairs
+    decided here below it, each decision undoable."""
+    run = _link_run_or_404(request, pk)
+    if run.status != LinkRun.Status.DONE:
+        return redirect("datacheck:link_run", run.pk)
+    queue = run.pairs.filter(band=LinkPair.Band.REVIEW).exclude(_decided_q(run))
+    remaining = queue.count()
+    decisions = linking.decisions_in(run.area)
+    current = _pair_views(run, list(queue.order_by("-probability", "pk")[:1]), decisions)
+    decided_pairs = list(run.pairs.filter(_decided_q(run)).order_by("-probability", "pk")[:50])
+    decided = _pair_views(run, decided_pairs, decisions)
+    decided.sort(key=lambda d: d["decision"].decided_at, reverse=True)
+    if current:
+        linking.pairs_read(actor=request.user, run=run, view="review", count=1)
+    return render(
+        request,
+        "datacheck/link_review.html",
+        {
+            **_titles(run),
+            "run": run,
+            "current": current[0] if current else None,
+            "remaining": remaining,
+            "decided": decided,
+            "form": DecisionForm(),
+            "can_change": policy.allows(request.user, DATACHECK_CHANGE, run),
+        },
+    )
+
+
+def _pair_or_404(request: AuthedRequest, pk: int, action: str = DATACHECK_VIEW) -> LinkPair:
+    return get_object_or_404(
+        _scoped(request, LinkPair, action).select_related(
+            "run__area", "run__left__dataset", "run__right__dataset"
+        ),
+        pk=pk,
+    )
+
+
+@require_GET
+def link_pair(request: AuthedRequest, pk: int) -> HttpResponseBase:
+    pair = _pair_or_404(request, pk)
+    run = pair.run
+    shown = _pair_views(run, [pair], linking.decisions_in(run.area))[0]
+    linking.pairs_read(actor=request.user, run=run, view="pair", count=1)
+    return render(
+        request,
+        "datacheck/link_pair.html",
+        {
+            **_titles(run),
+            "run": run,
+            "item": shown,
+            "form": DecisionForm(),
+            "can_change": policy.allows(request.user, DATACHECK_CHANGE, run),
+        },
+    )
+
+
+def _back(request: AuthedRequest, pair: LinkPair) -> HttpResponseBase:
+    """Back to the review queue, or to the pair's own page."""
+    if request.POST.get("back") == "pair":
+        return redirect("datacheck:link_pair", pair.pk)
+    return redirect("datacheck:link_review", pair.run_id)
+
+
+@require_POST
+def link_decide(request: AuthedRequest, pk: int) -> HttpResponseBase:
+    pair = _pair_or_404(request, pk, DATACHECK_CHANGE)
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose Same person or Not the same person."))
+        return _back(request, pair)
+    accepted = form.cleaned_data["decision"] == "accept"
+    linking.decide(
+        actor=request.user, pair=pair, accepted=accepted, reason=form.cleaned_data["reason"]
+    )
+    messages.success(
+        request,
+        _("Pair #%(n)s: the same person.") % {"n": pair.pk}
+        if accepted
+        else _("Pair #%(n)s: not the same person.") % {"n": pair.pk},
+    )
+    return _back(request, pair)
+
+
+@require_POST
+def link_undo(request: AuthedRequest, pk: int) -> HttpResponseBase:
+    pair = _pair_or_404(request, pk, DATACHECK_CHANGE)
+    try:
+        linking.undo(actor=request.user, pair=pair)
+    except ValidationError as exc:
+        _errors(request, exc)
+    else:
+        messages.success(request, _("Decision on pair #%(n)s taken back.") % {"n": pair.pk})
+    return _back(request, pair)
+
+
 urlpatterns = [
     path("datacheck/", index, name="index"),
     path("datacheck/datasets/new/", dataset_new, name="dataset_new"),
@@ -716,4 +1197,11 @@ urlpatterns = [
     path("datacheck/runs/<int:pk>/", run_detail, name="run"),
     path("datacheck/findings/", finding_list, name="findings"),
     path("datacheck/findings/<int:pk>/", finding_detail, name="finding"),
+    path("datacheck/links/", link_runs, name="link_runs"),
+    path("datacheck/links/new/", link_new, name="link_new"),
+    path("datacheck/links/<int:pk>/", link_run, name="link_run"),
+    path("datacheck/links/<int:pk>/review/", link_review, name="link_review"),
+    path("datacheck/links/pairs/<int:pk>/", link_pair, name="link_pair"),
+    path("datacheck/links/pairs/<int:pk>/decide/", link_decide, name="link_decide"),
+    path("datacheck/links/pairs/<int:pk>/undo/", link_undo, name="link_undo"),
 ]

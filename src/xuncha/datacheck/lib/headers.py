@@ -74,6 +74,8 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "awarding": ("招标人", "采购人", "建设单位"),
     "property": ("不动产坐落", "坐落", "房屋坐落"),
     "area": ("面积", "建筑面积"),
+    "phone": ("联系电话", "电话", "手机号", "手机号码", "联系方式"),
+    "age": ("年龄",),
 }
 
 # Required fields per dataset kind (the office may edit the schema; these are the defaults).
@@ -88,6 +90,7 @@ KINDS: dict[str, tuple[str, ...]] = {
     "business": ("company", "credit_code", "legal_rep", "legal_rep_id"),
     "real_estate": ("id_number", "name", "property"),
     "tender": ("project", "company", "contract_date", "amount"),
+    "roster": ("name", "village"),
 }
 
 _BRACKETS = re.compile(r"[(（\[【][^)）\]】]*[)）\]】]$")

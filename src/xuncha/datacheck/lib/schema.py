@@ -70,6 +70,22 @@ SCHEMA: dict[str, tuple[str, ...]] = {
     ),
     "real_estate": ("id_number", "name", "property", "area"),
     "tender": ("project", "company", "credit_code", "contract_date", "amount", "awarding"),
+    # A village's list of people (村民花名册), often without ID numbers: linked to the
+    # household registry (issue #9) to find them. Ages are kept as written (约50岁).
+    "roster": (
+        "name",
+        "id_number",
+        "gender",
+        "birth_date",
+        "age",
+        "township",
+        "village",
+        "address",
+        "phone",
+        "household",
+        "benefit_type",
+        "amount",
+    ),
 }
 
 ROW = "_row"

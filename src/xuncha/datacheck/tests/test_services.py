@@ -441,7 +441,7 @@ def test_library_sync_adds_every_shipped_rule_once(db):
     services.sync_library()
     services.sync_library()
     shipped = [spec.code for spec in rules.builtin_rules()]
-    assert len(shipped) == 10
+    assert len(shipped) == 11
     stored = list(Rule.objects.filter(builtin=True).values_list("code", flat=True))
     assert sorted(stored) == sorted(shipped)
     assert all(r.revision == 1 for r in Rule.objects.filter(builtin=True))

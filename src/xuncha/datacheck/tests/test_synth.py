@@ -51,11 +51,17 @@ def _tables(county: synth.County) -> dict[str, pa.Table]:
     return out
 
 
+def _generated_rules() -> list[rules.RuleSpec]:
+    """The shipped rules over the kinds ``synth`` writes (a village roster is not one of
+    them: the demo makes it from the household file, for record linkage)."""
+    return [spec for spec in rules.builtin_rules() if "roster" not in spec.kinds]
+
+
 def _assert_rules_find_exactly_the_truth(county: synth.County, tables: dict[str, pa.Table]) -> None:
     engine = rules.Engine(tables)
     try:
         found: set[tuple[str, frozenset[str]]] = set()
-        for spec in rules.builtin_rules():
+        for spec in _generated_rules():
             assert engine.missing(spec) == []
             for hit in engine.run(spec):
                 found.add((hit.rule, frozenset(s[0] for s in hit.subjects)))
@@ -74,9 +80,10 @@ def tables(county: synth.County) -> dict[str, pa.Table]:
 def test_fast_and_every_kind_written(generated: tuple[synth.County, float]) -> None:
     county, seconds = generated
     assert seconds < 5
-    assert set(county.files) == set(headers.KINDS)
+    generated_kinds = set(headers.KINDS) - {"roster"}  # the demo makes its roster itself
+    assert set(county.files) == generated_kinds
     assert county.counts["benefit"] == ROWS
-    assert all(county.counts[kind] > 0 for kind in headers.KINDS)
+    assert all(county.counts[kind] > 0 for kind in generated_kinds)
     assert county.counts["death"] < 60_000
     suffixes = {kind: path.suffix for kind, path in county.files.items()}
     assert suffixes["death"] == ".xls" and suffixes["benefit"] == ".csv"
@@ -137,7 +144,7 @@ def test_every_rule_has_planted_cases(county: synth.County) -> None:
     per_rule = {code: [p for p in county.truth if p.rule == code] for code in synth.RULES}
     assert all(len(cases) >= 4 for cases in per_rule.values()), per_rule
     assert {p.rule for p in county.truth} == set(synth.RULES)
-    assert {spec.code for spec in rules.builtin_rules()} == set(synth.RULES)
+    assert {spec.code for spec in _generated_rules()} == set(synth.RULES)
     for planted in county.truth:
         assert planted.note and planted.subjects
         assert all(idnumber.is_valid(s) or s.startswith("91") for s in planted.subjects)
