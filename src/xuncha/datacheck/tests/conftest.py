@@ -27,6 +27,18 @@ def _english() -> Any:
         yield
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _spark_stopped() -> Any:
+    """A Spark session a module started ends with the module: its JVM threads stay out of
+    the tests that follow (and their memory)."""
+    yield
+    import sys
+
+    spark = sys.modules.get("xuncha.datacheck.lib.spark")
+    if spark is not None:
+        spark.stop()
+
+
 @pytest.fixture(autouse=True)
 def _own_files(settings: Any, tmp_path: Path) -> None:
     """Each test's dataset files in its own directory (database ids repeat across runs)."""

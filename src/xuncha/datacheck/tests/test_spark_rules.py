@@ -52,7 +52,7 @@ def translator() -> Any:
     return spark
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def spark_session() -> Any:
     _need("pyspark")
     _need("sqlglot")

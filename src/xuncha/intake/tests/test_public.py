@@ -9,6 +9,7 @@ import datetime as dt
 import io
 import logging
 import re
+import threading
 
 import pytest
 import time_machine
@@ -53,8 +54,20 @@ def public() -> Client:
 
 @pytest.fixture
 def no_sleep(monkeypatch):
+    """The request's slowing-down pauses, recorded instead of slept. Only the test's own
+    thread: ``time.sleep`` is process-wide, and other threads (a Spark gateway left by an
+    earlier test) must keep sleeping, not spin into this list."""
     sleeps: list[float] = []
-    monkeypatch.setattr(ratelimit.time, "sleep", sleeps.append)
+    real = ratelimit.time.sleep
+    main = threading.main_thread()
+
+    def record(seconds: float) -> None:
+        if threading.current_thread() is main:
+            sleeps.append(seconds)
+        else:
+            real(seconds)
+
+    monkeypatch.setattr(ratelimit.time, "sleep", record)
     return sleeps
 
 
