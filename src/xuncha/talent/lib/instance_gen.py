@@ -31,7 +31,10 @@ Assumptions, chosen to resemble a small prefecture and stated so they can be arg
   and party affairs come out common, engineering and audit less so, IT scarce.
 * Experience: rounds_done is 0 for 30%, 1 for 27%, 2 for 18%, 3 for 12%, 4 for 7% and
   5-7 for 6%. Leader eligibility rises with it (16% + 9% a round up to four rounds; about
-  a third overall). 90% are available.
+  a third overall). 90% are available. ``leader_share`` (base, step) and ``availability``
+  change these two and nothing else (the same draws decide, so a thinner pool is the same
+  people with fewer leader candidates and fewer free); the benchmark's thin pool uses
+  (0.04, 0.04) and 0.75.
 * History: the last three years held six half-yearly rounds. Each person served in 1-4 of
   them (never more than rounds_done); workload is the number in the last two (twelve
   months). In each past round people were grouped by home county (four in five; the rest
@@ -207,6 +210,8 @@ def prefecture(
     teams: int = 40,
     targets_per_team: int = 5,
     today: date = TODAY,
+    leader_share: tuple[float, float] = (0.16, 0.09),
+    availability: float = 0.9,
 ) -> Generated:
     """A cross-round instance for a fictional prefecture (see the module docstring)."""
     rng = random.Random(seed)  # noqa: S311 - reproducible fiction, not secrets
@@ -214,7 +219,7 @@ def prefecture(
     county_codes = [f"99{(k // 100) + 1:02d}{k % 100 + 1:02d}" for k in range(counties)]
     county_names = _build_orgs(world, counties)
 
-    people = _build_inspectors(world, inspectors, counties, today)
+    people = _build_inspectors(world, inspectors, counties, today, leader_share, availability)
     _build_unit_people(world, today)
     _add_relatives(world, people)
     team_units = _choose_targets(world, counties, teams, targets_per_team)
@@ -416,7 +421,14 @@ class _Person:
         )
 
 
-def _build_inspectors(world: _World, inspectors: int, counties: int, today: date) -> list[_Person]:
+def _build_inspectors(
+    world: _World,
+    inspectors: int,
+    counties: int,
+    today: date,
+    leader_share: tuple[float, float],
+    availability: float,
+) -> list[_Person]:
     rng = world.rng
     people: list[_Person] = []
     for n in range(inspectors):
@@ -428,9 +440,13 @@ def _build_inspectors(world: _World, inspectors: int, counties: int, today: date
             county_path=world.by_county[county][0].path.rsplit("/", 2)[0] + "/",
         )
         person.rounds_done = rng.choices(range(len(_ROUNDS_WEIGHTS)), _ROUNDS_WEIGHTS)[0]
-        person.leader_eligible = rng.random() < 0.16 + 0.09 * min(person.rounds_done, 4)
-        person.available = rng.random() < 0.9
-        senior = person.leader_eligible or rng.random() < 0.2
+        base, step = leader_share
+        draw = rng.random()
+        person.leader_eligible = draw < base + step * min(person.rounds_done, 4)
+        person.available = rng.random() < availability
+        # Careers follow the default shares whatever ``leader_share`` is, so that a thinner
+        # pool is the same people with fewer of them in the leader pool.
+        senior = draw < 0.16 + 0.09 * min(person.rounds_done, 4) or rng.random() < 0.2
         person.posts = _career(world, county, counties, today, senior=senior, source=True)
         # The current post makes a specialty; an earlier one of five years or more may.
         person.specialties.add(world.specialty_of[person.posts[-1].org_id])

@@ -610,6 +610,22 @@ def test_generated_prefecture_is_reproducible_and_staffable(
     assert validate(prefecture.instance, baseline.assignments) == []
 
 
+def test_thin_pool_changes_only_who_may_lead_and_who_is_free(
+    prefecture: instance_gen.Generated,
+) -> None:
+    thin = instance_gen.prefecture(2026, leader_share=(0.04, 0.04), availability=0.75)
+    people = thin.instance.candidates
+    assert 0.08 <= sum(c.leader_eligible for c in people) / 600 <= 0.14
+    assert 0.70 <= sum(c.available for c in people) / 600 <= 0.80
+    # The same draws otherwise: the same careers, teams and history.
+    assert thin.instance.teams == prefecture.instance.teams
+    assert thin.instance.previous_pairs == prefecture.instance.previous_pairs
+    rich = {c.person_id: c for c in prefecture.instance.candidates}
+    assert all(c.specialties == rich[c.person_id].specialties for c in people)
+    assert all(not c.leader_eligible or rich[c.person_id].leader_eligible for c in people)
+    assert validate(thin.instance, greedy(thin.instance).assignments) == []
+
+
 def test_small_generated_prefecture_solves() -> None:
     small = instance_gen.prefecture(5, counties=4, inspectors=120, teams=6).instance
     result = solve(small, time_limit=5.0)
