@@ -446,61 +446,52 @@ def _registry_rows(county: Any, index: OrgIndex) -> tuple[list[dict[str, Any]], 
     return rows, [p[4] for p in people if p[4]]
 
 
-def _kept(rows: list[dict[str, Any]], query: dict[str, Any]) -> list[dict[str, Any]]:
-    import pyarrow as pa
-
-    from xuncha.clues.lib import candidates as lib
-
-    table = pa.table(
-        {
-            "name": pa.array([lib.plain_name(r["name"]) for r in rows], pa.string()),
-            "township": pa.array([r["township"] for r in rows], pa.string()),
-            "village": pa.array([r["village"] for r in rows], pa.string()),
-        }
-    )
-    mask = lib.prefilter(
-        table, query["name"], township=query["township"], village=query["village"]
-    ).to_pylist()
-    return [r for r, keep in zip(rows, mask, strict=True) if keep]
-
-
 def _household_rows(
-    version: Any, query: dict[str, Any], registered: list[str]
-) -> tuple[list[dict[str, Any]], int]:
-    """The register's rows the name can be matched with (``lib.prefilter``), without the
-    people the registry already holds (by ID number), and how many rows are left in all."""
+    version: Any, query: Any, registered: list[str]
+) -> tuple[Any, dict[str, dict[str, Any]], Any]:
+    """The register's records the name can be matched with (``link.search_file`` over the
+    features prepared at import), without the people the registry already holds (by ID
+    number): their features (ids "h<row>"), their rows by that id, and the frequency
+    columns of all the records searched."""
     import pyarrow as pa
-    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
 
-    from xuncha.clues.lib import candidates as lib
+    from xuncha.datacheck import linking, storage
+    from xuncha.datacheck.lib import link
 
-    table = household_table(version)
-    if table is None or "name" not in table.column_names:
-        return [], 0
-    if "id_number" in table.column_names and registered:
-        known = pc.fill_null(
-            pc.is_in(table.column("id_number"), value_set=pa.array(registered, pa.string())),
-            False,
-        )
-        table = table.filter(pc.invert(known))
-    total = table.num_rows
-    mask = lib.prefilter(table, query["name"], township=query["township"], village=query["village"])
-    rows = []
-    for row in table.filter(mask).to_pylist():
-        rows.append(
-            {
-                "id": f"h{row['_row']}",
-                "name": row.get("name"),
-                "gender": row.get("gender"),
-                "birth_date": row.get("birth_date"),
-                "id_number": row.get("id_number"),
-                "township": row.get("township"),
-                "village": row.get("village"),
-                "address": row.get("address"),
-                "household": row.get("household"),
-            }
-        )
-    return rows, total
+    data = storage.parquet_path(version)
+    if not data.exists():  # the file is gone: nothing to search
+        return pa.table({}), {}, pa.table({})
+    kept, counted = link.search_file(
+        query, linking.features_file(version), without_id_numbers=registered
+    )
+    ids = [int(i) for i in kept.column("unique_id").to_pylist()]
+    if not ids:
+        return pa.table({}), {}, counted
+    kept = kept.set_column(
+        kept.schema.get_field_index("unique_id"),
+        "unique_id",
+        pa.array([f"h{i}" for i in ids], pa.string()),
+    )
+    present = set(pq.read_schema(data).names)
+    rows = pq.read_table(
+        data,
+        columns=[c for c in HOUSEHOLD_COLUMNS if c in present],
+        filters=[("_row", "in", ids)],
+    )
+    found = {
+        f"h{row['_row']}": {
+            "id": f"h{row['_row']}",
+            "name": row.get("name"),
+            "gender": row.get("gender"),
+            "birth_date": row.get("birth_date"),
+            "id_number": row.get("id_number"),
+            "township": row.get("township"),
+            "village": row.get("village"),
+        }
+        for row in rows.to_pylist()
+    }
+    return kept, found, counted
 
 
 def candidates_for(
@@ -509,27 +500,38 @@ def candidates_for(
     """The people a name on a record may mean, best first: the people registry of the
     record's county and, for a user who may read data comparison datasets, its household
     register. The caller has checked that the user may read the record."""
+    import pyarrow as pa
+
     from xuncha.clues import reasons
     from xuncha.clues.lib import candidates as lib
     from xuncha.core.models import Person
     from xuncha.core.policy import Action
     from xuncha.core.selectors import current_posts_prefetch
+    from xuncha.datacheck.lib import link
 
     today = today or timezone.localdate()
     record = subject.record
     county = county_of(record)
     index = org_index(county)
     query = subject_query(subject, county, index)
+    prepared = lib.prepared_query(query, on=today)
     people, registered = _registry_rows(county, index)
-    registry = _kept(people, query)
+    registry, wholes = lib.registry_features(people, prepared, on=today)
+    by_id = {r["id"]: r for r in people}
+    wholes = [wholes, prepared]
     version = household_version(user, county)
-    residents: list[dict[str, Any]] = []
     household_total = 0
     if version is not None:
-        residents, household_total = _household_rows(version, query, registered)
+        residents, resident_rows, household = _household_rows(version, prepared, registered)
+        if resident_rows:
+            registry = pa.concat_tables([registry, residents])
+            by_id.update(resident_rows)
+        if household.num_rows:
+            wholes.append(household)
+            household_total = household.num_rows
     total = len(people) + household_total
-    ranked = lib.rank(query, registry + residents, on=today, total=total, limit=limit)
-    by_id = {r["id"]: r for r in registry + residents}
+    frequencies = link.frequencies(*wholes)
+    ranked = lib.rank(prepared, registry, total=total, limit=limit, frequencies=frequencies)
     person_ids = [int(r.id[1:]) for r in ranked if r.id.startswith("p")]
     persons = {
         p.pk: p

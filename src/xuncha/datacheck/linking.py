@@ -26,6 +26,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
+import secrets
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -180,18 +182,52 @@ def _read(version: Version) -> pa.Table:
     return pq.read_table(storage.parquet_path(version))
 
 
-def _prepared(version: Version, side: str) -> tuple[pa.Table, pa.Table, list[dict[str, Any]]]:
+def _prepared(version: Version) -> tuple[pa.Table, pa.Table, list[dict[str, Any]]]:
     """The version's rows, their features and the problems found (without the values)."""
+    prepared, problems = features(version)
+    return _read(version), prepared, problems
+
+
+_STAMP = b"xuncha.link.features"
+_PROBLEMS = b"xuncha.link.problems"
+
+
+def features(version: Version) -> tuple[pa.Table, list[dict[str, Any]]]:
+    """A list of people's linkage features (``link.prepare``; the id is the row number) and
+    the problems found (row, role and message, never the value): see ``features_file``."""
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(features_file(version))
+    problems = json.loads((table.schema.metadata or {})[_PROBLEMS])
+    return table.replace_schema_metadata(None), problems
+
+
+def features_file(version: Version) -> Path:
+    """Where a version's linkage features are kept (``storage.features_path``), prepared
+    first when they are not there yet or come from an older ``link.FEATURES_STAMP``: they
+    are prepared once per version, because a million records take a minute and a half."""
+    import pyarrow.parquet as pq
+
+    path = storage.features_path(version)
+    if path.exists():
+        meta = pq.read_schema(path).metadata or {}
+        if meta.get(_STAMP) == link.FEATURES_STAMP.encode():
+            return path
     source = _read(version)
-    features, problems = link.prepare(
-        source, roles_for(version.dataset.kind), on=version.extracted_on, side=side
+    prepared, found = link.prepare(
+        source, roles_for(version.dataset.kind), on=version.extracted_on, side=str(version)
     )
     rows = source.column(ROW).to_pylist()
-    found = [
-        {"side": side, "row": rows[p.row - 1], "role": p.role, "message": p.message}
-        for p in problems
-    ]
-    return source, features, found
+    problems = [{"row": rows[p.row - 1], "role": p.role, "message": p.message} for p in found]
+    meta = {_STAMP: link.FEATURES_STAMP.encode(), _PROBLEMS: json.dumps(problems).encode()}
+    # Written aside and moved into place: a reader never sees half a file.
+    partial = path.with_name(f"{path.name}.{os.getpid()}-{secrets.token_hex(4)}.partial")
+    try:
+        pq.write_table(prepared.replace_schema_metadata(meta), partial, compression="zstd")
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return path
 
 
 def record_keys(features: pa.Table, source: pa.Table) -> dict[int, str]:
@@ -262,54 +298,37 @@ def _rescore_accepted(
     model: dict[str, Any],
 ) -> pa.Table | None:
     """Pairs someone accepted that this run did not keep (scored below the review
-    threshold, or not compared): scored again with the run's model, just those records."""
-    import pyarrow.compute as pc
-
+    threshold, or not compared): scored again with the run's model, just those pairs."""
     left_keys, right_keys = keys
     wanted = {k for k, d in decisions.items() if d.decision == DECISION_LINK} - found
     if not wanted:
         return None
-    in_wanted = {k for pair in wanted for k in pair}
-    left_rows = [str(r) for r, k in left_keys.items() if k in in_wanted]
-    right_rows = [str(r) for r, k in right_keys.items() if k in in_wanted]
-    if not left_rows or (right is not None and not right_rows):
+    partners: dict[str, set[str]] = {}
+    for a, b in wanted:
+        partners.setdefault(a, set()).add(b)
+        partners.setdefault(b, set()).add(a)
+    rows_of: dict[str, list[int]] = {}
+    for row, key in right_keys.items():
+        if key in partners:
+            rows_of.setdefault(key, []).append(row)
+    pairs: list[tuple[str, str]] = []
+    for left_row, key in left_keys.items():
+        for other in sorted(partners.get(key, ())):
+            for right_row in rows_of.get(other, []):
+                if right is None and right_row <= left_row:
+                    continue  # one list: each pair of rows once
+                pairs.append((str(left_row), str(right_row)))
+    if not pairs:
         return None
-
-    def subset(table: pa.Table, rows: list[str]) -> pa.Table:
-        part = table.filter(pc.is_in(table.column("unique_id"), pa.array(rows, pa.string())))
-        # Every pair of these few records is compared: "county" takes no part in the
-        # comparisons, so one value for all of them is the blocking rule.
-        index = part.schema.get_field_index("county")
-        return part.set_column(index, "county", pa.array(["*"] * part.num_rows, pa.string()))
-
-    small_left = subset(left, left_rows)
-    small_right = subset(right, right_rows) if right is not None else None
-    if right is None and small_left.num_rows < 2:
-        return None
-    result = link.run(
-        small_left,
-        small_right,
-        thresholds=link.Thresholds(run.match_threshold, 1e-9),
+    return link.score(
+        left,
+        right,
+        pairs,
         model=model,
-        blocking=(("county",),),
+        thresholds=link.Thresholds(run.match_threshold, run.review_threshold),
         engine=run.engine,
         spark=_spark(run.engine),
-        adapt_prior=False,  # the prior of the whole lists, kept in the run's model
     )
-    pairs = result.pairs
-    own = right_keys if right is not None else left_keys
-    keep = [
-        i
-        for i, (a, b) in enumerate(
-            zip(
-                pairs.column("left_id").to_pylist(),
-                pairs.column("right_id").to_pylist(),
-                strict=True,
-            )
-        )
-        if _sorted_keys(left_keys[int(a)], own[int(b)]) in wanted
-    ]
-    return pairs.take(keep)
 
 
 def _pair_objects(
@@ -361,11 +380,12 @@ def link_execute(run: LinkRun, progress: Callable[[int, int, str], None] | None 
 
     try:
         step(0, _("Reading and preparing the records"))
-        left_source, left, problems = _prepared(run.left, "left")
+        left_source, left, left_problems = _prepared(run.left)
+        problems = [{"side": "left", **p} for p in left_problems]
         right = right_source = None
         if run.right is not None:
-            right_source, right, more = _prepared(run.right, "right")
-            problems += more
+            right_source, right, right_problems = _prepared(run.right)
+            problems += [{"side": "right", **p} for p in right_problems]
         left_keys = record_keys(left, left_source)
         right_keys = record_keys(right, right_source) if right is not None else left_keys
         keys = (left_keys, right_keys)

@@ -43,6 +43,9 @@ from xuncha.datacheck.models import Dataset, Finding, HeaderAlias, Kind, Rule, R
 logger = logging.getLogger(__name__)
 
 MAX_UPLOAD_BYTES = 500 * 1024 * 1024
+# Lists whose linkage features are prepared when they are imported: the household register
+# is searched for the people a clue names (``clues.selectors.candidates_for``).
+FEATURES_AT_IMPORT = ("household",)
 OPEN_VERSION_STATES = (Version.Status.MAPPING, Version.Status.ERRORS, Version.Status.FAILED)
 
 
@@ -309,6 +312,11 @@ def import_version(version: Version, progress: Callable[[int, int], None] | None
             progress=progress,
         )
         ingest.write_parquet(result.table, storage.parquet_path(version))
+        if version.dataset.kind in FEATURES_AT_IMPORT:
+            from xuncha.datacheck import linking
+
+            # Pages look names up in it; other lists are prepared by their first link run.
+            linking.features(version)
         if result.errors:
             storage.errors_path(version).write_bytes(
                 ingest.error_report(result.errors, version.file_name, labels=error_labels())
@@ -416,9 +424,14 @@ def version_discard(
         raise Refused(_("Only a version not yet accepted can be discarded."))
     version.status = Version.Status.DISCARDED
     version.save(update_fields=["status"])
-    # The uploaded file stays (provenance); the rows that were never accepted go.
-    path = storage.parquet_path(version)
-    transaction.on_commit(lambda: path.unlink(missing_ok=True))
+
+    # The uploaded file stays (provenance); the rows that were never accepted go, and
+    # their linkage features with them.
+    def remove() -> None:
+        for path in (storage.parquet_path(version), storage.features_path(version)):
+            path.unlink(missing_ok=True)
+
+    transaction.on_commit(remove)
     audit.record(
         actor=actor,
         event_type=E.DATACHECK_DISCARDED,

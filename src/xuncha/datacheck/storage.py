@@ -2,7 +2,8 @@
 
 Each version's directory holds the department's file as uploaded (``source.<ext>``), the
 Parquet file of its valid rows (``data.parquet``, written by the import job) and, when rows
-were rejected, the error report (``errors.xlsx``). The web database keeps only the
+were rejected, the error report (``errors.xlsx``); for a list of people, the features record
+linkage compares (``features.parquet``), prepared once. The web database keeps only the
 catalogue (``models.Version``); DuckDB reads the Parquet files when rules run.
 """
 
@@ -40,6 +41,11 @@ def source_path(version: Any) -> Path:
 
 def parquet_path(version: Any) -> Path:
     return version_dir(version) / "data.parquet"
+
+
+def features_path(version: Any) -> Path:
+    """The rows' linkage features (``linking.features``), kept beside them."""
+    return version_dir(version) / "features.parquet"
 
 
 def errors_path(version: Any) -> Path:

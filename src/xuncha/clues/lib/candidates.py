@@ -6,24 +6,21 @@ ranks the records of a registry (the people registry, the household register) ag
 
 - ``query_row``: the name, the age as written, and the place split into township, village
   or work unit (``place_parts``);
-- ``prefilter``: the registry records that can be scored at all. ``link.candidates`` only
-  scores pairs that agree on one of its blocking rules (``link.CANDIDATE_BLOCKING``): the
-  same toneless pinyin, the same characters in any order, the same similar-shape key, or
-  the same family name and township or village. Each of those needs either a name of the
-  same length whose every character is one of the query's characters, a homophone of one
-  (any reading) or a character of the same shape group; or the same first character and
-  place. Filtering on that first (in Arrow, over a million rows of a household register)
-  leaves the few records worth preparing, and loses none that the blocking would score;
-- ``rank``: ``link.prepare`` and ``link.candidates`` over what is left. ``link.candidates``
-  takes the person named to be one of the records it is given (a prior of one in N); as it
-  is given the filtered records only, each pair's weight is moved back to the prior of the
-  whole registry (``with_prior``), so the probability is the one the unfiltered run gives.
+- ``registry_features``: the features of the registry records that can be scored at all.
+  ``link.candidates`` only scores pairs that agree on one of its blocking rules
+  (``link.CANDIDATE_BLOCKING``); ``link.blocked`` applies those same rules first, on the
+  few features they use, so that only the records worth it are prepared in full. A
+  household register's features are prepared once, when it is imported
+  (``datacheck.linking.features``), and filtered the same way;
+- ``rank``: ``link.candidates`` over what is left. ``link.candidates`` takes the person
+  named to be one of the records it is given (a prior of one in N); as it is given the
+  filtered records only, each pair's weight is moved back to the prior of the whole
+  registry (``with_prior``), so the probability is the one the unfiltered run gives.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import math
 import re
 import unicodedata
@@ -34,13 +31,11 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from xuncha.datacheck.lib import link, names
+from xuncha.datacheck.lib import link
 from xuncha.datacheck.lib.normalise import BadValue
-from xuncha.datacheck.lib.normalise import name as normalise_name
 
 # The fields of ``link.COMPARISONS`` a candidate's reasons are shown for, in this order.
 FIELDS = tuple(c.field for c in link.COMPARISONS)
-NOT_HAN = r"[^\p{Han}]"
 
 _TOWNSHIP_END = r"(?:街道办事处|街道|镇|乡)"
 _VILLAGE_END = r"(?:村民委员会|居民委员会|村委会|居委会|社区|村)"
@@ -130,108 +125,43 @@ def query_row(
     }
 
 
-# -- the prefilter -----------------------------------------------------------------------------
+# -- the records worth scoring ---------------------------------------------------------------
 
 
-def _toneless(reading: str) -> str:
-    plain = unicodedata.normalize("NFKD", reading)
-    return "".join(c for c in plain if not unicodedata.combining(c)).lower()
+def prepared_query(query: Mapping[str, Any], *, on: dt.date) -> pa.Table:
+    """The query record's features (``query_row``); no rows when its name is unreadable.
+    ``on``: the day its age is counted on."""
+    table = link.rows_table([query], list(QUERY_ROLES))
+    prepared, _problems = link.prepare(table, QUERY_ROLES, on=on, side="query", max_problems=0)
+    return prepared
 
 
-@functools.lru_cache(maxsize=1)
-def _readings() -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]:
-    """Each character's toneless readings (all of them), and each reading's characters."""
-    from pypinyin.pinyin_dict import pinyin_dict
-
-    by_char: dict[str, frozenset[str]] = {}
-    by_reading: dict[str, set[str]] = {}
-    for code, text in pinyin_dict.items():
-        char = chr(code)
-        readings = frozenset(_toneless(r) for r in text.split(",") if r)
-        by_char[char] = readings
-        for reading in readings:
-            by_reading.setdefault(reading, set()).add(char)
-    return by_char, {r: frozenset(cs) for r, cs in by_reading.items()}
+def report_query(name: str, place: str = "", age: str = "", *, on: dt.date) -> pa.Table:
+    """A name as a report gives it ("张卫东", "城关镇东风村", "约五十岁"), prepared."""
+    parts = place_parts(place)
+    row = query_row(name, age=age, township=parts.township, village=parts.village)
+    return prepared_query(row, on=on)
 
 
-@functools.lru_cache(maxsize=1)
-def _shapes() -> dict[str, frozenset[str]]:
-    """Each shape group (``link.shape_key``) by its key, for the common CJK block."""
-    groups: dict[str, set[str]] = {}
-    for code in range(0x4E00, 0xA000):
-        char = chr(code)
-        key = link.shape_key(char)
-        if key != char:
-            groups.setdefault(key, {key}).add(char)
-    return {k: frozenset(v) for k, v in groups.items()}
+BLOCKING_ROLES = link.roles_for_features(
+    {column for rule in link.CANDIDATE_BLOCKING for column in rule}
+)
 
 
-def allowed_characters(name: str) -> frozenset[str]:
-    """The characters a name scored against ``name`` can be made of (see the module)."""
-    by_char, by_reading = _readings()
-    shapes = _shapes()
-    allowed: set[str] = set()
-    for char in name:
-        allowed.add(char)
-        for reading in by_char.get(char, ()):
-            allowed |= by_reading.get(reading, frozenset())
-        allowed |= shapes.get(link.shape_key(char), frozenset())
-    return frozenset(allowed)
-
-
-def _han(text: str) -> str:
-    """The Han characters of a text, as the Arrow filter sees them."""
-    value = pc.replace_substring_regex(pa.array([text], pa.string()), NOT_HAN, "")[0]
-    return str(value.as_py() or "")
-
-
-def plain_name(raw: Any) -> str | None:
-    """A name as ``link`` normalises it (traditional to simplified …), None if unreadable."""
-    try:
-        return normalise_name(raw)
-    except BadValue:
-        return None
-
-
-def prefilter(
-    table: pa.Table,
-    query_name: str,
-    *,
-    township: str | None = None,
-    village: str | None = None,
-) -> pa.Array:
-    """A boolean mask of the rows of ``table`` (columns ``name`` and, when there,
-    ``township``, ``village``, ``address``; names already normalised) that ``link``'s
-    candidate blocking can pair with ``query_name``."""
-    plain = plain_name(query_name)
-    if plain is None or table.num_rows == 0:
-        return pa.array([False] * table.num_rows, pa.bool_())
-    query_han = _han(plain)
-    family = names.split(plain)[0]
-    allowed = pa.array(sorted(allowed_characters(query_han)), pa.string())
-    raw = pc.fill_null(table.column("name"), "")
-    han = pc.replace_substring_regex(raw, NOT_HAN, "")
-    mask = pc.equal(pc.utf8_length(han), len(query_han))
-    for position in range(len(query_han)):
-        char = pc.utf8_slice_codeunits(han, position, position + 1)
-        mask = pc.and_(mask, pc.is_in(char, value_set=allowed))
-    places = [p for p in (township, village) if p]
-    if places and family:
-        same_family = pc.starts_with(pc.utf8_trim_whitespace(raw), family)
-        near = pa.array([False] * table.num_rows, pa.bool_())
-        for column in ("township", "village", "address"):
-            if column not in table.column_names:
-                continue
-            values = pc.fill_null(pc.cast(table.column(column), pa.string()), "")
-            for place in places:
-                hit = (
-                    pc.match_substring(values, place)
-                    if column == "address"
-                    else pc.equal(values, place)
-                )
-                near = pc.or_(near, hit)
-        mask = pc.or_(mask, pc.and_(same_family, near))
-    return pc.fill_null(mask, False)
+def registry_features(
+    rows: Sequence[Mapping[str, Any]], query: pa.Table, *, on: dt.date
+) -> tuple[pa.Table, pa.Table]:
+    """The features of the ``rows`` (dicts with any of ``REGISTRY_COLUMNS``, ``id``
+    unique) that ``link``'s candidate blocking pairs with the prepared ``query``, and the
+    blocking's own features of every row (enough for ``link.frequencies``): those first,
+    for every row; the rest for the rows they keep."""
+    table = link.rows_table(rows, list(REGISTRY_COLUMNS))
+    narrow_roles = {r: c for r, c in REGISTRY_ROLES.items() if r in BLOCKING_ROLES}
+    whole, _problems = link.prepare(table, narrow_roles, on=on, side="registry", max_problems=0)
+    ids = whole.filter(link.blocked(query, whole)).column("unique_id")
+    subset = table.filter(pc.is_in(table.column("id"), value_set=ids.combine_chunks()))
+    kept, _problems = link.prepare(subset, REGISTRY_ROLES, on=on, side="registry", max_problems=0)
+    return kept, whole
 
 
 # -- ranking -----------------------------------------------------------------------------------
@@ -257,33 +187,24 @@ class Ranked:
 
 
 def rank(
-    query: Mapping[str, Any],
-    registry: Sequence[Mapping[str, Any]],
+    query: pa.Table,
+    registry: pa.Table,
     *,
-    on: dt.date,
     total: int,
     limit: int = 10,
     model: Mapping[str, Any] | None = None,
+    frequencies: Mapping[str, pa.Table] | None = None,
 ) -> list[Ranked]:
     """The registry records most like the query record, best first (at most ``limit``).
 
-    ``registry``: dicts with any of ``REGISTRY_COLUMNS`` (``id`` unique); ``total``: how many
-    records the whole registry holds (for the prior; at least ``len(registry)``); ``on``:
-    the day the query's age is counted on."""
-    if not registry:
+    ``query``: ``prepared_query``; ``registry``: prepared records (``registry_features``,
+    or any subset of a registry that keeps what ``link.blocked`` keeps); ``total``: how
+    many records the whole registry holds (for the prior; at least ``registry``'s rows);
+    ``frequencies``: the whole registry's name frequencies (``link.frequencies``)."""
+    if not query.num_rows or not registry.num_rows:
         return []
-    query_table = link.rows_table([query], list(QUERY_ROLES))
-    registry_table = link.rows_table(registry, list(REGISTRY_COLUMNS))
-    prepared_query, _problems = link.prepare(
-        query_table, QUERY_ROLES, on=on, side="query", max_problems=0
-    )
-    prepared, _problems = link.prepare(
-        registry_table, REGISTRY_ROLES, on=on, side="registry", max_problems=0
-    )
-    if not prepared_query.num_rows or not prepared.num_rows:
-        return []
-    pairs = link.candidates(prepared_query, prepared, model=model, limit=limit)
-    scored = prepared.num_rows
+    pairs = link.candidates(query, registry, model=model, limit=limit, frequencies=frequencies)
+    scored = registry.num_rows
     result = [
         Ranked(
             id=row["left_id"],
@@ -292,5 +213,9 @@ def rank(
         )
         for row in pairs.to_pylist()
     ]
+    # The cut ``link.candidates`` made with the prior of the records it was given, made
+    # again with the whole registry's, as a search over all of it would have.
+    lowest = link.CANDIDATE_THRESHOLDS.review
+    result = [r for r in result if r.probability >= lowest]
     result.sort(key=lambda r: (-r.probability, r.id))
     return result[:limit]

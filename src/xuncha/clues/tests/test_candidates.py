@@ -55,19 +55,94 @@ def test_ages_and_places_by_their_form() -> None:
     assert not lib.looks_like_place("县财政局") and not lib.looks_like_place("村委会主任")
 
 
-def test_prefilter_keeps_what_the_blocking_scores() -> None:
-    table = pa.table(
-        {
-            "name": ["张卫东", "张伟东", "章卫栋", "卫东张", "张卫车", "张三", "李强", "王卫东"],
-            "township": ["河西乡", "河西乡", "河西乡", "河西乡", "河西乡", "城关镇", "城关镇", "x"],
-        }
-    )
-    mask = lib.prefilter(table, "张卫东", township="城关镇").to_pylist()
-    kept = [n for n, keep in zip(table.column("name").to_pylist(), mask, strict=True) if keep]
+def test_blocked_keeps_what_the_blocking_scores() -> None:
+    rows = [
+        {"id": f"r{i}", "name": name, "township": township}
+        for i, (name, township) in enumerate(
+            [
+                ("张卫东", "河西乡"),
+                ("张伟东", "河西乡"),
+                ("章卫栋", "河西乡"),
+                ("卫东张", "河西乡"),
+                ("张卫车", "河西乡"),
+                ("张三", "城关镇"),
+                ("李强", "城关镇"),
+                ("王卫东", "x"),
+            ]
+        )
+    ]
+    query = lib.prepared_query(lib.query_row("张卫东", township="城关镇"), on=TODAY)
+    kept = lib.registry_features(rows, query, on=TODAY)[0].column("name_text").to_pylist()
     # The same name, homophones, reordered, a similar shape (车/东 are not: one character
     # differs, which only the family name and place would block on), and the same family
     # name in the same township.
-    assert kept == ["张卫东", "张伟东", "章卫栋", "卫东张", "张三"]
+    assert sorted(kept) == sorted(["张卫东", "张伟东", "章卫栋", "卫东张", "张三"])
+
+
+def test_filtering_first_leaves_the_candidates_unchanged() -> None:
+    """``link.blocked`` keeps every record the candidate blocking would pair: scoring the
+    kept records gives the pairs scoring all of them gives, over generated people."""
+    from xuncha.datacheck.lib import link, linksynth
+
+    linkset = linksynth.generate(1500, 30, seed=11)
+    roles = {c: c for c in linksynth.LEFT_COLUMNS if c in link.ROLES}
+    registry, _problems = link.prepare(linkset.left, roles, on=linksynth.REFERENCE_DAY)
+    model = link.default_model()
+    found_some = 0
+    for row in linkset.right.to_pylist()[:30]:
+        query = lib.report_query(
+            row["name"] or "", row["address"] or "", row["age"] or "", on=linksynth.REFERENCE_DAY
+        )
+        if not query.num_rows:
+            continue
+        kept = registry.filter(link.blocked(query, registry))
+        assert kept.num_rows < registry.num_rows / 10
+
+        # Every pair the blocking makes, with one prior for both (``candidates`` sets it
+        # from the number of records, which ``rank`` moves back with ``with_prior``) and
+        # the name frequencies of the whole registry.
+        frequencies = link.frequencies(registry, query)
+        assert frequencies is not None
+
+        def scored(
+            table: pa.Table,
+            query: pa.Table = query,
+            frequencies: dict[str, pa.Table] = frequencies,
+        ) -> dict[str, float]:
+            pairs = link.run(
+                table,
+                query,
+                thresholds=link.Thresholds(0.9, 1e-300),
+                model=model,
+                blocking=link.CANDIDATE_BLOCKING,
+                adapt_prior=False,
+                frequencies=frequencies,
+            ).pairs
+            return dict(
+                zip(
+                    pairs.column("left_id").to_pylist(),
+                    pairs.column("match_probability").to_pylist(),
+                    strict=True,
+                )
+            )
+
+        ids = scored(registry)
+        assert scored(kept) == ids
+        # And what the page shows: the same people with the same probabilities.
+        everyone = lib.rank(query, registry, total=registry.num_rows)
+        found = lib.rank(query, kept, total=registry.num_rows, frequencies=frequencies)
+        assert [(r.id, round(r.probability, 4)) for r in found] == [
+            (r.id, round(r.probability, 4)) for r in everyone
+        ]
+        found_some += bool(ids)
+    assert found_some >= 15  # most of them name someone of the registry
+
+
+def test_every_feature_names_the_roles_it_is_made_from() -> None:
+    from xuncha.datacheck.lib import link
+
+    assert set(link.FEATURE_SOURCES) == set(link.FEATURE_NAMES)
+    assert set().union(*link.FEATURE_SOURCES.values()) <= set(link.ROLES)
 
 
 def test_prior_moves_the_probability_to_the_whole_registry() -> None:
@@ -84,8 +159,11 @@ def test_rank_the_example_of_the_issue() -> None:
         {"id": "p3", "name": "张伟东", "birth_date": "1975-03-03", "township": "河西乡"},
         {"id": "p4", "name": "李强", "birth_date": "1970-07-07", "township": "城关镇"},
     ]
-    query = lib.query_row("张卫东", age="约五十岁", township="城关镇")
-    ranked = lib.rank(query, registry, on=TODAY, total=len(registry))
+    query = lib.prepared_query(lib.query_row("张卫东", age="约五十岁", township="城关镇"), on=TODAY)
+    features, whole = lib.registry_features(registry, query, on=TODAY)
+    assert sorted(features.column("unique_id").to_pylist()) == ["p1", "p2", "p3"]
+    assert whole.num_rows == 4 and whole.column("birth_date").null_count == 4  # names and places
+    ranked = lib.rank(query, features, total=len(registry))
     assert [r.id for r in ranked] == ["p1", "p2", "p3"]
     first = ranked[0].levels
     assert (first["name"], first["birth"], first["address"]) == ("exact", "about", "township")

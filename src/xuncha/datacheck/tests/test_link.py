@@ -266,6 +266,8 @@ def test_candidates_for_a_clue_name_rank_the_right_person_first():
     assert found[1]["match_probability"] > found[2]["match_probability"]
     empty = link.candidates(query.slice(0, 0), _prepared(REGISTRY, REGISTRY_ROLES))
     assert empty.num_rows == 0 and "reasons" in empty.column_names
+    stranger = _prepared(_table(id=["s"], name=["司马光"]), {"id": "id", "name": "name"})
+    assert link.candidates(stranger, _prepared(REGISTRY, REGISTRY_ROLES)).num_rows == 0
 
 
 def test_duplicates_within_one_table():
@@ -294,3 +296,61 @@ def test_thresholds_are_checked():
     assert link.Thresholds(0.9, 0.5).band(0.9) == "match"
     assert link.Thresholds(0.9, 0.5).band(0.6) == "review"
     assert link.Thresholds(0.9, 0.5).band(0.2) == "non_match"
+
+
+def test_score_gives_given_pairs_what_run_gives_them_and_scores_unblocked_ones():
+    registry = _prepared(REGISTRY, REGISTRY_ROLES)
+    roster = _prepared(
+        _table(id=["r1", "r2"], name=["張衛東", "赵天"], birth=["1976年5月", "1988-08-08"]),
+        {"id": "id", "name": "name", "birth_date": "birth"},
+    )
+    thresholds = link.Thresholds(0.9, 0.0001)
+    model = link.default_model()
+    ran = {
+        (r["left_id"], r["right_id"]): r
+        for r in link.run(registry, roster, thresholds=thresholds, model=model).pairs.to_pylist()
+    }
+    # p6 and r1 share nothing a blocking rule looks at: run never compares them.
+    assert ("p6", "r1") not in ran
+    wanted = [("p1", "r1"), ("p8", "r2"), ("p6", "r1")]
+    # The prior as run set it from the sizes (a run's stored model already holds it).
+    scored = link.score(
+        registry, roster, wanted, model=model, thresholds=thresholds, adapt_prior=True
+    )
+    rows = {(r["left_id"], r["right_id"]): r for r in scored.to_pylist()}
+    assert set(rows) == set(wanted)  # best first, as from run
+    fields = ["match_probability", "match_weight", "name", "birth", "address", "band", "reasons"]
+    for pair in wanted[:2]:
+        assert {k: rows[pair][k] for k in fields} == {k: ran[pair][k] for k in fields}
+    assert rows["p6", "r1"]["name"] == "differ" and rows["p6", "r1"]["band"] == "non_match"
+    with pytest.raises(link.LinkError, match="no record"):
+        link.score(registry, roster, [("p1", "r9")], model=model)
+    assert link.score(registry, roster, [], model=model).num_rows == 0
+
+
+def test_search_file_keeps_what_blocked_keeps(tmp_path):
+    import pyarrow.parquet as pq
+
+    registry = _prepared(
+        _table(
+            id=[*REGISTRY.column("id").to_pylist(), "p9"],
+            name=[*REGISTRY.column("name").to_pylist(), "张卫东"],
+            number=[None] * 8 + ["110101197605120013"],
+        ),
+        {"id": "id", "name": "name", "id_number": "number"},
+    )
+    path = tmp_path / "features.parquet"
+    pq.write_table(registry, path)
+    query = _prepared(_table(id=["q"], name=["張衛東"]), {"id": "id", "name": "name"})
+    kept, counted = link.search_file(query, path)
+    expected = registry.filter(link.blocked(query, registry))
+    assert kept.column("unique_id").to_pylist() == expected.column("unique_id").to_pylist()
+    assert kept.schema == registry.schema and counted.num_rows == registry.num_rows
+    assert set(kept.column("unique_id").to_pylist()) == {"p1", "p2", "p3", "p9"}
+    # Records whose ID number is already known elsewhere are left out of both.
+    kept, counted = link.search_file(query, path, without_id_numbers=["110101197605120013"])
+    assert "p9" not in kept.column("unique_id").to_pylist() and counted.num_rows == 8
+    # A query no rule applies to (no name features) keeps nothing.
+    nameless = query.set_column(2, "name_pinyin", pa.array([None], pa.string()))
+    rules = (("name_pinyin",),)
+    assert link.search_file(nameless, path, rules=rules)[0].num_rows == 0

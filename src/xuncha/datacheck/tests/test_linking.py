@@ -153,6 +153,51 @@ def test_a_roster_is_linked_to_the_registry(office, area):
     assert _events(AuditEventType.DATACHECK_LINK_RUN, run) == 1
 
 
+def test_features_are_prepared_at_import_once_and_again_when_stale(office, area, monkeypatch):
+    import pyarrow.parquet as pq
+
+    from xuncha.datacheck import storage
+
+    household, roster = _lists(office, area)
+    # The household register's at its import (clue pages search it); a roster's at its
+    # first link run.
+    path = storage.features_path(household)
+    assert path.exists() and not storage.features_path(roster).exists()
+    kept = pq.read_table(path)
+    assert kept.num_rows == len(PEOPLE)
+    assert kept.schema.metadata[b"xuncha.link.features"] == link.FEATURES_STAMP.encode()
+    _linked(office, area, household, roster)
+    assert storage.features_path(roster).exists()
+
+    calls = []
+    real = link.prepare
+
+    def counting(*args: Any, **kw: Any) -> Any:
+        calls.append(1)
+        return real(*args, **kw)
+
+    monkeypatch.setattr(link, "prepare", counting)
+    first, problems = linking.features(household)
+    assert calls == [] and first.equals(kept.replace_schema_metadata(None)) and problems == []
+    monkeypatch.setattr(link, "FEATURES_STAMP", "0:older")
+    again, _problems = linking.features(household)
+    assert calls == [1] and again.equals(first)
+    assert pq.read_schema(path).metadata[b"xuncha.link.features"] == b"0:older"
+    assert not list(path.parent.glob("*.partial"))
+
+
+def test_problems_are_kept_with_the_features(office, area):
+    household = _import(office, _dataset(office, area, "household"), household_csv())
+    rows = [*ROSTER, ["赵六", "男", "", "很老", "", "低保", "450"]]
+    roster = _import(office, _dataset(office, area, "roster"), roster_csv(rows))
+    assert roster.status == Version.Status.ACCEPTED, roster.message
+    first = _linked(office, area, household, roster)
+    assert [(p["side"], p["role"]) for p in first.problems] == [("right", "age")]
+    assert "很老" not in str(first.problems)  # the message, never the value
+    second = _linked(office, area, household, roster)  # from the kept features
+    assert second.problems == first.problems
+
+
 def test_keys_survive_a_new_import_of_the_same_rows(office, area):
     household, roster = _lists(office, area)
     again = _import(office, roster.dataset, roster_csv(list(reversed(ROSTER))), "again.csv")

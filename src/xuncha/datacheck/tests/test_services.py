@@ -19,7 +19,7 @@ from openpyxl import load_workbook
 
 from xuncha.clues.models import EvidenceLink, Record
 from xuncha.core.models import AuditEvent, AuditEventType, JobRun
-from xuncha.datacheck import services, storage
+from xuncha.datacheck import linking, services, storage
 from xuncha.datacheck.models import Dataset, Finding, Rule, Run, Version
 from xuncha.datacheck.tests.conftest import (
     DATABASE_TASKS,
@@ -196,12 +196,15 @@ def test_a_fixed_file_supersedes_the_version_with_errors(
     broken[2][3] = "2025年13月"
     first = _import(office, dataset, csv_bytes(broken))
     assert first.status == Version.Status.ERRORS
+    linking.features(first)  # as a link run would have prepared them
+    assert storage.features_path(first).exists()
     with django_capture_on_commit_callbacks(execute=True):
         second = _import(office, dataset, csv_bytes(rows))
     first.refresh_from_db()
     assert second.status == Version.Status.ACCEPTED and second.number == 2
     assert first.status == Version.Status.DISCARDED
     assert not storage.parquet_path(first).exists()
+    assert not storage.features_path(first).exists()
     assert storage.source_path(first).exists()  # provenance of what was sent is kept
 
 

@@ -83,3 +83,21 @@ def test_duplicates_on_spark(spark, records):
         if r["band"] == "match" and "copy" in r["left_id"] + r["right_id"]
     }
     assert len(copies) == 5
+
+
+def test_given_pairs_score_the_same_on_spark(spark, records):
+    left, right, linkset = records
+    model = link.default_model()
+    truth = list(
+        zip(
+            linkset.truth.column("left_id").to_pylist()[:3],
+            linkset.truth.column("right_id").to_pylist()[:3],
+            strict=True,
+        )
+    )
+    # and a pair of strangers, which no blocking rule would have compared
+    wanted = [*truth, (left.column("unique_id")[0].as_py(), right.column("unique_id")[-1].as_py())]
+    on_duckdb = link.score(left, right, wanted, model=model)
+    on_spark = link.score(left, right, wanted, model=model, engine="spark", spark=spark)
+    assert on_duckdb.num_rows == 4
+    assert on_spark.to_pylist() == on_duckdb.to_pylist()
