@@ -205,7 +205,7 @@ def features(version: Version) -> tuple[pa.Table, list[dict[str, Any]]]:
 def features_file(version: Version) -> Path:
     """Where a version's linkage features are kept (``storage.features_path``), prepared
     first when they are not there yet or come from an older ``link.FEATURES_STAMP``: they
-    are prepared once per version, because a million records take a minute and a half."""
+    are prepared once per version: about half a minute per million records."""
     import pyarrow.parquet as pq
 
     path = storage.features_path(version)
