@@ -11,6 +11,11 @@ The solver runs with its defaults (one deterministic search thread): ``time_limi
 CP-SAT's deterministic units, which track seconds only roughly, so the wall-clock time is
 reported next to them, as is the first improving solution reported with a gap of 1% or
 less (the bound is only seen at solutions, so the gap may have closed earlier).
+
+The same is measured on the same prefecture with a thin pool (``thin_pool``: fewer leader
+candidates, fewer people free), and both report two figures that do not depend on the
+score's zero point: how far above greedy the bound lies, and the share of that distance
+the solver closed (docs/formats/team-instance.md, Performance).
 """
 
 from __future__ import annotations
