@@ -358,6 +358,7 @@ class CandidateSearch:
     candidates: list[Candidate]
     compared: int  # records of the registries the name was compared with
     household: Any = None  # the household register version read, if any
+    household_waiting: bool = False  # its features are not prepared yet: not searched
     query: dict[str, Any] = field(default_factory=dict)
 
 
@@ -456,14 +457,14 @@ def _household_rows(
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from xuncha.datacheck import linking, storage
+    from xuncha.datacheck import storage
     from xuncha.datacheck.lib import link
 
     data = storage.parquet_path(version)
     if not data.exists():  # the file is gone: nothing to search
         return pa.table({}), {}, pa.table({})
     kept, counted = link.search_file(
-        query, linking.features_file(version), without_id_numbers=registered
+        query, storage.features_path(version), without_id_numbers=registered
     )
     ids = [int(i) for i in kept.column("unique_id").to_pylist()]
     if not ids:
@@ -507,6 +508,7 @@ def candidates_for(
     from xuncha.core.models import Person
     from xuncha.core.policy import Action
     from xuncha.core.selectors import current_posts_prefetch
+    from xuncha.datacheck import linking
     from xuncha.datacheck.lib import link
 
     today = today or timezone.localdate()
@@ -520,6 +522,10 @@ def candidates_for(
     by_id = {r["id"]: r for r in people}
     wholes = [wholes, prepared]
     version = household_version(user, county)
+    # A register whose features a job has not prepared yet is left out, not prepared here.
+    waiting = version is not None and not linking.features_ready(version)
+    if waiting:
+        version = None
     household_total = 0
     if version is not None:
         residents, resident_rows, household = _household_rows(version, prepared, registered)
@@ -580,5 +586,6 @@ def candidates_for(
         candidates=found,
         compared=total,
         household=version,
+        household_waiting=waiting,
         query=query,
     )

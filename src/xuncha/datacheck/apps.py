@@ -8,12 +8,18 @@ class DatacheckConfig(AppConfig):
     verbose_name = _("Data comparison")
 
     def ready(self) -> None:
+        from datetime import timedelta
+
         from django.db.models.signals import post_migrate
 
-        from xuncha.datacheck import permissions
+        from xuncha.core import schedule
+        from xuncha.datacheck import permissions, tasks
 
         permissions.register()
         _register_evidence()
+        # Household registers imported before their features were kept, or whose features
+        # a library upgrade made stale, are prepared here rather than by the page.
+        schedule.register("datacheck.prepare_features", tasks.prepare_features, timedelta(hours=1))
         # The shipped rule library comes with the code: an upgrade migrates, and the
         # library file is then brought into the database once (not on every page).
         post_migrate.connect(_sync_library, sender=self, dispatch_uid="datacheck-library")

@@ -176,6 +176,23 @@ def link_start(
     return run
 
 
+def prepare_missing_features() -> int:
+    """Features for every accepted version of the kinds pages search
+    (``services.FEATURES_AT_IMPORT``) that lacks them or has an older stamp: versions
+    imported before features were kept, and all of them after a library upgrade."""
+    from xuncha.datacheck.services import FEATURES_AT_IMPORT
+
+    done = 0
+    versions = Version.objects.filter(
+        status=Version.Status.ACCEPTED, dataset__kind__in=FEATURES_AT_IMPORT
+    ).select_related("dataset")
+    for version in versions.order_by("pk"):
+        if storage.parquet_path(version).exists() and not features_ready(version):
+            features_file(version)
+            done += 1
+    return done
+
+
 def _read(version: Version) -> pa.Table:
     import pyarrow.parquet as pq
 
@@ -202,17 +219,28 @@ def features(version: Version) -> tuple[pa.Table, list[dict[str, Any]]]:
     return table.replace_schema_metadata(None), problems
 
 
-def features_file(version: Version) -> Path:
-    """Where a version's linkage features are kept (``storage.features_path``), prepared
-    first when they are not there yet or come from an older ``link.FEATURES_STAMP``: they
-    are prepared once per version: about half a minute per million records."""
+def features_ready(version: Version) -> bool:
+    """Whether a version's kept linkage features are there and of today's
+    ``link.FEATURES_STAMP``."""
     import pyarrow.parquet as pq
 
     path = storage.features_path(version)
-    if path.exists():
-        meta = pq.read_schema(path).metadata or {}
-        if meta.get(_STAMP) == link.FEATURES_STAMP.encode():
-            return path
+    if not path.exists():
+        return False
+    meta = pq.read_schema(path).metadata or {}
+    return meta.get(_STAMP) == link.FEATURES_STAMP.encode()
+
+
+def features_file(version: Version) -> Path:
+    """Where a version's linkage features are kept (``storage.features_path``), prepared
+    first when they are not ``features_ready``: they are prepared once per version, about
+    half a minute per million records, so in jobs (the import, a link run, the scheduled
+    ``tasks.prepare_features``), never in a page."""
+    import pyarrow.parquet as pq
+
+    path = storage.features_path(version)
+    if features_ready(version):
+        return path
     source = _read(version)
     prepared, found = link.prepare(
         source, roles_for(version.dataset.kind), on=version.extracted_on, side=str(version)

@@ -62,3 +62,12 @@ def link_records(job_id: str, link_run_id: int) -> dict[str, Any]:
         }
         jobs.finish(job_id, result=summary)
     return summary
+
+
+@task()
+def prepare_features() -> dict[str, int]:
+    """Linkage features of the household registers that lack them (run hourly by the
+    scheduler; ``linking.prepare_missing_features``)."""
+    from xuncha.datacheck import linking
+
+    return {"prepared": linking.prepare_missing_features()}

@@ -555,6 +555,37 @@ def test_the_office_sees_register_rows_and_links_one(
     assert again.person == person and Person.objects.count() == before + 1
 
 
+def test_a_register_without_its_features_is_prepared_by_the_job_not_the_page(
+    as_user: Any, make: Any, register: dict[str, Any], monkeypatch: Any
+) -> None:
+    from xuncha.core import schedule
+    from xuncha.datacheck import linking, storage, tasks
+    from xuncha.datacheck.lib import link
+
+    # As after an upgrade of a library that reads names: the kept features are stale.
+    monkeypatch.setattr(link, "FEATURES_STAMP", link.FEATURES_STAMP + ";newer")
+    version = register["version"]
+    record = make(services.SubjectInput("欧阳明辉", place="测试镇东村", age="五十岁左右"))
+    subject = record.subjects.get()
+    client = as_user("office_c1")
+    response = client.get(_url(subject), **EN)
+    search = response.context["search"]
+    assert search.household is None and search.household_waiting
+    assert not any(c.row is not None for c in search.candidates)
+    assert "still being made ready" in response.content.decode()
+    assert not linking.features_ready(version)  # not prepared in the request
+
+    assert ("datacheck.prepare_features", tasks.prepare_features) in [
+        (e.name, e.task) for e in schedule.entries()
+    ]
+    assert tasks.prepare_features.call() == {"prepared": 1}
+    assert linking.features_ready(version) and storage.features_path(version).exists()
+    assert tasks.prepare_features.call() == {"prepared": 0}  # nothing left to do
+    search = client.get(_url(subject), **EN).context["search"]
+    assert search.household == version and not search.household_waiting
+    assert search.candidates[0].name == "欧阳明辉" and search.candidates[0].row is not None
+
+
 def test_a_registry_person_is_not_shown_twice(
     as_user: Any, demo_subject: Subject, register: dict[str, Any]
 ) -> None:

@@ -1180,29 +1180,33 @@ def blocked(
     import pyarrow.compute as pc
 
     mask = pa.array([False] * table.num_rows, pa.bool_())
+    for rule, values in _applicable(query, rules):
+        hit = pa.array([True] * table.num_rows, pa.bool_())
+        for column, value in zip(rule, values, strict=True):
+            hit = pc.and_(hit, pc.fill_null(pc.equal(table.column(column), value), False))
+        mask = pc.or_(mask, hit)
+    return mask
+
+
+def _applicable(
+    query: pa.Table, rules: Sequence[Sequence[str]]
+) -> list[tuple[Sequence[str], list[Any]]]:
+    """Each rule with a query record's values for its columns, where none is missing (a
+    missing value equals nothing, as in Splink's blocking)."""
+    found = []
     for record in query.to_pylist():
         for rule in rules:
             values = [record.get(column) for column in rule]
-            if any(v is None for v in values):
-                continue
-            hit = pa.array([True] * table.num_rows, pa.bool_())
-            for column, value in zip(rule, values, strict=True):
-                hit = pc.and_(hit, pc.fill_null(pc.equal(table.column(column), value), False))
-            mask = pc.or_(mask, hit)
-    return mask
+            if all(v is not None for v in values):
+                found.append((rule, values))
+    return found
 
 
 def _block_where(query: pa.Table, rules: Sequence[Sequence[str]]) -> tuple[str, list[Any]]:
     """``blocked`` as an SQL condition and its parameters ("false" when no rule applies)."""
-    terms: list[str] = []
-    values: list[Any] = []
-    for record in query.to_pylist():
-        for rule in rules:
-            found = [record.get(column) for column in rule]
-            if any(v is None for v in found):
-                continue
-            terms.append("(" + " AND ".join(f'"{column}" = ?' for column in rule) + ")")
-            values.extend(found)
+    applicable = _applicable(query, rules)
+    terms = ["(" + " AND ".join(f'"{c}" = ?' for c in rule) + ")" for rule, _ in applicable]
+    values = [value for _, found in applicable for value in found]
     return (" OR ".join(terms) or "false"), values
 
 
