@@ -316,6 +316,19 @@ def decisions_in(area: Organisation) -> dict[tuple[str, str], LinkDecision]:
     }
 
 
+def decided_q(run: LinkRun, decision: str | None = None) -> Any:
+    """A filter of the run's pairs with a decision (of a kind) kept for the run's county,
+    whichever side each key is on: ``decisions_in`` and ``decision_of`` as a query."""
+    from django.db.models import Exists, OuterRef, Q
+
+    kept = LinkDecision.objects.filter(area=county_of(run.area))
+    if decision is not None:
+        kept = kept.filter(decision=decision)
+    same = kept.filter(left_key=OuterRef("left_key"), right_key=OuterRef("right_key"))
+    swapped = kept.filter(left_key=OuterRef("right_key"), right_key=OuterRef("left_key"))
+    return Q(Exists(same)) | Q(Exists(swapped))
+
+
 def _rescore_accepted(
     run: LinkRun,
     left: pa.Table,

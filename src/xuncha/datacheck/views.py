@@ -814,19 +814,6 @@ def _pair_views(
     return out
 
 
-def _decided_q(run: LinkRun, decision: str | None = None) -> Any:
-    """Pairs of the run with a decision (of a kind) kept for the run's county, whichever
-    side each key is on."""
-    from django.db.models import Exists, OuterRef, Q
-
-    kept = LinkDecision.objects.filter(area=services.county_of(run.area))
-    if decision is not None:
-        kept = kept.filter(decision=decision)
-    same = kept.filter(left_key=OuterRef("left_key"), right_key=OuterRef("right_key"))
-    swapped = kept.filter(left_key=OuterRef("right_key"), right_key=OuterRef("left_key"))
-    return Q(Exists(same)) | Q(Exists(swapped))
-
-
 def _live_counts(run: LinkRun) -> dict[str, Any]:
     """Pairs by band and decision as they stand now (decisions change after the run), for
     the counts and the chart."""
@@ -943,10 +930,10 @@ def _filtered_pairs(run: LinkRun, form: PairFilterForm) -> tuple[Any, dict[str, 
             pairs = pairs.filter(band=data["band"])
             filters["band"] = data["band"]
         if data.get("decision") == "none":
-            pairs = pairs.exclude(_decided_q(run))
+            pairs = pairs.exclude(linking.decided_q(run))
             filters["decision"] = "none"
         elif data.get("decision"):
-            pairs = pairs.filter(_decided_q(run, data["decision"]))
+            pairs = pairs.filter(linking.decided_q(run, data["decision"]))
             filters["decision"] = data["decision"]
         if data.get("level"):
             field, _sep, code = data["level"].partition(":")
@@ -1088,11 +1075,13 @@ def link_review(request: AuthedRequest, pk: int) -> HttpResponseBase:
     run = _link_run_or_404(request, pk)
     if run.status != LinkRun.Status.DONE:
         return redirect("datacheck:link_run", run.pk)
-    queue = run.pairs.filter(band=LinkPair.Band.REVIEW).exclude(_decided_q(run))
+    queue = run.pairs.filter(band=LinkPair.Band.REVIEW).exclude(linking.decided_q(run))
     remaining = queue.count()
     decisions = linking.decisions_in(run.area)
     current = _pair_views(run, list(queue.order_by("-probability", "pk")[:1]), decisions)
-    decided_pairs = list(run.pairs.filter(_decided_q(run)).order_by("-probability", "pk")[:50])
+    decided_pairs = list(
+        run.pairs.filter(linking.decided_q(run)).order_by("-probability", "pk")[:50]
+    )
     decided = _pair_views(run, decided_pairs, decisions)
     decided.sort(key=lambda d: d["decision"].decided_at, reverse=True)
     if current:
