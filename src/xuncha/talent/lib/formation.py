@@ -68,6 +68,7 @@ sorted so equal instances give equal JSON.
 from __future__ import annotations
 
 import math
+import random
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -104,6 +105,11 @@ RELAXABLE = frozenset(
 
 EXPERIENCED_ROUNDS = 2  # rounds_done at or above this counts as experienced
 _POLISH_PASSES = 3  # local-search passes over the greedy teams before CP-SAT
+_LNS_TEAMS = 6  # teams re-staffed together in one large-neighbourhood step
+_LNS_PATIENCE = 40  # steps in a row without a gain before the neighbourhood search stops
+_LNS_STEPS = 400  # at most this many steps
+_LNS_STEPS_PER_UNIT = 5  # and at most this many per unit of the time limit
+_LNS_UNITS = 1.0  # CP-SAT deterministic units per step
 
 SPECIALTY_COVER_BONUS = 10  # per required specialty a team holds
 SPECIALTY_BREADTH_BONUS = 4  # per other specialty a team holds
@@ -229,40 +235,69 @@ def solve(
 ) -> Result:
     """Staff every team optimally, or as well as ``time_limit`` allows.
 
-    ``deterministic`` (the default) runs one CP-SAT search thread and stops it on CP-SAT's
-    deterministic clock (``time_limit`` in its units), so the same instance and seed give
-    the same teams whatever the machine load. Those units track seconds only roughly: 30
-    of them took 22-40 s of wall time on the 600 x 40 benchmark. A wall-clock stop at
-    twice the limit guards against a very slow machine (a run cut there may differ). On
-    that benchmark the single thread did as well as two racing ones, while CP-SAT's
-    deterministic parallel mode (interleaved batches) did markedly worse. With
-    ``deterministic=False``, ``workers`` threads race under a wall-clock limit and runs
+    Three steps, each starting from the last one's teams:
+
+    1. the greedy teams, improved by a short local search (``_Polish``, a fixed number of
+       passes);
+    2. large-neighbourhood steps (``_neighbourhoods``): a few teams at a time re-staffed
+       optimally while the others keep their people, until a run of steps brings nothing
+       (at most ``_LNS_STEPS_PER_UNIT`` steps per unit of ``time_limit``);
+    3. CP-SAT over the whole problem, hinted with those teams, for the rest of
+       ``time_limit``: it proves the bound (and so the gap) and may still improve the
+       teams.
+
+    The result is never worse than step 2's teams: if the search stops with weaker teams
+    (or none), they are returned with its bound. Measured on the benchmark's prefecture
+    (600 x 40), step 2 took the teams from 2,074 to 2,082 in under 2 s, while step 3
+    alone had reached 2,076 in 60 units; on a thin pool step 3 alone never improved the
+    polished teams at all (docs/formats/team-instance.md, Performance).
+
+    ``deterministic`` (the default) runs one CP-SAT search thread and stops every solve
+    on CP-SAT's deterministic clock (``time_limit`` in its units, less what step 2 used),
+    so the same instance and seed give the same teams whatever the machine load; building
+    the model and steps 1-2 are not charged against it, as their wall time varies. Those
+    units track seconds only roughly: 30 of them took 22-40 s of wall time on the
+    benchmark. A wall-clock stop at four times the limit plus ten seconds guards against
+    a very slow machine (a run cut there may differ). On that benchmark the single thread
+    did as well as two racing ones, while CP-SAT's deterministic parallel mode
+    (interleaved batches) did markedly worse. With ``deterministic=False``, ``workers``
+    threads race under a wall-clock limit, charged with the time already spent, and runs
     that stop on time can differ.
 
-    The greedy teams, improved by a short local search (``_Polish``, a fixed number of
-    passes), are CP-SAT's first solution. The result is never worse than those: if the
-    solver stops with weaker teams (or none), they are returned with the solver's bound.
+    ``progress`` receives (best objective, proven bound or None, seconds since the call)
+    on every better team list and every better bound.
     """
     started = time.perf_counter()
     ctx = _Context(instance)
     built = _build_optimisation(ctx)
+    reporter = _Reporter(progress, built.scale, started)
     start = _greedy_assign(ctx).assignments
+    spent = 0.0  # deterministic units used before the whole-problem search
     if start is not None:
         polished = _Polish(ctx, start).run(_POLISH_PASSES)
         if not validate(instance, polished):  # a heuristic is checked, not trusted
             start = polished
+        steps = max(1, min(_LNS_STEPS, round(_LNS_STEPS_PER_UNIT * time_limit)))
+        start, spent = _neighbourhoods(ctx, start, seed, steps, reporter)
         # A complete hint (every variable, objective helpers included) is checked before
         # the search and becomes its first incumbent; the search then dives near it.
-        # Measured on the benchmark at 60 units, seeds 2026 and 7: polished teams as
-        # hint ended at 2,076 and 2,100 (gaps 0.4% and 0.5%); the plain greedy teams
-        # (2,023 and 2,040) at 2,082 and 2,045; no hint at 2,068 (seed 2026). A partial
-        # hint (teams only) took CP-SAT 30 s to repair.
+        # Measured on the benchmark at 60 units, seeds 2026 and 7 (before the
+        # neighbourhood search existed): polished teams as hint ended at 2,076 and
+        # 2,100 (gaps 0.4% and 0.5%); the plain greedy teams (2,023 and 2,040) at 2,082
+        # and 2,045; no hint at 2,068 (seed 2026). A partial hint (teams only) took
+        # CP-SAT 30 s to repair.
         _add_hint(ctx, built, start)
 
-    remaining = max(0.05, time_limit - (time.perf_counter() - started))
+    if deterministic:
+        # Charged in the solver's own units only, so that a slow or busy machine does
+        # not shorten the search and change the result.
+        remaining = max(0.05, time_limit - spent)
+    else:
+        remaining = max(0.05, time_limit - (time.perf_counter() - started))
     solver = _make_solver(remaining, seed, workers, deterministic)
     if progress is not None:
-        status = solver.solve(built.model, _Progress(progress, built.scale))
+        solver.best_bound_callback = reporter.cp_sat_bound
+        status = solver.solve(built.model, _Progress(reporter))
     else:
         status = solver.solve(built.model)
 
@@ -789,20 +824,40 @@ class _Optimisation:
     scale: int  # the objective is multiplied by this (the number of teams)
     seats: dict[tuple[int, int], cp_model.IntVar]  # (candidate pos, team pos): deputy/member
     leads: dict[tuple[int, int], cp_model.IntVar]  # (candidate pos, team pos): leader
-    # Objective helpers, kept so a complete solution hint can be given.
+    # Objective helpers, kept so a complete solution hint can be given; per team position.
     covers: dict[tuple[int, str], cp_model.IntVar] = field(default_factory=dict)
-    counts: list[cp_model.IntVar] = field(default_factory=list)  # experienced per team
+    counts: dict[int, cp_model.IntVar] = field(default_factory=dict)  # experienced per team
     total: cp_model.IntVar | None = None
-    deviations: list[cp_model.IntVar] = field(default_factory=list)
+    deviations: dict[int, cp_model.IntVar] = field(default_factory=dict)
     pairs: dict[tuple[int, int], cp_model.IntVar] = field(default_factory=dict)
 
 
-def _build_optimisation(ctx: _Context) -> _Optimisation:
+@dataclass(frozen=True)
+class _Scope:
+    """Part of the problem to re-solve while the rest of a team list stays as it is.
+
+    Only the teams at ``teams`` are staffed, only from the candidates at ``people`` (the
+    unplaced and those now in these teams); every other team keeps its people, and its
+    number of experienced people (``fixed_experienced``) still enters the balance term,
+    whose average is over all teams.
+    """
+
+    teams: tuple[int, ...]  # team positions
+    people: tuple[int, ...]  # candidate positions
+    fixed_experienced: Mapping[int, int]  # team position -> experienced people, the others
+
+
+def _build_optimisation(ctx: _Context, scope: _Scope | None = None) -> _Optimisation:
+    """The whole problem, or the part of it in ``scope`` (see ``_Scope``)."""
     model = cp_model.CpModel()
     seats: dict[tuple[int, int], cp_model.IntVar] = {}
     leads: dict[tuple[int, int], cp_model.IntVar] = {}
-    for ci, cand in enumerate(ctx.candidates):
-        for ti, team in enumerate(ctx.teams):
+    team_range = range(len(ctx.teams)) if scope is None else scope.teams
+    people_range = range(len(ctx.candidates)) if scope is None else scope.people
+    for ci in people_range:
+        cand = ctx.candidates[ci]
+        for ti in team_range:
+            team = ctx.teams[ti]
             if ctx.usable(cand, team, DEPUTY) or ctx.usable(cand, team, MEMBER):
                 seats[ci, ti] = model.new_bool_var(f"seat_{cand.person_id}_{team.index}")
             if ctx.usable(cand, team, LEADER):
@@ -820,7 +875,8 @@ def _build_optimisation(ctx: _Context) -> _Optimisation:
     def no_guard(_: str) -> list[cp_model.IntVar]:
         return []
 
-    for ti, team in enumerate(ctx.teams):
+    for ti in team_range:
+        team = ctx.teams[ti]
         _add_range(model, [v for (_, tj), v in leads.items() if tj == ti], 1, 1)
         # Deputies come from the seated people allowed to be deputies; those seated who
         # may not be plain members have to be deputies. A split exists exactly when enough
@@ -842,7 +898,8 @@ def _build_optimisation(ctx: _Context) -> _Optimisation:
         _add_team_rules(ctx, model, ti, by_team.get(ti, []), no_guard)
 
     built = _Optimisation(model, max(1, len(ctx.teams)), seats, leads)
-    _add_objective(ctx, built, by_team)
+    fixed = {} if scope is None else scope.fixed_experienced
+    _add_objective(ctx, built, by_team, team_range, fixed)
     return built
 
 
@@ -850,13 +907,21 @@ def _add_objective(
     ctx: _Context,
     built: _Optimisation,
     by_team: Mapping[int, list[tuple[int, cp_model.IntVar]]],
+    team_range: Iterable[int],
+    fixed_experienced: Mapping[int, int],
 ) -> None:
-    """Linear objective times ``scale`` (the number of teams) to keep the average integral."""
+    """Linear objective times ``scale`` (the number of teams) to keep the average integral.
+
+    Terms of teams outside ``team_range`` are constants and left out, except in the
+    balance term, where their experienced counts (``fixed_experienced``) are constants.
+    """
     model = built.model
     scale = built.scale
     variables: list[cp_model.IntVar] = []
     coefficients: list[int] = []
-    for ti, team in enumerate(ctx.teams):
+    staffed = list(team_range)
+    for ti in staffed:
+        team = ctx.teams[ti]
         holders: dict[str, list[cp_model.IntVar]] = {}
         for ci, var in by_team.get(ti, []):
             cand = ctx.candidates[ci]
@@ -881,8 +946,9 @@ def _add_objective(
         # raw assignment variables there instead repeats the whole pool in 2n constraints
         # (1.6 million terms at 600 x 40) and stalls presolve and the LP.
         highest: list[int] = []
-        counts: list[cp_model.IntVar] = []
-        for ti, team in enumerate(ctx.teams):
+        counts: dict[int, cp_model.IntVar] = {}
+        for ti in staffed:
+            team = ctx.teams[ti]
             chosen = [
                 var
                 for ci, var in by_team.get(ti, [])
@@ -891,18 +957,20 @@ def _add_objective(
             highest.append(min(len(chosen), max(0, team.size_max)))
             count = model.new_int_var(0, highest[-1], f"experienced_{team.index}")
             model.add(count == cp_model.LinearExpr.sum(chosen))
-            counts.append(count)
-        total = model.new_int_var(0, sum(highest), "experienced_total")
-        model.add(total == cp_model.LinearExpr.sum(counts))
+            counts[ti] = count
+        fixed = sum(fixed_experienced.values())
+        total = model.new_int_var(fixed, fixed + sum(highest), "experienced_total")
+        model.add(total == cp_model.LinearExpr.sum(list(counts.values())) + fixed)
         built.counts, built.total = counts, total
-        bound = team_count * max(1, sum(highest))
-        for ti, count in enumerate(counts):
+        bound = team_count * max(1, fixed + sum(highest))
+        for ti, team in enumerate(ctx.teams):
+            count_or_fixed = counts[ti] if ti in counts else fixed_experienced.get(ti, 0)
             # deviation >= |n * e_t - E| = n * |e_t - E / n|; the negative weight in a
             # maximisation pushes it down onto the absolute value at the optimum.
-            deviation = model.new_int_var(0, bound, f"deviation_{ctx.teams[ti].index}")
-            model.add(deviation >= team_count * count - total)
-            model.add(deviation >= total - team_count * count)
-            built.deviations.append(deviation)
+            deviation = model.new_int_var(0, bound, f"deviation_{team.index}")
+            model.add(deviation >= team_count * count_or_fixed - total)
+            model.add(deviation >= total - team_count * count_or_fixed)
+            built.deviations[ti] = deviation
             variables.append(deviation)
             coefficients.append(-EXPERIENCE_DEVIATION_PENALTY)
 
@@ -914,7 +982,7 @@ def _add_objective(
         # with 1,600 pairs, a bool per pair and team with both bounds made the model three
         # times larger (65,000 extra bools) and the first solution came after 43 s.
         together: cp_model.IntVar | None = None
-        for ti in range(team_count):
+        for ti in staffed:
             in_a = _present(built.seats.get((ca, ti)), built.leads.get((ca, ti)))
             in_b = _present(built.seats.get((cb, ti)), built.leads.get((cb, ti)))
             if not in_a or not in_b:
@@ -950,11 +1018,11 @@ def _add_hint(ctx: _Context, built: _Optimisation, assignments: Sequence[Assignm
         team_of[cand.person_id] = ti
     for (ti, specialty), var in built.covers.items():
         model.add_hint(var, specialty in held[ti])
-    for ti, var in enumerate(built.counts):
+    for ti, var in built.counts.items():
         model.add_hint(var, experienced[ti])
     if built.total is not None:
         model.add_hint(built.total, sum(experienced))
-    for ti, var in enumerate(built.deviations):
+    for ti, var in built.deviations.items():
         model.add_hint(var, abs(len(ctx.teams) * experienced[ti] - sum(experienced)))
     for (a, b), var in built.pairs.items():
         model.add_hint(var, a in team_of and team_of.get(b) == team_of[a])
@@ -1068,21 +1136,50 @@ def _make_solver(
     return make_solver(time_limit, seed, workers, deterministic, presolve=False)
 
 
-class _Progress(cp_model.CpSolverSolutionCallback):
-    """Reports (objective, bound, elapsed seconds) on every improving solution."""
+class _Reporter:
+    """Passes (best objective, bound, seconds since ``solve`` began) to ``progress``.
 
-    def __init__(self, report: ProgressCallback, scale: int) -> None:
-        super().__init__()
-        self._report = report
+    Called on every better team list (from the neighbourhood search and from CP-SAT) and
+    on every better bound CP-SAT proves, so a caller sees the gap close as it happens.
+    Values arrive scaled as in the model and are reported unscaled.
+    """
+
+    def __init__(self, progress: ProgressCallback | None, scale: int, started: float) -> None:
+        self._progress = progress
         self._scale = scale
+        self._started = started
+        self.objective: float | None = None
+        self.bound: float | None = None
+
+    def _report(self) -> None:
+        if self._progress is not None and self.objective is not None:
+            self._progress(self.objective, self.bound, time.perf_counter() - self._started)
+
+    def solution(self, objective: float) -> None:
+        if self.objective is None or objective > self.objective:
+            self.objective = objective
+            self._report()
+
+    def cp_sat_solution(self, scaled_objective: float, scaled_bound: float) -> None:
+        if math.isfinite(scaled_bound):
+            self.bound = scaled_bound / self._scale
+        self.solution(scaled_objective / self._scale)
+
+    def cp_sat_bound(self, scaled_bound: float) -> None:
+        if math.isfinite(scaled_bound):
+            self.bound = scaled_bound / self._scale
+            self._report()
+
+
+class _Progress(cp_model.CpSolverSolutionCallback):
+    """Hands every improving CP-SAT solution to the reporter."""
+
+    def __init__(self, reporter: _Reporter) -> None:
+        super().__init__()
+        self._reporter = reporter
 
     def on_solution_callback(self) -> None:
-        bound = self.best_objective_bound
-        self._report(
-            self.objective_value / self._scale,
-            bound / self._scale if math.isfinite(bound) else None,
-            self.wall_time,
-        )
+        self._reporter.cp_sat_solution(self.objective_value, self.best_objective_bound)
 
 
 def _sorted_assignments(ctx: _Context, items: Iterable[Assignment]) -> tuple[Assignment, ...]:
@@ -1094,6 +1191,92 @@ def _sorted_assignments(ctx: _Context, items: Iterable[Assignment]) -> tuple[Ass
             key=lambda a: (team_order[a.team_index], role_order[a.role], a.person_id),
         )
     )
+
+
+# -- large-neighbourhood search -------------------------------------------------------------
+
+
+def _neighbourhoods(
+    ctx: _Context,
+    assignments: tuple[Assignment, ...],
+    seed: int,
+    steps: int,
+    reporter: _Reporter,
+) -> tuple[tuple[Assignment, ...], float]:
+    """Re-staff a few teams at a time, optimally, while the others keep their people.
+
+    Each step draws ``_LNS_TEAMS`` teams (seeded), builds the model of just those teams
+    and the people free to join them (``_Scope``), hints the current teams and solves it
+    on CP-SAT's deterministic clock; a better team list (checked and re-scored from the
+    teams, not trusted from the model) replaces the current one. It stops after
+    ``_LNS_PATIENCE`` steps in a row without a gain or after ``steps`` steps, counts that
+    do not depend on the machine, so the result is deterministic like the rest of
+    ``solve``. Returns the teams and the deterministic units the steps used.
+
+    Why: on the benchmark's thin pool the whole-problem search never improved the polished
+    greedy teams (2,004, even in 240 units), while these steps reach 2,016 in about 1 s;
+    on the main instance 2,082 in about 2 s against 2,076 after 60 units of search.
+    """
+    team_count = len(ctx.teams)
+    current = assignments
+    value = objective_value(ctx.instance, current)
+    reporter.solution(value)
+    spent = 0.0
+    if team_count <= _LNS_TEAMS or not assignments:
+        return current, spent  # a step would be the whole problem: left to the search
+    rng = random.Random(seed)  # noqa: S311 - which teams to re-staff, not a secret
+    stale = 0
+    for step in range(steps):
+        if stale >= _LNS_PATIENCE:
+            break
+        chosen = tuple(sorted(rng.sample(range(team_count), min(_LNS_TEAMS, team_count))))
+        found, used = _restaff(ctx, current, chosen, seed + step, _LNS_UNITS)
+        spent += used
+        stale += 1
+        if found is None:
+            continue
+        found_value = objective_value(ctx.instance, found)
+        if found_value > value + 1e-9 and not validate(ctx.instance, found):
+            current, value, stale = found, found_value, 0
+            reporter.solution(value)
+    return current, spent
+
+
+def _restaff(
+    ctx: _Context,
+    current: Sequence[Assignment],
+    chosen: Sequence[int],
+    seed: int,
+    units: float,
+) -> tuple[tuple[Assignment, ...] | None, float]:
+    """The best staffing of the teams at ``chosen`` with every other team kept as it is.
+
+    Returns the whole team list (None when the solver found none within ``units``) and
+    the deterministic units used.
+    """
+    team_pos = {team.index: ti for ti, team in enumerate(ctx.teams)}
+    staffed = set(chosen)
+    placed = {ctx.position[a.person_id]: team_pos[a.team_index] for a in current}
+    fixed: Counter[int] = Counter(
+        ti
+        for ci, ti in placed.items()
+        if ti not in staffed and ctx.candidates[ci].rounds_done >= EXPERIENCED_ROUNDS
+    )
+    people = tuple(
+        ci
+        for ci, cand in enumerate(ctx.candidates)
+        if cand.available and (ci not in placed or placed[ci] in staffed)
+    )
+    others = {ti: fixed[ti] for ti in range(len(ctx.teams)) if ti not in staffed}
+    built = _build_optimisation(ctx, _Scope(tuple(sorted(staffed)), people, others))
+    _add_hint(ctx, built, current)
+    solver = _make_solver(units, seed, 1, True)
+    status = solver.solve(built.model)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None, solver.deterministic_time
+    kept = [a for a in current if team_pos[a.team_index] not in staffed]
+    found = _sorted_assignments(ctx, [*kept, *_read_solution(ctx, built, solver)])
+    return found, solver.deterministic_time
 
 
 # -- infeasibility explanation --------------------------------------------------------------

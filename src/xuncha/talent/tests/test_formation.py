@@ -125,14 +125,28 @@ def generated(n: int, t: int, seed: int) -> Instance:
 # -- brute force ---------------------------------------------------------------------------
 
 
-def brute_force(instance: Instance) -> tuple[float, list[Assignment]] | None:
+def brute_force(
+    instance: Instance, keep: Sequence[Assignment] = ()
+) -> tuple[float, list[Assignment]] | None:
     """Best objective by enumerating every membership and every role split (tiny only).
 
     Shares nothing with the model: memberships are enumerated, roles are tried per team
     and checked with ``validate`` on a one-team instance, and the score is objective_value.
+    The teams named in ``keep`` keep exactly those people and roles.
     """
     teams = instance.teams
     people = instance.candidates
+    kept_teams = {a.team_index for a in keep}
+    kept_people = {a.person_id: a.team_index for a in keep}
+    open_teams = tuple(ti for ti, spec in enumerate(teams) if spec.index not in kept_teams)
+    options = [
+        (
+            (next(ti for ti, spec in enumerate(teams) if spec.index == kept_people[p.person_id]),)
+            if p.person_id in kept_people
+            else (-1, *open_teams)
+        )
+        for p in people
+    ]
 
     def roles_for(spec: TeamSpec, members: tuple[int, ...]) -> list[Assignment] | None:
         if not spec.size_min <= len(members) <= spec.size_max:
@@ -152,13 +166,16 @@ def brute_force(instance: Instance) -> tuple[float, list[Assignment]] | None:
 
     cache: dict[tuple[int, tuple[int, ...]], list[Assignment] | None] = {}
     best: tuple[float, list[Assignment]] | None = None
-    for choice in itertools.product(range(-1, len(teams)), repeat=len(people)):
+    for choice in itertools.product(*options):
         split: list[list[Assignment]] = []
         for ti, spec in enumerate(teams):
             members = tuple(p.person_id for p, c in zip(people, choice, strict=True) if c == ti)
             key = (ti, members)
             if key not in cache:
-                cache[key] = roles_for(spec, members)
+                if spec.index in kept_teams:
+                    cache[key] = [a for a in keep if a.team_index == spec.index]
+                else:
+                    cache[key] = roles_for(spec, members)
             roles = cache[key]
             if roles is None:
                 break
@@ -172,10 +189,10 @@ def brute_force(instance: Instance) -> tuple[float, list[Assignment]] | None:
 
 
 @st.composite
-def tiny_instances(draw: st.DrawFn) -> Instance:
+def tiny_instances(draw: st.DrawFn, teams: tuple[int, int] = (1, 2)) -> Instance:
     pool = ("finance", "law", "audit")
     n = draw(st.integers(2, 7))
-    t = draw(st.integers(1, 2))
+    t = draw(st.integers(*teams))
     people = tuple(
         person(
             pid,
@@ -252,6 +269,33 @@ def test_solver_matches_brute_force_on_tiny_instances(instance: Instance) -> Non
         assert validate(instance, baseline.assignments) == []
         assert baseline.objective is not None
         assert baseline.objective <= expected[0] + 1e-9
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tiny_instances(teams=(2, 3)), st.data())
+def test_restaffing_some_teams_finds_their_best_staffing(
+    instance: Instance, data: st.DataObject
+) -> None:
+    # The neighbourhood model (some teams re-staffed, the others kept with their people,
+    # whose experience still counts in the balance) against brute force over the same.
+    start = greedy(instance)
+    if start.status != "feasible":
+        found = brute_force(instance)
+        if found is None:
+            return
+        start = replace(start, assignments=tuple(found[1]))
+    ctx = formation._Context(instance)
+    positions = range(len(instance.teams))
+    chosen = sorted(data.draw(st.sets(st.sampled_from(positions), min_size=1), label="chosen"))
+    staffed = {instance.teams[ti].index for ti in chosen}
+    keep = [a for a in start.assignments if a.team_index not in staffed]
+    expected = brute_force(instance, keep)
+    assert expected is not None  # the start itself is one such staffing
+    restaffed, used = formation._restaff(ctx, start.assignments, chosen, seed=1, units=FAST)
+    assert restaffed is not None and used >= 0
+    assert validate(instance, restaffed) == []
+    assert {a for a in restaffed if a.team_index not in staffed} == set(keep)
+    assert objective_value(instance, restaffed) == pytest.approx(expected[0])
 
 
 # -- objective -------------------------------------------------------------------------------
@@ -536,11 +580,12 @@ def test_greedy_is_valid_and_solver_is_at_least_as_good() -> None:
 
 
 def test_same_seed_same_result() -> None:
-    # Big enough that the search stops on its (deterministic) clock rather than by proof.
+    # Big enough that the search stops on its (deterministic) clock rather than by proof,
+    # after the neighbourhood steps.
     instance = generated(400, 25, seed=11)
 
     def run() -> Result:
-        return solve(instance, time_limit=1.0, seed=3)
+        return solve(instance, time_limit=0.3, seed=3)
 
     first, second = run(), run()
     assert first.status == "feasible"  # stopped on the clock, not by a proof
@@ -551,6 +596,26 @@ def test_same_seed_same_result() -> None:
         second.bound,
     )
     assert greedy(instance).assignments == greedy(instance).assignments
+
+
+def test_neighbourhood_steps_keep_the_rules_only_improve_and_report() -> None:
+    instance = generated(200, 12, seed=5)
+    ctx = formation._Context(instance)
+    start = greedy(instance)
+    assert start.status == "feasible" and start.objective is not None
+    seen: list[tuple[float, float | None, float]] = []
+    reporter = formation._Reporter(lambda *r: seen.append(r), len(instance.teams), 0.0)
+    improved, used = formation._neighbourhoods(ctx, start.assignments, 4, 30, reporter)
+    assert validate(instance, improved) == []
+    assert objective_value(instance, improved) > start.objective
+    assert used > 0
+    # Reported: the start, then each better list, ending with the one returned.
+    values = [objective for objective, _, _ in seen]
+    assert values[0] == start.objective and values == sorted(set(values))
+    assert values[-1] == objective_value(instance, improved)
+    silent = formation._Reporter(None, 1, 0.0)
+    again = formation._neighbourhoods(ctx, start.assignments, 4, 30, silent)
+    assert again == (improved, used)
 
 
 def test_local_search_keeps_the_rules_and_only_improves() -> None:
