@@ -1161,9 +1161,14 @@ class _Reporter:
             self._report()
 
     def cp_sat_solution(self, scaled_objective: float, scaled_bound: float) -> None:
-        if math.isfinite(scaled_bound):
-            self.bound = scaled_bound / self._scale
-        self.solution(scaled_objective / self._scale)
+        objective = scaled_objective / self._scale
+        bound = scaled_bound / self._scale if math.isfinite(scaled_bound) else self.bound
+        if self.objective is not None and objective <= self.objective and bound == self.bound:
+            return
+        if self.objective is None or objective > self.objective:
+            self.objective = objective
+        self.bound = bound
+        self._report()
 
     def cp_sat_bound(self, scaled_bound: float) -> None:
         if math.isfinite(scaled_bound):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from random import Random
@@ -616,6 +617,19 @@ def test_neighbourhood_steps_keep_the_rules_only_improve_and_report() -> None:
     silent = formation._Reporter(None, 1, 0.0)
     again = formation._neighbourhoods(ctx, start.assignments, 4, 30, silent)
     assert again == (improved, used)
+
+
+def test_progress_reports_better_lists_and_bounds_unscaled() -> None:
+    seen: list[tuple[float, float | None]] = []
+    reporter = formation._Reporter(lambda o, b, _s: seen.append((o, b)), 2, 0.0)
+    reporter.solution(10.0)
+    reporter.solution(9.0)  # worse: not reported
+    reporter.cp_sat_solution(20.0, math.inf)  # CP-SAT's first (the hint): nothing new
+    reporter.cp_sat_bound(30.0)
+    reporter.cp_sat_bound(math.inf)
+    reporter.cp_sat_solution(20.0, 28.0)  # same teams, better bound
+    reporter.cp_sat_solution(22.0, 28.0)
+    assert seen == [(10.0, None), (10.0, 15.0), (10.0, 14.0), (11.0, 14.0)]
 
 
 def test_local_search_keeps_the_rules_and_only_improves() -> None:
