@@ -316,7 +316,7 @@ def import_version(version: Version, progress: Callable[[int, int], None] | None
             from xuncha.datacheck import linking
 
             # Pages look names up in it; other lists are prepared by their first link run.
-            linking.features(version)
+            linking.features_file(version)
         if result.errors:
             storage.errors_path(version).write_bytes(
                 ingest.error_report(result.errors, version.file_name, labels=error_labels())

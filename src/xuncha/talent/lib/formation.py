@@ -1141,7 +1141,7 @@ class _Reporter:
 
     Called on every better team list (from the neighbourhood search and from CP-SAT) and
     on every better bound CP-SAT proves, so a caller sees the gap close as it happens.
-    Values arrive scaled as in the model and are reported unscaled.
+    CP-SAT's values arrive scaled as in its model and are reported unscaled.
     """
 
     def __init__(self, progress: ProgressCallback | None, scale: int, started: float) -> None:
@@ -1151,29 +1151,27 @@ class _Reporter:
         self.objective: float | None = None
         self.bound: float | None = None
 
-    def _report(self) -> None:
-        if self._progress is not None and self.objective is not None:
+    def _update(self, objective: float | None, bound: float | None) -> None:
+        better = objective is not None and (self.objective is None or objective > self.objective)
+        tighter = bound is not None and bound != self.bound
+        if better:
+            self.objective = objective
+        if tighter:
+            self.bound = bound
+        if (better or tighter) and self._progress is not None and self.objective is not None:
             self._progress(self.objective, self.bound, time.perf_counter() - self._started)
 
+    def _unscaled(self, scaled: float) -> float | None:
+        return scaled / self._scale if math.isfinite(scaled) else None
+
     def solution(self, objective: float) -> None:
-        if self.objective is None or objective > self.objective:
-            self.objective = objective
-            self._report()
+        self._update(objective, None)
 
     def cp_sat_solution(self, scaled_objective: float, scaled_bound: float) -> None:
-        objective = scaled_objective / self._scale
-        bound = scaled_bound / self._scale if math.isfinite(scaled_bound) else self.bound
-        if self.objective is not None and objective <= self.objective and bound == self.bound:
-            return
-        if self.objective is None or objective > self.objective:
-            self.objective = objective
-        self.bound = bound
-        self._report()
+        self._update(scaled_objective / self._scale, self._unscaled(scaled_bound))
 
     def cp_sat_bound(self, scaled_bound: float) -> None:
-        if math.isfinite(scaled_bound):
-            self.bound = scaled_bound / self._scale
-            self._report()
+        self._update(None, self._unscaled(scaled_bound))
 
 
 class _Progress(cp_model.CpSolverSolutionCallback):
