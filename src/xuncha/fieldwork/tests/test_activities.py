@@ -23,7 +23,12 @@ from xuncha.rounds.models import Team
 
 pytestmark = pytest.mark.django_db
 
-TODAY = timezone.localdate()
+
+def _today() -> dt.date:
+    """The office's calendar day, read when a test runs (a run may cross midnight)."""
+    return timezone.localdate()
+
+
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
@@ -49,7 +54,7 @@ def record(
         "team": team,
         "target": target,
         "method": method(code),
-        "date": TODAY,
+        "date": _today(),
         "title": "听取县编办工作汇报",
         "record": "汇报了机构编制管理情况。",
         "participants": members(team, people),
@@ -208,7 +213,7 @@ def test_the_date_cannot_lie_ahead(team: Team, target: Organisation, user_named:
             team,
             target,
             "hear_reports",
-            date=TODAY + dt.timedelta(days=2),
+            date=_today() + dt.timedelta(days=2),
         )
 
 
@@ -479,7 +484,7 @@ def test_recording_through_the_page(team: Team, target: Organisation, as_user: A
     url = reverse("fieldwork:activity_new", args=[team.pk]) + "?method=read_documents"
     data: dict[str, Any] = {
         "target": target.pk,
-        "date": TODAY.isoformat(),
+        "date": _today().isoformat(),
         "title": "调阅党组会议记录",
         "participants": [p.pk for p in people],
         "record": "调阅2024—2025年党组会议记录。",
@@ -503,7 +508,7 @@ def test_recording_through_the_page(team: Team, target: Organisation, as_user: A
     covert = reverse("fieldwork:activity_new", args=[team.pk]) + "?method=covert_visit"
     data = {
         "target": target.pk,
-        "date": TODAY.isoformat(),
+        "date": _today().isoformat(),
         "title": "暗访",
         "participants": [people[0].pk],
         "record": "暗访记录",

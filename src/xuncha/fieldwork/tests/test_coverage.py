@@ -4,6 +4,7 @@ and the office's settings."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from typing import Any
 
@@ -26,7 +27,10 @@ from xuncha.rounds.models import Stage, Team
 
 pytestmark = pytest.mark.django_db
 
-TODAY = timezone.localdate()
+
+def _today() -> dt.date:
+    """The office's calendar day, read when a test runs (a run may cross midnight)."""
+    return timezone.localdate()
 
 
 def method(code: str) -> Method:
@@ -43,7 +47,7 @@ def record(actor: Any, team: Team, target: Organisation, code: str, **extra: Any
         "team": team,
         "target": target,
         "method": method(code),
-        "date": TODAY,
+        "date": _today(),
         "title": "走访",
         "record": "记录",
         "participants": people(team),

@@ -25,7 +25,11 @@ from xuncha.talent.models import (
 )
 
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
-TODAY = timezone.localdate()
+
+
+def _today() -> dt.date:
+    """The office's calendar day, read when a test runs (a run may cross midnight)."""
+    return timezone.localdate()
 
 
 def _events(kind: str) -> list[AuditEvent]:
@@ -357,7 +361,7 @@ def test_county_office_cannot_edit_another_countys_inspector(as_user, other_coun
 
 
 def test_training_is_recorded_with_audit(as_user, profile):
-    day = TODAY - dt.timedelta(days=3)
+    day = _today() - dt.timedelta(days=3)
     response = as_user("office_c1").post(
         reverse("talent:training_create", args=[profile.pk]),
         {
@@ -406,7 +410,7 @@ def test_training_refuses_bad_input_naming_the_field(as_user, profile, data, exp
 
 
 def test_prefecture_office_grants_a_qualification_for_three_years(as_user, profile):
-    granted = TODAY - dt.timedelta(days=1)
+    granted = _today() - dt.timedelta(days=1)
     response = as_user("office").post(
         reverse("talent:qualification_grant", args=[profile.pk]),
         {"qualification-granted_on": granted.isoformat(), "qualification-expires_on": ""},
@@ -425,8 +429,8 @@ def test_prefecture_office_grants_a_qualification_for_three_years(as_user, profi
 
 def test_grant_form_defaults_to_today_and_three_years(as_user, profile):
     form = as_user("office").get(_detail(profile)).context["qualification_form"]
-    assert form.initial["granted_on"] == TODAY
-    assert form.initial["expires_on"] == profile_forms.years_later(TODAY, 3)
+    assert form.initial["granted_on"] == _today()
+    assert form.initial["expires_on"] == profile_forms.years_later(_today(), 3)
     assert profile_forms.years_later(dt.date(2024, 2, 29), 3) == dt.date(2027, 2, 28)
 
 
@@ -454,7 +458,7 @@ def test_a_qualification_expires_after_it_is_granted(as_user, profile):
 )
 def test_only_the_prefecture_office_grants_qualifications(as_user, profile, persona, status):
     before = profile.qualifications.count()
-    data = {"qualification-granted_on": TODAY.isoformat()}
+    data = {"qualification-granted_on": _today().isoformat()}
     response = as_user(persona).post(reverse("talent:qualification_grant", args=[profile.pk]), data)
     assert response.status_code == status
     assert profile.qualifications.count() == before
@@ -465,8 +469,8 @@ def test_prefecture_office_suspends_reinstates_and_revokes(as_user, profile):
     profile.qualifications.exclude(pk=qualification.pk).delete()
     Qualification.objects.filter(pk=qualification.pk).update(
         status="granted",
-        granted_on=TODAY - dt.timedelta(days=10),
-        expires_on=TODAY + dt.timedelta(days=300),
+        granted_on=_today() - dt.timedelta(days=10),
+        expires_on=_today() + dt.timedelta(days=300),
     )
     url = reverse("talent:qualification_status", args=[qualification.pk])
     client = as_user("office")
@@ -474,7 +478,7 @@ def test_prefecture_office_suspends_reinstates_and_revokes(as_user, profile):
     assert suspended["Location"] == _detail(profile) + "#qualifications"
     assert any("now Suspended" in m for m in _messages(suspended))
     qualification.refresh_from_db()
-    assert qualification.status == "suspended" and not qualification.valid_on(TODAY)
+    assert qualification.status == "suspended" and not qualification.valid_on(_today())
     event = _events(AuditEventType.QUALIFICATION_GRANTED)[-1]
     assert event.object_id == str(profile.pk) and event.actor.username == "office"
     assert event.before == {"qualification": qualification.pk, "status": "granted"}
