@@ -5,9 +5,11 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from random import Random
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -580,6 +582,25 @@ def test_greedy_is_valid_and_solver_is_at_least_as_good() -> None:
     assert seen and all(isinstance(report[0], float) for report in seen)
 
 
+def _while_busy(call: Callable[[], Result]) -> Result:
+    """`call()` while another thread keeps taking the interpreter lock: every Python step
+    (model building, polishing, the neighbourhood steps) then takes several times longer,
+    as on a loaded machine."""
+    stop = threading.Event()
+
+    def spin() -> None:
+        while not stop.is_set():
+            sum(range(1000))
+
+    busy = threading.Thread(target=spin, daemon=True)
+    busy.start()
+    try:
+        return call()
+    finally:
+        stop.set()
+        busy.join()
+
+
 def test_same_seed_same_result() -> None:
     # Big enough that the search stops on its (deterministic) clock rather than by proof,
     # after the neighbourhood steps.
@@ -588,15 +609,44 @@ def test_same_seed_same_result() -> None:
     def run() -> Result:
         return solve(instance, time_limit=0.3, seed=3)
 
-    first, second = run(), run()
+    first, second, third = run(), run(), _while_busy(run)
     assert first.status == "feasible"  # stopped on the clock, not by a proof
-    assert (first.status, first.assignments, first.objective, first.bound) == (
-        second.status,
-        second.assignments,
-        second.objective,
-        second.bound,
-    )
+    for other in (second, third):
+        assert (first.status, first.assignments, first.objective, first.bound) == (
+            other.status,
+            other.assignments,
+            other.objective,
+            other.bound,
+        )
     assert greedy(instance).assignments == greedy(instance).assignments
+
+
+def test_the_search_budget_is_counted_in_solver_units_not_wall_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Five teams: no neighbourhood steps, so the whole-problem search gets the whole
+    # limit. Were the model-building time taken off it, the budget would differ between
+    # any two runs, and a busy machine would cut it short.
+    instance = generated(60, 5, seed=7)
+    budgets: list[float] = []
+    make_solver = formation._make_solver
+
+    def spy(limit: float, *args: Any) -> Any:
+        budgets.append(limit)
+        return make_solver(limit, *args)
+
+    monkeypatch.setattr(formation, "_make_solver", spy)
+
+    def run() -> Result:
+        return solve(instance, time_limit=1.5, seed=3)
+
+    quiet, busy = run(), _while_busy(run)
+    assert budgets == [1.5, 1.5]
+    assert (quiet.assignments, quiet.objective, quiet.bound) == (
+        busy.assignments,
+        busy.objective,
+        busy.bound,
+    )
 
 
 def test_neighbourhood_steps_keep_the_rules_only_improve_and_report() -> None:
