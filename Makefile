@@ -48,7 +48,7 @@ bench: $(VENV)/.dev
 
 # Refresh the message catalogues from the code, then compile them.
 messages: $(VENV)/.dev
-	cd src/xuncha && ../../$(BIN)/django-admin makemessages -l zh_Hans -l en --no-obsolete --settings=xuncha.settings
+	cd src/xuncha && ../../$(BIN)/django-admin makemessages -l zh_Hans -l en --no-obsolete --ignore="*/tests/*" --settings=xuncha.settings
 	cd src/xuncha && ../../$(BIN)/django-admin compilemessages --settings=xuncha.settings
 
 clean:

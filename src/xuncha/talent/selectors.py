@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from xuncha.core import policy
 from xuncha.core.selectors import name_query
@@ -66,30 +68,36 @@ def pool_for(
 
 
 def pool_chart(qs: QuerySet[InspectorProfile]) -> dict[str, Any]:
-    """Inspectors by specialty (rows) and county (series), one grouped query."""
+    """Inspectors by specialty (rows) and county (series), one grouped query.
+
+    An inspector with several specialties counts once under each. Specialties come
+    most common first, so the thin ones sit together at the end; people with no
+    specialty recorded come last, under a label that says so."""
     rows = (
         qs.order_by()
-        .values("specialties__name_zh", "specialties__name_en", "county__name")
+        .values("specialties__code", "specialties__name_zh", "specialties__name_en", "county__name")
         .annotate(n=Count("pk", distinct=True))
     )
     language = "en" if (get_language() or "").startswith("en") else "zh"
-    counties: list[str] = []
-    specialties: list[str] = []
+    unrecorded = str(_("No specialty recorded"))
+    counties: set[str] = set()
+    totals: Counter[str] = Counter()
     counts: dict[tuple[str, str], int] = {}
     for row in rows:
-        specialty = row[f"specialties__name_{language}"] or "—"
+        if row["specialties__code"] is None:
+            specialty = unrecorded
+        else:
+            specialty = row[f"specialties__name_{language}"]
         county = row["county__name"]
         counts[(specialty, county)] = row["n"]
-        if county not in counties:
-            counties.append(county)
-        if specialty not in specialties:
-            specialties.append(specialty)
-    specialties.sort()
-    counties.sort()
+        counties.add(county)
+        totals[specialty] += row["n"]
+    specialties = sorted(totals, key=lambda s: (s == unrecorded, -totals[s], s))
     return {
         "categories": specialties,
         "series": [
-            {"name": c, "data": [counts.get((s, c), 0) for s in specialties]} for c in counties
+            {"name": c, "data": [counts.get((s, c), 0) for s in specialties]}
+            for c in sorted(counties)
         ],
     }
 

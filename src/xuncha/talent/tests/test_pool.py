@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections import Counter
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -40,6 +42,34 @@ def test_filters_search_and_chart(as_user):
     assert chart["categories"] and chart["series"]
     leaders = client.get(reverse("talent:pool"), {"leader": "on"}).context["rows"]
     assert all(r.obj.leader_eligible and r.obj.qualified for r in leaders)
+
+
+@pytest.mark.parametrize(
+    ("language", "unrecorded"), [("zh-hans", "未填专业特长"), ("en", "No specialty recorded")]
+)
+def test_pool_chart_counts_each_inspector_under_each_specialty(as_user, language, unrecorded):
+    someone = InspectorProfile.objects.filter(in_pool=True).first()
+    someone.specialties.clear()  # at least one inspector with no specialty
+    expected: Counter[tuple[str, str]] = Counter()
+    for profile in InspectorProfile.objects.filter(in_pool=True).prefetch_related("specialties"):
+        names = [sp.name_en if language == "en" else sp.name_zh for sp in profile.specialties.all()]
+        for name in names or [unrecorded]:
+            expected[(name, profile.county.name)] += 1
+    page = as_user("office").get(reverse("talent:pool"), HTTP_ACCEPT_LANGUAGE=language)
+    chart = page.context["chart"]
+    drawn = {
+        (category, series["name"]): n
+        for series in chart["series"]
+        for category, n in zip(chart["categories"], series["data"], strict=True)
+        if n
+    }
+    assert drawn == dict(expected)
+    # Most common first; "no specialty recorded" last whatever its size.
+    assert chart["categories"][-1] == unrecorded
+    totals = [
+        sum(s["data"][i] for s in chart["series"]) for i in range(len(chart["categories"]) - 1)
+    ]
+    assert totals == sorted(totals, reverse=True)
 
 
 def test_expired_qualification_leaves_the_leader_pool(as_user, user_named):
