@@ -73,8 +73,10 @@ def pool_chart(qs: QuerySet[InspectorProfile]) -> dict[str, Any]:
     An inspector with several specialties counts once under each. Specialties come
     most common first, so the thin ones sit together at the end; people with no
     specialty recorded come last, under a label that says so."""
+    # Counted on a fresh query of the same people: values() through the filtered query
+    # would reuse a specialty filter's join and drop every other specialty they hold.
     rows = (
-        qs.order_by()
+        InspectorProfile.objects.filter(pk__in=qs.order_by().values("pk"))
         .values("specialties__code", "specialties__name_zh", "specialties__name_en", "county__name")
         .annotate(n=Count("pk", distinct=True))
     )

@@ -44,32 +44,53 @@ def test_filters_search_and_chart(as_user):
     assert all(r.obj.leader_eligible and r.obj.qualified for r in leaders)
 
 
+def _chart_counts(chart: dict) -> dict[tuple[str, str], int]:
+    return {
+        (category, series["name"]): n
+        for series in chart["series"]
+        for category, n in zip(chart["categories"], series["data"], strict=True)
+        if n
+    }
+
+
+def _counted(profiles, language: str, unrecorded: str) -> dict[tuple[str, str], int]:
+    """Each inspector under each of their specialties, counted from the records."""
+    expected: Counter[tuple[str, str]] = Counter()
+    for profile in profiles.prefetch_related("specialties").select_related("county"):
+        names = [sp.name_en if language == "en" else sp.name_zh for sp in profile.specialties.all()]
+        for name in names or [unrecorded]:
+            expected[(name, profile.county.name)] += 1
+    return dict(expected)
+
+
 @pytest.mark.parametrize(
     ("language", "unrecorded"), [("zh-hans", "未填专业特长"), ("en", "No specialty recorded")]
 )
 def test_pool_chart_counts_each_inspector_under_each_specialty(as_user, language, unrecorded):
     someone = InspectorProfile.objects.filter(in_pool=True).first()
     someone.specialties.clear()  # at least one inspector with no specialty
-    expected: Counter[tuple[str, str]] = Counter()
-    for profile in InspectorProfile.objects.filter(in_pool=True).prefetch_related("specialties"):
-        names = [sp.name_en if language == "en" else sp.name_zh for sp in profile.specialties.all()]
-        for name in names or [unrecorded]:
-            expected[(name, profile.county.name)] += 1
     page = as_user("office").get(reverse("talent:pool"), HTTP_ACCEPT_LANGUAGE=language)
     chart = page.context["chart"]
-    drawn = {
-        (category, series["name"]): n
-        for series in chart["series"]
-        for category, n in zip(chart["categories"], series["data"], strict=True)
-        if n
-    }
-    assert drawn == dict(expected)
+    in_pool = InspectorProfile.objects.filter(in_pool=True)
+    assert _chart_counts(chart) == _counted(in_pool, language, unrecorded)
     # Most common first; "no specialty recorded" last whatever its size.
     assert chart["categories"][-1] == unrecorded
     totals = [
         sum(s["data"][i] for s in chart["series"]) for i in range(len(chart["categories"]) - 1)
     ]
     assert totals == sorted(totals, reverse=True)
+
+
+def test_pool_chart_of_a_specialty_filter_shows_what_else_those_inspectors_do(as_user):
+    finance = Specialty.objects.get(code="finance")
+    page = as_user("office").get(
+        reverse("talent:pool"), {"specialty": finance.pk}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    chart = page.context["chart"]
+    accountants = InspectorProfile.objects.filter(in_pool=True, specialties=finance)
+    expected = _counted(InspectorProfile.objects.filter(pk__in=accountants), "en", "-")
+    assert _chart_counts(chart) == expected
+    assert chart["categories"][0] == "Finance" and len(chart["categories"]) > 1
 
 
 def test_expired_qualification_leaves_the_leader_pool(as_user, user_named):
