@@ -91,6 +91,16 @@ def test_pool_chart_of_a_specialty_filter_shows_what_else_those_inspectors_do(as
     expected = _counted(InspectorProfile.objects.filter(pk__in=accountants), "en", "-")
     assert _chart_counts(chart) == expected
     assert chart["categories"][0] == "Finance" and len(chart["categories"]) > 1
+    # A filter on the number of rounds served (a condition on a count) narrows it too.
+    page = as_user("office").get(
+        reverse("talent:pool"),
+        {"specialty": finance.pk, "min_rounds": 2},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    seasoned = [p.pk for p in accountants if p.roles.count() >= 2]
+    assert seasoned and len(seasoned) < accountants.count()
+    expected = _counted(InspectorProfile.objects.filter(pk__in=seasoned), "en", "-")
+    assert _chart_counts(page.context["chart"]) == expected
 
 
 def test_expired_qualification_leaves_the_leader_pool(as_user, user_named):
