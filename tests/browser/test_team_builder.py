@@ -122,6 +122,13 @@ def test_team_builder(open_page: Callable[..., Watched], artifacts_dir: Path, se
         form.locator("[data-testid=change-submit]").click()
     assert w.page.locator(".alert-success").count() == 1
     assert w.page.locator(f"[data-testid=seat][data-person='{spare}']").count() == 1
+    # The card scores the teams on screen, term by term.
+    now = fm.objective_value(instance, [*kept, fm.Assignment(team.index, spare, "member")])
+    assert w.page.locator("[data-testid=run-score]").inner_text().strip() == f"{now:.1f}"
+    w.page.click("[data-testid=score-terms] summary")
+    terms = w.page.locator("[data-testid=score-terms] tr")
+    assert terms.count() == len(fm.SCORE_TERMS) and terms.first.is_visible()
+    w.page.screenshot(path=str(artifacts_dir / "team-builder-changed-en-1280.png"), full_page=True)
 
     with w.page.expect_navigation():
         w.page.click("[data-testid=accept]")

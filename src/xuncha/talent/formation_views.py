@@ -114,6 +114,25 @@ def _describe(cand: fm.Candidate, counties: dict[str, str], names: dict[str, str
     }
 
 
+def _score(run: FormationRun | None) -> dict[str, Any] | None:
+    """The score of the teams on screen (the draft, which hand changes may have moved away
+    from the solver's proposal), term by term, and its distance to the proven bound."""
+    if run is None or not run.draft:
+        return None
+    instance = fm.from_json(run.instance)
+    terms = fm.score_terms(instance, teams.assignments_of(run.draft))
+    total = sum(terms.values())
+    labels = teams.score_term_labels()
+    return {
+        "total": total,
+        "changed": run.objective is not None and abs(total - run.objective) > 1e-6,
+        "gap_percent": (run.bound - total) / max(1.0, abs(total)) * 100
+        if run.bound is not None
+        else None,
+        "terms": [{"label": labels[name], "points": points} for name, points in terms.items()],
+    }
+
+
 def _proposal(run: FormationRun) -> dict[str, Any]:
     """The draft of ``run`` per team, with what the builder shows about each person."""
     instance = fm.from_json(run.instance)
@@ -217,6 +236,10 @@ def formation(request: AuthedRequest, pk: int) -> HttpResponseBase:
             "runs": runs,
             "run": run,
             "gap_percent": run.gap * 100 if run and run.gap is not None else None,
+            "score": _score(run),
+            "solver_status": teams.solver_status_label(run.result.get("status", ""))
+            if run and run.result
+            else "",
             "explanation": teams.explanation_lines(
                 run.result,
                 {t["index"]: t["label"] for t in run.instance.get("teams", [])},

@@ -77,6 +77,28 @@ def rule_labels() -> dict[str, str]:
     }
 
 
+def score_term_labels() -> dict[str, str]:
+    """The terms of the formation score (``fm.SCORE_TERMS``) in the user's language."""
+    return {
+        "required_specialties": _("specialties the targets need"),
+        "other_specialties": _("other specialties in the team"),
+        "experienced": _("people with two or more rounds"),
+        "experience_balance": _("experience spread unevenly across teams"),
+        "repeated_pairs": _("pairs who served together before"),
+        "workload": _("people sent again soon (home-job workload)"),
+    }
+
+
+def solver_status_label(status: str) -> str:
+    labels = {
+        "optimal": _("proven best"),
+        "feasible": _("not proven best"),
+        "infeasible": _("no team list keeps every rule"),
+        "unknown": _("nothing found in time"),
+    }
+    return str(labels.get(status, status))
+
+
 def role_label(role: str) -> str:
     return str(RoundRole.Role(role).label) if role in RoundRole.Role.values else role
 

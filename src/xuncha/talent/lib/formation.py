@@ -469,14 +469,23 @@ def validate(instance: Instance, assignments: Sequence[Assignment]) -> list[str]
     return problems
 
 
-def objective_value(instance: Instance, assignments: Sequence[Assignment]) -> float:
-    """The objective of ``solve`` recomputed from the teams alone (no model involved)."""
+SCORE_TERMS = (
+    "required_specialties",
+    "other_specialties",
+    "experienced",
+    "experience_balance",
+    "repeated_pairs",
+    "workload",
+)
+
+
+def _exact_terms(instance: Instance, assignments: Sequence[Assignment]) -> dict[str, Fraction]:
     people = {c.person_id: c for c in instance.candidates}
     teams = {t.index: t for t in instance.teams}
-    score = Fraction(0)
     members: dict[int, set[int]] = {index: set() for index in teams}
     held: dict[int, set[str]] = {index: set() for index in teams}
     experienced: Counter[int] = Counter()
+    terms = dict.fromkeys(SCORE_TERMS, Fraction(0))
     for item in assignments:
         if item.person_id not in people or item.team_index not in teams:
             raise ValueError(f"assignment {item} refers to an unknown person or team")
@@ -485,19 +494,32 @@ def objective_value(instance: Instance, assignments: Sequence[Assignment]) -> fl
         members[team.index].add(person.person_id)
         held[team.index] |= person.specialties
         if person.rounds_done >= 2:
-            score += 3
+            terms["experienced"] += 3
             experienced[team.index] += 1
-        score -= 2 * person.workload
+        terms["workload"] -= 2 * person.workload
     for index, team in teams.items():
         required = len(held[index] & team.required_specialties)
-        score += 10 * required + 4 * (len(held[index]) - required)
+        terms["required_specialties"] += 10 * required
+        terms["other_specialties"] += 4 * (len(held[index]) - required)
     pairs = {(min(a, b), max(a, b)) for a, b in instance.previous_pairs if a != b}
     for roster in members.values():
-        score -= 5 * sum(1 for a, b in pairs if a in roster and b in roster)
+        terms["repeated_pairs"] -= 5 * sum(1 for a, b in pairs if a in roster and b in roster)
     if teams:
         average = Fraction(sum(experienced.values()), len(teams))
-        score -= 2 * sum(abs(experienced[index] - average) for index in teams)
-    return float(score)
+        terms["experience_balance"] -= 2 * sum(abs(experienced[index] - average) for index in teams)
+    return terms
+
+
+def score_terms(instance: Instance, assignments: Sequence[Assignment]) -> dict[str, float]:
+    """The objective term by term (names in ``SCORE_TERMS``, see the format description):
+    what the office reads to see why one team list scores more than another. The terms
+    add up to ``objective_value``."""
+    return {name: float(value) for name, value in _exact_terms(instance, assignments).items()}
+
+
+def objective_value(instance: Instance, assignments: Sequence[Assignment]) -> float:
+    """The objective of ``solve`` recomputed from the teams alone (no model involved)."""
+    return float(sum(_exact_terms(instance, assignments).values()))
 
 
 def to_json(instance: Instance) -> dict[str, Any]:

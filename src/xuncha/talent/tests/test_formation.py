@@ -29,6 +29,7 @@ from xuncha.talent.lib.formation import (
     greedy,
     objective_value,
     result_to_json,
+    score_terms,
     solve,
     to_json,
     validate,
@@ -323,6 +324,14 @@ def test_objective_terms_by_hand() -> None:
     # finance, both required (+20). People: +1 and -1. Experienced per team: 1 and 1, no
     # deviation. Pairs together: (1,2) and (3,4).
     assert objective_value(instance, assignments) == 10 + 4 + 20 + 1 - 1 - 5 - 5
+    assert score_terms(instance, assignments) == {
+        "required_specialties": 30,
+        "other_specialties": 4,
+        "experienced": 6,
+        "experience_balance": 0,
+        "repeated_pairs": -10,
+        "workload": -6,
+    }
     # Person 3's experience next to person 1's: counts 2 and 0, |2-1| + |0-1| = 2. Team 1
     # holds finance and audit (audit is not required there: breadth), team 2 finance and law.
     moved = [
@@ -332,6 +341,10 @@ def test_objective_terms_by_hand() -> None:
         Assignment(2, 4, "member"),
     ]
     assert objective_value(instance, moved) == (10 + 4) + (10 + 4) + 1 - 1 - 2 * 2
+    terms = score_terms(instance, moved)
+    assert (terms["experience_balance"], terms["repeated_pairs"]) == (-4, 0)
+    assert sum(terms.values()) == objective_value(instance, moved)
+    assert list(terms) == list(formation.SCORE_TERMS)
 
 
 def test_specialties_count_per_team_not_per_person() -> None:

@@ -139,6 +139,13 @@ def test_form_change_accept(
     draft = teams.assignments_of(run.draft)
     assert fm.validate(instance, draft) == []
     assert run.objective is not None and run.bound is not None and run.gap is not None
+    page = client.get(reverse("talent:formation", args=[cross_round.pk]), HTTP_ACCEPT_LANGUAGE="en")
+    score = page.context["score"]
+    assert score["total"] == pytest.approx(run.objective) and not score["changed"]
+    assert [t["label"] for t in score["terms"]] == list(teams.score_term_labels().values())
+    assert page.context["solver_status"] == {"optimal": "proven best"}.get(
+        run.result["status"], "not proven best"
+    )
 
     # A hand change that breaks recusal is refused with the rule, and nothing is saved.
     team_pk = instance.teams[0].index
@@ -172,7 +179,15 @@ def test_form_change_accept(
         seat = fm.Assignment(team_pk, c.person_id, "member")
         return not teams.roster_problems(instance, [*kept, seat])
 
-    spare = next(c for c in instance.candidates if c.person_id not in placed and fits(c))
+    def scores(c: fm.Candidate) -> float:
+        return fm.objective_value(instance, [*kept, fm.Assignment(team_pk, c.person_id, "member")])
+
+    # Someone whose seat moves the score, so the page must show the teams' own score.
+    spare = next(
+        c
+        for c in instance.candidates
+        if c.person_id not in placed and fits(c) and scores(c) != run.objective
+    )
     response = client.post(
         reverse("talent:formation_change", args=[run.pk]),
         {
@@ -186,6 +201,16 @@ def test_form_change_accept(
     run.refresh_from_db()
     assert {"team": team_pk, "person": spare.person_id, "role": "member"} in run.draft
     assert AuditEvent.objects.filter(event_type="talent.roster_changed").exists()
+    page = client.get(reverse("talent:formation", args=[cross_round.pk]), HTTP_ACCEPT_LANGUAGE="en")
+    score = page.context["score"]
+    assert score["changed"] and score["total"] == pytest.approx(scores(spare))
+    assert sum(t["points"] for t in score["terms"]) == pytest.approx(scores(spare))
+    assert score["gap_percent"] == pytest.approx(
+        (run.bound - scores(spare)) / max(1.0, abs(scores(spare))) * 100
+    )
+    text = page.content.decode()
+    assert "Changed by hand: the solver's teams scored" in text
+    assert "How the score is made up" in text
 
     # Accepting writes the role history and asks the home units to release everyone.
     response = client.post(reverse("talent:formation_accept", args=[run.pk]))

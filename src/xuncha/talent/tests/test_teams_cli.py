@@ -56,6 +56,8 @@ def test_example_solves_to_valid_teams(tmp_path: Path) -> None:
     assert result["violations"] == []
     assert formation.validate(instance, assignments) == []
     assert result["objective"] == formation.objective_value(instance, assignments)
+    assert list(result["score_terms"]) == list(formation.SCORE_TERMS)
+    assert sum(result["score_terms"].values()) == pytest.approx(result["objective"])
     assert result["gap"] == 0.0
     assert {row["team_index"] for row in result["assignments"]} == {1, 2}
     assert "optimal: 2 teams" in out and str(target) in out
@@ -100,6 +102,7 @@ def test_infeasible_instance_exits_1_with_the_explanation(tmp_path: Path) -> Non
         )
     assert caught.value.returncode == 1
     assert "no teams formed (infeasible)" in str(caught.value)
+    assert json.loads(target.read_text(encoding="utf-8"))["score_terms"] is None
     printed = err.getvalue()
     assert "leader rule: no leader for team 1 (第一巡察组 · 银坪县)" in printed
     assert (

@@ -391,6 +391,9 @@ class Command(BaseCommand):
         violations = formation.validate(instance, result.assignments) if result.assignments else []
         data = formation.result_to_json(result)
         data["violations"] = violations
+        data["score_terms"] = (
+            formation.score_terms(instance, result.assignments) if result.assignments else None
+        )
         _write_json(target, data)
 
         formed = result.status in ("optimal", "feasible") and not violations
