@@ -177,6 +177,8 @@ def _proposal(run: FormationRun) -> dict[str, Any]:
                 "label": spec.label,
                 "needs": [specialty_names.get(s, s) for s in sorted(spec.required_specialties)],
                 "crew": crew,
+                "experienced": sum(1 for seat in crew if seat["rounds"] >= 2),
+                "first_timers": sum(1 for seat in crew if seat["rounds"] == 0),
                 "conflicts": len(excluded[spec.index]),
                 "form": ChangeForm(
                     initial={"team": spec.index, "role": fm.MEMBER},
@@ -191,6 +193,8 @@ def _proposal(run: FormationRun) -> dict[str, Any]:
         "pool_size": len(instance.candidates),
         "available": sum(1 for c in instance.candidates if c.available),
         "conflict_pairs": len({(f.person_id, f.team_index) for f in instance.forbidden}),
+        "min_experienced": instance.rules.min_experienced,
+        "max_first_timers": instance.rules.max_first_timers,
     }
 
 

@@ -146,6 +146,15 @@ def test_form_change_accept(
     assert page.context["solver_status"] == {"optimal": "proven best"}.get(
         run.result["status"], "not proven best"
     )
+    # Each team shows its experience against the rules, counted from its people.
+    people = {c.person_id: c for c in instance.candidates}
+    for row in page.context["proposal"]["teams"]:
+        crew = [people[a.person_id] for a in draft if a.team_index == row["index"]]
+        seasoned = sum(c.rounds_done >= 2 for c in crew)
+        assert row["experienced"] == seasoned >= instance.rules.min_experienced
+        novices = sum(c.rounds_done == 0 for c in crew)
+        assert row["first_timers"] == novices <= instance.rules.max_first_timers
+    assert "two or more rounds: " in page.content.decode()
 
     # A hand change that breaks recusal is refused with the rule, and nothing is saved.
     team_pk = instance.teams[0].index
