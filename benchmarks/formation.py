@@ -150,7 +150,7 @@ def measure(generated: instance_gen.Generated) -> dict[str, object]:
     def progress(objective: float, bound: float | None, seconds: float | None) -> None:
         # "seconds" counts from the call to solve, by the benchmark's clock.
         since_call = time.perf_counter() - wall
-        gap = None if bound is None else (bound - objective) / max(1.0, abs(objective))
+        gap = formation.relative_gap(objective, bound)
         timeline.append({"seconds": since_call, "objective": objective, "bound": bound, "gap": gap})
         print(f"  {since_call:6.1f} s  objective {objective:.1f}  bound {bound}  gap {gap}")
 

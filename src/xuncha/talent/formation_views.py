@@ -114,28 +114,24 @@ def _describe(cand: fm.Candidate, counties: dict[str, str], names: dict[str, str
     }
 
 
-def _score(run: FormationRun | None) -> dict[str, Any] | None:
+def _score(run: FormationRun, instance: fm.Instance) -> dict[str, Any]:
     """The score of the teams on screen (the draft, which hand changes may have moved away
     from the solver's proposal), term by term, and its distance to the proven bound."""
-    if run is None or not run.draft:
-        return None
-    instance = fm.from_json(run.instance)
     terms = fm.score_terms(instance, teams.assignments_of(run.draft))
     total = sum(terms.values())
+    gap = fm.relative_gap(total, run.bound)
     labels = teams.score_term_labels()
     return {
         "total": total,
         "changed": run.objective is not None and abs(total - run.objective) > 1e-6,
-        "gap_percent": (run.bound - total) / max(1.0, abs(total)) * 100
-        if run.bound is not None
-        else None,
+        "gap_percent": None if gap is None else gap * 100,
+        "solver_status": teams.solver_status_label(run.result.get("status", "")),
         "terms": [{"label": labels[name], "points": points} for name, points in terms.items()],
     }
 
 
-def _proposal(run: FormationRun) -> dict[str, Any]:
+def _proposal(run: FormationRun, instance: fm.Instance) -> dict[str, Any]:
     """The draft of ``run`` per team, with what the builder shows about each person."""
-    instance = fm.from_json(run.instance)
     people = {c.person_id: c for c in instance.candidates}
     counties = dict(
         Organisation.objects.filter(kind=OrganisationKind.COUNTY).values_list("code", "name")
@@ -232,6 +228,8 @@ def formation(request: AuthedRequest, pk: int) -> HttpResponseBase:
     confirmed = {pid for pid, r in releases.items() if r.confirmed}
     unconfirmed = sum(1 for r in roster if r.profile_id not in confirmed)
     rules = teams.rules_for(round_.committee)
+    # Parsed once for the score and the proposal; a run has a draft once it formed teams.
+    instance = fm.from_json(run.instance) if run is not None and run.draft else None
     return render(
         request,
         "talent/formation.html",
@@ -239,19 +237,15 @@ def formation(request: AuthedRequest, pk: int) -> HttpResponseBase:
             "round": round_,
             "runs": runs,
             "run": run,
-            "gap_percent": run.gap * 100 if run and run.gap is not None else None,
-            "score": _score(run),
-            "solver_status": teams.solver_status_label(run.result.get("status", ""))
-            if run and run.result
-            else "",
+            "score": _score(run, instance) if run is not None and instance else None,
             "explanation": teams.explanation_lines(
                 run.result,
                 {t["index"]: t["label"] for t in run.instance.get("teams", [])},
             )
             if run
             else [],
-            "proposal": _proposal(run)
-            if run and run.status == FormationRun.Status.PROPOSED
+            "proposal": _proposal(run, instance)
+            if run is not None and instance and run.status == FormationRun.Status.PROPOSED
             else None,
             "targets": targets,
             "rules": rules,

@@ -90,13 +90,8 @@ def score_term_labels() -> dict[str, str]:
 
 
 def solver_status_label(status: str) -> str:
-    labels = {
-        "optimal": _("proven best"),
-        "feasible": _("not proven best"),
-        "infeasible": _("no team list keeps every rule"),
-        "unknown": _("nothing found in time"),
-    }
-    return str(labels.get(status, status))
+    """The status of a run that formed teams ("optimal" or "feasible") in words."""
+    return str(_("proven best") if status == "optimal" else _("not proven best"))
 
 
 def role_label(role: str) -> str:

@@ -344,7 +344,7 @@ def solve(
     else:
         raw = solver.best_objective_bound
         bound = max(objective, raw / built.scale) if math.isfinite(raw) else None
-        gap = None if bound is None else (bound - objective) / max(1.0, abs(objective))
+        gap = relative_gap(objective, bound)
     return Result(
         "optimal" if status == cp_model.OPTIMAL else "feasible",
         found,
@@ -469,6 +469,12 @@ def validate(instance: Instance, assignments: Sequence[Assignment]) -> list[str]
     return problems
 
 
+def relative_gap(objective: float, bound: float | None) -> float | None:
+    """How far ``bound`` lies above ``objective``: (bound - objective) / max(1, |objective|),
+    the ``gap`` of a result; None without a bound."""
+    return None if bound is None else (bound - objective) / max(1.0, abs(objective))
+
+
 SCORE_TERMS = (
     "required_specialties",
     "other_specialties",
@@ -493,20 +499,22 @@ def _exact_terms(instance: Instance, assignments: Sequence[Assignment]) -> dict[
         team = teams[item.team_index]
         members[team.index].add(person.person_id)
         held[team.index] |= person.specialties
-        if person.rounds_done >= 2:
-            terms["experienced"] += 3
+        if person.rounds_done >= EXPERIENCED_ROUNDS:
+            terms["experienced"] += EXPERIENCED_BONUS
             experienced[team.index] += 1
-        terms["workload"] -= 2 * person.workload
+        terms["workload"] -= WORKLOAD_PENALTY * person.workload
     for index, team in teams.items():
         required = len(held[index] & team.required_specialties)
-        terms["required_specialties"] += 10 * required
-        terms["other_specialties"] += 4 * (len(held[index]) - required)
+        terms["required_specialties"] += SPECIALTY_COVER_BONUS * required
+        terms["other_specialties"] += SPECIALTY_BREADTH_BONUS * (len(held[index]) - required)
     pairs = {(min(a, b), max(a, b)) for a, b in instance.previous_pairs if a != b}
     for roster in members.values():
-        terms["repeated_pairs"] -= 5 * sum(1 for a, b in pairs if a in roster and b in roster)
+        together = sum(1 for a, b in pairs if a in roster and b in roster)
+        terms["repeated_pairs"] -= REPEATED_PAIR_PENALTY * together
     if teams:
         average = Fraction(sum(experienced.values()), len(teams))
-        terms["experience_balance"] -= 2 * sum(abs(experienced[index] - average) for index in teams)
+        spread = sum(abs(experienced[index] - average) for index in teams)
+        terms["experience_balance"] -= EXPERIENCE_DEVIATION_PENALTY * spread
     return terms
 
 

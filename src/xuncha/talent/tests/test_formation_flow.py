@@ -143,7 +143,7 @@ def test_form_change_accept(
     score = page.context["score"]
     assert score["total"] == pytest.approx(run.objective) and not score["changed"]
     assert [t["label"] for t in score["terms"]] == list(teams.score_term_labels().values())
-    assert page.context["solver_status"] == {"optimal": "proven best"}.get(
+    assert score["solver_status"] == {"optimal": "proven best"}.get(
         run.result["status"], "not proven best"
     )
     # Each team shows its experience against the rules, counted from its people.

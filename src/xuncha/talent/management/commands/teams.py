@@ -373,8 +373,8 @@ class Command(BaseCommand):
 
         def progress(objective: float, bound: float | None, seconds: float | None) -> None:
             line = f"  {seconds or 0.0:7.1f} s  objective {objective:,.1f}"
-            if bound is not None:
-                gap = (bound - objective) / max(1.0, abs(objective))
+            gap = formation.relative_gap(objective, bound)
+            if bound is not None and gap is not None:
                 line += f"  bound {bound:,.1f}  gap {gap:.2%}"
             self.stderr.write(line)
 
