@@ -208,6 +208,7 @@ def formation_solve(run: FormationRun, *, today: dt.date, progress: Any = None) 
             "period": [built.period[0].isoformat(), built.period[1].isoformat()],
         }
         run.objective, run.bound, run.gap = result.objective, result.bound, result.gap
+        run.draft_objective = result.objective
         run.draft = [
             {"team": a.team_index, "person": a.person_id, "role": a.role}
             for a in result.assignments
@@ -236,9 +237,11 @@ def _unavailable(run: FormationRun) -> dict[int, str]:
     return {int(k): v for k, v in (run.result.get("unavailable") or {}).items()}
 
 
-def run_problems(run: FormationRun, draft: list[dict[str, Any]]) -> list[str]:
+def run_problems(
+    run: FormationRun, draft: list[dict[str, Any]], instance: fm.Instance | None = None
+) -> list[str]:
     return teams.roster_problems(
-        fm.from_json(run.instance),
+        instance if instance is not None else fm.from_json(run.instance),
         teams.assignments_of(draft),
         _unavailable(run),
         run.result.get("evidence") or {},
@@ -274,17 +277,26 @@ def roster_change(
         draft = kept
     if person_in is not None:
         draft.append({"team": team_id, "person": person_in, "role": role})
-    problems = run_problems(run, draft)
+    instance = fm.from_json(run.instance)
+    problems = run_problems(run, draft, instance)
     if problems:
         raise RosterRefused(problems)
+    score_before = run.draft_objective
     run.draft = draft
-    run.save(update_fields=["draft"])
+    run.draft_objective = fm.objective_value(instance, teams.assignments_of(draft))
+    run.save(update_fields=["draft", "draft_objective"])
     audit.record(
         actor=actor,
         event_type=AuditEventType.ROSTER_CHANGED,
         obj=run.round,
-        before={"team": team_id, "out": person_out},
-        after={"team": team_id, "in": person_in, "role": role, "run": run.pk},
+        before={"team": team_id, "out": person_out, "score": score_before},
+        after={
+            "team": team_id,
+            "in": person_in,
+            "role": role,
+            "run": run.pk,
+            "score": run.draft_objective,
+        },
     )
     return run
 

@@ -200,6 +200,8 @@ def formation(request: AuthedRequest, pk: int) -> HttpResponseBase:
     runs = list(
         FormationRun.objects.filter(round=round_)
         .select_related("job", "created_by", "accepted_by")
+        # The instance and result are large; only the run on screen reads them.
+        .defer("instance", "result")
         .order_by("-created_at", "-id")[:10]
     )
     run = runs[0] if runs else None

@@ -359,6 +359,8 @@ class FormationRun(models.Model):
     objective = models.FloatField(null=True, blank=True)
     bound = models.FloatField(null=True, blank=True)
     gap = models.FloatField(null=True, blank=True)
+    # The score of ``draft``: the solver's objective until a hand change moves it.
+    draft_objective = models.FloatField(null=True, blank=True)
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     accepted_by = models.ForeignKey(
@@ -371,3 +373,12 @@ class FormationRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.round_id} #{self.pk}"
+
+    @property
+    def draft_score_differs(self) -> bool:
+        """Hand changes moved the score away from the solver's."""
+        return (
+            self.objective is not None
+            and self.draft_objective is not None
+            and abs(self.draft_objective - self.objective) > 1e-6
+        )

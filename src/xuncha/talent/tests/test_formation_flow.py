@@ -135,6 +135,7 @@ def test_form_change_accept(
     client = as_user("office")
     run = _solve(client, cross_round, django_capture_on_commit_callbacks)
     assert run.status == FormationRun.Status.PROPOSED
+    assert run.draft_objective == run.objective and not run.draft_score_differs
     instance = fm.from_json(run.instance)
     draft = teams.assignments_of(run.draft)
     assert fm.validate(instance, draft) == []
@@ -209,7 +210,10 @@ def test_form_change_accept(
     assert response.status_code == 302
     run.refresh_from_db()
     assert {"team": team_pk, "person": spare.person_id, "role": "member"} in run.draft
-    assert AuditEvent.objects.filter(event_type="talent.roster_changed").exists()
+    assert run.draft_objective == pytest.approx(scores(spare)) and run.draft_score_differs
+    changed = AuditEvent.objects.get(event_type="talent.roster_changed")
+    assert changed.before["score"] == pytest.approx(run.objective)
+    assert changed.after["score"] == pytest.approx(scores(spare))
     page = client.get(reverse("talent:formation", args=[cross_round.pk]), HTTP_ACCEPT_LANGUAGE="en")
     score = page.context["score"]
     assert score["changed"] and score["total"] == pytest.approx(scores(spare))
@@ -220,6 +224,17 @@ def test_form_change_accept(
     text = page.content.decode()
     assert "Changed by hand: the solver's teams scored" in text
     assert "How the score is made up" in text
+    # The list of runs gives each run the score of its teams as they now stand.
+    later = FormationRun.objects.create(
+        round=cross_round, created_by=run.created_by, status=FormationRun.Status.FAILED
+    )
+    page = client.get(reverse("talent:formation", args=[cross_round.pk]), HTTP_ACCEPT_LANGUAGE="en")
+    listed = {r.pk: r for r in page.context["runs"]}
+    assert set(listed) == {run.pk, later.pk} and listed[run.pk].draft_score_differs
+    text = page.content.decode()
+    assert f"score {scores(spare):.1f}" in text
+    assert f"changed by hand; the solver's teams scored {run.objective:.1f}" in text
+    later.delete()
 
     # Accepting writes the role history and asks the home units to release everyone.
     response = client.post(reverse("talent:formation_accept", args=[run.pk]))
