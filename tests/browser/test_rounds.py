@@ -35,8 +35,13 @@ def test_ledger_and_round_timeline(open_page: Callable[..., Watched], artifacts_
     assert bars >= current.stages.count()
     cards = w.page.locator("[data-testid=team-card]")
     assert cards.count() == current.teams.count()
-    # The second team still lacks its public channels: the gate says so and refuses.
-    waiting = cards.filter(has=w.page.locator("[data-testid=gate-missing]")).first
+    # The team still stationing lacks its public channels: the gate says so and refuses.
+    # (The team already gathering on site lists the interview coverage it still needs.)
+    waiting = (
+        cards.filter(has=w.page.locator("[data-testid=team-stage]", has_text="进驻"))
+        .filter(has=w.page.locator("[data-testid=gate-missing]"))
+        .first
+    )
     assert "公布举报电话" in waiting.inner_text()
     with w.page.expect_navigation():
         waiting.locator("[data-testid=team-advance]").click()

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Count
 from django.utils.translation import gettext as _
 
 from xuncha.core import audit
@@ -234,21 +235,45 @@ def milestone_record(
     return milestone
 
 
-def _team_milestones(team: Team) -> list[str]:
-    return list(
-        Milestone.objects.filter(round=team.round_id)
-        .filter(team__isnull=True)
-        .values_list("kind", flat=True)
-    ) + list(team.milestones.values_list("kind", flat=True))
+def team_gates(teams: Sequence[Team]) -> dict[int, tuple[str | None, list[gates.Missing]]]:
+    """The next stage of each team and what it still needs, by team pk.
+
+    The one computation behind both the advance (``team_advance``) and the round page's
+    team cards, so a card never says "ready" for a move the advance refuses: the
+    milestones (round-wide ones count for every team), the targets, and the checks other
+    apps add (fieldwork's method coverage before the report stage). Three queries for any
+    number of teams, plus what those checks need.
+    """
+    ids = [t.pk for t in teams]
+    round_kinds: dict[int, list[str]] = {}
+    for round_id, kind in Milestone.objects.filter(
+        round__in={t.round_id for t in teams}, team__isnull=True
+    ).values_list("round_id", "kind"):
+        round_kinds.setdefault(round_id, []).append(kind)
+    team_kinds: dict[int, list[str]] = {}
+    for team_id, kind in Milestone.objects.filter(team__in=ids).values_list("team_id", "kind"):
+        team_kinds.setdefault(team_id, []).append(kind)
+    target_counts: dict[int, int] = dict(
+        Team.objects.filter(pk__in=ids).annotate(n=Count("targets")).values_list("pk", "n")
+    )
+    result: dict[int, tuple[str | None, list[gates.Missing]]] = {}
+    for team in teams:
+        to_stage = gates.next_stage(team.stage)
+        if to_stage is None:
+            result[team.pk] = (None, [])
+            continue
+        missing = gates.missing_for_team(
+            to_stage,
+            round_kinds.get(team.round_id, []) + team_kinds.get(team.pk, []),
+            target_counts.get(team.pk, 0),
+        )
+        result[team.pk] = (to_stage, missing + gates.extra_for_team(team, to_stage))
+    return result
 
 
 def team_gate(team: Team) -> tuple[str | None, list[gates.Missing]]:
     """The next stage of a team and what it still needs."""
-    to_stage = gates.next_stage(team.stage)
-    if to_stage is None:
-        return None, []
-    missing = gates.missing_for_team(to_stage, _team_milestones(team), team.targets.count())
-    return to_stage, missing + gates.extra_for_team(team, to_stage)
+    return team_gates([team])[team.pk]
 
 
 def round_gate(round_: Round) -> tuple[str | None, list[gates.Missing]]:

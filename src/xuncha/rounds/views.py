@@ -23,7 +23,7 @@ from xuncha.core.models import Organisation
 from xuncha.core.tables import Column, Table
 from xuncha.core.views import AuthedRequest
 from xuncha.intake import dashboard as intake_dashboard
-from xuncha.rounds import forms, gates, permissions, selectors, services
+from xuncha.rounds import forms, permissions, selectors, services
 from xuncha.rounds.lib import planner
 from xuncha.rounds.models import CommitteeTerm, Round, Stage, Team
 from xuncha.talent import permissions as talent_permissions
@@ -379,16 +379,15 @@ def round_detail(request: AuthedRequest, pk: int) -> HttpResponseBase:
     round_ = get_object_or_404(
         selectors.rounds_for(request.user).select_related("lookback_of"), pk=pk
     )
-    teams = list(round_.teams.prefetch_related("targets", "milestones"))
-    round_milestones = [m for m in round_.milestones.all() if m.team_id is None]
+    teams = list(round_.teams.prefetch_related("targets"))
     stages = list(round_.stages.all())
     team_gates = []
+    # The same computation as the advance itself, the checks of other apps included
+    # (fieldwork's method coverage before the report stage): a card says "ready" only
+    # when its button would move the team.
+    gate_of = services.team_gates(teams)
     for team in teams:
-        kinds = [m.kind for m in round_milestones] + [m.kind for m in team.milestones.all()]
-        to_stage = gates.next_stage(team.stage)
-        missing = (
-            gates.missing_for_team(to_stage, kinds, len(team.targets.all())) if to_stage else []
-        )
+        to_stage, missing = gate_of[team.pk]
         team_gates.append(
             {
                 "team": team,
@@ -396,14 +395,7 @@ def round_detail(request: AuthedRequest, pk: int) -> HttpResponseBase:
                 "missing": missing,
             }
         )
-    to_stage = gates.next_stage(round_.stage)
-    round_missing = (
-        gates.missing_for_round(
-            to_stage, [m.kind for m in round_milestones], {t.name: t.stage for t in teams}
-        )
-        if to_stage
-        else []
-    )
+    to_stage, round_missing = services.round_gate(round_)
     timeline = {
         "stages": [
             {

@@ -1,6 +1,8 @@
 """The talent part of the demo: a pool per county drawn from its cadres, with specialties
 by home department, training, qualifications (a few expired), role history in the demo's
-rounds and evaluations after the closed ones."""
+rounds and evaluations after the closed ones; and a thematic round that left its unit a
+week before the demo date, so its leader (the ``leader2`` account) can evaluate the members
+right away."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from xuncha.core.models import Person
 from xuncha.rounds import services as round_services
 from xuncha.rounds.models import Round, RoundKind, Stage
 from xuncha.talent import services
-from xuncha.talent.models import Release, RoundRole, Specialty
+from xuncha.talent.models import InspectorProfile, Qualification, Release, RoundRole, Specialty
 
 # Home departments and the specialty they bring.
 DEPARTMENT_SPECIALTY = {
@@ -87,6 +89,7 @@ def load(context: Any) -> None:
         _history(context, county, profiles)
     _personas_on_team(context)
     _cross_round(context)
+    _recent_round(context)
 
 
 def _history(context: Any, county: Any, profiles: list[Any]) -> None:
@@ -115,13 +118,17 @@ def _history(context: Any, county: Any, profiles: list[Any]) -> None:
                 )
                 if round_.stage == Stage.CLOSED:
                     score = rng.randint(62, 98)
+                    # Grades take the score bands of cadre evaluation (优秀 90+, 良好
+                    # 80–89, 合格 60–79, 不合格 below 60); the lowest draws fail.
+                    if score < 65:
+                        score -= 10
                     grade = (
                         "excellent"
                         if score >= 90
                         else "good"
                         if score >= 80
                         else "pass"
-                        if score >= 65
+                        if score >= 60
                         else "fail"
                     )
                     services.evaluation_record(
@@ -211,3 +218,129 @@ def _personas_on_team(context: Any) -> None:
         Release.objects.filter(round=team.round, profile=seat.profile).update(profile=profile)
         seat.profile = profile
         seat.save(update_fields=["profile"])
+
+
+RECENT_LEADER = "leader2"
+RECENT_SUBJECT = "惠民惠农资金使用管理"
+RECENT_TARGET = "乡村振兴局"
+# The recent round's team left its unit this many days before the demo date.
+RECENT_REPORT_DAYS = 7
+
+
+def _recent_start(today: dt.date, kind: str) -> dt.date:
+    """The first day of a round of ``kind`` whose report stage began about
+    ``RECENT_REPORT_DAYS`` before ``today`` (planned on the working-day calendar)."""
+    from xuncha.rounds.lib.calendar import schedule
+
+    specs = round_services.stage_specs(kind)
+    calendar = round_services.work_calendar()
+    start = today - dt.timedelta(days=RECENT_REPORT_DAYS)
+    while True:
+        dates = {d.stage: d for d in schedule(start, specs, calendar)}
+        if dates[Stage.REPORT].start <= today - dt.timedelta(days=RECENT_REPORT_DAYS):
+            return start
+        start -= dt.timedelta(days=1)
+
+
+def _recent_round(context: Any) -> None:
+    """A thematic round of the first county whose team finished on site a week ago and is at
+    the report stage, with its stages walked through their gates (milestones on record; the
+    method coverage passed with the demo's reason, as for the past rounds). Its leader is
+    the ``leader2`` account, granted on the team's target, and nobody is evaluated yet: the
+    evaluation page is open for them at once. People come from the county pool, none of them
+    serving in the round under way nor working in the target, picked without the demo's
+    random source so that everything generated after stays the same."""
+    from xuncha.core import services as core_services
+    from xuncha.core.demo.generator import DEMO_PASSWORD
+    from xuncha.core.models import Role, User
+    from xuncha.rounds.demo import TEAM_NAMES, walk
+    from xuncha.rounds.models import CommitteeTerm
+
+    if User.objects.filter(username=RECENT_LEADER).exists():
+        return
+    info = context.tree["counties"][0]
+    county = info["county"]
+    today = context.today
+    # A unit no round is in now: the bureau the subject concerns most if no round took it
+    # yet, else another unit not inspected yet, else (small demos) one inspected in a
+    # closed round: a thematic round follows its subject, not the coverage of the term.
+    free = [
+        u
+        for u in info["units"]
+        if not u.inspecting_teams.exclude(round__stage=Stage.CLOSED).exists()
+    ]
+    fresh = [u for u in free if not u.inspecting_teams.exists()]
+    target = next(
+        (u for u in fresh if u.name.endswith(RECENT_TARGET)),
+        fresh[-1] if fresh else free[-1] if free else None,
+    )
+    if target is None:
+        return
+    # Busy: on a team from preparation to the end of the report stage.
+    busy = RoundRole.objects.filter(
+        round__stage__in=[Stage.PREPARATION, Stage.STATIONING, Stage.UNDERSTANDING, Stage.REPORT]
+    )
+    personas = Person.objects.filter(user__username__in=["leader", "deputy", "member"])
+    pool = list(
+        InspectorProfile.objects.filter(county=county, in_pool=True)
+        .exclude(pk__in=busy.values("profile"))
+        .exclude(person__in=personas)
+        .exclude(home_organisation=target)
+        .order_by("pk")
+    )
+    leaders = [
+        p
+        for p in pool
+        if p.leader_eligible
+        and p.qualifications.filter(
+            status=Qualification.Status.GRANTED, granted_on__lte=today, expires_on__gt=today
+        ).exists()
+    ]
+    if not leaders or len(pool) < 5:
+        return
+    leader = leaders[len(leaders) // 2]
+    others = [p for p in pool if p != leader]
+    step = max(1, len(others) // 4)
+    crew = [leader, *others[::step][:4]]
+    kind = RoundKind.THEMATIC
+    round_ = round_services.round_create(
+        actor=None,
+        committee=county,
+        term=CommitteeTerm.objects.filter(committee=county).order_by("start_date").last(),
+        kind=kind,
+        subject=RECENT_SUBJECT,
+        name=f"{county.name[:-1]}县委{today.year}年{RECENT_SUBJECT}专项巡察",
+        start_date=_recent_start(today, kind),
+        teams=[(TEAM_NAMES[0], [target])],
+    )
+    # It was planned before the round under way: where the newest round comes first
+    # (lists, role history), it comes after that one, as its dates say.
+    under_way = (
+        Round.objects.filter(committee=county, stage=Stage.STATIONING)
+        .order_by("created_at")
+        .first()
+    )
+    if under_way is not None:
+        Round.objects.filter(pk=round_.pk).update(
+            created_at=under_way.created_at - dt.timedelta(seconds=1)
+        )
+    team = round_.teams.get()
+    stationing = round_.stages.get(stage=Stage.STATIONING).start_date
+    for n, profile in enumerate(crew):
+        role = "leader" if n == 0 else "deputy" if n == 1 else "member"
+        RoundRole.objects.create(profile=profile, round=round_, team=team, role=role)
+        Release.objects.create(
+            profile=profile,
+            round=round_,
+            confirmed=True,
+            confirmed_on=stationing - dt.timedelta(days=7),
+        )
+    walk(round_, Stage.REPORT)
+    user = core_services.user_create(
+        actor=None,
+        username=RECENT_LEADER,
+        password=DEMO_PASSWORD,
+        person=leader.person,
+        registry=target,
+    )
+    core_services.role_grant(actor=None, user=user, role=Role.TEAM_LEADER, organisation=target)

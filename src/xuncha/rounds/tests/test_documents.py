@@ -20,7 +20,7 @@ DATE_RE = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日")
 @pytest.fixture
 def round_(db):
     found = Round.objects.filter(
-        teams__isnull=False, stages__stage=Stage.STATIONING, cross=False
+        teams__isnull=False, stages__stage=Stage.STATIONING, cross=False, kind="routine"
     ).first()
     assert found is not None
     return found

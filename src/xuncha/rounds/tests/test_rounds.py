@@ -268,6 +268,62 @@ def test_refused_gate_and_override_through_the_page(as_user, county):
     assert team.transitions.get().missing == ["notice_sent"]
 
 
+def test_team_card_uses_the_gate_the_advance_uses(as_user, county):
+    """QA: a team in the understanding stage showed "Ready for report" while the click was
+    refused for missing method coverage (a check fieldwork adds to the gate). The card must
+    list what the advance would refuse for, offer the override box, and the override move."""
+    from xuncha.rounds import gates
+
+    def check(team, to_stage):
+        if to_stage != Stage.REPORT:
+            return []
+        return [gates.Missing("coverage:test", "个别谈话 2 次（至少 10 次）")]
+
+    client = as_user("office_c1")
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    round_ = services.round_create(
+        actor=None,
+        committee=county,
+        name="闸门一致",
+        kind="routine",
+        start_date=dt.date(2026, 9, 1),
+        teams=[("第一组", _units(county, 1))],
+    )
+    team = round_.teams.get()
+    for kind in ("plan_approved", "notice_sent", "mobilisation_meeting", "channels_published"):
+        services.milestone_record(actor=None, round_=round_, kind=kind, date=dt.date(2026, 9, 1))
+    services.team_advance(actor=None, team=team)
+    services.team_advance(actor=None, team=team)
+    team.refresh_from_db()
+    assert team.stage == Stage.UNDERSTANDING
+    url = reverse("rounds:round_detail", args=[round_.pk])
+    gates.register_team_check(check)
+    try:
+        page = client.get(url).content.decode()
+        assert 'data-testid="gate-open"' not in page
+        assert 'data-testid="gate-missing"' in page and "个别谈话 2 次（至少 10 次）" in page
+        assert f'id="reason-{team.pk}"' in page  # the override box
+        refused = client.post(reverse("rounds:team_advance", args=[team.pk]), follow=True)
+        assert "个别谈话 2 次（至少 10 次）" in refused.content.decode()
+        team.refresh_from_db()
+        assert team.stage == Stage.UNDERSTANDING
+        client.post(
+            reverse("rounds:team_advance", args=[team.pk]),
+            {"override_reason": "谈话记录在纸质底稿中，稍后补录"},
+        )
+        team.refresh_from_db()
+        assert team.stage == Stage.REPORT
+        assert "coverage:test" in team.transitions.order_by("-pk").first().missing
+    finally:
+        gates._TEAM_CHECKS.remove(check)
+    # Without a gap (and with no check) the card says ready and offers no override box.
+    services.milestone_record(
+        actor=None, round_=round_, kind="report_filed", date=dt.date(2026, 11, 1)
+    )
+    page = client.get(url).content.decode()
+    assert 'data-testid="gate-open"' in page and f'id="reason-{team.pk}"' not in page
+
+
 def test_team_roles_see_their_round_but_not_others(as_user, user_named):
     member = user_named("member")
     unit = member.grants.get().organisation
