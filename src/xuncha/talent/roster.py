@@ -3,6 +3,10 @@
 ``roster_of`` reads the round's role rows in a fixed number of queries; ``roster_xlsx``
 and ``roster_docx`` turn what it returns into file bytes without touching the database,
 the network or the disk. ID numbers are never part of a roster.
+
+Qualifications are judged on the round's first day (the start of its period, as the team
+builder judges leaders): only leaders need a valid one, so for anyone else an expired
+qualification is a warning on the roster, not an error.
 """
 
 from __future__ import annotations
@@ -16,11 +20,13 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.db.models import Count, Prefetch
 from django.utils import timezone, translation
+from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
 from docx.enum.section import WD_ORIENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Mm, Pt
 from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
 
 from xuncha.core import audit
 from xuncha.core.models import AuditEventType, Gender, User
@@ -38,6 +44,7 @@ from xuncha.rounds.documents import (
 )
 from xuncha.rounds.models import Round, Team
 from xuncha.talent.models import Qualification, Release, RoundRole
+from xuncha.talent.teams import round_period
 
 ROLE_ORDER: dict[str, int] = {
     RoundRole.Role.LEADER: 0,
@@ -50,6 +57,13 @@ DOC_TITLE = "巡察组组成人员名单"
 TABLE_FONT_SIZE = Pt(10.5)  # 五号: ten columns fit across a landscape page
 ROLE_ZH: dict[str, str] = {"leader": "组长", "deputy": "副组长", "member": "组员"}
 GENDER_ZH: dict[str, str] = {Gender.MALE: "男", Gender.FEMALE: "女"}
+RELEASE_HEADING_ZH = "原单位确认脱产"  # the xlsx's "Release confirmed by home unit"
+
+# A member's qualification on the round's first day.
+QUALIFIED = "valid"
+EXPIRED = "expired"  # the latest one ended before the first day
+NOT_YET = "not_yet"  # granted, but only from a later day
+UNQUALIFIED = "none"  # none granted (or all suspended or revoked)
 
 
 @dataclass(frozen=True)
@@ -60,9 +74,12 @@ class RosterLine:
     home_organisation: str
     home_post: str
     county: str
-    specialties: tuple[str, ...]
+    specialties_zh: tuple[str, ...]
+    specialties_en: tuple[str, ...]
     rounds_before: int
-    qualified_until: dt.date | None
+    qualified_until: dt.date | None  # the latest expiry of a granted qualification
+    qualification: str  # QUALIFIED, EXPIRED, NOT_YET or UNQUALIFIED on the first day
+    qualified_from: dt.date | None  # for NOT_YET: the day it starts
     released: bool
     released_on: dt.date | None
 
@@ -74,9 +91,15 @@ class TeamRoster:
     lines: tuple[RosterLine, ...]
 
 
-def roster_of(round_: Round) -> list[TeamRoster]:
+def first_day(round_: Round) -> dt.date:
+    """The day qualifications are judged on: the start of the round's period."""
+    return round_period(round_, timezone.localdate())[0]
+
+
+def roster_of(round_: Round, *, on: dt.date | None = None) -> list[TeamRoster]:
     """The round's accepted roster: teams in creation order, then leader, deputies and
-    members; people without a team (if any) last. [] when nothing was accepted."""
+    members; people without a team (if any) last. [] when nothing was accepted.
+    Qualifications are judged ``on`` the round's first day unless another day is given."""
     roles = list(
         RoundRole.objects.filter(round=round_)
         .select_related("profile__person", "profile__county", "profile__home_organisation")
@@ -103,7 +126,13 @@ def roster_of(round_: Round) -> list[TeamRoster]:
     )
     releases = {r.profile_id: r for r in Release.objects.filter(round=round_)}
     teams = list(Team.objects.filter(round=round_).prefetch_related("targets").order_by("id"))
-    return roster_teams(roles, teams, rounds_before=before, releases=releases)
+    return roster_teams(
+        roles,
+        teams,
+        rounds_before=before,
+        releases=releases,
+        on=on or first_day(round_),
+    )
 
 
 def roster_teams(
@@ -112,6 +141,7 @@ def roster_teams(
     *,
     rounds_before: dict[int, int],
     releases: dict[int, Release],
+    on: dt.date,
 ) -> list[TeamRoster]:
     """Group role rows (with their profiles loaded) by team; teams without anyone are left
     out."""
@@ -132,17 +162,35 @@ def roster_teams(
     ]:
         crew = sorted(by_team.get(team_id, []), key=lambda r: (ROLE_ORDER.get(r.role, 9), r.pk))
         if crew:
-            lines = tuple(_line(r, rounds_before, releases) for r in crew)
+            lines = tuple(_line(r, rounds_before, releases, on) for r in crew)
             result.append(TeamRoster(name, targets, lines))
     return result
 
 
+def qualification_on(
+    qualifications: Sequence[Qualification], day: dt.date
+) -> tuple[str, dt.date | None]:
+    """The status of granted qualifications on ``day``, and for NOT_YET the day the
+    earliest later one starts."""
+    if any(q.valid_on(day) for q in qualifications):
+        return QUALIFIED, None
+    later = [q.granted_on for q in qualifications if q.granted_on > day]
+    if later:
+        return NOT_YET, min(later)
+    if qualifications:
+        return EXPIRED, None
+    return UNQUALIFIED, None
+
+
 def _line(
-    role: RoundRole, rounds_before: dict[int, int], releases: dict[int, Release]
+    role: RoundRole, rounds_before: dict[int, int], releases: dict[int, Release], on: dt.date
 ) -> RosterLine:
     profile = role.profile
     person = profile.person
-    valid_until = [q.expires_on for q in profile.qualifications.all()]
+    granted = list(profile.qualifications.all())
+    valid_until = [q.expires_on for q in granted]
+    qualification, qualified_from = qualification_on(granted, on)
+    specialties = list(profile.specialties.all())
     release = releases.get(profile.pk)
     return RosterLine(
         role=role.role,
@@ -151,9 +199,12 @@ def _line(
         home_organisation=profile.home_organisation.name if profile.home_organisation else "",
         home_post=profile.home_post,
         county=profile.county.name,
-        specialties=tuple(s.name_zh for s in profile.specialties.all()),
+        specialties_zh=tuple(s.name_zh for s in specialties),
+        specialties_en=tuple(s.name_en for s in specialties),
         rounds_before=rounds_before.get(profile.pk, 0),
         qualified_until=max(valid_until) if valid_until else None,
+        qualification=qualification,
+        qualified_from=qualified_from,
         released=bool(release and release.confirmed),
         released_on=release.confirmed_on if release and release.confirmed else None,
     )
@@ -174,47 +225,82 @@ def _gender_label(gender: str) -> str:
     return str(Gender(gender).label) if gender in Gender.values else ""
 
 
-def roster_xlsx(round_name: str, teams: Sequence[TeamRoster]) -> bytes:
-    """One row per person; text cells are guarded against formula injection."""
+def _english() -> bool:
+    return (get_language() or "").startswith("en")
+
+
+def _qualification_label(line: RosterLine) -> str:
+    if line.qualification == QUALIFIED:
+        return _("Valid")
+    if line.qualification == EXPIRED and line.qualified_until:
+        return _("Expired on %(date)s") % {"date": line.qualified_until.isoformat()}
+    if line.qualification == NOT_YET and line.qualified_from:
+        return _("Valid from %(date)s") % {"date": line.qualified_from.isoformat()}
+    return _("None")
+
+
+XLSX_WIDTHS = (14, 30, 10, 12, 8, 36, 12, 24, 10, 14, 18, 24)
+
+
+def roster_xlsx(
+    round_name: str, teams: Sequence[TeamRoster], *, on: dt.date | None = None
+) -> bytes:
+    """One row per person in the user's language (specialties included; people's and
+    organisations' names as recorded), under a frozen header row with a filter. ``on`` is
+    the day qualifications were judged on, noted beside the title. Text cells are guarded
+    against formula injection."""
+    separator = ", " if _english() else "、"
+    header = [
+        _("Team"),
+        _("Targets"),
+        _("Role"),
+        pgettext("person", "Name"),
+        _("Gender"),
+        _("Home organisation and post"),
+        _("Pool of"),
+        _("Specialties"),
+        _("Rounds served before"),
+        _("Qualification valid until"),
+        _("Qualification status"),
+        _("Release confirmed by home unit"),
+    ]
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=_("Team roster")[:31])
-    widths = [14, 30, 10, 12, 8, 36, 12, 20, 10, 14, 18]
-    for index, width in enumerate(widths):
-        sheet.column_dimensions[chr(ord("A") + index)].width = width
-    sheet.append([safe_cell(round_name)])
-    sheet.append(
-        [
-            _("Team"),
-            _("Targets"),
-            _("Role"),
-            _("Name"),
-            _("Gender"),
-            _("Home organisation and post"),
-            _("Pool of"),
-            _("Specialties"),
-            _("Rounds served before"),
-            _("Qualification valid until"),
-            _("Release confirmed"),
-        ]
-    )
+    for index, width in enumerate(XLSX_WIDTHS, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    # A write-only sheet takes its view before the first row: keep the title and the
+    # header in sight, and filter the table from the header down.
+    sheet.freeze_panes = "A3"
+    last_row = 2 + people_count(teams)
+    sheet.auto_filter.ref = f"A2:{get_column_letter(len(header))}{last_row}"
+    title_row: list[object] = [safe_cell(round_name)]
+    if on is not None:
+        title_row.append(
+            _("Qualification status on %(date)s, the first day of the round.")
+            % {"date": on.isoformat()}
+        )
+    sheet.append(title_row)
+    sheet.append(header)
     for team in teams:
         for line in team.lines:
             home = " ".join(p for p in (line.home_organisation, line.home_post) if p)
             released = _("Yes") if line.released else _("No")
             if line.released_on:
                 released = f"{released} {line.released_on.isoformat()}"
+            specialties = line.specialties_en if _english() else line.specialties_zh
             sheet.append(
                 [
                     safe_cell(team.name or _("No team")),
-                    safe_cell("、".join(team.targets)),
+                    safe_cell(separator.join(team.targets)),
                     _role_label(line.role),
                     safe_cell(line.name),
                     _gender_label(line.gender),
                     safe_cell(home),
                     safe_cell(line.county),
-                    safe_cell("、".join(line.specialties)),
+                    safe_cell(separator.join(specialties)),
                     line.rounds_before,
                     line.qualified_until,
+                    _qualification_label(line),
                     released,
                 ]
             )
@@ -224,6 +310,19 @@ def roster_xlsx(round_name: str, teams: Sequence[TeamRoster]) -> bytes:
 
 
 # -- the printable document (in Chinese, like the other official drafts) ----------------------
+# The docx is the official 名单 filed with the committee: it is Chinese whatever the user's
+# language, specialties included.
+
+
+def _qualification_zh(line: RosterLine) -> str:
+    if line.qualified_until is None:
+        return "无"
+    text = format_date(line.qualified_until)
+    if line.qualification == EXPIRED:
+        text += "（资格已过期）"
+    elif line.qualification == NOT_YET and line.qualified_from:
+        text += f"（{format_date(line.qualified_from)}起生效）"
+    return text
 
 
 def roster_docx(
@@ -232,8 +331,11 @@ def roster_docx(
     teams: Sequence[TeamRoster],
     *,
     today: dt.date | None = None,
+    on: dt.date | None = None,
 ) -> bytes:
-    """巡察组组成人员名单: a title, the round, one table per team (A4 landscape)."""
+    """巡察组组成人员名单: a title, the round, one table per team (A4 landscape). A
+    qualification that has lapsed by ``on`` (the round's first day) is marked after its
+    date and explained in a note under the tables."""
     today = today or timezone.localdate()
     with translation.override("zh-hans"):
         doc = new_document()
@@ -274,7 +376,7 @@ def roster_docx(
                     "专长",
                     "此前参加巡察轮次",
                     "资格有效期至",
-                    "单位确认脱产",
+                    RELEASE_HEADING_ZH,
                 ],
                 TABLE_FONT_SIZE,
             )
@@ -292,13 +394,23 @@ def roster_docx(
                         GENDER_ZH.get(line.gender, ""),
                         home,
                         line.county,
-                        "、".join(line.specialties),
+                        "、".join(line.specialties_zh),
                         str(line.rounds_before),
-                        format_date(line.qualified_until) if line.qualified_until else "无",
+                        _qualification_zh(line),
                         released,
                     ],
                     TABLE_FONT_SIZE,
                 )
+        flagged = {line.qualification for team in teams for line in team.lines} & {
+            EXPIRED,
+            NOT_YET,
+        }
+        if flagged and on is not None:
+            note = doc.add_paragraph(
+                f"注：巡察资格以本轮巡察首日（{format_date(on)}）为准，"
+                "标注“资格已过期”或“起生效”的人员当日无有效巡察资格。"
+            )
+            note.paragraph_format.space_before = Pt(8)
         closing = doc.add_paragraph(f"本名单生成于{format_date(today)}。")
         closing.paragraph_format.space_before = Pt(16)
         closing.alignment = WD_ALIGN_PARAGRAPH.RIGHT

@@ -6,14 +6,14 @@ import datetime as dt
 from collections import Counter
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Case, Count, Exists, OuterRef, Prefetch, Q, QuerySet, Value, When
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from xuncha.core import policy
 from xuncha.core.selectors import name_query
-from xuncha.rounds.models import Round, Team
-from xuncha.talent import permissions
+from xuncha.rounds.models import Round, Stage, Team
+from xuncha.talent import permissions, services
 from xuncha.talent.models import (
     Availability,
     InspectorProfile,
@@ -21,6 +21,10 @@ from xuncha.talent.models import (
     Release,
     RoundRole,
 )
+from xuncha.talent.teams import period_from, rules_for  # the solver's period rule
+
+# A round counts as served once it has left preparation (the solver reads it the same way).
+SERVED = ~Q(roles__round__stage=Stage.PREPARATION)
 
 
 def pool_for(
@@ -30,11 +34,22 @@ def pool_for(
     valid = Qualification.objects.filter(
         profile=OuterRef("pk"), status="granted", granted_on__lte=today, expires_on__gte=today
     )
+    scoped = policy.scope(user, permissions.TALENT_VIEW, InspectorProfile.objects.all())
     qs = (
-        policy.scope(user, permissions.TALENT_VIEW, InspectorProfile.objects.all())
-        .select_related("person", "county", "home_organisation")
+        scoped.select_related("person", "county", "home_organisation")
         .prefetch_related("specialties")
-        .annotate(qualified=Exists(valid), rounds_done=Count("roles", distinct=True))
+        .annotate(
+            qualified=Exists(valid),
+            rounds_done=Count("roles", filter=SERVED, distinct=True),
+        )
+        # In the leader pool (2), eligible but without a valid qualification (1), neither (0).
+        .annotate(
+            leader_rank=Case(
+                When(leader_eligible=True, qualified=True, then=Value(2)),
+                When(leader_eligible=True, then=Value(1)),
+                default=Value(0),
+            )
+        )
     )
     if q:
         qs = qs.filter(name_query(q, prefix="person__"))
@@ -55,16 +70,35 @@ def pool_for(
         qs = qs.filter(leader_eligible=True, qualified=True)
     if filters.get("available_on"):
         day = filters["available_on"]
+        windows = Availability.objects.filter(profile=OuterRef("pk"))
         qs = qs.filter(
-            Exists(
-                Availability.objects.filter(
-                    profile=OuterRef("pk"), start_date__lte=day, end_date__gte=day
-                )
-            )
-        )
+            ~Exists(windows) | Exists(windows.filter(start_date__lte=day, end_date__gte=day))
+        ).exclude(pk__in=busy_on(scoped, day, today=today))
     if filters.get("min_rounds"):
         qs = qs.filter(rounds_done__gte=filters["min_rounds"])
     return qs
+
+
+def busy_on(profiles: QuerySet[InspectorProfile], day: dt.date, *, today: dt.date) -> set[int]:
+    """Ids of ``profiles`` serving on ``day`` in a round that is not closed: the round's
+    period (as team formation reads it) widened on both sides by the rest days of the
+    round's committee. Two queries plus one per committee with open rounds."""
+    roles = (
+        RoundRole.objects.filter(profile__in=profiles.order_by().values("pk"))
+        .exclude(round__stage=Stage.CLOSED)
+        .select_related("round__committee")
+        .prefetch_related("round__stages")
+    )
+    rest: dict[int, dt.timedelta] = {}
+    busy: set[int] = set()
+    for role in roles:
+        committee = role.round.committee
+        if committee.pk not in rest:
+            rest[committee.pk] = dt.timedelta(days=rules_for(committee).rest_days)
+        start, end = period_from(role.round.stages.all(), today)
+        if start - rest[committee.pk] <= day <= end + rest[committee.pk]:
+            busy.add(role.profile_id)
+    return busy
 
 
 def pool_chart(qs: QuerySet[InspectorProfile]) -> dict[str, Any]:
@@ -139,6 +173,8 @@ def round_crews(user: Any, round_: Round, teams: list[Team]) -> dict[int, dict[s
         by_team[team.pk] = {
             "crew": [{"role": r, "released": r.profile_id in released} for r in crew],
             "unreleased": sum(1 for r in crew if r.profile_id not in released),
+            "evaluation_open": services.evaluation_open(team),
+            "evaluation_opens": Stage(services.EVALUATION_OPENS).label,
             "can_evaluate": bool(crew)
             and (
                 committee_ok

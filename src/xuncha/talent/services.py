@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from xuncha.core import audit
 from xuncha.core.models import AuditEventType, Organisation, Person, User
-from xuncha.rounds.models import Round
+from xuncha.rounds.models import STAGE_ORDER, Round, Stage, Team
 from xuncha.talent.models import (
     Availability,
     Evaluation,
@@ -110,6 +110,53 @@ EVALUATION_FIELDS = (
 )
 
 
+# Members are evaluated once the team has finished its work on site.
+EVALUATION_OPENS = Stage.REPORT
+
+
+def evaluation_open(team: Team) -> bool:
+    return STAGE_ORDER.index(team.stage) >= STAGE_ORDER.index(EVALUATION_OPENS)
+
+
+# The score each grade takes, on the hundred-point scale (百分制) of common cadre
+# evaluation: 优秀 90 and above, 良好 80–89, 合格 60–79, 不合格 below 60.
+GRADE_BANDS: dict[str, tuple[int, int]] = {
+    Evaluation.Grade.EXCELLENT: (90, 100),
+    Evaluation.Grade.GOOD: (80, 89),
+    Evaluation.Grade.PASS: (60, 79),
+    Evaluation.Grade.FAIL: (0, 59),
+}
+
+
+def band_label(grade: str) -> str:
+    """A grade's band in words: "90 or above", "80 to 89", "below 60"."""
+    low, high = GRADE_BANDS[grade]
+    if high == 100:
+        return _("%(low)s or above") % {"low": low}
+    if low == 0:
+        return _("below %(limit)s") % {"limit": high + 1}
+    return _("%(low)s to %(high)s") % {"low": low, "high": high}
+
+
+def grade_bands() -> list[tuple[str, str]]:
+    """(grade label, band) in the order of the grades, for the evaluation page."""
+    return [(str(label), band_label(value)) for value, label in Evaluation.Grade.choices]
+
+
+def grade_mismatch(score: int, grade: str) -> str | None:
+    """Why ``score`` does not fit ``grade`` (None when it does, or the grade is unknown)."""
+    if grade not in GRADE_BANDS:
+        return None
+    low, high = GRADE_BANDS[grade]
+    if low <= score <= high:
+        return None
+    return _("A score of %(score)s does not fit the grade %(grade)s (%(band)s).") % {
+        "score": score,
+        "grade": Evaluation.Grade(grade).label,
+        "band": band_label(grade),
+    }
+
+
 @transaction.atomic
 def evaluation_record(
     *,
@@ -133,6 +180,9 @@ def evaluation_record(
         raise ValidationError({"score": _("The score is between 0 and 100.")})
     if grade not in Evaluation.Grade.values:
         raise ValidationError({"grade": _("Choose a grade.")})
+    mismatch = grade_mismatch(score, grade)
+    if mismatch:
+        raise ValidationError({"score": mismatch})
     evaluation = (
         Evaluation.objects.select_for_update().filter(profile=profile, round=round_).first()
     )

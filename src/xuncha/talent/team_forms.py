@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from xuncha.core import policy
 from xuncha.core.lib.kinship import KinshipClass
 from xuncha.core.models import Organisation, OrganisationKind
-from xuncha.talent import permissions
+from xuncha.talent import permissions, services
 from xuncha.talent.models import Declaration, Evaluation, InspectorProfile, TeamRules
 
 KINSHIP_CLASS_LABELS = {
@@ -57,6 +57,12 @@ class EvaluationForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        score, grade = data.get("score"), data.get("grade")
+        # Only a score and a grade that are both there (and valid) can disagree.
+        if score is not None and grade:
+            mismatch = services.grade_mismatch(score, grade)
+            if mismatch:
+                self.add_error("score", mismatch)
         if data.get("remove_from_pool") and not (data.get("reason") or "").strip():
             self.add_error("reason", _("Removing someone from the pool needs a reason."))
         return data

@@ -20,7 +20,7 @@ from xuncha.core.forms import form_errors
 from xuncha.core.models import Organisation, OrganisationKind
 from xuncha.core.selectors import setting_origin
 from xuncha.core.views import AuthedRequest
-from xuncha.rounds.models import STAGE_ORDER, Stage, Team
+from xuncha.rounds.models import Stage, Team
 from xuncha.rounds.selectors import rounds_for
 from xuncha.talent import (
     formation_services,
@@ -34,8 +34,7 @@ from xuncha.talent import (
 )
 from xuncha.talent.models import Evaluation, InspectorProfile, RoundRole
 
-# Members are evaluated once the team has finished its work on site.
-EVALUATION_OPENS = Stage.REPORT
+EVALUATION_OPENS = services.EVALUATION_OPENS
 
 
 # -- the roster -------------------------------------------------------------------------------
@@ -49,7 +48,8 @@ def _download(data: bytes, content_type: str, filename: str) -> HttpResponse:
 
 def _roster_export(request: AuthedRequest, pk: int, fmt: str) -> HttpResponseBase:
     round_ = formation_views.round_for_forming(request, pk)
-    team_rosters = roster.roster_of(round_)
+    first_day = roster.first_day(round_)
+    team_rosters = roster.roster_of(round_, on=first_day)
     if not team_rosters:
         messages.warning(
             request,
@@ -58,10 +58,10 @@ def _roster_export(request: AuthedRequest, pk: int, fmt: str) -> HttpResponseBas
         )
         return redirect("talent:formation", pk=round_.pk)
     if fmt == "xlsx":
-        data = roster.roster_xlsx(round_.name, team_rosters)
+        data = roster.roster_xlsx(round_.name, team_rosters, on=first_day)
         content_type = roster.XLSX_CONTENT_TYPE
     else:
-        data = roster.roster_docx(round_.name, round_.committee.name, team_rosters)
+        data = roster.roster_docx(round_.name, round_.committee.name, team_rosters, on=first_day)
         content_type = roster.DOCX_CONTENT_TYPE
     roster.record_export(
         actor=request.user, round_=round_, fmt=fmt, people=roster.people_count(team_rosters)
@@ -82,8 +82,7 @@ def roster_docx(request: AuthedRequest, pk: int) -> HttpResponseBase:
 # -- evaluations --------------------------------------------------------------------------------
 
 
-def evaluation_open(team: Team) -> bool:
-    return STAGE_ORDER.index(team.stage) >= STAGE_ORDER.index(EVALUATION_OPENS)
+evaluation_open = services.evaluation_open
 
 
 def _team_for_evaluation(request: AuthedRequest, pk: int) -> tuple[Team, bool]:
@@ -212,6 +211,7 @@ def evaluate(request: AuthedRequest, pk: int) -> HttpResponseBase:
             "is_open": is_open,
             "opens_stage": Stage(EVALUATION_OPENS).label,
             "opens_on": report.start_date if report else None,
+            "grade_bands": services.grade_bands(),
         },
     )
 

@@ -10,10 +10,10 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET
 
-from xuncha.core import policy
+from xuncha.core import i18n, policy
 from xuncha.core.forms import DateInput
 from xuncha.core.models import Organisation, OrganisationKind
 from xuncha.core.tables import Column, Table
@@ -70,6 +70,14 @@ class PoolFilterForm(forms.Form):
         )
 
 
+def leader_pool_label(leader_eligible: bool, qualified: bool) -> str:
+    """The leader pool as the "leaders only" filter and team formation read it: eligible
+    and holding a valid qualification; eligible without one is said, so the office sees why."""
+    if not leader_eligible:
+        return ""
+    return str(_("Yes") if qualified else _("Leader-eligible, qualification missing or expired"))
+
+
 COLUMNS = [
     Column(
         "name",
@@ -87,7 +95,7 @@ COLUMNS = [
     Column(
         "specialties",
         gettext_lazy("Specialties"),
-        lambda p: "、".join(s.name for s in p.specialties.all()),
+        lambda p: i18n.enumeration(s.name for s in p.specialties.all()),
     ),
     Column(
         "qualified",
@@ -98,12 +106,12 @@ COLUMNS = [
     Column(
         "leader",
         gettext_lazy("Leader pool"),
-        lambda p: _("Yes") if p.leader_eligible else "",
-        sort="leader_eligible",
+        lambda p: leader_pool_label(p.leader_eligible, p.qualified),
+        sort="leader_rank",
     ),
     Column(
         "rounds",
-        gettext_lazy("Rounds"),
+        pgettext_lazy("pool column: how many rounds", "Rounds served"),
         lambda p: p.rounds_done,
         sort="rounds_done",
         css="text-end",
@@ -151,12 +159,13 @@ def profile_detail(request: AuthedRequest, pk: int) -> HttpResponseBase:
     profile = get_object_or_404(selectors.profile_detail_for(request.user), pk=pk)
     today = timezone.localdate()
     can_declare = policy.allows(request.user, permissions.TALENT_CHANGE, profile)
+    qualified = any(q.valid_on(today) for q in profile.qualifications.all())
     return render(
         request,
         "talent/profile_detail.html",
         {
             "profile": profile,
-            "qualified": any(q.valid_on(today) for q in profile.qualifications.all()),
+            "qualified": qualified,
             "declarations": profile.declarations.select_related(
                 "organisation__parent", "recorded_by__person"
             ),

@@ -15,9 +15,12 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from xuncha.core.lib import pinyin
-from xuncha.rounds.models import Round
+from xuncha.core.models import Organisation, Person
+from xuncha.rounds.models import Round, RoundStage, Stage
 from xuncha.talent import selectors, services
-from xuncha.talent.models import InspectorProfile, Specialty
+from xuncha.talent.models import InspectorProfile, RoundRole, Specialty, TeamRules
+
+EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 
 
 def test_county_sees_its_own_and_prefecture_sees_all(as_user):
@@ -97,7 +100,9 @@ def test_pool_chart_of_a_specialty_filter_shows_what_else_those_inspectors_do(as
         {"specialty": finance.pk, "min_rounds": 2},
         HTTP_ACCEPT_LANGUAGE="en",
     )
-    seasoned = [p.pk for p in accountants if p.roles.count() >= 2]
+    seasoned = [
+        p.pk for p in accountants if p.roles.exclude(round__stage=Stage.PREPARATION).count() >= 2
+    ]
     assert seasoned and len(seasoned) < accountants.count()
     expected = _counted(InspectorProfile.objects.filter(pk__in=seasoned), "en", "-")
     assert _chart_counts(page.context["chart"]) == expected
@@ -152,8 +157,6 @@ def test_xlsx_export(as_user):
 
 
 def test_pool_query_count_is_flat(as_user, user_named):
-    from xuncha.core.models import Organisation, Person
-
     client = as_user("office")
     url = reverse("talent:pool")
     client.get(url)
@@ -177,3 +180,150 @@ def test_pool_query_count_is_flat(as_user, user_named):
             expires_on=dt.date(2028, 1, 1),
         )
     assert count() == first
+
+
+# -- hand-built inspectors: availability, rounds served, the leader pool ------------------------
+
+
+@pytest.fixture
+def newcomer(db) -> InspectorProfile:
+    """A new inspector of county 1 with no windows, no rounds and no qualification."""
+    county = Organisation.objects.get(code="C01")
+    person = Person.objects.filter(registry=county, inspector__isnull=True).order_by("pk").first()
+    return services.inspector_create(actor=None, person=person, county=county)
+
+
+def _round(stage: str, start: dt.date, end: dt.date, name: str = "测试轮次") -> Round:
+    """A round of county 1's committee stationed from ``start`` and reporting until ``end``."""
+    round_ = Round.objects.create(
+        committee=Organisation.objects.get(code="C01"), name=name, kind="routine", stage=stage
+    )
+    RoundStage.objects.create(
+        round=round_, stage=Stage.STATIONING, start_date=start, end_date=start + dt.timedelta(9)
+    )
+    RoundStage.objects.create(
+        round=round_, stage=Stage.REPORT, start_date=end - dt.timedelta(4), end_date=end
+    )
+    return round_
+
+
+def _available(user, profile: InspectorProfile, day: dt.date) -> bool:
+    today = dt.date(2031, 1, 1)
+    found = selectors.pool_for(user, today=today, filters={"available_on": day, "status": "all"})
+    return found.filter(pk=profile.pk).exists()
+
+
+def test_available_without_windows_or_inside_one(user_named, newcomer):
+    office = user_named("office")
+    day = dt.date(2031, 6, 15)
+    assert _available(office, newcomer, day)  # nothing recorded: nothing says otherwise
+    services.availability_add(
+        actor=None,
+        profile=newcomer,
+        start_date=dt.date(2031, 7, 1),
+        end_date=dt.date(2031, 7, 31),
+        note="",
+    )
+    assert not _available(office, newcomer, day)
+    assert _available(office, newcomer, dt.date(2031, 7, 1))
+    services.availability_add(
+        actor=None,
+        profile=newcomer,
+        start_date=dt.date(2031, 6, 1),
+        end_date=dt.date(2031, 6, 15),
+        note="",
+    )
+    assert _available(office, newcomer, day)
+    assert not _available(office, newcomer, day + dt.timedelta(days=1))
+
+
+def test_serving_in_an_open_round_widened_by_rest_days_is_not_available(user_named, newcomer):
+    office = user_named("office")
+    TeamRules.objects.update_or_create(
+        committee=Organisation.objects.get(code="C01"), defaults={"rest_days": 10}
+    )
+    start, end = dt.date(2031, 6, 10), dt.date(2031, 6, 25)
+    round_ = _round(Stage.STATIONING, start, end)
+    RoundRole.objects.create(profile=newcomer, round=round_, role="member")
+    assert not _available(office, newcomer, dt.date(2031, 6, 15))
+    # The rest days on either side count as serving; the day after them is free.
+    assert not _available(office, newcomer, end + dt.timedelta(days=10))
+    assert _available(office, newcomer, end + dt.timedelta(days=11))
+    assert not _available(office, newcomer, start - dt.timedelta(days=10))
+    assert _available(office, newcomer, start - dt.timedelta(days=11))
+    # A closed round keeps nobody busy.
+    Round.objects.filter(pk=round_.pk).update(stage=Stage.CLOSED)
+    assert _available(office, newcomer, dt.date(2031, 6, 15))
+
+
+def test_availability_filter_reads_rounds_in_a_fixed_number_of_queries(user_named, newcomer):
+    office = user_named("office")
+    day = dt.date(2031, 6, 15)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            list(selectors.pool_for(office, today=day, filters={"available_on": day}))
+        return len(ctx.captured_queries)
+
+    round_ = _round(Stage.STATIONING, dt.date(2031, 6, 10), dt.date(2031, 6, 25))
+    RoundRole.objects.create(profile=newcomer, round=round_, role="member")
+    count()  # warms the user's grants
+    first = count()
+    taken = RoundRole.objects.filter(round=round_).values("profile_id")
+    for profile in InspectorProfile.objects.filter(county__code="C01").exclude(pk__in=taken)[:5]:
+        RoundRole.objects.create(profile=profile, round=round_, role="member")
+    assert count() == first
+
+
+def test_pool_page_explains_availability_and_rounds_served(as_user):
+    page = as_user("office").get(reverse("talent:pool"), {"available_on": "2031-06-15"}, **EN)
+    note = page.content.decode()
+    assert 'data-testid="pool-filter-note"' in note
+    assert "no availability window recorded" in note and "left preparation" in note
+    assert page.status_code == 200
+
+
+def test_rounds_served_counts_rounds_once_they_left_preparation(as_user, user_named, newcomer):
+    office = user_named("office")
+    today = timezone.localdate()
+
+    def served() -> int:
+        return selectors.pool_for(office, today=today).get(pk=newcomer.pk).rounds_done
+
+    assert served() == 0
+    round_ = _round(Stage.PREPARATION, today + dt.timedelta(30), today + dt.timedelta(60))
+    RoundRole.objects.create(profile=newcomer, round=round_, role="member")
+    assert served() == 0  # an accepted roster for a round still in preparation
+    assert newcomer not in selectors.pool_for(office, today=today, filters={"min_rounds": 1})
+    Round.objects.filter(pk=round_.pk).update(stage=Stage.STATIONING)
+    assert served() == 1
+    assert newcomer in selectors.pool_for(office, today=today, filters={"min_rounds": 1})
+    page = as_user("office").get(reverse("talent:pool"), {"q": newcomer.person.name}, **EN)
+    headers = [str(h["label"]) for h in page.context["headers"]]
+    assert "Rounds served" in headers
+    [row] = [r for r in page.context["rows"] if r.obj.pk == newcomer.pk]
+    assert row.cells[headers.index("Rounds served")].value == 1
+
+
+def _leader_cell(client, profile: InspectorProfile) -> str:
+    page = client.get(reverse("talent:pool"), {"q": profile.person.name, "status": "all"}, **EN)
+    headers = [str(h["label"]) for h in page.context["headers"]]
+    [row] = [r for r in page.context["rows"] if r.obj.pk == profile.pk]
+    return str(row.cells[headers.index("Leader pool")].value)
+
+
+def test_leader_pool_column_agrees_with_the_leaders_filter(as_user, newcomer):
+    client = as_user("office")
+    assert _leader_cell(client, newcomer) == ""
+    InspectorProfile.objects.filter(pk=newcomer.pk).update(leader_eligible=True)
+    assert _leader_cell(client, newcomer) == "Leader-eligible, qualification missing or expired"
+    today = timezone.localdate()
+    services.qualification_grant(
+        actor=None,
+        profile=newcomer,
+        granted_on=today - dt.timedelta(days=30),
+        expires_on=today + dt.timedelta(days=365),
+    )
+    assert _leader_cell(client, newcomer) == "Yes"
+    newcomer.qualifications.update(expires_on=today - dt.timedelta(days=1))
+    assert _leader_cell(client, newcomer) == "Leader-eligible, qualification missing or expired"

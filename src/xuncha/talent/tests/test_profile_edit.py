@@ -406,6 +406,17 @@ def test_training_refuses_bad_input_naming_the_field(as_user, profile, data, exp
     assert profile.trainings.count() == before
 
 
+def test_training_hours_show_whole_numbers_without_a_decimal(as_user, profile):
+    day = _today() - dt.timedelta(days=3)
+    for course, hours in (("整数学时课程", Decimal("32.0")), ("半学时课程", Decimal("1.5"))):
+        services.training_record(
+            actor=None, profile=profile, course=course, hours=hours, date=day, certificate=""
+        )
+    page = as_user("office_c1").get(_detail(profile), **EN).content.decode()
+    assert "整数学时课程 · 32 h" in page and "32.0" not in page
+    assert "半学时课程 · 1.5 h" in page
+
+
 # -- qualifications -----------------------------------------------------------------------------
 
 
@@ -462,6 +473,25 @@ def test_only_the_prefecture_office_grants_qualifications(as_user, profile, pers
     response = as_user(persona).post(reverse("talent:qualification_grant", args=[profile.pk]), data)
     assert response.status_code == status
     assert profile.qualifications.count() == before
+
+
+def test_leader_pool_badge_needs_a_valid_qualification(as_user, profile):
+    InspectorProfile.objects.filter(pk=profile.pk).update(leader_eligible=True)
+    services.qualification_grant(
+        actor=None,
+        profile=profile,
+        granted_on=_today() - dt.timedelta(days=30),
+        expires_on=_today() + dt.timedelta(days=365),
+    )
+    page = as_user("office").get(_detail(profile), **EN).content.decode()
+    assert 'data-testid="leader-pool"' in page and "leader-not-qualified" not in page
+    profile.qualifications.update(expires_on=_today() - dt.timedelta(days=1))
+    page = as_user("office").get(_detail(profile), **EN).content.decode()
+    assert 'data-testid="leader-pool"' not in page
+    assert "Leader-eligible, qualification missing or expired" in page
+    InspectorProfile.objects.filter(pk=profile.pk).update(leader_eligible=False)
+    page = as_user("office").get(_detail(profile), **EN).content.decode()
+    assert "leader-pool" not in page and "leader-not-qualified" not in page
 
 
 def test_prefecture_office_suspends_reinstates_and_revokes(as_user, profile):

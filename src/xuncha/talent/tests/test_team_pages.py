@@ -7,10 +7,11 @@ import io
 
 import pytest
 from django.contrib.messages import get_messages
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from docx import Document
 from openpyxl import load_workbook
 
@@ -92,13 +93,14 @@ def test_roster_xlsx_lists_the_roster_by_team_without_id_numbers(as_user, curren
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][0] == current_round.name
     header = rows[1]
-    assert header[0] == "Team" and "Release confirmed" in header
+    assert header[0] == "Team" and header[3] == "Name"
+    assert header[-1] == "Release confirmed by home unit"
     assert not any("ID" in str(h) for h in header)
     body = rows[2:]
     assert [r[3] for r in body] == [name for team in expected for name in team]
     assert body[0][2] == "Leader"
     assert body[0][5].startswith("'=HYPERLINK")
-    assert body[0][10] == "Yes 2026-03-02"
+    assert body[0][11] == "Yes 2026-03-02"
     id_numbers = {
         r.profile.person.id_number
         for r in RoundRole.objects.filter(round=current_round).select_related("profile__person")
@@ -122,6 +124,7 @@ def test_roster_docx_has_a_title_and_one_table_per_team(as_user, current_round):
     assert len(doc.tables) == len(expected)
     for table, names in zip(doc.tables, expected, strict=True):
         assert table.rows[0].cells[2].text == "姓名"
+        assert table.rows[0].cells[9].text == "原单位确认脱产"
         assert [row.cells[2].text for row in table.rows[1:]] == names
         assert table.rows[1].cells[1].text == "组长"
     event = _events(AuditEventType.ROSTER_EXPORTED)[-1]
@@ -307,6 +310,63 @@ def test_evaluation_is_denied_to_members_and_other_teams_leaders(as_user, user_n
     assert not Evaluation.objects.filter(profile=member.profile, round=leader_team.round).exists()
 
 
+def test_score_outside_the_grades_band_is_refused(as_user, leader_team):
+    client = as_user("leader")
+    member = _member(leader_team)
+
+    refused = _post(client, leader_team, member, score=95, grade="fail")
+    assert refused.status_code == 200
+    form = next(r["form"] for r in refused.context["rows"] if r["member"].pk == member.pk)
+    assert form.errors["score"] == ["A score of 95 does not fit the grade Fail (below 60)."]
+    assert "A score of 95 does not fit the grade Fail (below 60)." in refused.content.decode()
+    assert not Evaluation.objects.filter(profile=member.profile, round=leader_team.round).exists()
+
+    saved = _post(client, leader_team, member, score=95, grade="excellent")
+    assert saved.status_code == 302
+    evaluation = Evaluation.objects.get(profile=member.profile, round=leader_team.round)
+    assert (evaluation.score, evaluation.grade) == (95, "excellent")
+
+
+def test_evaluation_page_lists_the_grade_bands(as_user, leader_team):
+    page = as_user("leader").get(reverse("talent:evaluate", args=[leader_team.pk]), **EN)
+    assert (
+        "Excellent 90 or above · Good 80 to 89 · Pass 60 to 79 · Fail below 60"
+        in page.content.decode()
+    )
+
+
+@pytest.mark.parametrize(
+    ("score", "grade", "fits"),
+    [
+        (100, "excellent", True),
+        (90, "excellent", True),
+        (89, "excellent", False),
+        (89, "good", True),
+        (80, "good", True),
+        (90, "good", False),
+        (79, "good", False),
+        (79, "pass", True),
+        (60, "pass", True),
+        (80, "pass", False),
+        (59, "pass", False),
+        (59, "fail", True),
+        (0, "fail", True),
+        (60, "fail", False),
+    ],
+)
+def test_grade_band_boundaries(score, grade, fits):
+    from django.utils import translation
+
+    from xuncha.talent.team_forms import EvaluationForm
+
+    with translation.override("en"):
+        form = EvaluationForm({"score": score, "grade": grade}, office=False)
+        assert form.is_valid() is fits
+        if not fits:
+            assert list(form.errors) == ["score"]
+            assert form.errors["score"][0].startswith(f"A score of {score} does not fit")
+
+
 def test_evaluation_record_updates_in_place(user_named):
     """The service keeps its keyword signature; a second call updates the same row."""
     role = RoundRole.objects.filter(round__stage=Stage.CLOSED).select_related("round").first()
@@ -320,6 +380,25 @@ def test_evaluation_record_updates_in_place(user_named):
     )
     assert updated.pk == first.pk and updated.score == 77
     assert updated.remove_from_pool == first.remove_from_pool  # left alone when not given
+
+
+def test_the_service_refuses_a_score_outside_its_grade(user_named):
+    """The bands hold for every caller (the demo, imports), not only the page's form."""
+    role = RoundRole.objects.filter(round__stage=Stage.CLOSED).select_related("round").first()
+    before = Evaluation.objects.get(profile=role.profile, round=role.round)
+    with translation.override("en"), pytest.raises(ValidationError) as refused:
+        services.evaluation_record(
+            actor=user_named("office_c1"),
+            profile=role.profile,
+            round_=role.round,
+            score=95,
+            grade="fail",
+        )
+    assert refused.value.message_dict["score"] == [
+        "A score of 95 does not fit the grade Fail (below 60)."
+    ]
+    after = Evaluation.objects.get(pk=before.pk)
+    assert (after.score, after.grade) == (before.score, before.grade)
 
 
 # -- team rules -----------------------------------------------------------------------------------
