@@ -27,10 +27,10 @@ def _solve(w: Watched) -> None:
     with w.page.expect_navigation():
         w.page.click("[data-testid=solve]")
     w.page.wait_for_selector("[data-testid=job-progress]")
-    _work()
-    w.page.wait_for_selector("[data-testid=job-next]", timeout=20_000)
-    with w.page.expect_navigation():
-        w.page.click("[data-testid=job-next]")
+    # The page follows the job and reloads itself when it has finished.
+    with w.page.expect_navigation(timeout=20_000):
+        _work()
+    assert w.page.locator("[data-testid=job-progress]").count() == 0
 
 
 def test_team_builder(open_page: Callable[..., Watched], artifacts_dir: Path, settings) -> None:

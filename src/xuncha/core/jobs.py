@@ -7,6 +7,7 @@ several machines). Tasks report progress with ``JobReporter``; the job page poll
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Iterator
@@ -20,13 +21,24 @@ from django.db import transaction
 from django.utils import timezone
 
 from xuncha.core import audit
+from xuncha.core.lib.text import Text
 from xuncha.core.models import AuditEventType, JobRun, User
 
 logger = logging.getLogger(__name__)
 
 
 class Progress(Protocol):
-    def __call__(self, done: int, total: int, message: str = "") -> None: ...
+    def __call__(self, done: int, total: int, message: str | Text = "") -> None: ...
+
+
+def stored_message(message: str | Text) -> str:
+    """A progress message as stored: a ``Text`` keeps its template and values (JSON), so
+    the page renders it in the language of whoever watches the job."""
+    if isinstance(message, Text):
+        message = json.dumps(message.to_json(), ensure_ascii=False)
+        if len(message) > 500:  # never store half a JSON document
+            return ""
+    return message[:500]
 
 
 class JobReporter:
@@ -35,10 +47,10 @@ class JobReporter:
     def __init__(self, job_id: str) -> None:
         self.job_id = job_id
 
-    def progress(self, done: int, total: int, message: str = "") -> None:
+    def progress(self, done: int, total: int, message: str | Text = "") -> None:
         fields: dict[str, Any] = {"done": done, "total": total}
         if message:
-            fields["message"] = message[:500]
+            fields["message"] = stored_message(message)
         JobRun.objects.filter(pk=self.job_id).update(**fields)
 
     def throttled(self, every: float = 0.5) -> Progress:
@@ -46,7 +58,7 @@ class JobReporter:
         report far more often); the last step (done == total) is always written."""
         last = [float("-inf")]
 
-        def progress(done: int, total: int, message: str = "") -> None:
+        def progress(done: int, total: int, message: str | Text = "") -> None:
             now = time.monotonic()
             if now - last[0] < every and done < total:
                 return

@@ -6,16 +6,19 @@ Writes go through ``xuncha.core.services``; reads that respect permissions go th
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from xuncha.core.lib import idnumber, kinship
 from xuncha.core.lib import pinyin as pinyin_lib
+from xuncha.core.lib.text import render_text
 
 
 class OrganisationKind(models.TextChoices):
@@ -566,6 +569,19 @@ class JobRun(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+
+    @property
+    def display_message(self) -> str:
+        """The message in the active language: a stored ``Text`` (JSON, see
+        ``jobs.stored_message``) is rendered through the catalogue, plain text as it is."""
+        if self.message.startswith("{"):
+            try:
+                node = json.loads(self.message)
+            except ValueError:
+                return self.message
+            if isinstance(node, dict) and "t" in node:
+                return render_text(node, gettext)
+        return self.message
 
 
 class ScheduledRun(models.Model):

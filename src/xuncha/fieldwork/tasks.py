@@ -26,7 +26,7 @@ def schedule_team(job_id: str, run_id: int, settings: dict[str, Any]) -> dict[st
 
         def progress(fraction: float, message: Text) -> None:
             done = max(0, min(100, round(100 * fraction)))
-            write(done, 100, message.render(schedule_services.translate))
+            write(done, 100, message)  # rendered in the watcher's language
 
         try:
             run = schedule_services.run_schedule(run, settings=settings, progress=progress)

@@ -234,7 +234,11 @@ def formation_solve(run: FormationRun, *, today: dt.date, progress: Any = None) 
 
 
 def _unavailable(run: FormationRun) -> dict[int, str]:
-    return {int(k): v for k, v in (run.result.get("unavailable") or {}).items()}
+    """Who was unavailable when the run was solved, and why, in the user's language."""
+    return {
+        int(k): teams.unavailable_reason(v)
+        for k, v in (run.result.get("unavailable") or {}).items()
+    }
 
 
 def run_problems(
@@ -304,7 +308,7 @@ def roster_change(
 @transaction.atomic
 def roster_accept(*, actor: User, run: FormationRun) -> list[RoundRole]:
     """Make the proposal the round's roster: role history rows, release requests to the
-    home units, earlier proposals superseded."""
+    home units, earlier proposals and any roster accepted before superseded."""
     run = FormationRun.objects.select_for_update().select_related("round").get(pk=run.pk)
     round_ = run.round
     _require_forming(round_)
@@ -331,9 +335,11 @@ def roster_accept(*, actor: User, run: FormationRun) -> list[RoundRole]:
     Release.objects.bulk_create(
         Release(profile=p, round=round_) for p in profiles.values() if p.pk not in have
     )
-    FormationRun.objects.filter(round=round_, status=FormationRun.Status.PROPOSED).exclude(
-        pk=run.pk
-    ).update(status=FormationRun.Status.SUPERSEDED)
+    # Earlier proposals, and a roster accepted before this one, give way to it.
+    FormationRun.objects.filter(
+        round=round_,
+        status__in=[FormationRun.Status.PROPOSED, FormationRun.Status.ACCEPTED],
+    ).exclude(pk=run.pk).update(status=FormationRun.Status.SUPERSEDED)
     run.status = FormationRun.Status.ACCEPTED
     run.accepted_by = actor
     run.accepted_at = timezone.now()
@@ -349,16 +355,26 @@ def roster_accept(*, actor: User, run: FormationRun) -> list[RoundRole]:
 
 
 @transaction.atomic
-def release_confirm(*, actor: User, release: Release, note: str = "") -> Release:
+def release_confirm(
+    *, actor: User, release: Release, note: str = "", on: dt.date | None = None
+) -> Release:
+    """Record that the home unit released the person for the round, ``on`` the day it
+    confirmed (today when not given; never a day still to come)."""
+    today = timezone.localdate()
+    on = on or today
+    if on > today:
+        raise ValidationError(
+            {"confirmed_on": _("The confirmation date cannot be later than today.")}
+        )
     release.confirmed = True
-    release.confirmed_on = timezone.localdate()
+    release.confirmed_on = on
     release.note = note.strip()[:200]
     release.save(update_fields=["confirmed", "confirmed_on", "note"])
     audit.record(
         actor=actor,
         event_type=AuditEventType.RELEASE_CONFIRMED,
         obj=release.profile,
-        after={"round": release.round_id, "note": release.note},
+        after={"round": release.round_id, "on": on.isoformat(), "note": release.note},
     )
     return release
 

@@ -4,6 +4,7 @@ follow the home units' release of the people chosen."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from typing import Any
 
@@ -12,11 +13,12 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from xuncha.core import policy
+from xuncha.core import i18n, policy
 from xuncha.core.forms import form_errors
 from xuncha.core.models import Organisation, OrganisationKind
 from xuncha.core.views import AuthedRequest
@@ -31,6 +33,9 @@ from xuncha.talent.models import (
     RuleRelaxation,
 )
 from xuncha.talent.profile_forms import SpecialtiesField
+
+# The session key of a hand change just refused, shown once in its team's block.
+REFUSED_KEY = "talent_formation_refused"
 
 
 class StartForm(forms.Form):
@@ -47,6 +52,16 @@ class StartForm(forms.Form):
         initial=0,
         help_text=gettext_lazy("The same seed and records give the same teams."),
     )
+
+
+class ReleaseForm(forms.Form):
+    confirmed_on = forms.DateField(
+        label=gettext_lazy("Confirmed on"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=gettext_lazy("The day the home unit confirmed; today when left empty."),
+    )
+    note = forms.CharField(label=gettext_lazy("Note"), max_length=200, required=False)
 
 
 class RelaxForm(forms.Form):
@@ -81,7 +96,7 @@ class ChangeForm(forms.Form):
         self,
         *args: Any,
         seated: list[tuple[int, str]],
-        free: list[tuple[int, str]],
+        free: list[Any],  # (id, label) pairs, or (group label, [(id, label), ...]) groups
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -105,8 +120,12 @@ def _run_for_forming(request: AuthedRequest, pk: int) -> FormationRun:
 
 
 def _describe(cand: fm.Candidate, counties: dict[str, str], names: dict[str, str]) -> str:
-    specialties = "、".join(names.get(s, s) for s in sorted(cand.specialties)) or "—"
-    return _("%(name)s · %(county)s · %(specialties)s · %(rounds)s rounds") % {
+    specialties = i18n.enumeration(names.get(s, s) for s in sorted(cand.specialties)) or "—"
+    return ngettext(
+        "%(name)s · %(county)s · %(specialties)s · %(rounds)s round",
+        "%(name)s · %(county)s · %(specialties)s · %(rounds)s rounds",
+        cand.rounds_done,
+    ) % {
         "name": cand.name,
         "county": counties.get(cand.county, cand.county),
         "specialties": specialties,
@@ -130,8 +149,15 @@ def _score(run: FormationRun, instance: fm.Instance) -> dict[str, Any]:
     }
 
 
-def _proposal(run: FormationRun, instance: fm.Instance) -> dict[str, Any]:
-    """The draft of ``run`` per team, with what the builder shows about each person."""
+def _proposal(
+    run: FormationRun, instance: fm.Instance, refused: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The draft of ``run`` per team, with what the builder shows about each person.
+
+    ``refused`` is a hand change just refused (its team's form shows it again, with what
+    it breaks). The people to put in are grouped per team: first those with no recusal
+    or county conflict for it as a member, then the others, whom the check will refuse
+    with the reason."""
     people = {c.person_id: c for c in instance.candidates}
     counties = dict(
         Organisation.objects.filter(kind=OrganisationKind.COUNTY).values_list("code", "name")
@@ -139,8 +165,12 @@ def _proposal(run: FormationRun, instance: fm.Instance) -> dict[str, Any]:
     specialty_names = teams.specialty_name_map()
     # People excluded from each team by recusal (in some role at least).
     excluded: defaultdict[int, set[int]] = defaultdict(set)
+    not_as_member: defaultdict[int, set[int]] = defaultdict(set)
     for f in instance.forbidden:
         excluded[f.team_index].add(f.person_id)
+        if f.role in (fm.MEMBER, fm.ANY):
+            not_as_member[f.team_index].add(f.person_id)
+    cross_on = instance.rules.cross and fm.RELAX_CROSS not in instance.rules.relaxed
     order = {role: n for n, role in enumerate(fm.ROLES)}
     seats: defaultdict[int, list[dict[str, Any]]] = defaultdict(list)
     placed = set()
@@ -163,10 +193,43 @@ def _proposal(run: FormationRun, instance: fm.Instance) -> dict[str, Any]:
         (c for c in instance.candidates if c.person_id not in placed and c.available),
         key=lambda c: (-c.rounds_done, c.name),
     )
-    free_choices = [(c.person_id, _describe(c, counties, specialty_names)) for c in free]
+    described = {c.person_id: _describe(c, counties, specialty_names) for c in free}
+    period = run.result.get("period") or []
+    unqualified = (
+        teams.without_valid_qualification(placed, dt.date.fromisoformat(period[0]))
+        if period
+        else set()
+    )
     team_rows = []
     for spec in instance.teams:
         crew = seats.get(spec.index, [])
+        for seat in crew:
+            seat["unqualified"] = seat["person"] in unqualified
+        fits = [
+            c
+            for c in free
+            if c.person_id not in not_as_member[spec.index]
+            and not (cross_on and c.county in spec.target_counties)
+        ]
+        fit_ids = {c.person_id for c in fits}
+        groups = [
+            (
+                _("No conflict with this team"),
+                [(c.person_id, described[c.person_id]) for c in fits],
+            ),
+            (
+                _("In conflict with this team (the check says why)"),
+                [(c.person_id, described[c.person_id]) for c in free if c.person_id not in fit_ids],
+            ),
+        ]
+        this_refused = refused if refused and refused.get("team") == spec.index else None
+        initial = {"team": spec.index, "role": fm.MEMBER}
+        if this_refused:
+            initial.update(
+                role=this_refused["role"],
+                person_out=this_refused["out"],
+                person_in=this_refused["in"],
+            )
         team_rows.append(
             {
                 "index": spec.index,
@@ -177,11 +240,12 @@ def _proposal(run: FormationRun, instance: fm.Instance) -> dict[str, Any]:
                 "first_timers": sum(1 for seat in crew if seat["rounds"] == 0),
                 "conflicts": len(excluded[spec.index]),
                 "form": ChangeForm(
-                    initial={"team": spec.index, "role": fm.MEMBER},
+                    initial=initial,
                     seated=[(s["person"], f"{s['name']} ({s['role']})") for s in crew],
-                    free=free_choices,
+                    free=[(label, options) for label, options in groups if options],
                     auto_id=f"t{spec.index}_%s",
                 ),
+                "refused": this_refused["problems"] if this_refused else [],
             }
         )
     return {
@@ -191,6 +255,8 @@ def _proposal(run: FormationRun, instance: fm.Instance) -> dict[str, Any]:
         "conflict_pairs": len({(f.person_id, f.team_index) for f in instance.forbidden}),
         "min_experienced": instance.rules.min_experienced,
         "max_first_timers": instance.rules.max_first_timers,
+        # The rules relaxed when this run was solved (its instance says which).
+        "relaxed": instance.rules.relaxed,
     }
 
 
@@ -223,13 +289,25 @@ def formation(request: AuthedRequest, pk: int) -> HttpResponseBase:
         "profile__person", "profile__home_organisation", "team"
     )
     releases = {r.profile_id: r for r in Release.objects.filter(round=round_)}
+    first_day = teams.round_period(round_, timezone.localdate())[0]
+    unqualified = teams.without_valid_qualification(
+        (r.profile.person_id for r in roster), first_day
+    )
     accepted = [
-        {"role": r, "release": releases.get(r.profile_id)}
+        {
+            "role": r,
+            "release": releases.get(r.profile_id),
+            "unqualified": r.profile.person_id in unqualified,
+        }
         for r in sorted(roster, key=lambda r: (r.team_id or 0, fm.ROLES.index(r.role), r.pk))
     ]
     confirmed = {pid for pid, r in releases.items() if r.confirmed}
     unconfirmed = sum(1 for r in roster if r.profile_id not in confirmed)
     rules = teams.rules_for(round_.committee)
+    relaxations = list(RuleRelaxation.objects.filter(round=round_).select_related("created_by"))
+    refused = request.session.pop(REFUSED_KEY, None)
+    if not (run is not None and isinstance(refused, dict) and refused.get("run") == run.pk):
+        refused = None
     # Parsed once for the score and the proposal; a run has a draft once it formed teams.
     instance = fm.from_json(run.instance) if run is not None and run.draft else None
     return render(
@@ -246,26 +324,30 @@ def formation(request: AuthedRequest, pk: int) -> HttpResponseBase:
             )
             if run
             else [],
-            "proposal": _proposal(run, instance)
-            if run is not None and instance and run.status == FormationRun.Status.PROPOSED
-            else None,
+            # Teams of any run that formed them; only a proposal can still be changed.
+            "proposal": _proposal(run, instance, refused) if run is not None and instance else None,
+            "editable": run is not None and run.status == FormationRun.Status.PROPOSED,
             "targets": targets,
             "rules": rules,
-            "relaxations": RuleRelaxation.objects.filter(round=round_).select_related("created_by"),
+            "relaxations": relaxations,
+            "relaxed": {r.rule for r in relaxations},
             "start_form": StartForm(),
             "relax_form": RelaxForm(),
             "need_form": NeedForm(round_=round_),
             "accepted": accepted,
             "unconfirmed": unconfirmed,
             "forming": round_.stage in formation_services.FORMING_STAGES,
+            "today": timezone.localdate(),
         },
     )
 
 
-def _back(round_pk: int, run: FormationRun | None = None) -> HttpResponseBase:
+def _back(round_pk: int, run: FormationRun | None = None, anchor: str = "") -> HttpResponseBase:
     response = redirect("talent:formation", pk=round_pk)
     if run is not None:
         response["Location"] += f"?run={run.pk}"
+    if anchor:
+        response["Location"] += f"#{anchor}"
     return response
 
 
@@ -352,10 +434,16 @@ def formation_change(request: AuthedRequest, pk: int) -> HttpResponseBase:
             role=form.cleaned_data["role"],
         )
     except formation_services.RosterRefused as exc:
-        messages.error(
-            request, _("Not saved: the change breaks a rule.") + " " + " ".join(exc.problems)
-        )
-        return _back(run.round_id, run)
+        # Shown in the team's own block, with the change still chosen in its form.
+        request.session[REFUSED_KEY] = {
+            "run": run.pk,
+            "team": form.cleaned_data["team"],
+            "out": form.cleaned_data["person_out"],
+            "in": form.cleaned_data["person_in"],
+            "role": form.cleaned_data["role"],
+            "problems": exc.problems,
+        }
+        return _back(run.round_id, run, anchor=f"team-{form.cleaned_data['team']}")
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return _back(run.round_id, run)
@@ -385,9 +473,20 @@ def formation_accept(request: AuthedRequest, pk: int) -> HttpResponseBase:
 def release_confirm(request: AuthedRequest, pk: int) -> HttpResponseBase:
     release = get_object_or_404(Release.objects.select_related("profile"), pk=pk)
     round_for_forming(request, release.round_id)
-    formation_services.release_confirm(
-        actor=request.user, release=release, note=request.POST.get("note", "")
-    )
+    form = ReleaseForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form_errors(form))
+        return _back(release.round_id)
+    try:
+        formation_services.release_confirm(
+            actor=request.user,
+            release=release,
+            note=form.cleaned_data["note"],
+            on=form.cleaned_data["confirmed_on"],
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return _back(release.round_id)
     messages.success(
         request, _("Release of %(name)s confirmed.") % {"name": release.profile.person.name}
     )

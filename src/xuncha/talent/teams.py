@@ -35,8 +35,9 @@ from typing import Any
 
 from django.db.models import Q
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
-from xuncha.core import policy
+from xuncha.core import i18n, policy
 from xuncha.core.lib import kinship
 from xuncha.core.models import Kinship, Organisation, OrganisationKind, Person, Post
 from xuncha.core.selectors import ancestor_ids, nearest_setting
@@ -122,7 +123,7 @@ def recusal_rules(rules: TeamRules) -> rc.RecusalRules:
 # -- periods -----------------------------------------------------------------------------------
 
 
-def _period_from(stages: Iterable[RoundStage], today: dt.date) -> tuple[dt.date, dt.date]:
+def period_from(stages: Iterable[RoundStage], today: dt.date) -> tuple[dt.date, dt.date]:
     by_stage = {s.stage: s for s in stages}
     if not by_stage:
         return today, today + dt.timedelta(days=PERIOD_FALLBACK_DAYS)
@@ -132,7 +133,7 @@ def _period_from(stages: Iterable[RoundStage], today: dt.date) -> tuple[dt.date,
 
 
 def round_period(round_: Round, today: dt.date) -> tuple[dt.date, dt.date]:
-    return _period_from(round_.stages.all(), today)
+    return period_from(round_.stages.all(), today)
 
 
 # -- building the instance ----------------------------------------------------------------------
@@ -142,7 +143,9 @@ def round_period(round_: Round, today: dt.date) -> tuple[dt.date, dt.date]:
 class Built:
     instance: fm.Instance
     period: tuple[dt.date, dt.date]
-    unavailable: dict[int, str]  # person_id -> why (in the user's language)
+    # person_id -> why, as [template, params] so it can be shown in any language later
+    # (``unavailable_reason``).
+    unavailable: dict[int, list[Any]]
     names: dict[int, str]  # organisation id -> name (targets and evidence)
     # evidence_key(...) -> [[template, params], ...]: each forbidden entry's evidence in a
     # form that can be shown in any language later (see ``render_evidence``).
@@ -177,6 +180,15 @@ def render_evidence(template: str, params: dict[str, str]) -> str:
         return _(template) % values
     except (KeyError, TypeError, ValueError):  # a translation that lost a field
         return template % values
+
+
+def unavailable_reason(raw: Any) -> str:
+    """Why someone was unavailable, in the user's language: ``[template, params]`` as
+    ``build_instance`` records it (a plain string from a run stored before is shown as
+    it is)."""
+    if isinstance(raw, (list, tuple)) and len(raw) == 2:
+        return render_evidence(str(raw[0]), dict(raw[1]))
+    return str(raw)
 
 
 def _target_kind(org: Organisation) -> str:
@@ -294,13 +306,14 @@ def build_instance(round_: Round, *, today: dt.date) -> Built:
     # Role history: experience, workload, busy periods, earlier teams, rotation.
     rounds_done: defaultdict[int, int] = defaultdict(int)
     workload: defaultdict[int, int] = defaultdict(int)
-    busy: dict[int, str] = {}
+    busy: dict[int, list[Any]] = {}
     led: defaultdict[int, list[tuple[int, str]]] = defaultdict(list)
     past_teams: defaultdict[int, set[int]] = defaultdict(set)
     rest = dt.timedelta(days=team_rules.rest_days)
     for role in roles:
-        other_start, other_end = _period_from(role.round.stages.all(), today)
-        rounds_done[role.profile_id] += 1
+        other_start, other_end = period_from(role.round.stages.all(), today)
+        if role.round.stage != Stage.PREPARATION:  # served once the round has left preparation
+            rounds_done[role.profile_id] += 1
         if other_start >= start - dt.timedelta(days=365) and other_start <= start:
             workload[role.profile_id] += 1
         if (
@@ -308,10 +321,10 @@ def build_instance(round_: Round, *, today: dt.date) -> Built:
             and other_start - rest <= end
             and other_end + rest >= start
         ):
-            busy[role.profile_id] = _("serves in %(round)s until %(date)s") % {
-                "round": role.round.name,
-                "date": other_end.isoformat(),
-            }
+            busy[role.profile_id] = [
+                gettext_noop("serves in %(round)s until %(date)s"),
+                {"round": role.round.name, "date": other_end.isoformat()},
+            ]
         if role.team is not None:
             if role.role in ("leader", "deputy"):
                 led[role.profile_id].extend((t.pk, role.role) for t in role.team.targets.all())
@@ -320,7 +333,7 @@ def build_instance(round_: Round, *, today: dt.date) -> Built:
 
     candidates: list[fm.Candidate] = []
     inspectors: list[rc.Inspector] = []
-    unavailable: dict[int, str] = {}
+    unavailable: dict[int, list[Any]] = {}
     for profile in profiles:
         person: Person = profile.person
         windows = list(profile.availability.all())
@@ -330,10 +343,10 @@ def build_instance(round_: Round, *, today: dt.date) -> Built:
             and windows
             and not any(w.start_date <= start and w.end_date >= end for w in windows)
         ):
-            reason = _("no availability window covers %(start)s to %(end)s") % {
-                "start": start.isoformat(),
-                "end": end.isoformat(),
-            }
+            reason = [
+                gettext_noop("no availability window covers %(start)s to %(end)s"),
+                {"start": start.isoformat(), "end": end.isoformat()},
+            ]
         if reason:
             unavailable[person.pk] = reason
         qualified = any(q.valid_on(start) for q in profile.qualifications.all())
@@ -522,7 +535,9 @@ def roster_problems(
         for f in forbidden[(a.person_id, a.team_index)]:
             if f.role in (a.role, fm.ANY):
                 found = evidence.get(evidence_key(f.person_id, f.team_index, f.role, f.rule))
-                text = "; ".join(render_evidence(t, p) for t, p in found) if found else f.evidence
+                text = (
+                    i18n.clauses(render_evidence(t, p) for t, p in found) if found else f.evidence
+                )
                 problems.append(
                     _("%(name)s may not serve as %(role)s in %(team)s: %(rule)s (%(evidence)s).")
                     % {**who, "rule": labels.get(f.rule, f.rule), "evidence": text}
@@ -607,6 +622,7 @@ def explanation_lines(
         Organisation.objects.filter(kind=OrganisationKind.COUNTY).values_list("code", "name")
     )
     evidence = result.get("evidence") or {}
+    unavailable = result.get("unavailable") or {}
 
     labels = team_labels or {}
 
@@ -616,7 +632,10 @@ def explanation_lines(
             return str(raw["p"]["label"])
         if name == "teams" and isinstance(raw, str):
             parts = [p.strip() for p in raw.split(",")]
-            return "、".join(labels.get(int(p), p) if p.isdigit() else p for p in parts)
+            return i18n.enumeration(labels.get(int(p), p) if p.isdigit() else p for p in parts)
+        if name == "absence" and "person_id" in params:
+            raw = unavailable.get(str(params["person_id"]))
+            return _(" (%(reason)s)") % {"reason": unavailable_reason(raw)} if raw else ""
         if name == "rule" and isinstance(raw, str):
             return rules.get(raw, raw)
         if name == "role" and isinstance(raw, str):
@@ -626,7 +645,7 @@ def explanation_lines(
         if name == "county" and isinstance(raw, str):
             return counties.get(raw, raw)
         if name == "counties" and isinstance(raw, str):
-            return "、".join(counties.get(c.strip(), c.strip()) for c in raw.split(","))
+            return i18n.enumeration(counties.get(c.strip(), c.strip()) for c in raw.split(","))
         if name == "evidence" and {"person_id", "team_index", "rule"} <= set(params):
             key = evidence_key(
                 params["person_id"],
@@ -636,7 +655,18 @@ def explanation_lines(
             )
             found = evidence.get(key)
             if found:
-                return "; ".join(render_evidence(t, p) for t, p in found)
+                return i18n.clauses(render_evidence(t, p) for t, p in found)
         return None
 
     return [fm.render_text(node, _, value) for node in nodes]
+
+
+def without_valid_qualification(person_ids: Iterable[int], day: dt.date) -> set[int]:
+    """Those of ``person_ids`` (Person pks) who hold no qualification valid on ``day``.
+    Only leaders need one; for deputies and members it is a warning to the office."""
+    profiles = InspectorProfile.objects.filter(person_id__in=list(person_ids)).prefetch_related(
+        "qualifications"
+    )
+    return {
+        p.person_id for p in profiles if not any(q.valid_on(day) for q in p.qualifications.all())
+    }

@@ -60,6 +60,9 @@ def _text_json(value: Any) -> Any:
     return value
 
 
+# Separators of ``Joined`` lists that have a translation (in the app's catalogue).
+SEPARATORS = frozenset({gettext_noop(", "), gettext_noop("; ")})
+
 ValueHook = Callable[[str, Any, Mapping[str, Any]], str | None]
 
 
@@ -70,9 +73,11 @@ def render_text(
     through ``value(name, raw, params)`` first when given (None = render it as usual)."""
     if isinstance(node, dict) and "join" in node:
         items = node["join"]
+        # The separators are translated too: Chinese lists with 、 and clauses with ；.
+        sep = translate(node["sep"]) if node["sep"] in SEPARATORS else node["sep"]
         if node.get("specialties") and value is not None:
-            return node["sep"].join(value("specialty", item, {}) or str(item) for item in items)
-        return node["sep"].join(render_text(item, translate, value) for item in items)
+            return sep.join(value("specialty", item, {}) or str(item) for item in items)
+        return sep.join(render_text(item, translate, value) for item in items)
     if isinstance(node, dict) and "t" in node:
         params = node.get("p") or {}
         values = {}

@@ -6,6 +6,8 @@ from django import template
 from django.forms import BoundField
 from django.utils.safestring import SafeString
 
+from xuncha.core import i18n
+
 register = template.Library()
 
 
@@ -25,3 +27,9 @@ def styled(field: BoundField, size: str = "") -> SafeString:
         css += " is-invalid"
     attrs: dict[str, Any] = {"class": css}
     return field.as_widget(attrs=attrs)
+
+
+@register.filter
+def enumeration(items: Any) -> str:
+    """Join a list the way the active language enumerates (财务、审计 / Finance, Audit)."""
+    return i18n.enumeration(items or [])

@@ -185,3 +185,32 @@ def test_progress_is_written_at_most_twice_a_second_and_always_at_the_end(monkey
         clock[0] = at
         progress(done, 10)
     assert written == [1, 3, 10]
+
+
+def test_a_progress_message_is_shown_while_running_in_the_watchers_language(as_user, user_named):
+    from django.utils import translation
+
+    from xuncha.core.lib.text import Text
+
+    job = JobRun.objects.create(owner=user_named("office_c1"), kind="x", label="x")
+    JobRun.objects.filter(pk=job.pk).update(status=JobRun.Status.RUNNING)
+    # "Queued" has a catalogue entry in both languages; the value stays as given.
+    jobs.JobReporter(str(job.pk)).progress(3, 100, Text("Queued", n=1))
+    job.refresh_from_db()
+    assert job.message.startswith("{")  # kept as template and values, not rendered
+    with translation.override("en"):
+        assert job.display_message == "Queued"
+    with translation.override("zh-hans"):
+        assert job.display_message == "排队中"
+    client = as_user("office_c1")
+    page = client.get(reverse("core:job_detail", args=[job.pk]), HTTP_ACCEPT_LANGUAGE="en")
+    assert b'data-testid="job-message">Queued<' in page.content
+    assert b"3 / 100" not in page.content  # a job counted in per cent shows the bar only
+
+    # Plain text is shown as it is; a Text too long to store whole is not stored at all.
+    jobs.JobReporter(str(job.pk)).progress(4, 10, "{not json")
+    job.refresh_from_db()
+    assert job.display_message == "{not json"
+    assert jobs.stored_message(Text("%(x)s", x="长" * 600)) == ""
+    page = client.get(reverse("core:job_detail", args=[job.pk]), HTTP_ACCEPT_LANGUAGE="en")
+    assert b"4 / 10" in page.content

@@ -46,7 +46,7 @@
           legend: { type: "scroll", top: 0 },
           grid: { left: 8, right: 16, bottom: 8, top: 36, containLabel: true },
           yAxis: { type: "category", data: data.categories, inverse: true,
-                   axisLabel: { width: 160, overflow: "truncate" } },
+                   axisLabel: { width: 160, overflow: "truncate", interval: 0 } },
           xAxis: { type: "value", minInterval: 1 },
           series: data.series.map(function (s) {
             return { name: s.name, type: "bar", stack: "total", data: s.data };
@@ -109,6 +109,16 @@
 
   document.addEventListener("DOMContentLoaded", function () { init(document); });
   document.addEventListener("htmx:afterSwap", function (event) { init(event.target.parentNode || document); });
+  // A form with data-confirm asks before it is sent (the page has no inline script).
+  document.addEventListener("submit", function (event) {
+    var question = event.target.getAttribute && event.target.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) { event.preventDefault(); }
+  });
+  // A page whose content depends on a job's result (data-reload-on-finish) reloads once
+  // the job it follows has finished, so badges and results outside the bar are current.
+  document.addEventListener("htmx:afterSwap", function () {
+    if (document.querySelector("[data-reload-on-finish] [data-job-finished]")) { window.location.reload(); }
+  });
   window.addEventListener("resize", function () {
     if (typeof window.echarts === "undefined") { return; }
     document.querySelectorAll("[data-chart]").forEach(function (el) {

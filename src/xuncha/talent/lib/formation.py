@@ -736,7 +736,10 @@ class _Context:
         """Why ``cand`` cannot take ``role`` in ``team`` (empty when they can)."""
         found: list[Text] = []
         if not cand.available:
-            found.append(Text(gettext_noop("unavailable")))
+            # ``absence`` stays empty here; the app fills in the reason it recorded.
+            found.append(
+                Text(gettext_noop("unavailable%(absence)s"), absence="", person_id=cand.person_id)
+            )
         if role == LEADER and not cand.leader_eligible:
             found.append(Text(gettext_noop("not in the leader pool")))
         for entry in self.forbidding(cand, team, role):

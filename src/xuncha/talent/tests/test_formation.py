@@ -844,9 +844,12 @@ def test_explanations_are_translatable_and_render_back_to_the_english_lines() ->
     assert [render_text(node) for node in data] == list(result.explanation)
     marked = [render_text(node, lambda t: "»" + t) for node in data]
     assert marked[0].startswith("»experience rule")  # templates go through the translator
-    # A translation that lost a field falls back to the English template.
-    assert render_text(data[0], str.upper) == result.explanation[0].replace(
-        "unavailable", "UNAVAILABLE"
+    # A translation that lost a field falls back to the English template (here every
+    # template has a field, so the whole line comes back in English).
+    assert render_text(data[0], str.upper) == result.explanation[0]
+    # "unavailable" leaves room for the reason the app recorded.
+    assert render_text(data[0], value=lambda k, v, p: " (away)" if k == "absence" else None) == (
+        result.explanation[0].replace("unavailable", "unavailable (away)")
     )
     # Values can be shown by the app in its own words (codes, evidence).
     hooked = render_text(data[0], value=lambda k, v, p: "X" if k == "team" else None)

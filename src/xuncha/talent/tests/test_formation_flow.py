@@ -5,13 +5,15 @@ acceptance with release requests, and who may do it."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
+from xuncha.core import jobs
 from xuncha.core.models import AuditEvent, JobRun, Kinship, Organisation, Person, Post
 from xuncha.rounds.models import Round, Stage
 from xuncha.talent import formation_services, teams
@@ -87,6 +89,28 @@ def test_instance_from_the_records(cross_round):
     assert all(not c.available for c in inst.candidates if c.person_id in busy)
 
 
+def test_rounds_count_as_served_once_they_leave_preparation(cross_round):
+    """A roster accepted for a round still in preparation is not experience yet."""
+    role = (
+        RoundRole.objects.exclude(round=cross_round)
+        .filter(profile__in_pool=True)
+        .select_related("profile", "round")
+        .first()
+    )
+    other = role.round
+    served = RoundRole.objects.filter(profile=role.profile).exclude(round=cross_round)
+
+    def counted() -> int:
+        inst = teams.build_instance(cross_round, today=TODAY).instance
+        return next(c.rounds_done for c in inst.candidates if c.person_id == role.profile.person_id)
+
+    Round.objects.filter(pk=other.pk).update(stage=Stage.STATIONING)
+    assert counted() == served.exclude(round__stage=Stage.PREPARATION).count() >= 1
+    Round.objects.filter(pk=other.pk).update(stage=Stage.PREPARATION)
+    assert counted() == served.exclude(round__stage=Stage.PREPARATION).count()
+    assert served.filter(round__stage=Stage.PREPARATION).exists()  # one fewer than before
+
+
 def test_recusal_evidence_comes_from_posts_kinship_and_declarations(cross_round):
     team = cross_round.teams.order_by("id").first()
     target = team.targets.order_by("id").first()
@@ -129,11 +153,36 @@ def test_recusal_evidence_comes_from_posts_kinship_and_declarations(cross_round)
 
 
 def test_form_change_accept(
-    as_user, user_named, cross_round, settings, django_capture_on_commit_callbacks
+    as_user, user_named, cross_round, settings, django_capture_on_commit_callbacks, monkeypatch
 ):
     settings.TASKS = DATABASE_TASKS
     client = as_user("office")
-    run = _solve(client, cross_round, django_capture_on_commit_callbacks)
+    # Every progress report the job writes (the real writer, watched).
+    written: list[tuple[int, int, str]] = []
+    real_progress = jobs.JobReporter.progress
+
+    def watched(self, done, total, message=""):
+        real_progress(self, done, total, message)
+        written.append((done, total, JobRun.objects.get(pk=self.job_id).message))
+
+    monkeypatch.setattr(jobs.JobReporter, "progress", watched)
+    with translation.override("en"):
+        run = _solve(client, cross_round, django_capture_on_commit_callbacks)
+    # The bar counts the time limit in per cent; the message names the seconds, the best
+    # score found so far and the best possible one.
+    assert written[0][:2] == (0, 100) and written[-1][:2] == (100, 100)
+    # Stored as template and values; whoever watches reads it in their language.
+    with translation.override("en"):
+        reports = [(done, JobRun(message=m).display_message) for done, _t, m in written[1:-1]]
+    with translation.override("zh-hans"):
+        assert all("目前最优得分" in JobRun(message=m).display_message for *_x, m in written[1:-1])
+    assert reports and all(0 <= done < 100 for done, _m in reports)
+    assert all(
+        re.fullmatch(r"\d+ of 3 s · best score so far [\d.]+(, best possible [\d.]+)?", m)
+        for _d, m in reports
+    ), reports
+    final_score = float(re.findall(r"so far ([\d.]+)", reports[-1][1])[0])
+    assert final_score <= run.objective + 0.05
     assert run.status == FormationRun.Status.PROPOSED
     assert run.draft_objective == run.objective and not run.draft_score_differs
     instance = fm.from_json(run.instance)
@@ -178,6 +227,16 @@ def test_form_change_accept(
         )
     text = response.content.decode()
     assert "Not saved" in text and "may not serve as" in text
+    # Shown in the team's own block, which the page scrolls to, with the change still chosen.
+    assert response.redirect_chain[-1][0].endswith(f"#team-{team_pk}")
+    block = text.split(f'id="team-{team_pk}"')[1].split('data-testid="proposal-team"')[0]
+    assert 'data-testid="change-refused"' in block and "may not serve as" in block
+    assert f'<option value="{forbidden.person_id}" selected>' in block
+    assert f'<option value="{member.person_id}" selected>' in block
+    again = client.get(
+        reverse("talent:formation", args=[cross_round.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert b"change-refused" not in again.content  # said once
     run.refresh_from_db()
     assert run.draft == before
 
@@ -191,6 +250,24 @@ def test_form_change_accept(
 
     def scores(c: fm.Candidate) -> float:
         return fm.objective_value(instance, [*kept, fm.Assignment(team_pk, c.person_id, "member")])
+
+    # The people to put in come grouped: no conflict with this team first, then the rest.
+    form = next(t for t in page.context["proposal"]["teams"] if t["index"] == team_pk)["form"]
+    groups = dict(form.fields["person_in"].choices[1:])
+    clean = {pid for pid, _label in groups["No conflict with this team"]}
+    other = {pid for pid, _label in groups["In conflict with this team (the check says why)"]}
+    assert forbidden.person_id in other and forbidden.person_id not in clean
+    unplaced = {c.person_id for c in instance.candidates if c.available} - placed
+    assert clean | other == unplaced and not clean & other
+
+    def problems(pid: int) -> list[str]:
+        seat = fm.Assignment(team_pk, pid, "member")
+        with translation.override("en"):
+            return teams.roster_problems(instance, [*kept, seat])
+
+    # The check refuses everyone in the second group; nobody in the first for recusal.
+    assert all(problems(pid) for pid in other)
+    assert not any("may not serve as" in p for pid in clean for p in problems(pid))
 
     # Someone whose seat moves the score, so the page must show the teams' own score.
     spare = next(
@@ -247,15 +324,69 @@ def test_form_change_accept(
     page = client.get(reverse("talent:formation", args=[cross_round.pk]), HTTP_ACCEPT_LANGUAGE="en")
     assert page.context["unconfirmed"] == roles.count()
     release = Release.objects.filter(round=cross_round).first()
-    client.post(reverse("talent:release_confirm", args=[release.pk]))
+    # The day the unit confirmed may be given (never a day to come), with a note.
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    client.post(
+        reverse("talent:release_confirm", args=[release.pk]),
+        {"confirmed_on": tomorrow.isoformat()},
+    )
     release.refresh_from_db()
-    assert release.confirmed
+    assert not release.confirmed
+    earlier = timezone.localdate() - dt.timedelta(days=3)
+    client.post(
+        reverse("talent:release_confirm", args=[release.pk]),
+        {"confirmed_on": earlier.isoformat(), "note": "原单位电话确认"},
+    )
+    release.refresh_from_db()
+    assert release.confirmed and release.confirmed_on == earlier
+    assert release.note == "原单位电话确认"
+    event = AuditEvent.objects.filter(event_type="talent.release_confirmed").latest("seq")
+    assert event.after["on"] == earlier.isoformat()
     assert (
         client.get(reverse("talent:formation", args=[cross_round.pk])).context["unconfirmed"]
         == roles.count() - 1
     )
     accepted = AuditEvent.objects.get(event_type="talent.roster_accepted")
     assert accepted.actor == user_named("office")
+    # Each person without a valid qualification on the first day is marked (a warning).
+    first_day = teams.round_period(cross_round, TODAY)[0]
+    lacking = {
+        r.profile.person.name
+        for r in roles.select_related("profile__person")
+        if not any(q.valid_on(first_day) for q in r.profile.qualifications.all())
+    }
+    page = client.get(reverse("talent:formation", args=[cross_round.pk]), HTTP_ACCEPT_LANGUAGE="en")
+    marked = {a["role"].profile.person.name for a in page.context["accepted"] if a["unqualified"]}
+    assert marked == lacking
+    assert page.content.decode().count('data-testid="roster-unqualified"') == len(lacking)
+
+    # Proposing again is allowed; accepting the new proposal asks first, replaces the
+    # roster and supersedes the run accepted before. The old run shows its teams read-only.
+    assert b'data-testid="start-replaces"' in page.content
+    second = _solve(client, cross_round, django_capture_on_commit_callbacks)
+    page = client.get(reverse("talent:formation", args=[cross_round.pk]), HTTP_ACCEPT_LANGUAGE="en")
+    assert (
+        b"data-confirm=" in page.content
+        and b"Accept and replace the current roster" in page.content
+    )
+    client.post(reverse("talent:formation_accept", args=[second.pk]))
+    run.refresh_from_db()
+    second.refresh_from_db()
+    assert (run.status, second.status) == (
+        FormationRun.Status.SUPERSEDED,
+        FormationRun.Status.ACCEPTED,
+    )
+    old = client.get(
+        reverse("talent:formation", args=[cross_round.pk]) + f"?run={run.pk}",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert old.context["run"] == run and not old.context["editable"]
+    assert b'data-testid="run-read-only"' in old.content
+    assert old.content.count(b'data-testid="proposal-team"') == cross_round.teams.count()
+    assert (
+        b'data-testid="change-form"' not in old.content
+        and b'data-testid="accept"' not in old.content
+    )
 
 
 def test_impossible_request_is_explained_and_a_relaxed_rule_is_audited(
@@ -280,6 +411,15 @@ def test_impossible_request_is_explained_and_a_relaxed_rule_is_audited(
         reverse("talent:formation", args=[cross_round.pk]), HTTP_ACCEPT_LANGUAGE="en"
     ).context["explanation"]
     assert any(line.startswith("experience rule") for line in english)
+    # Someone unavailable is shown with the reason recorded when the instance was built.
+    with translation.override("en"):
+        reasons = {teams.unavailable_reason(v) for v in run.result["unavailable"].values()}
+    assert reasons and all(r.startswith(("serves in ", "no availability window")) for r in reasons)
+    assert any(f"unavailable ({reason})" in line for line in english for reason in reasons), (
+        english,
+        reasons,
+    )
+    assert all(part.startswith(" (") for line in english for part in line.split("unavailable")[1:])
 
     # Relaxing needs a reason; with one, the rule is dropped for this round only.
     client.post(
@@ -298,6 +438,15 @@ def test_impossible_request_is_explained_and_a_relaxed_rule_is_audited(
     assert event.after["reason"].startswith("本轮")
     run = _solve(client, cross_round, django_capture_on_commit_callbacks)
     assert run.status == FormationRun.Status.PROPOSED
+    # The teams and the rules card say the rule is relaxed, not that each team breaks it.
+    page = client.get(reverse("talent:formation", args=[cross_round.pk]), HTTP_ACCEPT_LANGUAGE="en")
+    text = page.content.decode()
+    assert text.count("two or more rounds: ") == cross_round.teams.count()
+    assert "(at least 7)" not in text
+    assert text.count("(rule relaxed for this round)") == cross_round.teams.count()
+    rule_line = text.split('data-testid="rule-min-experienced"')[1].split("</li>")[0]
+    assert "<s>At least 7 with two or more rounds</s>" in rule_line
+    assert "relaxed for this round" in rule_line
     client.post(
         reverse("talent:formation_relax", args=[cross_round.pk]), {"restore": "min_experienced"}
     )

@@ -1,0 +1,46 @@
+"""Punctuation that follows the language: lists and clauses in running text, in Python,
+in templates and in the algorithms' translatable sentences."""
+
+from __future__ import annotations
+
+from django.template import Context, Template
+from django.utils import translation
+from django.utils.translation import gettext
+
+from xuncha.core import i18n
+from xuncha.core.lib.text import Joined, Text, render_text
+
+
+def test_lists_and_clauses_follow_the_language() -> None:
+    with translation.override("zh-hans"):
+        assert i18n.enumeration(["财务", "审计"]) == "财务、审计"
+        assert i18n.clauses(["甲", "乙"]) == "甲；乙"
+    with translation.override("en"):
+        assert i18n.enumeration(["Finance", "Audit"]) == "Finance, Audit"
+        assert i18n.clauses(["a", "b"]) == "a; b"
+    assert i18n.enumeration([]) == ""
+
+
+def test_the_template_filter_enumerates_in_the_active_language() -> None:
+    template = Template('{% load xuncha %}{{ items|enumeration|default:"—" }}')
+    with translation.override("zh-hans"):
+        assert template.render(Context({"items": ["财务", "审计"]})) == "财务、审计"
+    with translation.override("en"):
+        assert template.render(Context({"items": ["Finance", "Audit"]})) == "Finance, Audit"
+        assert template.render(Context({"items": []})) == "—"
+
+
+def test_joined_lists_in_sentences_take_the_languages_separators() -> None:
+    node = Text(
+        "%(names)s: %(why)s",
+        names=Joined(("甲", "乙"), ", "),
+        why=Joined(("x", "y"), "; "),
+    ).to_json()
+    with translation.override("zh-hans"):
+        assert render_text(node, gettext) == "甲、乙: x；y"
+    with translation.override("en"):
+        assert render_text(node, gettext) == "甲, 乙: x; y"
+    # Without a translator (the CLI, the JSON files) the separators stay as written.
+    assert render_text(node) == "甲, 乙: x; y"
+    # A separator not in the catalogue's list is left alone.
+    assert render_text(Joined(("a", "b"), " / ").to_json(), gettext) == "a / b"
