@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from xuncha.core import policy
+from xuncha.core import i18n, policy
 from xuncha.core.forms import form_errors
 from xuncha.core.models import Organisation
 from xuncha.core.tables import Column, Table
@@ -467,7 +467,8 @@ def _advance(request: AuthedRequest, round_: Round, team: Team | None) -> HttpRe
     except services.GateRefused as refused:
         messages.error(
             request,
-            _("Not yet: %(missing)s") % {"missing": "；".join(m.message for m in refused.missing)},
+            _("Not yet: %(missing)s")
+            % {"missing": i18n.clauses(m.message for m in refused.missing)},
         )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))

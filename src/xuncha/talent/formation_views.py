@@ -22,7 +22,7 @@ from xuncha.core import i18n, policy
 from xuncha.core.forms import form_errors
 from xuncha.core.models import Organisation, OrganisationKind
 from xuncha.core.views import AuthedRequest
-from xuncha.rounds.models import Round
+from xuncha.rounds.models import Round, Stage
 from xuncha.rounds.selectors import rounds_for
 from xuncha.talent import formation_services, permissions, teams
 from xuncha.talent.lib import formation as fm
@@ -241,7 +241,13 @@ def _proposal(
                 "conflicts": len(excluded[spec.index]),
                 "form": ChangeForm(
                     initial=initial,
-                    seated=[(s["person"], f"{s['name']} ({s['role']})") for s in crew],
+                    seated=[
+                        (
+                            s["person"],
+                            _("%(name)s (%(role)s)") % {"name": s["name"], "role": s["role"]},
+                        )
+                        for s in crew
+                    ],
                     free=[(label, options) for label, options in groups if options],
                     auto_id=f"t{spec.index}_%s",
                 ),
@@ -304,7 +310,9 @@ def formation(request: AuthedRequest, pk: int) -> HttpResponseBase:
     confirmed = {pid for pid, r in releases.items() if r.confirmed}
     unconfirmed = sum(1 for r in roster if r.profile_id not in confirmed)
     rules = teams.rules_for(round_.committee)
-    relaxations = list(RuleRelaxation.objects.filter(round=round_).select_related("created_by"))
+    relaxations = list(
+        RuleRelaxation.objects.filter(round=round_).select_related("created_by__person")
+    )
     refused = request.session.pop(REFUSED_KEY, None)
     if not (run is not None and isinstance(refused, dict) and refused.get("run") == run.pk):
         refused = None
@@ -338,6 +346,11 @@ def formation(request: AuthedRequest, pk: int) -> HttpResponseBase:
             "unconfirmed": unconfirmed,
             "forming": round_.stage in formation_services.FORMING_STAGES,
             "today": timezone.localdate(),
+            # A plan whose first day has passed while the round is still in preparation:
+            # everything is judged on the planned dates, which the office should update.
+            "plan_passed": first_day
+            if round_.stage == Stage.PREPARATION and first_day < timezone.localdate()
+            else None,
         },
     )
 

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.urls import reverse
@@ -456,6 +458,25 @@ def test_impossible_request_is_explained_and_a_relaxed_rule_is_audited(
 
 def _county(code: str) -> Organisation:
     return Organisation.objects.get(code=code)
+
+
+def _on(day: dt.date):
+    """Noon of ``day`` in the office's time zone, the clock standing still."""
+    return time_machine.travel(
+        dt.datetime.combine(day, dt.time(12), tzinfo=ZoneInfo("Asia/Shanghai")), tick=False
+    )
+
+
+def test_the_builder_warns_when_the_planned_first_day_has_passed(as_user, cross_round):
+    first_day = teams.round_period(cross_round, TODAY)[0]
+    url = reverse("talent:formation", args=[cross_round.pk])
+    client = as_user("office")
+    with _on(first_day - dt.timedelta(days=1)):
+        assert b'data-testid="plan-passed"' not in client.get(url).content
+    with _on(first_day + dt.timedelta(days=1)):
+        page = client.get(url, HTTP_ACCEPT_LANGUAGE="en")
+    assert page.context["plan_passed"] == first_day
+    assert f"its planned first day, {first_day.isoformat()}, has passed".encode() in page.content
 
 
 def test_who_may_form_teams(as_user, cross_round):

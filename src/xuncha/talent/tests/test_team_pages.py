@@ -319,6 +319,9 @@ def test_score_outside_the_grades_band_is_refused(as_user, leader_team):
     form = next(r["form"] for r in refused.context["rows"] if r["member"].pk == member.pk)
     assert form.errors["score"] == ["A score of 95 does not fit the grade Fail (below 60)."]
     assert "A score of 95 does not fit the grade Fail (below 60)." in refused.content.decode()
+    # Each card's form posts to its own anchor, so the refused page opens at the error.
+    assert f'action="#member-{member.pk}"'.encode() in refused.content
+    assert f'id="member-{member.pk}"'.encode() in refused.content
     assert not Evaluation.objects.filter(profile=member.profile, round=leader_team.round).exists()
 
     saved = _post(client, leader_team, member, score=95, grade="excellent")
