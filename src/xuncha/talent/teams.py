@@ -635,7 +635,7 @@ def explanation_lines(
             return i18n.enumeration(labels.get(int(p), p) if p.isdigit() else p for p in parts)
         if name == "absence" and "person_id" in params:
             raw = unavailable.get(str(params["person_id"]))
-            return _(" (%(reason)s)") % {"reason": unavailable_reason(raw)} if raw else ""
+            return _(": %(reason)s") % {"reason": unavailable_reason(raw)} if raw else ""
         if name == "rule" and isinstance(raw, str):
             return rules.get(raw, raw)
         if name == "role" and isinstance(raw, str):

@@ -417,11 +417,11 @@ def test_impossible_request_is_explained_and_a_relaxed_rule_is_audited(
     with translation.override("en"):
         reasons = {teams.unavailable_reason(v) for v in run.result["unavailable"].values()}
     assert reasons and all(r.startswith(("serves in ", "no availability window")) for r in reasons)
-    assert any(f"unavailable ({reason})" in line for line in english for reason in reasons), (
+    assert any(f"unavailable: {reason}" in line for line in english for reason in reasons), (
         english,
         reasons,
     )
-    assert all(part.startswith(" (") for line in english for part in line.split("unavailable")[1:])
+    assert all(part.startswith(": ") for line in english for part in line.split("unavailable")[1:])
 
     # Relaxing needs a reason; with one, the rule is dropped for this round only.
     client.post(
