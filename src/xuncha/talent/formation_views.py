@@ -447,6 +447,12 @@ def formation_change(request: AuthedRequest, pk: int) -> HttpResponseBase:
             role=form.cleaned_data["role"],
         )
     except formation_services.RosterRefused as exc:
+        team_ids = {t.get("index") for t in run.instance.get("teams", [])}
+        if form.cleaned_data["team"] not in team_ids:  # no block to show it in
+            messages.error(
+                request, _("Not saved: the change breaks a rule.") + " " + " ".join(exc.problems)
+            )
+            return _back(run.round_id, run)
         # Shown in the team's own block, with the change still chosen in its form.
         request.session[REFUSED_KEY] = {
             "run": run.pk,

@@ -239,6 +239,15 @@ def test_form_change_accept(
         reverse("talent:formation", args=[cross_round.pk]), HTTP_ACCEPT_LANGUAGE="en"
     )
     assert b"change-refused" not in again.content  # said once
+    # A team the run does not have: refused at the top of the page, nothing saved.
+    response = client.post(
+        reverse("talent:formation_change", args=[run.pk]),
+        {"team": 10**9, "person_in": forbidden.person_id, "role": "member"},
+        HTTP_ACCEPT_LANGUAGE="en",
+        follow=True,
+    )
+    assert b"change-refused" not in response.content
+    assert "Not saved" in response.content.decode()
     run.refresh_from_db()
     assert run.draft == before
 
