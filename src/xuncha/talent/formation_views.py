@@ -33,6 +33,7 @@ from xuncha.talent.models import (
     RuleRelaxation,
 )
 from xuncha.talent.profile_forms import SpecialtiesField
+from xuncha.talent.roster import first_day as round_first_day
 
 # The session key of a hand change just refused, shown once in its team's block.
 REFUSED_KEY = "talent_formation_refused"
@@ -295,7 +296,7 @@ def formation(request: AuthedRequest, pk: int) -> HttpResponseBase:
         "profile__person", "profile__home_organisation", "team"
     )
     releases = {r.profile_id: r for r in Release.objects.filter(round=round_)}
-    first_day = teams.round_period(round_, timezone.localdate())[0]
+    first_day = round_first_day(round_)
     unqualified = teams.without_valid_qualification(
         (r.profile.person_id for r in roster), first_day
     )

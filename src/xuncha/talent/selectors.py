@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from xuncha.core import policy
 from xuncha.core.selectors import name_query
 from xuncha.rounds.models import Round, Stage, Team
-from xuncha.talent import permissions, services
+from xuncha.talent import permissions, services, teams
 from xuncha.talent.models import (
     Availability,
     InspectorProfile,
@@ -21,7 +21,6 @@ from xuncha.talent.models import (
     Release,
     RoundRole,
 )
-from xuncha.talent.teams import period_from, rules_for  # the solver's period rule
 
 # A round counts as served once it has left preparation (the solver reads it the same way).
 SERVED = ~Q(roles__round__stage=Stage.PREPARATION)
@@ -94,9 +93,8 @@ def busy_on(profiles: QuerySet[InspectorProfile], day: dt.date, *, today: dt.dat
     for role in roles:
         committee = role.round.committee
         if committee.pk not in rest:
-            rest[committee.pk] = dt.timedelta(days=rules_for(committee).rest_days)
-        start, end = period_from(role.round.stages.all(), today)
-        if start - rest[committee.pk] <= day <= end + rest[committee.pk]:
+            rest[committee.pk] = dt.timedelta(days=teams.rules_for(committee).rest_days)
+        if teams.busy_during(role.round, day, day, rest[committee.pk], today):
             busy.add(role.profile_id)
     return busy
 

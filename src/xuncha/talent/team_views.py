@@ -34,9 +34,6 @@ from xuncha.talent import (
 )
 from xuncha.talent.models import Evaluation, InspectorProfile, RoundRole
 
-EVALUATION_OPENS = services.EVALUATION_OPENS
-
-
 # -- the roster -------------------------------------------------------------------------------
 
 
@@ -82,9 +79,6 @@ def roster_docx(request: AuthedRequest, pk: int) -> HttpResponseBase:
 # -- evaluations --------------------------------------------------------------------------------
 
 
-evaluation_open = services.evaluation_open
-
-
 def _team_for_evaluation(request: AuthedRequest, pk: int) -> tuple[Team, bool]:
     """The team (404 unless its round is visible) and whether the user is office staff for
     it; 403 unless the user may evaluate its members."""
@@ -121,7 +115,7 @@ def _initial(evaluation: Evaluation | None) -> dict[str, Any]:
 @require_http_methods(["GET", "POST"])
 def evaluate(request: AuthedRequest, pk: int) -> HttpResponseBase:
     team, office = _team_for_evaluation(request, pk)
-    is_open = evaluation_open(team)
+    is_open = services.evaluation_open(team)
     members = sorted(
         RoundRole.objects.filter(team=team).select_related(
             "profile__person", "profile__home_organisation", "profile__county"
@@ -142,7 +136,7 @@ def evaluate(request: AuthedRequest, pk: int) -> HttpResponseBase:
             messages.error(
                 request,
                 _("Evaluations open when the team reaches the %(stage)s stage.")
-                % {"stage": Stage(EVALUATION_OPENS).label},
+                % {"stage": Stage(services.EVALUATION_OPENS).label},
             )
             return redirect(back)
         member = next((m for m in members if str(m.pk) == request.POST.get("member")), None)
@@ -198,7 +192,7 @@ def evaluate(request: AuthedRequest, pk: int) -> HttpResponseBase:
                 "self": me is not None and member.profile.person_id == me,
             }
         )
-    report = team.round.stages.filter(stage=EVALUATION_OPENS).first()
+    report = team.round.stages.filter(stage=services.EVALUATION_OPENS).first()
     return render(
         request,
         "talent/evaluation.html",
@@ -209,7 +203,7 @@ def evaluate(request: AuthedRequest, pk: int) -> HttpResponseBase:
             "office": office,
             "can_view_profiles": policy.can(request.user, permissions.TALENT_VIEW),
             "is_open": is_open,
-            "opens_stage": Stage(EVALUATION_OPENS).label,
+            "opens_stage": Stage(services.EVALUATION_OPENS).label,
             "opens_on": report.start_date if report else None,
             "grade_bands": services.grade_bands(),
         },

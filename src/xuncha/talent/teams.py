@@ -132,6 +132,21 @@ def period_from(stages: Iterable[RoundStage], today: dt.date) -> tuple[dt.date, 
     return first.start_date, max(first.start_date, last.end_date)
 
 
+def busy_during(
+    role_round: Round, start: dt.date, end: dt.date, rest: dt.timedelta, today: dt.date
+) -> tuple[dt.date, dt.date] | None:
+    """The period of ``role_round`` if serving in it overlaps ``start``..``end``: a round
+    not closed keeps its people from its first day to the end of its report stage, widened
+    on both sides by ``rest`` days. None when it leaves them free. The solver and the
+    pool's "available on" filter both read availability through this."""
+    if role_round.stage == Stage.CLOSED:
+        return None
+    other_start, other_end = period_from(role_round.stages.all(), today)
+    if other_start - rest <= end and other_end + rest >= start:
+        return other_start, other_end
+    return None
+
+
 def round_period(round_: Round, today: dt.date) -> tuple[dt.date, dt.date]:
     return period_from(round_.stages.all(), today)
 
@@ -316,11 +331,7 @@ def build_instance(round_: Round, *, today: dt.date) -> Built:
             rounds_done[role.profile_id] += 1
         if other_start >= start - dt.timedelta(days=365) and other_start <= start:
             workload[role.profile_id] += 1
-        if (
-            role.round.stage != Stage.CLOSED
-            and other_start - rest <= end
-            and other_end + rest >= start
-        ):
+        if busy_during(role.round, start, end, rest, today):
             busy[role.profile_id] = [
                 gettext_noop("serves in %(round)s until %(date)s"),
                 {"round": role.round.name, "date": other_end.isoformat()},

@@ -13,7 +13,7 @@ from xuncha.rounds.demo import PAST_ROUND_REASON
 from xuncha.rounds.models import STAGE_ORDER, Stage, StageTransition, Team
 from xuncha.talent.demo import RECENT_LEADER
 from xuncha.talent.models import Evaluation, RoundRole
-from xuncha.talent.team_views import EVALUATION_OPENS
+from xuncha.talent.services import EVALUATION_OPENS
 
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 
