@@ -342,8 +342,13 @@ def solve(
         bound: float | None = objective
         gap: float | None = 0.0
     else:
+        # A proven bound is at least the score of any valid team list. When the search
+        # was cut before it bounded anything (a wall-clock budget spent by steps 1-2, say)
+        # CP-SAT reports a number below the teams in hand: that is no bound, and saying
+        # so beats a gap of 0 that was never proven.
         raw = solver.best_objective_bound
-        bound = max(objective, raw / built.scale) if math.isfinite(raw) else None
+        proven = math.isfinite(raw) and raw / built.scale >= objective - 1 / built.scale
+        bound = max(objective, raw / built.scale) if proven else None
         gap = relative_gap(objective, bound)
     return Result(
         "optimal" if status == cp_model.OPTIMAL else "feasible",
@@ -668,6 +673,19 @@ def result_to_json(result: Result) -> dict[str, Any]:
 # -- shared view of an instance -------------------------------------------------------------
 
 
+def _unique(where: str, field: str, values: Sequence[int]) -> None:
+    """ValueError naming the first repeated value by its place in the file, e.g.
+    "candidates[2].person_id: 17 is already used by candidates[0]"."""
+    first: dict[int, int] = {}
+    for position, value in enumerate(values):
+        if value in first:
+            raise ValueError(
+                f"{where}[{position}].{field}: {value} is already used by "
+                f"{where}[{first[value]}] (it must be unique in the file)"
+            )
+        first[value] = position
+
+
 class _Context:
     """Lookups the model, the greedy baseline and the explanations share."""
 
@@ -681,14 +699,8 @@ class _Context:
             raise ValueError(
                 f"cannot relax {sorted(unknown)}; relaxable rules are {sorted(RELAXABLE)}"
             )
-        ids = Counter(c.person_id for c in self.candidates)
-        duplicates = sorted(pid for pid, count in ids.items() if count > 1)
-        if duplicates:
-            raise ValueError(f"duplicate candidate ids {duplicates}")
-        indexes = Counter(t.index for t in self.teams)
-        duplicates = sorted(index for index, count in indexes.items() if count > 1)
-        if duplicates:
-            raise ValueError(f"duplicate team indexes {duplicates}")
+        _unique("candidates", "person_id", [c.person_id for c in self.candidates])
+        _unique("teams", "index", [t.index for t in self.teams])
         self.forbidden_at: dict[tuple[int, int], list[Forbidden]] = {}
         for entry in instance.forbidden:
             if entry.role not in FORBIDDEN_ROLES:
@@ -1321,7 +1333,15 @@ def _restaff(
 def _explain(
     ctx: _Context, budget: float, seed: int, workers: int, deterministic: bool
 ) -> tuple[Text, ...]:
-    """Name rule groups that cannot hold together and describe them with counts."""
+    """Name rule groups that cannot hold together and describe them with counts.
+
+    A team whose rules contradict each other whatever the pool (more experienced people
+    than it has seats, an empty size or deputy range) is named at once: that is certain,
+    and on a large instance the search for a core could run out of time before it finds
+    it."""
+    contradictions = _rule_contradictions(ctx)
+    if contradictions:
+        return tuple(contradictions)
     started = time.perf_counter()
     built = _build_diagnostic(ctx)
     by_index = {literal.index: (literal, group, ti) for literal, group, ti in built.groups}
@@ -1365,14 +1385,41 @@ def _explain(
     return _describe(ctx, [(group, ti) for _, group, ti in chosen])
 
 
+def _rule_contradictions(ctx: _Context) -> list[Text]:
+    """Teams whose own rules cannot hold together, whoever is in the pool."""
+    lines: list[Text] = []
+    for ti, team in enumerate(ctx.teams):
+        broken = (
+            (GROUP_DEPUTIES, team.deputies_min > team.deputies_max),
+            (GROUP_SIZE, team.size_min > team.size_max),
+            (
+                GROUP_EXPERIENCE,
+                ctx.experience_on and ctx.instance.rules.min_experienced > team.size_max,
+            ),
+        )
+        for group, contradictory in broken:
+            if contradictory:
+                line = _describe_team_group(ctx, group, ti, only_if_alone_impossible=True)
+                if line is not None:
+                    lines.append(line)
+    return lines
+
+
 def _static_checks(ctx: _Context) -> list[Text]:
-    """Groups that fail for one team on their own, found by counting alone."""
+    """Groups that fail for one team on their own, found by counting alone (rules relaxed
+    for the round are left out: they do not hold)."""
+    off = {
+        GROUP_SPECIALTIES: not ctx.specialties_on,
+        GROUP_EXPERIENCE: not ctx.experience_on,
+        GROUP_FIRST_TIMERS: not ctx.first_timers_on,
+    }
     lines: list[Text] = []
     for ti in range(len(ctx.teams)):
         lines.extend(
             line
             for group in TEAM_GROUPS
-            if (line := _describe_team_group(ctx, group, ti, only_if_alone_impossible=True))
+            if not off.get(group, False)
+            and (line := _describe_team_group(ctx, group, ti, only_if_alone_impossible=True))
         )
     return lines
 
@@ -1572,6 +1619,17 @@ def _describe_team_group(
             parts=Joined(tuple(parts), "; "),
         )
     if group == GROUP_EXPERIENCE:
+        if rules.min_experienced > team.size_max:
+            return Text(
+                gettext_noop(
+                    "experience rule: %(team)s needs at least %(n)s people with %(rounds)s or "
+                    "more rounds but has at most %(size)s seats"
+                ),
+                team=name,
+                n=rules.min_experienced,
+                rounds=EXPERIENCED_ROUNDS,
+                size=team.size_max,
+            )
         experienced = [c for c in pool if c.rounds_done >= EXPERIENCED_ROUNDS]
         usable = [c for c in experienced if ctx.usable_any(c, team)]
         short = len(usable) < rules.min_experienced
@@ -1821,12 +1879,12 @@ def _greedy_assign(ctx: _Context) -> _GreedyOutcome:
 
     for ti in order:
         if not pick(ti, LEADER, anyone):
-            failures.append(f"greedy found no leader for {_team_name(ctx.teams[ti])}")
+            failures.append(f"greedy found no leader for {_team_name(ctx.teams[ti]).render()}")
     for ti in order:
         team = ctx.teams[ti]
         while sum(1 for _, role in rosters[ti] if role == DEPUTY) < team.deputies_min:
             if not pick(ti, DEPUTY, anyone):
-                failures.append(f"greedy ran out of deputies for {_team_name(team)}")
+                failures.append(f"greedy ran out of deputies for {_team_name(team).render()}")
                 break
     if ctx.specialties_on:
         for ti in order:
@@ -1834,7 +1892,9 @@ def _greedy_assign(ctx: _Context) -> _GreedyOutcome:
             for specialty in sorted(team.required_specialties):
                 held = any(specialty in ctx.candidates[ci].specialties for ci, _ in rosters[ti])
                 if not held and not pick(ti, MEMBER, _holds(specialty)):
-                    failures.append(f"greedy found nobody with {specialty} for {_team_name(team)}")
+                    failures.append(
+                        f"greedy found nobody with {specialty} for {_team_name(team).render()}"
+                    )
     if ctx.experience_on:
         for ti in order:
             team = ctx.teams[ti]
@@ -1847,13 +1907,17 @@ def _greedy_assign(ctx: _Context) -> _GreedyOutcome:
                 < rules.min_experienced
             ):
                 if not pick(ti, MEMBER, lambda c: c.rounds_done >= EXPERIENCED_ROUNDS):
-                    failures.append(f"greedy ran out of experienced people for {_team_name(team)}")
+                    failures.append(
+                        f"greedy ran out of experienced people for {_team_name(team).render()}"
+                    )
                     break
     for ti in order:
         team = ctx.teams[ti]
         while len(rosters[ti]) < team.size_min:
             if not pick(ti, MEMBER, anyone):
-                failures.append(f"greedy could not fill {_team_name(team)} to {team.size_min}")
+                failures.append(
+                    f"greedy could not fill {_team_name(team).render()} to {team.size_min}"
+                )
                 break
     # Extras only where they add to the score, one per team per pass so that no team
     # soaks up all the good candidates.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import io
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -190,12 +191,89 @@ def test_checks_beyond_the_schema_and_bad_options(tmp_path: Path) -> None:
     data["candidates"][1]["person_id"] = 1
     source = write(tmp_path / "dup.json", data)
     error = solve_error(source, tmp_path / "out.json")
-    assert error.returncode == 2 and f"{source}: duplicate candidate ids [1]" in str(error)
+    assert error.returncode == 2
+    assert f"{source}: candidates[1].person_id: 1 is already used by candidates[0]" in str(error)
     error = solve_error(EXAMPLE, tmp_path / "no" / "such" / "out.json")
     assert error.returncode == 2 and "does not exist" in str(error)
-    error = solve_error(EXAMPLE, tmp_path / "out.json", "--time-limit", "0")
-    assert error.returncode == 2 and "--time-limit must be positive" in str(error)
+    for value in ("0", "-1", "nan", "inf", "1e9"):
+        error = solve_error(EXAMPLE, tmp_path / "out.json", "--time-limit", value)
+        assert error.returncode == 2 and "--time-limit must be a number above 0" in str(error)
+    for value in ("-1", str(2**31)):
+        error = solve_error(EXAMPLE, tmp_path / "out.json", "--seed", value)
+        assert error.returncode == 2 and "--seed must be between 0 and" in str(error)
     assert not (tmp_path / "out.json").exists()
+
+
+def test_an_output_that_cannot_be_written_is_refused_before_solving(tmp_path: Path) -> None:
+    folder = tmp_path / "a-folder"
+    folder.mkdir()
+    error = solve_error(EXAMPLE, folder)
+    assert error.returncode == 2 and f"{folder}: is a folder" in str(error)
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        if not os.access(locked, os.W_OK):  # root writes anywhere: nothing to test then
+            error = solve_error(EXAMPLE, locked / "out.json")
+            assert error.returncode == 2 and "cannot write there" in str(error)
+    finally:
+        locked.chmod(0o700)
+
+
+def test_json_that_python_would_bend_is_refused(tmp_path: Path) -> None:
+    text = json.dumps(example(), ensure_ascii=False)
+    bom = tmp_path / "bom.json"
+    bom.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    run("solve", str(bom), "--out", str(tmp_path / "out.json"), "--time-limit", "5")
+    assert json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))["status"] == "optimal"
+    twice = tmp_path / "twice.json"
+    twice.write_text(text.replace('"candidates":', '"teams": [], "candidates":', 1), "utf-8")
+    error = solve_error(twice, tmp_path / "other.json")
+    assert error.returncode == 2 and 'the field "teams" appears twice' in str(error)
+    nan = tmp_path / "nan.json"
+    nan.write_text(text.replace('"rounds_done": 4', '"rounds_done": NaN', 1), "utf-8")
+    error = solve_error(nan, tmp_path / "other.json")
+    assert error.returncode == 2 and "NaN is not a JSON number" in str(error)
+    assert not (tmp_path / "other.json").exists()
+
+
+def test_numbers_beyond_the_model_are_refused_with_their_place(tmp_path: Path) -> None:
+    data = example()
+    data["teams"][0]["size_max"] = 10**30
+    data["candidates"][2]["workload"] = 10**12
+    data["candidates"][3]["person_id"] = 2**60
+    source = write(tmp_path / "big.json", data)
+    message = str(solve_error(source, tmp_path / "out.json"))
+    assert "teams[0].size_max: must be at most 10,000" in message
+    assert "candidates[2].workload: must be at most 10,000" in message
+    assert "candidates[3].person_id: must be at most" in message
+
+
+def test_greedy_reasons_are_sentences_not_object_reprs(tmp_path: Path) -> None:
+    data = example()
+    for person in data["candidates"]:
+        person["leader_eligible"] = False
+    source = write(tmp_path / "no-leader.json", data)
+    target = tmp_path / "out.json"
+    error = solve_error(source, target, "--greedy")
+    assert error.returncode == 1
+    explanation = json.loads(target.read_text(encoding="utf-8"))["explanation"]
+    assert explanation and all("Text(" not in line for line in explanation)
+    assert any(line.startswith("greedy found no leader for team ") for line in explanation)
+
+
+def test_more_experienced_people_than_seats_is_named_at_once(tmp_path: Path) -> None:
+    data = example()
+    data.setdefault("rules", {})["min_experienced"] = 9
+    source = write(tmp_path / "nine.json", data)
+    target = tmp_path / "out.json"
+    error = solve_error(source, target, "--time-limit", "5")
+    assert error.returncode == 1
+    explanation = json.loads(target.read_text(encoding="utf-8"))["explanation"]
+    assert any(
+        "experience rule:" in line and "needs at least 9" in line and "seats" in line
+        for line in explanation
+    )
 
 
 # -- the schema, the example and from_json ---------------------------------------------------

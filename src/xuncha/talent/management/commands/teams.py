@@ -15,6 +15,7 @@ time: the explanation is printed and written), 2 for a bad instance file or bad 
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -28,8 +29,20 @@ SCHEMA_ID = "urn:xuncha:formats:team-instance:1"
 _SPECIALTY_LIST = {"type": "array", "items": {"type": "string", "minLength": 1}}
 
 
+# Counts (people, rounds, sizes) stay far below this; ids fit in a JSON number exactly.
+# Beyond them the solver's integer model would overflow, so the file is refused instead.
+COUNT_MAX = 10_000
+ID_MAX = 2**53 - 1
+_ID = {"type": "integer", "minimum": 0, "maximum": ID_MAX}
+
+
 def _integer(description: str, default: int | None = None, minimum: int = 0) -> dict[str, Any]:
-    spec: dict[str, Any] = {"type": "integer", "minimum": minimum, "description": description}
+    spec: dict[str, Any] = {
+        "type": "integer",
+        "minimum": minimum,
+        "maximum": COUNT_MAX,
+        "description": description,
+    }
     if default is not None:
         spec["default"] = default
     return spec
@@ -61,7 +74,7 @@ def instance_schema() -> dict[str, Any]:
                 "description": "pairs of person ids who served together recently",
                 "items": {
                     "type": "array",
-                    "items": {"type": "integer"},
+                    "items": _ID,
                     "minItems": 2,
                     "maxItems": 2,
                 },
@@ -74,7 +87,7 @@ def instance_schema() -> dict[str, Any]:
                 "required": ["person_id", "name", "county"],
                 "additionalProperties": False,
                 "properties": {
-                    "person_id": {"type": "integer", "description": "unique in the file"},
+                    "person_id": {**_ID, "description": "unique in the file"},
                     "name": {"type": "string", "minLength": 1},
                     "county": {"type": "string", "description": "home county code"},
                     "specialties": {**_SPECIALTY_LIST, "default": []},
@@ -89,9 +102,9 @@ def instance_schema() -> dict[str, Any]:
                 "required": ["index", "label"],
                 "additionalProperties": False,
                 "properties": {
-                    "index": {"type": "integer", "description": "unique in the file"},
+                    "index": {**_ID, "description": "unique in the file"},
                     "label": {"type": "string"},
-                    "target_ids": {"type": "array", "items": {"type": "integer"}, "default": []},
+                    "target_ids": {"type": "array", "items": _ID, "default": []},
                     "target_counties": {
                         "type": "array",
                         "items": {"type": "string"},
@@ -112,8 +125,8 @@ def instance_schema() -> dict[str, Any]:
                 "required": ["person_id", "team_index", "role", "rule"],
                 "additionalProperties": False,
                 "properties": {
-                    "person_id": {"type": "integer"},
-                    "team_index": {"type": "integer"},
+                    "person_id": _ID,
+                    "team_index": _ID,
                     "role": {"enum": sorted(formation.FORBIDDEN_ROLES)},
                     "rule": {"type": "string", "description": "e.g. worked_recently"},
                     "evidence": {"type": "string", "default": ""},
@@ -146,7 +159,7 @@ def instance_schema() -> dict[str, Any]:
 #
 # jsonschema is not a dependency; the schema above uses only these keywords: $ref (local),
 # type, const, enum, required, properties, additionalProperties (false), items, minItems,
-# maxItems, uniqueItems, minimum, minLength. Anything else in a schema is an error here,
+# maxItems, uniqueItems, minimum, maximum, minLength. Anything else in a schema is an error here,
 # so a keyword added later cannot be silently ignored.
 
 _ANNOTATIONS = frozenset({"$schema", "$id", "$defs", "title", "description", "default"})
@@ -164,6 +177,7 @@ _CHECKED = frozenset(
         "maxItems",
         "uniqueItems",
         "minimum",
+        "maximum",
         "minLength",
     }
 )
@@ -227,6 +241,8 @@ def _check(
         errors.append(f"{where}: expected one of {allowed}, got {_show(value)}")
     if "minimum" in schema and _is_type(value, "integer") and value < schema["minimum"]:
         errors.append(f"{where}: must be at least {schema['minimum']}, got {_show(value)}")
+    if "maximum" in schema and _is_type(value, "integer") and value > schema["maximum"]:
+        errors.append(f"{where}: must be at most {schema['maximum']:,}, got {_show(value)}")
     if "minLength" in schema and isinstance(value, str) and len(value) < schema["minLength"]:
         errors.append(f"{where}: must not be empty")
     if isinstance(value, dict):
@@ -284,6 +300,13 @@ def _check_array(
 EXIT_FORMED = 0
 EXIT_NO_TEAMS = 1
 EXIT_BAD_INPUT = 2
+SEED_MAX = 2**31 - 1  # CP-SAT's random seed is a 32-bit signed integer
+TIME_LIMIT_MAX = 86_400.0
+EXIT_HELP = (
+    "exit status: 0 teams formed; 1 no teams formed (infeasible, or none found in time: "
+    "the reasons are printed and written to RESULT); 2 bad instance file or options "
+    "(RESULT is not written, and a RESULT left by an earlier run stays as it was)"
+)
 _ERRORS_SHOWN = 20  # a file with hundreds of bad rows lists the first ones
 
 
@@ -300,6 +323,7 @@ class Command(BaseCommand):
             "solve",
             help="staff the teams of INSTANCE and write RESULT",
             description="Staff the teams of an instance file and write the result file.",
+            epilog=EXIT_HELP,
         )
         solve.add_argument(
             "instance", metavar="INSTANCE.json", type=Path, help="docs/formats/team-instance.md"
@@ -355,13 +379,16 @@ class Command(BaseCommand):
         deterministic: bool,
         use_greedy: bool,
     ) -> None:
-        if time_limit <= 0:
-            raise CommandError("--time-limit must be positive", returncode=EXIT_BAD_INPUT)
-        if not target.parent.is_dir():
+        if not math.isfinite(time_limit) or time_limit <= 0 or time_limit > TIME_LIMIT_MAX:
             raise CommandError(
-                f"{target}: the folder {target.parent} does not exist",
+                f"--time-limit must be a number above 0 and at most {TIME_LIMIT_MAX:g}",
                 returncode=EXIT_BAD_INPUT,
             )
+        if not 0 <= seed <= SEED_MAX:
+            raise CommandError(
+                f"--seed must be between 0 and {SEED_MAX}", returncode=EXIT_BAD_INPUT
+            )
+        _check_target(target)
         instance = read_instance(source)
         people = sum(1 for c in instance.candidates if c.available)
         method = "greedy baseline" if use_greedy else "CP-SAT"
@@ -372,10 +399,11 @@ class Command(BaseCommand):
         )
 
         def progress(objective: float, bound: float | None, seconds: float | None) -> None:
-            line = f"  {seconds or 0.0:7.1f} s  objective {objective:,.1f}"
+            # + 0.0 turns a -0.0 (no teams, nothing scored) into 0.0.
+            line = f"  {seconds or 0.0:7.1f} s  objective {objective + 0.0:,.1f}"
             gap = formation.relative_gap(objective, bound)
             if bound is not None and gap is not None:
-                line += f"  bound {bound:,.1f}  gap {gap:.2%}"
+                line += f"  bound {bound + 0.0:,.1f}  gap {gap + 0.0:.2%}"
             self.stderr.write(line)
 
         if use_greedy:
@@ -394,7 +422,12 @@ class Command(BaseCommand):
         data["score_terms"] = (
             formation.score_terms(instance, result.assignments) if result.assignments else None
         )
-        _write_json(target, data)
+        try:
+            _write_json(target, data)
+        except OSError as exc:
+            raise CommandError(
+                f"{target}: cannot write: {exc.strerror or exc}", returncode=EXIT_BAD_INPUT
+            ) from None
 
         formed = result.status in ("optimal", "feasible") and not violations
         if not formed:
@@ -424,15 +457,18 @@ def read_instance(source: Path) -> formation.Instance:
         return CommandError(f"{source}: {message}", returncode=EXIT_BAD_INPUT)
 
     try:
-        text = source.read_text(encoding="utf-8")
+        # utf-8-sig: a byte-order mark (left by some Windows editors) is read past.
+        text = source.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise bad(f"cannot read: {exc.strerror or exc}") from None
     except UnicodeDecodeError as exc:
         raise bad(f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=_no_duplicate_keys, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
         raise bad(f"not valid JSON: line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    except ValueError as exc:  # from the two hooks
+        raise bad(f"not valid JSON: {exc}") from None
     errors = schema_errors(data, instance_schema())
     if errors:
         shown = errors[:_ERRORS_SHOWN]
@@ -443,6 +479,37 @@ def read_instance(source: Path) -> formation.Instance:
         return formation.from_json(data)
     except ValueError as exc:
         raise bad(str(exc)) from None
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """JSON objects with a key twice are refused (Python would keep the last silently)."""
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise ValueError(f"the field {_show(key)} appears twice in one object")
+        seen[key] = value
+    return seen
+
+
+def _no_constant(name: str) -> Any:
+    """NaN and Infinity are not JSON, though Python's reader accepts them."""
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _check_target(target: Path) -> None:
+    """Refuse an output path that cannot be written, before any time is spent solving."""
+
+    def bad(message: str) -> CommandError:
+        return CommandError(f"{target}: {message}", returncode=EXIT_BAD_INPUT)
+
+    if not target.name or target.is_dir():
+        raise bad("is a folder; give a file name")
+    if not target.parent.is_dir():
+        raise bad(f"the folder {target.parent} does not exist")
+    if not os.access(target.parent, os.W_OK) or (
+        target.exists() and not os.access(target, os.W_OK)
+    ):
+        raise bad("cannot write there (permission denied)")
 
 
 def _write_json(target: Path, data: Mapping[str, Any]) -> None:
