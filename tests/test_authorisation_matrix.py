@@ -211,6 +211,8 @@ EXPECTATIONS: dict[str, Expect] = {
     "talent:qualification_status": post_only(lambda o: {"pk": _qualification(o).pk}),
     "talent:availability_create": post_only(lambda o: {"pk": o.profile.pk}),
     "talent:availability_delete": post_only(lambda o: {"pk": _availability(o).pk}),
+    "talent:training_delete": post_only(lambda o: {"pk": _training(o).pk}),
+    "talent:declaration_delete": post_only(lambda o: {"pk": _declaration(o).pk}),
     "clues:list": Expect(ok=CLUE_READERS),
     # Without ?round= there is nothing to record in.
     "clues:create": Expect(ok=CLUE_READERS, status=404),
@@ -478,6 +480,26 @@ def _release(o: Objects) -> Any:
 
 def _qualification(o: Objects) -> Any:
     return o.profile.qualifications.first()
+
+
+def _training(o: Objects) -> Any:
+    import datetime as dt
+
+    from xuncha.talent.models import TrainingRecord
+
+    return TrainingRecord.objects.filter(profile=o.profile).first() or (
+        TrainingRecord.objects.create(
+            profile=o.profile, course="巡察业务培训", hours=8, date=dt.date(2026, 3, 2)
+        )
+    )
+
+
+def _declaration(o: Objects) -> Any:
+    from xuncha.talent.models import Declaration
+
+    return Declaration.objects.filter(profile=o.profile).first() or Declaration.objects.create(
+        profile=o.profile, organisation=o.target, source="self", reason="配偶在该单位任职"
+    )
 
 
 def _availability(o: Objects) -> Any:
@@ -958,7 +980,7 @@ POST_CASES = [
     ("rounds:briefing_request_create", "round", "receiver", 404),
     ("rounds:briefing_submit", "briefing_request", "receiver", 200),
     ("rounds:briefing_submit", "briefing_request", "member", 404),
-    ("talent:declaration_create", "profile", "office_c1", 302),
+    ("talent:declaration_create", "profile", "office_c1", 200),  # refused at the fields
     ("talent:declaration_create", "profile", "leading", 403),
     ("talent:declaration_create", "profile", "leader", 404),
     ("talent:evaluate", "team", "member", 403),
@@ -977,22 +999,28 @@ POST_CASES = [
     ("talent:formation_accept", "formation_run", "deputy", 403),
     ("talent:release_confirm", "release", "office_c1", 302),
     ("talent:release_confirm", "release", "member", 403),
-    ("talent:training_create", "profile", "office_c1", 302),
+    ("talent:training_create", "profile", "office_c1", 200),  # refused at the fields
     ("talent:training_create", "profile", "leading", 403),
     ("talent:training_create", "profile", "leader", 404),
-    ("talent:qualification_grant", "profile", "office", 302),
+    ("talent:qualification_grant", "profile", "office", 200),  # refused at the fields
     ("talent:qualification_grant", "profile", "office_c1", 403),
     ("talent:qualification_grant", "profile", "leading", 403),
     ("talent:qualification_grant", "profile", "member", 404),
     ("talent:qualification_status", "qualification", "office", 302),
     ("talent:qualification_status", "qualification", "office_c1", 403),
     ("talent:qualification_status", "qualification", "leader", 404),
-    ("talent:availability_create", "profile", "office_c1", 302),
+    ("talent:availability_create", "profile", "office_c1", 200),  # refused at the fields
     ("talent:availability_create", "profile", "leading", 403),
     ("talent:availability_create", "profile", "receiver", 404),
     ("talent:availability_delete", "availability", "office_c1", 302),
     ("talent:availability_delete", "availability", "leading", 403),
     ("talent:availability_delete", "availability", "member", 404),
+    ("talent:training_delete", "training", "office_c1", 302),
+    ("talent:training_delete", "training", "leading", 403),
+    ("talent:training_delete", "training", "member", 404),
+    ("talent:declaration_delete", "declaration", "office_c1", 302),
+    ("talent:declaration_delete", "declaration", "leading", 403),
+    ("talent:declaration_delete", "declaration", "leader", 404),
     ("clues:status", "clue", "member", 302),
     ("clues:status", "clue", "leading", 404),
     ("clues:status", "clue", "receiver", 404),
@@ -1082,6 +1110,8 @@ def test_post_only_views(name, key, persona, status, objects, as_user, settings)
         "release": _release,
         "qualification": _qualification,
         "availability": _availability,
+        "training": _training,
+        "declaration": _declaration,
         "clue": _clue,
         "subject": _subject,
         "evidence": _evidence,

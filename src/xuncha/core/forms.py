@@ -8,7 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from xuncha.core import policy, selectors
+from xuncha.core import i18n, policy, selectors
 from xuncha.core.lib import idnumber
 from xuncha.core.models import (
     AuditEventType,
@@ -41,7 +41,7 @@ def id_number_error(exc: idnumber.InvalidIdNumber) -> forms.ValidationError:
 
 def form_errors(form: forms.Form) -> str:
     """All of a form's errors on one line, for a message after a redirect."""
-    return "; ".join(str(e) for errs in form.errors.values() for e in errs)
+    return i18n.sentences(e for errs in form.errors.values() for e in errs)
 
 
 def errors_to_form(form: Any, exc: ValidationError) -> None:

@@ -20,3 +20,21 @@ def enumeration(items: Iterable[object]) -> str:
 def clauses(items: Iterable[object]) -> str:
     """Separate statements in one line: ……；…… or …; …"""
     return ("；" if _chinese() else "; ").join(str(i) for i in items)
+
+
+_STOPS = "。．.！!？?"
+
+
+def sentences(items: Iterable[object]) -> str:
+    """Several messages (each a sentence of its own) on one line: the clauses separated the
+    language's way and one full stop at the end (……；……。 or …; ….), never ".;"."""
+    parts = [str(i).strip().rstrip(_STOPS) for i in items]
+    parts = [p for p in parts if p]
+    if not parts:
+        return ""
+    return clauses(parts) + ("。" if _chinese() else ".")
+
+
+def labelled(label: object, text: object) -> str:
+    """A label and what it introduces: 课程：必填 or Course: required."""
+    return f"{label}：{text}" if _chinese() else f"{label}: {text}"

@@ -89,6 +89,15 @@ def declaration_record(
 ) -> Declaration:
     if not reason.strip():
         raise ValidationError({"reason": _("Say why.")})
+    if Declaration.objects.filter(
+        profile=profile, organisation=organisation, source=source
+    ).exists():
+        raise ValidationError(
+            {
+                "organisation": _("This conflict is already recorded for %(org)s.")
+                % {"org": organisation.name}
+            }
+        )
     declaration = Declaration.objects.create(
         profile=profile,
         organisation=organisation,
@@ -103,6 +112,25 @@ def declaration_record(
         after={"organisation": organisation.pk, "source": source, "reason": reason.strip()},
     )
     return declaration
+
+
+@transaction.atomic
+def declaration_withdraw(*, actor: User, declaration: Declaration) -> None:
+    """Withdraw a declared conflict or a target's recusal request; the audit event keeps it."""
+    profile = declaration.profile
+    before = {
+        "declaration": declaration.pk,
+        "organisation": declaration.organisation_id,
+        "source": declaration.source,
+        "reason": declaration.reason,
+    }
+    declaration.delete()
+    audit.record(
+        actor=actor,
+        event_type=AuditEventType.DECLARATION_WITHDRAWN,
+        obj=profile,
+        before=before,
+    )
 
 
 @transaction.atomic
@@ -354,6 +382,9 @@ def roster_accept(*, actor: User, run: FormationRun) -> list[RoundRole]:
     return created
 
 
+RELEASE_LEAD = dt.timedelta(days=365)
+
+
 @transaction.atomic
 def release_confirm(
     *, actor: User, release: Release, note: str = "", on: dt.date | None = None
@@ -365,6 +396,18 @@ def release_confirm(
     if on > today:
         raise ValidationError(
             {"confirmed_on": _("The confirmation date cannot be later than today.")}
+        )
+    # A home unit confirms while the round is being prepared: a day long before the round's
+    # period is a mistyped year, not a confirmation.
+    earliest = teams.round_period(release.round, today)[0] - RELEASE_LEAD
+    if on < earliest:
+        raise ValidationError(
+            {
+                "confirmed_on": _(
+                    "The confirmation date cannot be before %(day)s, a year before the round."
+                )
+                % {"day": earliest.isoformat()}
+            }
         )
     release.confirmed = True
     release.confirmed_on = on

@@ -13,7 +13,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from xuncha.core import policy
+from xuncha.core import i18n, policy
 from xuncha.core.forms import DateInput
 from xuncha.core.models import Organisation, OrganisationKind, Person, Post
 from xuncha.core.policy import Action
@@ -22,6 +22,13 @@ from xuncha.talent import permissions
 from xuncha.talent.models import InspectorProfile, Qualification, Specialty
 
 QUALIFICATION_YEARS = 3
+# The longest a qualification may be granted for, and the dates a record may carry: a typo
+# such as 0202 or 9999 is refused instead of being stored (and, for a grant, 9999 would
+# overflow the default expiry).
+QUALIFICATION_MAX_YEARS = 10
+EARLIEST_RECORD = dt.date(1980, 1, 1)
+LATEST_PLAN = dt.date(2099, 12, 31)
+TRAINING_MAX_HOURS = Decimal("1000")
 # Where an inspector's home job is: not a village or community.
 HOME_KINDS = [
     OrganisationKind.PREFECTURE,
@@ -32,13 +39,33 @@ HOME_KINDS = [
 
 
 def field_errors(form: forms.Form) -> str:
-    """A form's errors on one line, each after the label of its field."""
+    """A form's errors on one line, each after the label of its field, punctuated the
+    language's way (课程：……；学时：……。)."""
     parts = []
     for name, errors in form.errors.items():
-        text = " ".join(str(e) for e in errors)
+        text = " ".join(str(e).rstrip("。.") for e in errors)
         field = form.fields.get(name)
-        parts.append(f"{field.label}: {text}" if field is not None else text)
-    return "; ".join(parts)
+        parts.append(i18n.labelled(field.label, text) if field is not None else text)
+    return i18n.sentences(parts)
+
+
+def check_record_date(day: dt.date, *, past_only: bool = False) -> dt.date:
+    """Refuse a date outside the years a record can plausibly carry (and, for something
+    that has happened, a date still to come)."""
+    latest = timezone.localdate() if past_only else LATEST_PLAN
+    if day < EARLIEST_RECORD:
+        raise forms.ValidationError(
+            _("A date before %(day)s is not plausible here; check the year."),
+            params={"day": EARLIEST_RECORD.isoformat()},
+        )
+    if day > latest:
+        if past_only:
+            raise forms.ValidationError(_("This date is still to come."))
+        raise forms.ValidationError(
+            _("A date after %(day)s is not plausible here; check the year."),
+            params={"day": LATEST_PLAN.isoformat()},
+        )
+    return day
 
 
 def years_later(day: dt.date, years: int) -> dt.date:
@@ -109,7 +136,11 @@ class PersonField(forms.ModelChoiceField):
 
 class _HomeFields(forms.Form):
     home_post = forms.CharField(label=_("Home post"), max_length=100, required=False)
-    leader_eligible = forms.BooleanField(label=_("In the leader pool"), required=False)
+    leader_eligible = forms.BooleanField(
+        label=_("Eligible to lead a team"),
+        required=False,
+        help_text=_("In the leader pool while a qualification is valid."),
+    )
 
     def _add_home(self, user: Any, current: Organisation | None) -> None:
         self.fields["specialties"] = SpecialtiesField()
@@ -247,7 +278,7 @@ class TrainingForm(forms.Form):
     hours = forms.DecimalField(
         label=_("Hours"),
         min_value=Decimal("0.5"),
-        max_value=Decimal("99999.9"),
+        max_value=TRAINING_MAX_HOURS,
         max_digits=6,
         decimal_places=1,
     )
@@ -258,7 +289,7 @@ class TrainingForm(forms.Form):
         day: dt.date = self.cleaned_data["date"]
         if day > timezone.localdate():
             raise forms.ValidationError(_("Training is recorded once it has taken place."))
-        return day
+        return check_record_date(day)
 
 
 class QualificationGrantForm(forms.Form):
@@ -278,13 +309,32 @@ class QualificationGrantForm(forms.Form):
         )
         super().__init__(*args, **kwargs)
 
+    def clean_granted_on(self) -> dt.date:
+        day: dt.date = self.cleaned_data["granted_on"]
+        if day > timezone.localdate():
+            raise forms.ValidationError(
+                _("A qualification is recorded once granted; the date cannot be still to come.")
+            )
+        return check_record_date(day)
+
+    def clean_expires_on(self) -> dt.date | None:
+        day: dt.date | None = self.cleaned_data["expires_on"]
+        return None if day is None else check_record_date(day)
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         granted, expires = data.get("granted_on"), data.get("expires_on")
         if granted is not None and expires is None and "expires_on" not in self.errors:
             data["expires_on"] = expires = years_later(granted, QUALIFICATION_YEARS)
-        if granted is not None and expires is not None and expires <= granted:
-            self.add_error("expires_on", _("A qualification expires after it is granted."))
+        if granted is not None and expires is not None:
+            if expires <= granted:
+                self.add_error("expires_on", _("A qualification expires after it is granted."))
+            elif expires > years_later(granted, QUALIFICATION_MAX_YEARS):
+                self.add_error(
+                    "expires_on",
+                    _("A qualification is granted for at most %(years)s years.")
+                    % {"years": QUALIFICATION_MAX_YEARS},
+                )
         return data
 
 
@@ -296,6 +346,12 @@ class AvailabilityForm(forms.Form):
     start_date = forms.DateField(label=_("From"), widget=DateInput())
     end_date = forms.DateField(label=_("To"), widget=DateInput())
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
+
+    def clean_start_date(self) -> dt.date:
+        return check_record_date(self.cleaned_data["start_date"])
+
+    def clean_end_date(self) -> dt.date:
+        return check_record_date(self.cleaned_data["end_date"])
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

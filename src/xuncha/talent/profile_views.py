@@ -8,21 +8,34 @@ prefecture above the profile's county gets 403 (DOMAIN.md: the prefecture certif
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from xuncha.core import policy
+from xuncha.core import i18n, policy
+from xuncha.core.forms import errors_to_form
 from xuncha.core.models import Organisation, OrganisationKind
 from xuncha.core.views import AuthedRequest
-from xuncha.talent import permissions, profile_forms, services
-from xuncha.talent.models import Availability, InspectorProfile, Qualification
+from xuncha.talent import permissions, profile_forms, selectors, services, team_forms
+from xuncha.talent.models import (
+    Availability,
+    InspectorProfile,
+    Qualification,
+    TrainingRecord,
+)
+
+# A valid qualification this close to its expiry is flagged on the profile and in the pool.
+EXPIRY_WARNING = dt.timedelta(days=60)
 
 
 def prefecture_of(county: Organisation) -> Organisation | None:
@@ -66,12 +79,67 @@ def _back(profile: InspectorProfile, anchor: str) -> str:
     return reverse("talent:profile_detail", args=[profile.pk]) + f"#{anchor}"
 
 
-def _not_saved(request: AuthedRequest, what: str, detail: str) -> None:
-    messages.error(request, f"{what} {detail}")
+@dataclass(frozen=True)
+class QualificationState:
+    """How one qualification stands today, for the profile's list and heading."""
+
+    qualification: Qualification
+    state: str  # valid, expiring, not_yet, expired, suspended, revoked
+    text: str
+    css: str
 
 
-def _exc_text(exc: ValidationError) -> str:
-    return " ".join(exc.messages)
+def qualification_state(q: Qualification, today: dt.date) -> QualificationState:
+    if q.status == Qualification.Status.REVOKED:
+        return QualificationState(q, "revoked", _("Revoked"), "danger")
+    if q.status == Qualification.Status.SUSPENDED:
+        return QualificationState(q, "suspended", _("Suspended"), "warning")
+    if q.expires_on < today:
+        return QualificationState(
+            q,
+            "expired",
+            _("Expired on %(day)s") % {"day": q.expires_on.isoformat()},
+            "secondary",
+        )
+    if q.granted_on > today:
+        return QualificationState(
+            q,
+            "not_yet",
+            _("Valid from %(day)s") % {"day": q.granted_on.isoformat()},
+            "info",
+        )
+    if q.expires_on - today <= EXPIRY_WARNING:
+        return QualificationState(
+            q,
+            "expiring",
+            _("Valid, expires in %(days)s days") % {"days": (q.expires_on - today).days},
+            "warning",
+        )
+    return QualificationState(q, "valid", _("Valid"), "success")
+
+
+def qualification_heading(states: list[QualificationState]) -> tuple[str, str]:
+    """The profile heading's badge: the best standing among the qualifications, said
+    precisely (suspended is not "missing")."""
+
+    def having(state: str) -> list[Qualification]:
+        return [s.qualification for s in states if s.state == state]
+
+    if having("valid"):
+        return "success", _("Qualified")
+    if expiring := having("expiring"):
+        last = max(q.expires_on for q in expiring)
+        return "warning", _("Qualified, expires on %(day)s") % {"day": last.isoformat()}
+    if later := having("not_yet"):
+        first = min(q.granted_on for q in later)
+        return "info", _("Qualified from %(day)s") % {"day": first.isoformat()}
+    if having("suspended"):
+        return "warning", _("Qualification suspended")
+    if having("expired"):
+        return "warning", _("Qualification expired")
+    if having("revoked"):
+        return "danger", _("Qualification revoked")
+    return "warning", _("No qualification")
 
 
 def profile_page_context(
@@ -89,7 +157,38 @@ def profile_page_context(
         "qualification_form": profile_forms.QualificationGrantForm(prefix="qualification")
         if certify
         else None,
+        "declaration_form": team_forms.declaration_form(user, profile) if can_change else None,
     }
+
+
+def render_profile(request: AuthedRequest, pk: int, **forms: Any) -> HttpResponse:
+    """The profile page; ``forms`` replace the empty ones, so a form that was refused comes
+    back with the user's input and its errors at the fields (status 200, as the other
+    forms of the app re-render)."""
+    profile = get_object_or_404(selectors.profile_detail_for(request.user), pk=pk)
+    today = timezone.localdate()
+    can_change = policy.allows(request.user, permissions.TALENT_CHANGE, profile)
+    states = [qualification_state(q, today) for q in profile.qualifications.all()]
+    heading_css, heading_text = qualification_heading(states)
+    context = {
+        "profile": profile,
+        "qualified": any(s.state in ("valid", "expiring") for s in states),
+        "qualification_states": states,
+        "qualification_css": heading_css,
+        "qualification_text": heading_text,
+        "declarations": profile.declarations.select_related(
+            "organisation__parent", "recorded_by__person"
+        ),
+        **profile_page_context(request.user, profile, can_change=can_change),
+    }
+    context.update(forms)
+    return render(request, "talent/profile_detail.html", context)
+
+
+def _refused(
+    request: AuthedRequest, profile: InspectorProfile, name: str, form: Any
+) -> HttpResponse:
+    return render_profile(request, profile.pk, **{name: form})
 
 
 # -- adding and editing -------------------------------------------------------------------------
@@ -205,8 +304,7 @@ def training_create(request: AuthedRequest, pk: int) -> HttpResponseBase:
     back = _back(profile, "training")
     form = profile_forms.TrainingForm(request.POST, prefix="training")
     if not form.is_valid():
-        _not_saved(request, _("Training not recorded:"), profile_forms.field_errors(form))
-        return redirect(back)
+        return _refused(request, profile, "training_form", form)
     data = form.cleaned_data
     services.training_record(
         actor=request.user,
@@ -232,8 +330,7 @@ def qualification_grant(request: AuthedRequest, pk: int) -> HttpResponseBase:
     back = _back(profile, "qualifications")
     form = profile_forms.QualificationGrantForm(request.POST, prefix="qualification")
     if not form.is_valid():
-        _not_saved(request, _("Qualification not granted:"), profile_forms.field_errors(form))
-        return redirect(back)
+        return _refused(request, profile, "qualification_form", form)
     try:
         qualification = services.qualification_grant(
             actor=request.user,
@@ -242,8 +339,8 @@ def qualification_grant(request: AuthedRequest, pk: int) -> HttpResponseBase:
             expires_on=form.cleaned_data["expires_on"],
         )
     except ValidationError as exc:
-        _not_saved(request, _("Qualification not granted:"), _exc_text(exc))
-        return redirect(back)
+        errors_to_form(form, exc)
+        return _refused(request, profile, "qualification_form", form)
     messages.success(
         request,
         _("Qualification granted to %(name)s until %(date)s.")
@@ -266,14 +363,19 @@ def qualification_status(request: AuthedRequest, pk: int) -> HttpResponseBase:
     back = _back(profile, "qualifications")
     form = profile_forms.QualificationStatusForm(request.POST)
     if not form.is_valid():
-        _not_saved(request, _("Qualification not changed:"), profile_forms.field_errors(form))
+        messages.error(
+            request,
+            i18n.labelled(_("Qualification not changed"), profile_forms.field_errors(form)),
+        )
         return redirect(back)
     try:
         services.qualification_status_set(
             actor=request.user, qualification=qualification, status=form.cleaned_data["status"]
         )
     except ValidationError as exc:
-        _not_saved(request, _("Qualification not changed:"), _exc_text(exc))
+        messages.error(
+            request, i18n.labelled(_("Qualification not changed"), i18n.clauses(exc.messages))
+        )
         return redirect(back)
     messages.success(
         request,
@@ -289,16 +391,19 @@ def availability_create(request: AuthedRequest, pk: int) -> HttpResponseBase:
     back = _back(profile, "availability")
     form = profile_forms.AvailabilityForm(request.POST, prefix="availability")
     if not form.is_valid():
-        _not_saved(request, _("Availability not recorded:"), profile_forms.field_errors(form))
-        return redirect(back)
+        return _refused(request, profile, "availability_form", form)
     data = form.cleaned_data
-    window = services.availability_add(
-        actor=request.user,
-        profile=profile,
-        start_date=data["start_date"],
-        end_date=data["end_date"],
-        note=data["note"],
-    )
+    try:
+        window = services.availability_add(
+            actor=request.user,
+            profile=profile,
+            start_date=data["start_date"],
+            end_date=data["end_date"],
+            note=data["note"],
+        )
+    except ValidationError as exc:
+        errors_to_form(form, exc)
+        return _refused(request, profile, "availability_form", form)
     messages.success(
         request,
         _("%(name)s is available from %(start)s to %(end)s.")
@@ -328,3 +433,24 @@ def availability_delete(request: AuthedRequest, pk: int) -> HttpResponseBase:
         % {"start": start, "end": end, "name": profile.person.name},
     )
     return redirect(_back(profile, "availability"))
+
+
+@require_POST
+def training_delete(request: AuthedRequest, pk: int) -> HttpResponseBase:
+    """Remove a training record entered by mistake (to correct one, remove it and record it
+    again); the audit event keeps what it said."""
+    record = get_object_or_404(
+        TrainingRecord.objects.filter(profile__in=_visible_profiles(request)).select_related(
+            "profile__person", "profile__county"
+        ),
+        pk=pk,
+    )
+    profile = _changeable(request, record.profile)
+    course = record.course
+    services.training_remove(actor=request.user, record=record)
+    messages.success(
+        request,
+        _("Training record %(course)s of %(name)s removed.")
+        % {"course": course, "name": profile.person.name},
+    )
+    return redirect(_back(profile, "training"))

@@ -6,7 +6,18 @@ import datetime as dt
 from collections import Counter
 from typing import Any
 
-from django.db.models import Case, Count, Exists, OuterRef, Prefetch, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -39,11 +50,14 @@ def pool_for(
         .prefetch_related("specialties")
         .annotate(
             qualified=Exists(valid),
+            valid_until=Subquery(valid.order_by("-expires_on").values("expires_on")[:1]),
             rounds_done=Count("roles", filter=SERVED, distinct=True),
         )
-        # In the leader pool (2), eligible but without a valid qualification (1), neither (0).
+        # In the leader pool (2), eligible but without a valid qualification (1), neither or
+        # out of the pool (0).
         .annotate(
             leader_rank=Case(
+                When(in_pool=False, then=Value(0)),
                 When(leader_eligible=True, qualified=True, then=Value(2)),
                 When(leader_eligible=True, then=Value(1)),
                 default=Value(0),
@@ -66,7 +80,7 @@ def pool_for(
     elif filters.get("qualified") == "no":
         qs = qs.filter(qualified=False)
     if filters.get("leader"):
-        qs = qs.filter(leader_eligible=True, qualified=True)
+        qs = qs.filter(leader_rank=2)
     if filters.get("available_on"):
         day = filters["available_on"]
         windows = Availability.objects.filter(profile=OuterRef("pk"))

@@ -100,6 +100,23 @@ def training_record(
     return record
 
 
+@transaction.atomic
+def training_remove(*, actor: User | None, record: TrainingRecord) -> None:
+    """Remove a training record entered by mistake (the audit event keeps what it said)."""
+    profile = record.profile
+    before = {
+        "training": record.pk,
+        "course": record.course,
+        "hours": str(record.hours),
+        "date": record.date.isoformat(),
+        "certificate": record.certificate,
+    }
+    record.delete()
+    audit.record(
+        actor=actor, event_type=AuditEventType.TRAINING_REMOVED, obj=profile, before=before
+    )
+
+
 EVALUATION_FIELDS = (
     "score",
     "grade",

@@ -6,14 +6,13 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django import forms
-from django.db.models import Field, QuerySet
+from django.db.models import Case, Field, QuerySet, Value, When
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from xuncha.core import policy
 from xuncha.core.lib.kinship import KinshipClass
 from xuncha.core.models import Organisation, OrganisationKind
-from xuncha.talent import permissions, services
+from xuncha.talent import services
 from xuncha.talent.models import Declaration, Evaluation, InspectorProfile, TeamRules
 
 KINSHIP_CLASS_LABELS = {
@@ -134,6 +133,16 @@ class TeamRulesForm(forms.Form):
         low, high = data.get("size_min"), data.get("size_max")
         if low is not None and high is not None and high < low:
             self.add_error("size_max", _("The largest team size is below the smallest."))
+        # More experienced people than the largest team holds would make every team
+        # impossible; a cap on first-timers above it is a typo.
+        if high is not None:
+            for name in ("min_experienced", "max_first_timers"):
+                value = data.get(name)
+                if value is not None and value > high:
+                    self.add_error(
+                        name,
+                        _("More than the largest team size (%(size)s).") % {"size": high},
+                    )
         return data
 
     def groups(self) -> list[tuple[Any, list[forms.BoundField]]]:
@@ -150,11 +159,21 @@ class DeclarationForm(forms.Form):
     source = forms.ChoiceField(label=_("Source"), choices=Declaration.Source.choices)
     reason = forms.CharField(label=_("Reason"), max_length=300)
 
-    def __init__(self, *args: Any, organisations: QuerySet[Organisation], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        organisations: QuerySet[Organisation],
+        own_county: Organisation,
+        counties: dict[str, str],
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["organisation"]
-        field.queryset = organisations  # type: ignore[attr-defined]
-        field.label_from_instance = _organisation_label  # type: ignore[attr-defined]
+        self.fields["organisation"] = _DeclarableField(
+            queryset=organisations,
+            label=_("Organisation to stay away from"),
+            own_county=own_county,
+            counties=counties,
+        )
 
 
 def _organisation_label(org: Organisation) -> str:
@@ -162,6 +181,27 @@ def _organisation_label(org: Organisation) -> str:
     if org.parent is not None and org.kind in ("village", "community"):
         return f"{org.parent.name} / {org.name}"
     return org.name
+
+
+class _DeclarableField(forms.ModelChoiceField):
+    """Organisations of the prefecture; those outside the inspector's own county carry
+    their county's name (a conflict there matters in a cross round)."""
+
+    def __init__(
+        self, *args: Any, own_county: Organisation, counties: dict[str, str], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.own_county = own_county
+        self.counties = counties
+
+    def label_from_instance(self, obj: Any) -> str:
+        label = _organisation_label(obj)
+        if obj.path.startswith(self.own_county.path):
+            return label
+        county = next(
+            (name for path, name in self.counties.items() if obj.path.startswith(path)), ""
+        )
+        return f"{county} / {label}" if county else label
 
 
 DECLARABLE_KINDS = [
@@ -175,18 +215,28 @@ DECLARABLE_KINDS = [
 def declaration_form(
     user: Any, profile: InspectorProfile, data: Any | None = None
 ) -> DeclarationForm:
-    """The organisations offered: the inspectable ones under the profile's county that the
-    user's grant covers."""
+    """The organisations offered: the inspectable ones of the prefecture above the
+    profile's county (a cross round sends inspectors to the other counties), the
+    inspector's own county first. Whoever may change the profile may record its conflicts;
+    the organisation itself is not changed."""
+    from xuncha.talent.profile_views import prefecture_of
+
+    county = profile.county
+    top = prefecture_of(county) or county
+    own = county.path
     organisations = (
-        policy.scope(
-            user,
-            permissions.TALENT_CHANGE,
-            Organisation.objects.filter(
-                kind__in=DECLARABLE_KINDS, is_active=True, path__startswith=profile.county.path
-            ),
+        Organisation.objects.filter(
+            kind__in=DECLARABLE_KINDS, is_active=True, path__startswith=top.path
         )
         .select_related("parent")
-        # Units and townships first, then villages grouped under their township.
-        .order_by("depth", "parent_id", "id")
+        .annotate(elsewhere=Case(When(path__startswith=own, then=Value(0)), default=Value(1)))
+        # Own county first; in each county units and townships, then villages by township.
+        .order_by("elsewhere", "path")
     )
-    return DeclarationForm(data, organisations=organisations)
+    counties = {
+        c.path: c.name
+        for c in Organisation.objects.filter(
+            kind=OrganisationKind.COUNTY, path__startswith=top.path
+        )
+    }
+    return DeclarationForm(data, organisations=organisations, own_county=county, counties=counties)

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from xuncha.core import policy
-from xuncha.core.forms import form_errors
+from xuncha.core.forms import errors_to_form
 from xuncha.core.models import Organisation, OrganisationKind
 from xuncha.core.selectors import setting_origin
 from xuncha.core.views import AuthedRequest
@@ -26,13 +26,14 @@ from xuncha.talent import (
     formation_services,
     formation_views,
     permissions,
+    profile_views,
     roster,
     services,
     settings_views,
     team_forms,
     teams,
 )
-from xuncha.talent.models import Evaluation, InspectorProfile, RoundRole
+from xuncha.talent.models import Declaration, Evaluation, InspectorProfile, RoundRole
 
 # -- the roster -------------------------------------------------------------------------------
 
@@ -296,23 +297,47 @@ def declaration_create(request: AuthedRequest, pk: int) -> HttpResponseBase:
         raise PermissionDenied
     back = reverse("talent:profile_detail", args=[profile.pk]) + "#declarations"
     form = team_forms.declaration_form(request.user, profile, data=request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Not recorded:") + " " + form_errors(form))
-        return redirect(back)
-    try:
-        formation_services.declaration_record(
-            actor=request.user,
-            profile=profile,
-            organisation=form.cleaned_data["organisation"],
-            source=form.cleaned_data["source"],
-            reason=form.cleaned_data["reason"],
-        )
-    except ValidationError as exc:
-        messages.error(request, _("Not recorded:") + " " + " ".join(exc.messages))
-        return redirect(back)
+    if form.is_valid():
+        try:
+            formation_services.declaration_record(
+                actor=request.user,
+                profile=profile,
+                organisation=form.cleaned_data["organisation"],
+                source=form.cleaned_data["source"],
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as exc:
+            errors_to_form(form, exc)
+    if form.errors:
+        return profile_views.render_profile(request, profile.pk, declaration_form=form)
     messages.success(
         request,
         _("Recorded: %(name)s and %(org)s. Team formation now keeps them apart.")
         % {"name": profile.person.name, "org": form.cleaned_data["organisation"].name},
     )
     return redirect(back)
+
+
+@require_POST
+def declaration_delete(request: AuthedRequest, pk: int) -> HttpResponseBase:
+    """Withdraw a declared conflict or recusal request recorded by mistake or no longer
+    true; the audit event keeps what it said."""
+    declaration = get_object_or_404(
+        Declaration.objects.filter(
+            profile__in=policy.scope(
+                request.user, permissions.TALENT_VIEW, InspectorProfile.objects.all()
+            )
+        ).select_related("profile__person", "profile__county", "organisation"),
+        pk=pk,
+    )
+    profile = declaration.profile
+    if not policy.allows(request.user, permissions.TALENT_CHANGE, profile):
+        raise PermissionDenied
+    org = declaration.organisation.name
+    formation_services.declaration_withdraw(actor=request.user, declaration=declaration)
+    messages.success(
+        request,
+        _("Withdrawn: %(name)s and %(org)s. Team formation no longer keeps them apart for it.")
+        % {"name": profile.person.name, "org": org},
+    )
+    return redirect(reverse("talent:profile_detail", args=[profile.pk]) + "#declarations")

@@ -33,6 +33,12 @@ urlpatterns += [
     path("teams/<int:pk>/evaluate/", team_views.evaluate, name="evaluate"),
     path("settings/team-rules/", team_views.team_rules, name="team_rules"),
     path("pool/<int:pk>/declarations/", team_views.declaration_create, name="declaration_create"),
+    path(
+        "declarations/<int:pk>/withdraw/",
+        team_views.declaration_delete,
+        name="declaration_delete",
+    ),
+    path("training/<int:pk>/remove/", profile_views.training_delete, name="training_delete"),
 ]
 
 urlpatterns += [

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import forms
 from django.http.response import HttpResponseBase
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,6 +21,7 @@ from xuncha.core.tables import Column, Table
 from xuncha.core.views import AuthedRequest
 from xuncha.talent import permissions, selectors
 from xuncha.talent.models import Specialty
+from xuncha.talent.profile_views import EXPIRY_WARNING
 
 
 class PoolFilterForm(forms.Form):
@@ -29,7 +31,10 @@ class PoolFilterForm(forms.Form):
         help_text=gettext_lazy("Characters or pinyin initials"),
     )
     specialty = forms.ModelChoiceField(
-        label=gettext_lazy("Specialty"), required=False, queryset=Specialty.objects.all()
+        label=gettext_lazy("Specialty"),
+        required=False,
+        queryset=Specialty.objects.all(),
+        empty_label=gettext_lazy("All"),
     )
     qualified = forms.ChoiceField(
         label=gettext_lazy("Qualification"),
@@ -62,20 +67,33 @@ class PoolFilterForm(forms.Form):
         self.fields["county"] = forms.ModelChoiceField(
             label=gettext_lazy("County"),
             required=False,
+            empty_label=gettext_lazy("All"),
+            # The order of the table's county column.
             queryset=policy.scope(
                 user,
                 permissions.TALENT_VIEW,
                 Organisation.objects.filter(kind=OrganisationKind.COUNTY),
-            ),
+            ).order_by("code"),
         )
 
 
-def leader_pool_label(leader_eligible: bool, qualified: bool) -> str:
-    """The leader pool as the "leaders only" filter and team formation read it: eligible
-    and holding a valid qualification; eligible without one is said, so the office sees why."""
-    if not leader_eligible:
+def leader_pool_label(leader_eligible: bool, qualified: bool, in_pool: bool = True) -> str:
+    """The leader pool as the "leaders only" filter and team formation read it: in the pool,
+    eligible and holding a valid qualification; eligible without one is said, so the office
+    sees why."""
+    if not leader_eligible or not in_pool:
         return ""
     return str(_("Yes") if qualified else _("Leader-eligible, qualification missing or expired"))
+
+
+def qualified_label(qualified: bool, valid_until: dt.date | None, today: dt.date) -> str:
+    """Yes / No, and the expiry when a valid qualification runs out within the warning
+    period (the office renews it before a round needs it)."""
+    if not qualified:
+        return str(_("No"))
+    if valid_until is not None and valid_until - today <= EXPIRY_WARNING:
+        return _("Yes, expires on %(day)s") % {"day": valid_until.isoformat()}
+    return str(_("Yes"))
 
 
 COLUMNS = [
@@ -86,7 +104,7 @@ COLUMNS = [
         sort="person__name_search",
         link=lambda p: reverse("talent:profile_detail", args=[p.pk]),
     ),
-    Column("county", gettext_lazy("County"), lambda p: p.county.name, sort="county__name"),
+    Column("county", gettext_lazy("County"), lambda p: p.county.name, sort="county__code"),
     Column(
         "home",
         gettext_lazy("Home organisation and post"),
@@ -100,13 +118,13 @@ COLUMNS = [
     Column(
         "qualified",
         gettext_lazy("Qualified"),
-        lambda p: _("Yes") if p.qualified else _("No"),
+        lambda p: qualified_label(p.qualified, p.valid_until, timezone.localdate()),
         sort="qualified",
     ),
     Column(
         "leader",
         gettext_lazy("Leader pool"),
-        lambda p: leader_pool_label(p.leader_eligible, p.qualified),
+        lambda p: leader_pool_label(p.leader_eligible, p.qualified, p.in_pool),
         sort="leader_rank",
     ),
     Column(
@@ -123,9 +141,11 @@ def _filtered(request: AuthedRequest) -> tuple[PoolFilterForm, Any]:
     form = PoolFilterForm(request.GET or None, user=request.user)
     filters: dict[str, Any] = {}
     q = ""
-    if form.is_valid():
+    if form.is_bound:
+        # A filter that is not valid is left out (and marked); the others still apply.
+        form.is_valid()
         filters = {k: v for k, v in form.cleaned_data.items() if k != "q"}
-        q = form.cleaned_data["q"]
+        q = form.cleaned_data.get("q", "")
     return form, selectors.pool_for(request.user, today=timezone.localdate(), filters=filters, q=q)
 
 
@@ -145,6 +165,7 @@ def pool(request: AuthedRequest) -> HttpResponseBase:
         {
             **table.context(),
             "filter_form": form,
+            "filter_partial": True,
             "chart": selectors.pool_chart(qs),
             "xlsx_url": table.export_url("xlsx"),
             "can_add": policy.can(request.user, permissions.TALENT_CHANGE),
@@ -154,24 +175,6 @@ def pool(request: AuthedRequest) -> HttpResponseBase:
 
 @require_GET
 def profile_detail(request: AuthedRequest, pk: int) -> HttpResponseBase:
-    from xuncha.talent import profile_views, team_forms
+    from xuncha.talent import profile_views
 
-    profile = get_object_or_404(selectors.profile_detail_for(request.user), pk=pk)
-    today = timezone.localdate()
-    can_declare = policy.allows(request.user, permissions.TALENT_CHANGE, profile)
-    qualified = any(q.valid_on(today) for q in profile.qualifications.all())
-    return render(
-        request,
-        "talent/profile_detail.html",
-        {
-            "profile": profile,
-            "qualified": qualified,
-            "declarations": profile.declarations.select_related(
-                "organisation__parent", "recorded_by__person"
-            ),
-            "declaration_form": team_forms.declaration_form(request.user, profile)
-            if can_declare
-            else None,
-            **profile_views.profile_page_context(request.user, profile, can_change=can_declare),
-        },
-    )
+    return profile_views.render_profile(request, pk)

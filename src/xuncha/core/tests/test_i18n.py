@@ -44,3 +44,17 @@ def test_joined_lists_in_sentences_take_the_languages_separators() -> None:
     assert render_text(node) == "甲, 乙: x; y"
     # A separator not in the catalogue's list is left alone.
     assert render_text(Joined(("a", "b"), " / ").to_json(), gettext) == "a / b"
+
+
+def test_several_messages_on_one_line_end_with_one_full_stop() -> None:
+    with translation.override("zh-hans"):
+        assert i18n.sentences(["这个字段是必填项。", "请输入一个数字。"]) == (
+            "这个字段是必填项；请输入一个数字。"
+        )
+        assert i18n.labelled("课程", "必填") == "课程：必填"
+    with translation.override("en"):
+        assert i18n.sentences(["This field is required.", "Enter a number."]) == (
+            "This field is required; Enter a number."
+        )
+        assert i18n.labelled("Course", "required") == "Course: required"
+    assert i18n.sentences([]) == ""

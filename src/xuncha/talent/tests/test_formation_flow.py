@@ -343,6 +343,12 @@ def test_form_change_accept(
     )
     release.refresh_from_db()
     assert not release.confirmed
+    # A year typed wrong (long before the round) is refused too.
+    client.post(
+        reverse("talent:release_confirm", args=[release.pk]), {"confirmed_on": "1990-01-01"}
+    )
+    release.refresh_from_db()
+    assert not release.confirmed
     earlier = timezone.localdate() - dt.timedelta(days=3)
     client.post(
         reverse("talent:release_confirm", args=[release.pk]),

@@ -327,3 +327,62 @@ def test_leader_pool_column_agrees_with_the_leaders_filter(as_user, newcomer):
     assert _leader_cell(client, newcomer) == "Yes"
     newcomer.qualifications.update(expires_on=today - dt.timedelta(days=1))
     assert _leader_cell(client, newcomer) == "Leader-eligible, qualification missing or expired"
+
+
+def _cell(client, profile: InspectorProfile, header: str) -> str:
+    page = client.get(reverse("talent:pool"), {"q": profile.person.name, "status": "all"}, **EN)
+    headers = [str(h["label"]) for h in page.context["headers"]]
+    [row] = [r for r in page.context["rows"] if r.obj.pk == profile.pk]
+    return str(row.cells[headers.index(header)].value)
+
+
+def test_someone_taken_out_of_the_pool_is_not_in_the_leader_pool(as_user, newcomer):
+    client = as_user("office")
+    today = timezone.localdate()
+    InspectorProfile.objects.filter(pk=newcomer.pk).update(leader_eligible=True)
+    services.qualification_grant(
+        actor=None,
+        profile=newcomer,
+        granted_on=today - dt.timedelta(days=30),
+        expires_on=today + dt.timedelta(days=365),
+    )
+    assert _leader_cell(client, newcomer) == "Yes"
+    InspectorProfile.objects.filter(pk=newcomer.pk).update(
+        in_pool=False, removed_reason="考核不合格"
+    )
+    assert _leader_cell(client, newcomer) == ""
+    leaders = client.get(reverse("talent:pool"), {"leader": "on", "status": "all"})
+    assert newcomer.pk not in {p.pk for p in leaders.context["page_obj"].paginator.object_list}
+    page = client.get(reverse("talent:profile_detail", args=[newcomer.pk]), **EN)
+    text = page.content.decode()
+    assert 'data-testid="leader-pool"' not in text
+    assert "Reason for removal: 考核不合格" in text
+
+
+def test_a_qualification_running_out_soon_is_flagged_in_the_pool(as_user, newcomer):
+    client = as_user("office")
+    today = timezone.localdate()
+    grant = services.qualification_grant(
+        actor=None,
+        profile=newcomer,
+        granted_on=today - dt.timedelta(days=700),
+        expires_on=today + dt.timedelta(days=200),
+    )
+    assert _cell(client, newcomer, "Qualified") == "Yes"
+    grant.expires_on = today + dt.timedelta(days=13)
+    grant.save()
+    expected = f"Yes, expires on {grant.expires_on.isoformat()}"
+    assert _cell(client, newcomer, "Qualified") == expected
+
+
+def test_an_invalid_filter_is_marked_and_the_others_still_apply(as_user):
+    client = as_user("office")
+    finance = Specialty.objects.get(code="finance")
+    page = client.get(reverse("talent:pool"), {"specialty": finance.pk, "min_rounds": "-1"}, **EN)
+    rows = page.context["page_obj"].paginator.object_list
+    assert rows.count() < InspectorProfile.objects.filter(in_pool=True).count()
+    assert all(finance in p.specialties.all() for p in rows)
+    text = page.content.decode()
+    assert 'data-testid="filter-ignored"' in text
+    assert 'id="id_min_rounds_error"' in text  # the id its aria-describedby names
+    assert 'id="id_q_helptext"' in text and "pinyin initials" in text

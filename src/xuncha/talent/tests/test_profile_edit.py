@@ -206,7 +206,7 @@ def test_adding_needs_a_person_and_a_county_in_scope(as_user):
     other_pool = client.post(url, {"person": _newcomer().pk, "county": c02.pk}, **EN)
     assert "Pool of: " in other_pool.context["error_summary"]
     empty = client.post(url, {}, **EN)
-    assert "Person: This field is required." in empty.context["error_summary"]
+    assert "Person: This field is required; " in empty.context["error_summary"]
     assert not InspectorProfile.objects.filter(person__in=[stranger, _newcomer()]).exists()
 
 
@@ -229,6 +229,9 @@ def test_person_lookup_finds_only_people_not_in_the_pool(as_user, profile):
     client = as_user("office_c1")
     found = client.get(url, {"q": newcomer.name}).content.decode()
     assert f'value="{newcomer.pk}"' in found
+    # Nobody is chosen for the user: the first option is the empty "choose" one.
+    assert found.startswith('<option value="" selected>')
+    assert f'value="{newcomer.pk}" selected' not in found
     member = client.get(url, {"q": profile.person.name}).content.decode()
     assert f'value="{profile.person.pk}"' not in member
     stranger = _newcomer("C02")
@@ -383,27 +386,83 @@ def test_training_is_recorded_with_audit(as_user, profile):
     assert "巡察业务骨干培训" in page.content.decode()
 
 
+def _refused(response, form_name: str, field: str) -> tuple[str, str]:
+    """A refused profile form comes back on the profile page with the error at its
+    field, announced by the field's aria-describedby, and the user's input kept."""
+    assert response.status_code == 200
+    form = response.context[form_name]
+    assert field in form.errors, form.errors
+    page = response.content.decode()
+    error_id = f"{form[field].auto_id}_error"
+    assert f'id="{error_id}"' in page and error_id in page.split(f'id="{error_id}"')[0]
+    assert 'data-testid="form-refused"' in page
+    return " ".join(form.errors[field]), page
+
+
 @pytest.mark.parametrize(
-    ("data", "expected"),
+    ("data", "field", "expected"),
     [
-        ({"training-hours": "8", "training-date": "2026-01-05"}, "Course: This field is required."),
-        ({"training-course": "x", "training-hours": "0", "training-date": "2026-01-05"}, "Hours: "),
+        (
+            {"training-hours": "8", "training-date": "2026-01-05"},
+            "course",
+            "This field is required.",
+        ),
+        (
+            {"training-course": "x", "training-hours": "0", "training-date": "2026-01-05"},
+            "hours",
+            "greater than or equal to 0.5",
+        ),
+        (
+            {"training-course": "x", "training-hours": "99999", "training-date": "2026-01-05"},
+            "hours",
+            "less than or equal to 1000",
+        ),
         (
             {"training-course": "x", "training-hours": "8", "training-date": "2999-01-01"},
-            "Date: Training is recorded once it has taken place.",
+            "date",
+            "Training is recorded once it has taken place.",
         ),
-        ({"training-course": "x", "training-hours": "8", "training-date": "05/01"}, "Date: "),
+        (
+            {"training-course": "x", "training-hours": "8", "training-date": "1900-01-01"},
+            "date",
+            "A date before 1980-01-01 is not plausible here",
+        ),
+        ({"training-course": "x", "training-hours": "8", "training-date": "05/01"}, "date", ""),
     ],
 )
-def test_training_refuses_bad_input_naming_the_field(as_user, profile, data, expected):
+def test_training_refuses_bad_input_at_the_field(as_user, profile, data, field, expected):
     before = profile.trainings.count()
     response = as_user("office_c1").post(
         reverse("talent:training_create", args=[profile.pk]), data, **EN
     )
-    assert response.status_code == 302
-    [message] = _messages(response)
-    assert message.startswith("Training not recorded:") and expected in message
+    error, page = _refused(response, "training_form", field)
+    assert expected in error
+    for name, value in data.items():  # what the user typed is still there
+        assert f'name="{name}" value="{value}"' in page
     assert profile.trainings.count() == before
+
+
+def test_a_training_record_is_removed_with_audit(as_user, profile):
+    record = services.training_record(
+        actor=None,
+        profile=profile,
+        course="误录课程",
+        hours=Decimal("99"),
+        date=_today() - dt.timedelta(days=2),
+    )
+    page = as_user("office_c1").get(_detail(profile)).content.decode()
+    assert reverse("talent:training_delete", args=[record.pk]) in page
+    assert 'data-testid="training-delete" data-confirm=' in page
+    for persona, status in (("leading", 403), ("member", 404)):
+        denied = as_user(persona).post(reverse("talent:training_delete", args=[record.pk]))
+        assert denied.status_code == status
+    response = as_user("office_c1").post(reverse("talent:training_delete", args=[record.pk]), **EN)
+    assert response["Location"] == _detail(profile) + "#training"
+    assert not TrainingRecord.objects.filter(pk=record.pk).exists()
+    event = _events(AuditEventType.TRAINING_REMOVED)[-1]
+    assert event.actor.username == "office_c1" and event.object_id == str(profile.pk)
+    assert event.before["course"] == "误录课程" and event.before["hours"] == "99.0"
+    assert any("Training record 误录课程" in m for m in _messages(response))
 
 
 def test_training_hours_show_whole_numbers_without_a_decimal(as_user, profile):
@@ -452,15 +511,60 @@ def test_a_qualification_expires_after_it_is_granted(as_user, profile):
         {"qualification-granted_on": "2026-03-01", "qualification-expires_on": "2026-02-01"},
         **EN,
     )
-    [message] = _messages(response)
-    assert message == (
-        "Qualification not granted: Expires on: A qualification expires after it is granted."
-    )
+    error, _page = _refused(response, "qualification_form", "expires_on")
+    assert error == "A qualification expires after it is granted."
     missing = as_user("office").post(
         reverse("talent:qualification_grant", args=[profile.pk]), {}, **EN
     )
-    assert "Granted on: This field is required." in _messages(missing)[0]
+    assert _refused(missing, "qualification_form", "granted_on")[0] == ("This field is required.")
     assert profile.qualifications.count() == before
+
+
+@pytest.mark.parametrize(
+    ("granted", "expires", "field", "expected"),
+    [
+        ("9999-12-31", "", "granted_on", "cannot be still to come"),  # was a server error
+        ("2999-01-01", "", "granted_on", "cannot be still to come"),
+        ("0202-01-01", "", "granted_on", "A date before 1980-01-01"),
+        ("2026-01-01", "2046-01-01", "expires_on", "at most 10 years"),
+        ("2026-01-01", "9999-12-31", "expires_on", "A date after 2099-12-31"),
+    ],
+)
+def test_grant_dates_must_be_plausible(as_user, profile, granted, expires, field, expected):
+    before = profile.qualifications.count()
+    response = as_user("office").post(
+        reverse("talent:qualification_grant", args=[profile.pk]),
+        {"qualification-granted_on": granted, "qualification-expires_on": expires},
+        **EN,
+    )
+    assert expected in _refused(response, "qualification_form", field)[0]
+    assert profile.qualifications.count() == before
+
+
+def test_each_qualification_says_how_it_stands_today(as_user, profile):
+    today = _today()
+    profile.qualifications.all().delete()
+    page = as_user("office").get(_detail(profile), **EN).content.decode()
+    assert "No qualification" in page
+    old = Qualification.objects.create(
+        profile=profile, granted_on=dt.date(2019, 1, 1), expires_on=dt.date(2022, 1, 1)
+    )
+    page = as_user("office").get(_detail(profile), **EN).content.decode()
+    assert "Expired on 2022-01-01" in page and "Qualification expired" in page
+    soon = Qualification.objects.create(
+        profile=profile,
+        granted_on=today - dt.timedelta(days=700),
+        expires_on=today + dt.timedelta(days=13),
+    )
+    page = as_user("office").get(_detail(profile), **EN).content.decode()
+    assert "Valid, expires in 13 days" in page
+    assert f"Qualified, expires on {soon.expires_on.isoformat()}" in page
+    soon.status = Qualification.Status.SUSPENDED
+    soon.save()
+    page = as_user("office").get(_detail(profile), **EN).content.decode()
+    assert "Qualification suspended" in page and "Qualification missing" not in page
+    assert old.pk  # still listed as expired
+    assert page.count('data-testid="qualification-state"') == 2
 
 
 @pytest.mark.parametrize(
@@ -596,15 +700,24 @@ def test_availability_cannot_end_before_it_starts(as_user, profile):
         {"availability-start_date": "2026-10-01", "availability-end_date": "2026-09-01"},
         **EN,
     )
-    assert _messages(response) == [
-        "Availability not recorded: To: A window cannot end before it starts."
-    ]
+    error, page = _refused(response, "availability_form", "end_date")
+    assert error == "A window cannot end before it starts."
+    assert 'name="availability-start_date" value="2026-10-01"' in page
     missing = as_user("office_c1").post(
         reverse("talent:availability_create", args=[profile.pk]),
         {"availability-end_date": "2026-09-01"},
         **EN,
     )
-    assert "From: This field is required." in _messages(missing)[0]
+    assert _refused(missing, "availability_form", "start_date")[0] == "This field is required."
+    typo = as_user("office_c1").post(
+        reverse("talent:availability_create", args=[profile.pk]),
+        {"availability-start_date": "0001-01-01", "availability-end_date": "9999-12-31"},
+        **EN,
+    )
+    assert "A date before 1980-01-01" in _refused(typo, "availability_form", "start_date")[0]
+    assert "A date after 2099-12-31" in " ".join(
+        typo.context["availability_form"].errors["end_date"]
+    )
     assert profile.availability.count() == before
     with pytest.raises(ValidationError):
         services.availability_add(

@@ -476,6 +476,15 @@ def test_team_rules_validation_errors_save_nothing(as_user):
     assert "The largest team size is below the smallest." in response.content.decode()
     response = client.post(reverse("talent:team_rules"), _rules_data(county, recent_years=0), **EN)
     assert response.context["form"].errors["recent_years"]
+    # More experienced people than the largest team has seats makes every team impossible.
+    response = client.post(
+        reverse("talent:team_rules"),
+        _rules_data(county, size_max=7, min_experienced=9, max_first_timers=20),
+        **EN,
+    )
+    errors = response.context["form"].errors
+    assert errors["min_experienced"] == ["More than the largest team size (7)."]
+    assert errors["max_first_timers"] == ["More than the largest team size (7)."]
     assert not TeamRules.objects.filter(committee=county).exists()
 
 
@@ -525,21 +534,88 @@ def test_declaration_is_recorded_and_listed(as_user):
     assert unit.name in text
 
 
-def test_declaration_refuses_bad_input(as_user):
+def test_declaration_refuses_bad_input_at_the_field(as_user):
     profile = _profile()
-    elsewhere = (
-        Organisation.objects.filter(path__startswith="/1/2/", kind="unit")
-        .exclude(path__startswith=profile.county.path)
-        .first()
-    )
     unit = Organisation.objects.filter(path__startswith=profile.county.path, kind="unit").first()
     client = as_user("office_c1")
     url = reverse("talent:declaration_create", args=[profile.pk])
     no_reason = client.post(url, {"organisation": unit.pk, "source": "self", "reason": ""}, **EN)
-    assert any("Not recorded" in m for m in _messages(no_reason))
-    client.post(url, {"organisation": elsewhere.pk, "source": "self", "reason": "x"})
-    client.post(url, {"organisation": unit.pk, "source": "nobody", "reason": "x"})
+    assert no_reason.status_code == 200
+    assert no_reason.context["declaration_form"].errors["reason"]
+    assert 'id="id_reason_error"' in no_reason.content.decode()
+    nobody = client.post(url, {"organisation": unit.pk, "source": "nobody", "reason": "x"})
+    assert nobody.status_code == 200 and nobody.context["declaration_form"].errors["source"]
     assert not Declaration.objects.filter(profile=profile).exists()
+    data = {"organisation": unit.pk, "source": "self", "reason": "配偶在该单位"}
+    assert client.post(url, data).status_code == 302
+    again = client.post(url, data, **EN)
+    assert again.status_code == 200
+    assert "already recorded" in " ".join(again.context["declaration_form"].errors["organisation"])
+    assert Declaration.objects.filter(profile=profile).count() == 1
+
+
+def test_a_conflict_in_another_county_of_the_prefecture_can_be_declared(as_user):
+    """A cross round sends inspectors to the other counties: a conflict there matters."""
+    profile = _profile()
+    elsewhere = (
+        Organisation.objects.filter(kind="unit", is_active=True, path__startswith="/1/")
+        .exclude(path__startswith=profile.county.path)
+        .select_related("parent")
+        .first()
+    )
+    client = as_user("office_c1")
+    page = client.get(reverse("talent:profile_detail", args=[profile.pk]), **EN)
+    field = page.context["declaration_form"].fields["organisation"]
+    assert elsewhere in field.queryset
+    labels = dict(field.choices)
+    other_county = Organisation.objects.get(
+        kind="county", pk__in=[int(p) for p in elsewhere.path.strip("/").split("/")]
+    )
+    first = Organisation.objects.get(pk=str(list(field.choices)[1][0]))
+    assert first.path.startswith(profile.county.path)  # the inspector's own county first
+    assert any(
+        str(label).startswith(f"{other_county.name} / ") and elsewhere.name in str(label)
+        for value, label in labels.items()
+        if str(value) == str(elsewhere.pk)
+    )
+    response = client.post(
+        reverse("talent:declaration_create", args=[profile.pk]),
+        {"organisation": elsewhere.pk, "source": "self", "reason": "弟弟在该单位任职"},
+    )
+    assert response.status_code == 302
+    assert Declaration.objects.filter(profile=profile, organisation=elsewhere).exists()
+
+
+def test_a_declaration_is_withdrawn_with_audit(as_user, user_named):
+    from xuncha.talent import formation_services
+
+    profile = _profile()
+    unit = Organisation.objects.filter(path__startswith=profile.county.path, kind="unit").first()
+    declaration = formation_services.declaration_record(
+        actor=user_named("office"), profile=profile, organisation=unit, source="self", reason="误录"
+    )
+    url = reverse("talent:declaration_delete", args=[declaration.pk])
+    page = as_user("office_c1").get(reverse("talent:profile_detail", args=[profile.pk]))
+    assert url in page.content.decode()
+    assert (
+        url
+        not in as_user("leading")
+        .get(reverse("talent:profile_detail", args=[profile.pk]))
+        .content.decode()
+    )
+    assert as_user("leading").post(url).status_code == 403
+    assert as_user("leader").post(url).status_code == 404
+    response = as_user("office_c1").post(url, **EN)
+    assert response["Location"].endswith("#declarations")
+    assert not Declaration.objects.filter(pk=declaration.pk).exists()
+    event = _events(AuditEventType.DECLARATION_WITHDRAWN)[-1]
+    assert event.actor.username == "office_c1"
+    assert event.before == {
+        "declaration": declaration.pk,
+        "organisation": unit.pk,
+        "source": "self",
+        "reason": "误录",
+    }
 
 
 def test_declarations_need_the_right_to_change_the_pool(as_user):

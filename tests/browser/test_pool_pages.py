@@ -1,0 +1,78 @@
+"""The pool's profile page in a real browser: a refused entry comes back with its error at
+the field, in view, and the typed input kept (on a phone too); the add form chooses nobody
+for the user; removals ask first."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.browser.conftest import PHONE, Watched, browser_db
+
+pytestmark = [pytest.mark.browser, browser_db]
+
+
+def _in_view(w: Watched, selector: str) -> bool:
+    box = w.page.locator(selector).bounding_box()
+    height = w.page.viewport_size["height"]
+    return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= height
+
+
+@pytest.mark.parametrize(("viewport", "label"), [(None, "1280"), (PHONE, "phone")])
+def test_a_refused_training_entry_shows_its_error_at_the_field(
+    open_page: Callable[..., Watched], artifacts_dir: Path, viewport, label
+) -> None:
+    from xuncha.talent.models import InspectorProfile, TrainingRecord
+
+    profile = InspectorProfile.objects.filter(county__code="C01", in_pool=True).first()
+    before = TrainingRecord.objects.filter(profile=profile).count()
+    w = open_page(viewport=viewport)
+    w.login("office_c1")
+    w.goto(f"/pool/{profile.pk}/")
+    w.page.fill("#id_training-course", "巡察业务培训")
+    w.page.fill("#id_training-hours", "-1")
+    w.page.fill("#id_training-date", "2026-03-02")
+    with w.page.expect_navigation():
+        w.page.click("[data-testid=training-submit]")
+    error = w.page.locator("#id_training-hours_error")
+    assert error.is_visible() and "0.5" in error.inner_text()
+    # The page opens at the training card, so the error is on screen, not above it.
+    assert _in_view(w, "#id_training-hours_error")
+    assert w.page.input_value("#id_training-course") == "巡察业务培训"
+    assert w.page.input_value("#id_training-date") == "2026-03-02"
+    assert w.page.get_attribute("#id_training-hours", "aria-invalid") == "true"
+    w.page.screenshot(path=str(artifacts_dir / f"profile-training-refused-zh-hans-{label}.png"))
+    assert TrainingRecord.objects.filter(profile=profile).count() == before
+
+    w.page.fill("#id_training-hours", "16")
+    with w.page.expect_navigation():
+        w.page.click("[data-testid=training-submit]")
+    assert TrainingRecord.objects.filter(profile=profile).count() == before + 1
+    assert w.page.locator("#id_training-hours_error").count() == 0
+    # Removing it asks first; dismissing the question keeps the record.
+    w.page.once("dialog", lambda dialog: dialog.dismiss())
+    w.page.locator("[data-testid=training-delete] button").first.click()
+    assert TrainingRecord.objects.filter(profile=profile).count() == before + 1
+    assert w.console_errors() == [] and w.page_errors == [] and w.foreign_requests() == []
+
+
+def test_the_add_form_chooses_nobody_for_the_user(open_page: Callable[..., Watched]) -> None:
+    from xuncha.core.models import Person
+    from xuncha.talent.models import InspectorProfile
+
+    newcomer = (
+        Person.objects.filter(registry__code="C01", inspector__isnull=True).order_by("pk").first()
+    )
+    w = open_page()
+    w.login("office_c1")
+    w.goto("/pool/add/")
+    with w.page.expect_response(lambda r: "/pool/add/people/" in r.url):
+        w.page.fill("#person-search", newcomer.name)
+    w.page.wait_for_selector(f"#person-select option[value='{newcomer.pk}']", state="attached")
+    assert w.page.input_value("#person-select") == ""
+    with w.page.expect_navigation():
+        w.page.click("[data-testid=form-submit]")
+    assert w.page.locator("[data-testid=form-errors]").count() == 1
+    assert not InspectorProfile.objects.filter(person=newcomer).exists()
