@@ -76,3 +76,32 @@ def test_the_add_form_chooses_nobody_for_the_user(open_page: Callable[..., Watch
         w.page.click("[data-testid=form-submit]")
     assert w.page.locator("[data-testid=form-errors]").count() == 1
     assert not InspectorProfile.objects.filter(person=newcomer).exists()
+
+
+@pytest.mark.parametrize("locale", ["en-GB", "zh-CN"])
+def test_the_profile_fits_a_phone_with_declarations(
+    open_page: Callable[..., Watched], artifacts_dir: Path, locale: str
+) -> None:
+    from xuncha.core.models import Organisation, User
+    from xuncha.talent import formation_services
+    from xuncha.talent.models import InspectorProfile
+
+    profile = InspectorProfile.objects.filter(county__code="C01", in_pool=True).first()
+    unit = Organisation.objects.filter(path__startswith=profile.county.path, kind="unit").first()
+    formation_services.declaration_record(
+        actor=User.objects.get(username="office"),
+        profile=profile,
+        organisation=unit,
+        source="self",
+        reason="配偶在该单位任职，担任财务科科长",
+    )
+    w = open_page(viewport=PHONE, locale=locale)
+    w.login("office_c1")
+    w.goto(f"/pool/{profile.pk}/#declarations")
+    scroll_width, width = w.no_horizontal_scroll()
+    assert scroll_width <= width
+    # The table scrolls inside its box instead of crushing its columns.
+    header = w.page.locator("[data-testid=declarations] th").first.bounding_box()
+    assert header is not None and header["height"] < 40
+    w.page.locator("[data-testid=declarations]").scroll_into_view_if_needed()
+    w.page.screenshot(path=str(artifacts_dir / f"profile-declarations-{locale}-phone.png"))

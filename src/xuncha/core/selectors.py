@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import Case, Count, F, Prefetch, Q, QuerySet, Value, When
 
 from xuncha.core import policy
 from xuncha.core.lib import idnumber
@@ -34,6 +34,24 @@ def name_query(q: str, prefix: str = "") -> Q:
             **{f"{prefix}name_search__contains": f" {latin}"}
         )
     return Q(**{f"{prefix}name__icontains": q})
+
+
+def name_rank(q: str, prefix: str = "") -> Case | Value:
+    """0 where the name's common reading matches ``q`` (its first two pinyin keys: full
+    and initials), 1 where only a rare reading does (方 read as wang): order by it so that
+    a search for "wang" lists 王 before 方."""
+    latin = q.strip().lower().replace(" ", "")
+    if not _LATIN.match(latin):
+        return Value(0)
+    field = f"{prefix}name_search"
+    return Case(
+        When(
+            Q(**{f"{field}__startswith": latin})
+            | Q(**{f"{field}__regex": rf"^[a-z]+ {re.escape(latin)}"}),
+            then=Value(0),
+        ),
+        default=Value(1),
+    )
 
 
 def current_posts_prefetch() -> Prefetch[Any]:

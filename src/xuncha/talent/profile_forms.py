@@ -17,7 +17,7 @@ from xuncha.core import i18n, policy
 from xuncha.core.forms import DateInput
 from xuncha.core.models import Organisation, OrganisationKind, Person, Post
 from xuncha.core.policy import Action
-from xuncha.core.selectors import current_posts_prefetch, name_query
+from xuncha.core.selectors import current_posts_prefetch, name_query, name_rank
 from xuncha.talent import permissions
 from xuncha.talent.models import InspectorProfile, Qualification, Specialty
 
@@ -95,7 +95,8 @@ def addable_people(user: Any, q: str = "") -> QuerySet[Person]:
         user, permissions.TALENT_CHANGE, Person.objects.filter(inspector__isnull=True)
     )
     if q:
-        qs = qs.filter(name_query(q))
+        # Common readings first: the lookup shows 20, so rare ones must not crowd them out.
+        qs = qs.filter(name_query(q)).order_by(name_rank(q), "name_search", "pk")
     return qs.select_related("registry").prefetch_related(current_posts_prefetch())
 
 

@@ -20,6 +20,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from xuncha.core import i18n, policy
@@ -109,18 +110,21 @@ def qualification_state(q: Qualification, today: dt.date) -> QualificationState:
             "info",
         )
     if q.expires_on - today <= EXPIRY_WARNING:
-        return QualificationState(
-            q,
-            "expiring",
-            _("Valid, expires in %(days)s days") % {"days": (q.expires_on - today).days},
-            "warning",
+        days = (q.expires_on - today).days
+        text = (
+            _("Valid, expires today")
+            if days == 0
+            else ngettext("Valid, expires in %(days)s day", "Valid, expires in %(days)s days", days)
+            % {"days": days}
         )
+        return QualificationState(q, "expiring", text, "warning")
     return QualificationState(q, "valid", _("Valid"), "success")
 
 
 def qualification_heading(states: list[QualificationState]) -> tuple[str, str]:
     """The profile heading's badge: the best standing among the qualifications, said
-    precisely (suspended is not "missing")."""
+    precisely (suspended is not "missing"); without a usable one, how the latest grant
+    stands."""
 
     def having(state: str) -> list[Qualification]:
         return [s.qualification for s in states if s.state == state]
@@ -133,13 +137,16 @@ def qualification_heading(states: list[QualificationState]) -> tuple[str, str]:
     if later := having("not_yet"):
         first = min(q.granted_on for q in later)
         return "info", _("Qualified from %(day)s") % {"day": first.isoformat()}
-    if having("suspended"):
+    if not states:
+        return "warning", _("No qualification")
+    latest = max(states, key=lambda s: (s.qualification.granted_on, s.qualification.pk))
+    if latest.state == "suspended":
         return "warning", _("Qualification suspended")
-    if having("expired"):
-        return "warning", _("Qualification expired")
-    if having("revoked"):
+    if latest.state == "revoked":
         return "danger", _("Qualification revoked")
-    return "warning", _("No qualification")
+    return "warning", _("Qualification expired on %(day)s") % {
+        "day": latest.qualification.expires_on.isoformat()
+    }
 
 
 def profile_page_context(
@@ -211,7 +218,9 @@ def _form_page(request: AuthedRequest, form: Any, **context: Any) -> HttpRespons
         "talent/inspector_form.html",
         {
             "form": form,
-            "error_summary": profile_forms.field_errors(form) if form.errors else "",
+            "error_summary": i18n.labelled(_("Not saved"), profile_forms.field_errors(form))
+            if form.errors
+            else "",
             **context,
         },
     )

@@ -123,12 +123,18 @@ def pool_chart(qs: QuerySet[InspectorProfile]) -> dict[str, Any]:
     # would reuse a specialty filter's join and drop every other specialty they hold.
     rows = (
         InspectorProfile.objects.filter(pk__in=qs.order_by().values("pk"))
-        .values("specialties__code", "specialties__name_zh", "specialties__name_en", "county__name")
+        .values(
+            "specialties__code",
+            "specialties__name_zh",
+            "specialties__name_en",
+            "county__name",
+            "county__code",
+        )
         .annotate(n=Count("pk", distinct=True))
     )
     language = "en" if (get_language() or "").startswith("en") else "zh"
     unrecorded = str(_("No specialty recorded"))
-    counties: set[str] = set()
+    counties: dict[str, str] = {}  # name -> code: the series in the filter's county order
     totals: Counter[str] = Counter()
     counts: dict[tuple[str, str], int] = {}
     for row in rows:
@@ -138,14 +144,14 @@ def pool_chart(qs: QuerySet[InspectorProfile]) -> dict[str, Any]:
             specialty = row[f"specialties__name_{language}"]
         county = row["county__name"]
         counts[(specialty, county)] = row["n"]
-        counties.add(county)
+        counties[county] = row["county__code"]
         totals[specialty] += row["n"]
     specialties = sorted(totals, key=lambda s: (s == unrecorded, -totals[s], s))
     return {
         "categories": specialties,
         "series": [
             {"name": c, "data": [counts.get((s, c), 0) for s in specialties]}
-            for c in sorted(counties)
+            for c in sorted(counties, key=lambda name: (counties[name], name))
         ],
     }
 

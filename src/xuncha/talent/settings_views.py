@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from xuncha.core import policy
+from xuncha.core import i18n, policy
 from xuncha.core.forms import form_errors
 from xuncha.core.models import Organisation, OrganisationKind
 from xuncha.core.views import AuthedRequest
@@ -55,7 +55,7 @@ def specialties(request: AuthedRequest) -> HttpResponseBase:
                 return redirect("talent:specialties")
             form = SpecialtyForm(request.POST)
             if not form.is_valid():
-                messages.error(request, _("Not saved:") + " " + form_errors(form))
+                messages.error(request, i18n.labelled(_("Not saved"), form_errors(form)))
                 return redirect("talent:specialties")
             if specialty is None and not form.cleaned_data["code"]:
                 raise ValidationError({"code": _("A new specialty needs a code.")})
@@ -67,7 +67,7 @@ def specialties(request: AuthedRequest) -> HttpResponseBase:
                 specialty=specialty,
             )
         except ValidationError as exc:
-            messages.error(request, _("Not saved:") + " " + " ".join(exc.messages))
+            messages.error(request, i18n.labelled(_("Not saved"), i18n.sentences(exc.messages)))
             return redirect("talent:specialties")
         messages.success(request, _("Saved."))
         return redirect("talent:specialties")

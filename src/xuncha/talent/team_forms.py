@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django import forms
-from django.db.models import Case, Field, QuerySet, Value, When
+from django.db.models import Field, QuerySet
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
@@ -154,7 +154,9 @@ class TeamRulesForm(forms.Form):
 
 class DeclarationForm(forms.Form):
     organisation = forms.ModelChoiceField(
-        label=_("Organisation"), queryset=Organisation.objects.none()
+        label=_("Organisation to stay away from"),
+        queryset=Organisation.objects.none(),
+        empty_label=_("Choose an organisation"),
     )
     source = forms.ChoiceField(label=_("Source"), choices=Declaration.Source.choices)
     reason = forms.CharField(label=_("Reason"), max_length=300)
@@ -163,17 +165,14 @@ class DeclarationForm(forms.Form):
         self,
         *args: Any,
         organisations: QuerySet[Organisation],
-        own_county: Organisation,
-        counties: dict[str, str],
+        groups: list[tuple[str, list[tuple[int, str]]]],
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["organisation"] = _DeclarableField(
-            queryset=organisations,
-            label=_("Organisation to stay away from"),
-            own_county=own_county,
-            counties=counties,
-        )
+        field = self.fields["organisation"]
+        field.queryset = organisations  # type: ignore[attr-defined]
+        # Shown grouped by county; the queryset still decides what is accepted.
+        field.widget.choices = [("", field.empty_label), *groups]  # type: ignore[attr-defined]
 
 
 def _organisation_label(org: Organisation) -> str:
@@ -181,27 +180,6 @@ def _organisation_label(org: Organisation) -> str:
     if org.parent is not None and org.kind in ("village", "community"):
         return f"{org.parent.name} / {org.name}"
     return org.name
-
-
-class _DeclarableField(forms.ModelChoiceField):
-    """Organisations of the prefecture; those outside the inspector's own county carry
-    their county's name (a conflict there matters in a cross round)."""
-
-    def __init__(
-        self, *args: Any, own_county: Organisation, counties: dict[str, str], **kwargs: Any
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        self.own_county = own_county
-        self.counties = counties
-
-    def label_from_instance(self, obj: Any) -> str:
-        label = _organisation_label(obj)
-        if obj.path.startswith(self.own_county.path):
-            return label
-        county = next(
-            (name for path, name in self.counties.items() if obj.path.startswith(path)), ""
-        )
-        return f"{county} / {label}" if county else label
 
 
 DECLARABLE_KINDS = [
@@ -212,31 +190,57 @@ DECLARABLE_KINDS = [
 ]
 
 
+def _declarable_groups(
+    organisations: list[Organisation], top: Organisation, own: Organisation
+) -> list[tuple[str, list[tuple[int, str]]]]:
+    """The organisations as option groups: the inspector's own county, the prefecture's
+    other counties in code order, then the prefecture's own bodies. In a group: units,
+    then each township followed by its villages and communities."""
+    counties = sorted(
+        Organisation.objects.filter(kind=OrganisationKind.COUNTY, path__startswith=top.path),
+        key=lambda c: (c.pk != own.pk, c.code),
+    )
+    by_group: dict[int, list[Organisation]] = {c.pk: [] for c in counties}
+    above: list[Organisation] = []
+    for org in organisations:
+        home = next((c for c in counties if org.path.startswith(c.path)), None)
+        (by_group[home.pk] if home is not None else above).append(org)
+
+    def ordered(orgs: list[Organisation]) -> list[tuple[int, str]]:
+        units = sorted((o for o in orgs if o.kind == OrganisationKind.UNIT), key=lambda o: o.code)
+        townships = sorted(
+            (o for o in orgs if o.kind == OrganisationKind.TOWNSHIP), key=lambda o: o.code
+        )
+        under: dict[int | None, list[Organisation]] = {}
+        for o in orgs:
+            if o.kind not in (OrganisationKind.UNIT, OrganisationKind.TOWNSHIP):
+                under.setdefault(o.parent_id, []).append(o)
+        rows = [*units]
+        for township in townships:
+            rows.append(township)
+            rows.extend(sorted(under.pop(township.pk, []), key=lambda o: o.code))
+        rows.extend(o for rest in under.values() for o in sorted(rest, key=lambda o: o.code))
+        return [(o.pk, _organisation_label(o)) for o in rows]
+
+    groups = [(c.name, ordered(by_group[c.pk])) for c in counties if by_group[c.pk]]
+    if above:
+        groups.append((top.name, ordered(above)))
+    return groups
+
+
 def declaration_form(
     user: Any, profile: InspectorProfile, data: Any | None = None
 ) -> DeclarationForm:
     """The organisations offered: the inspectable ones of the prefecture above the
-    profile's county (a cross round sends inspectors to the other counties), the
-    inspector's own county first. Whoever may change the profile may record its conflicts;
-    the organisation itself is not changed."""
+    profile's county (a cross round sends inspectors to the other counties), grouped by
+    county, the inspector's own first. Whoever may change the profile may record its
+    conflicts; the organisation itself is not changed."""
     from xuncha.talent.profile_views import prefecture_of
 
     county = profile.county
     top = prefecture_of(county) or county
-    own = county.path
-    organisations = (
-        Organisation.objects.filter(
-            kind__in=DECLARABLE_KINDS, is_active=True, path__startswith=top.path
-        )
-        .select_related("parent")
-        .annotate(elsewhere=Case(When(path__startswith=own, then=Value(0)), default=Value(1)))
-        # Own county first; in each county units and townships, then villages by township.
-        .order_by("elsewhere", "path")
-    )
-    counties = {
-        c.path: c.name
-        for c in Organisation.objects.filter(
-            kind=OrganisationKind.COUNTY, path__startswith=top.path
-        )
-    }
-    return DeclarationForm(data, organisations=organisations, own_county=county, counties=counties)
+    organisations = Organisation.objects.filter(
+        kind__in=DECLARABLE_KINDS, is_active=True, path__startswith=top.path
+    ).select_related("parent")
+    groups = _declarable_groups(list(organisations), top, county)
+    return DeclarationForm(data, organisations=organisations, groups=groups)

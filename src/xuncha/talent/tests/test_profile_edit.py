@@ -84,6 +84,12 @@ def test_pool_offers_add_to_those_who_can_change(as_user):
 
 
 def test_profile_page_shows_the_forms_each_persona_may_use(as_user, profile):
+    # A qualification in force (an expired one offers no suspend or revoke).
+    Qualification.objects.create(
+        profile=profile,
+        granted_on=_today() - dt.timedelta(days=10),
+        expires_on=_today() + dt.timedelta(days=400),
+    )
     office = as_user("office").get(_detail(profile), **EN).content.decode()
     for testid in (
         "profile-edit",
@@ -190,7 +196,7 @@ def test_adding_someone_already_in_the_pool_names_the_field(as_user, profile):
     )
     assert response.status_code == 200
     summary = response.context["error_summary"]
-    assert summary.startswith("Person: ") and "already in the pool of" in summary
+    assert summary.startswith("Not saved: Person: ") and "already in the pool of" in summary
     assert profile.county.name in summary
     assert 'data-testid="form-errors"' in response.content.decode()
     assert len(_events(AuditEventType.INSPECTOR_CREATED)) == before
@@ -237,6 +243,22 @@ def test_person_lookup_finds_only_people_not_in_the_pool(as_user, profile):
     stranger = _newcomer("C02")
     assert f'value="{stranger.pk}"' not in client.get(url, {"q": stranger.name}).content.decode()
     assert as_user("leading").get(url, {"q": newcomer.name}).status_code == 403
+
+
+def test_person_lookup_lists_common_readings_before_rare_ones(as_user):
+    """方 may be read wang, but someone searching "wang" means 王: with only 20 shown,
+    rare readings must not push the common ones out."""
+    county = Organisation.objects.get(code="C01")
+    rare = [Person.objects.create(name=f"方{n}测", registry=county) for n in "甲乙丙"]
+    common = Person.objects.create(name="王测", registry=county)
+    assert all(" wang" in p.name_search for p in rare)  # the rare reading is a key
+    options = (
+        as_user("office_c1")
+        .get(reverse("talent:inspector_person_lookup"), {"q": "wang"})
+        .content.decode()
+    )
+    positions = {p.pk: options.index(f'value="{p.pk}"') for p in [common, *rare]}
+    assert all(positions[common.pk] < positions[p.pk] for p in rare)
 
 
 # -- editing a profile --------------------------------------------------------------------------
@@ -295,7 +317,7 @@ def test_removal_needs_a_reason_and_putting_back_clears_it(as_user, profile):
     no_reason = client.post(url, _edit_data(profile, membership="removed"), **EN)
     assert no_reason.status_code == 200
     assert no_reason.context["error_summary"] == (
-        "Reason for removal: Removing someone from the pool needs a reason."
+        "Not saved: Reason for removal: Removing someone from the pool needs a reason."
     )
     profile.refresh_from_db()
     assert profile.in_pool and len(_events(AuditEventType.INSPECTOR_UPDATED)) == before
@@ -558,6 +580,11 @@ def test_each_qualification_says_how_it_stands_today(as_user, profile):
     )
     page = as_user("office").get(_detail(profile), **EN).content.decode()
     assert "Valid, expires in 13 days" in page
+    for days, said in ((1, "Valid, expires in 1 day<"), (0, "Valid, expires today")):
+        Qualification.objects.filter(pk=soon.pk).update(expires_on=today + dt.timedelta(days=days))
+        assert said in as_user("office").get(_detail(profile), **EN).content.decode()
+    Qualification.objects.filter(pk=soon.pk).update(expires_on=today + dt.timedelta(days=13))
+    soon.refresh_from_db()
     assert f"Qualified, expires on {soon.expires_on.isoformat()}" in page
     soon.status = Qualification.Status.SUSPENDED
     soon.save()
@@ -565,6 +592,12 @@ def test_each_qualification_says_how_it_stands_today(as_user, profile):
     assert "Qualification suspended" in page and "Qualification missing" not in page
     assert old.pk  # still listed as expired
     assert page.count('data-testid="qualification-state"') == 2
+    # Only the suspended one can be changed (reinstated or revoked); an expired one cannot.
+    assert page.count('data-testid="qualification-status"') == 1
+    # With nothing usable, the heading says how the latest grant stands.
+    Qualification.objects.filter(pk=soon.pk).update(status=Qualification.Status.REVOKED)
+    page = as_user("office").get(_detail(profile), **EN).content.decode()
+    assert "Qualification revoked" in page and "Qualification expired" not in page
 
 
 @pytest.mark.parametrize(

@@ -249,6 +249,17 @@ def test_numbers_beyond_the_model_are_refused_with_their_place(tmp_path: Path) -
     assert "candidates[3].person_id: must be at most" in message
 
 
+def test_counts_are_said_in_good_english(tmp_path: Path) -> None:
+    data = example()
+    data["teams"] = data["teams"][:1]
+    data["forbidden"] = data.get("forbidden", [])[:1]
+    source = write(tmp_path / "one.json", data)
+    out, err = run("solve", str(source), "--out", str(tmp_path / "out.json"), "--time-limit", "5")
+    assert ", 1 team, 1 recusal exclusion;" in err
+    assert ": 1 team, " in out and " people;" in out
+    assert "1 teams" not in out + err
+
+
 def test_greedy_reasons_are_sentences_not_object_reprs(tmp_path: Path) -> None:
     data = example()
     for person in data["candidates"]:

@@ -393,8 +393,9 @@ class Command(BaseCommand):
         people = sum(1 for c in instance.candidates if c.available)
         method = "greedy baseline" if use_greedy else "CP-SAT"
         self.stderr.write(
-            f"{source}: {len(instance.candidates)} candidates ({people} available), "
-            f"{len(instance.teams)} teams, {len(instance.forbidden)} recusal exclusions; "
+            f"{source}: {_count(len(instance.candidates), 'candidate')} ({people} available), "
+            f"{_count(len(instance.teams), 'team')}, "
+            f"{_count(len(instance.forbidden), 'recusal exclusion')}; "
             f"{method}" + ("" if use_greedy else f", limit {time_limit:g}, seed {seed}")
         )
 
@@ -441,13 +442,19 @@ class Command(BaseCommand):
             )
         placed = len(result.assignments)
         summary = (
-            f"{result.status}: {len(instance.teams)} teams, {placed} people; "
+            f"{result.status}: {_count(len(instance.teams), 'team')}, "
+            f"{_count(placed, 'person', 'people')}; "
             f"objective {result.objective:,.1f}"
         )
         if result.bound is not None and result.gap is not None:
             summary += f", bound {result.bound:,.1f}, gap {result.gap:.2%}"
         summary += f"; {result.seconds:.1f} s; wrote {target}"
         self.stdout.write(self.style.SUCCESS(summary))
+
+
+def _count(n: int, noun: str, plural: str | None = None) -> str:
+    """1 team, 2 teams (the command speaks English; the app translates)."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
 
 
 def read_instance(source: Path) -> formation.Instance:
