@@ -10,8 +10,10 @@ from django.db.models import Field, QuerySet
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
+from xuncha.core import policy
 from xuncha.core.lib.kinship import KinshipClass
 from xuncha.core.models import Organisation, OrganisationKind
+from xuncha.core.policy import Action
 from xuncha.talent import services
 from xuncha.talent.models import Declaration, Evaluation, InspectorProfile, TeamRules
 
@@ -232,15 +234,19 @@ def declaration_form(
     user: Any, profile: InspectorProfile, data: Any | None = None
 ) -> DeclarationForm:
     """The organisations offered: the inspectable ones of the prefecture above the
-    profile's county (a cross round sends inspectors to the other counties), grouped by
-    county, the inspector's own first. Whoever may change the profile may record its
-    conflicts; the organisation itself is not changed."""
+    profile's county (a cross round sends inspectors to the other counties) that the user
+    may see, grouped by county, the inspector's own first. So the prefecture office can
+    record a conflict anywhere in the prefecture, a county office within what it sees."""
     from xuncha.talent.profile_views import prefecture_of
 
     county = profile.county
     top = prefecture_of(county) or county
-    organisations = Organisation.objects.filter(
-        kind__in=DECLARABLE_KINDS, is_active=True, path__startswith=top.path
+    organisations = policy.scope(
+        user,
+        Action.ORGANISATION_VIEW,
+        Organisation.objects.filter(
+            kind__in=DECLARABLE_KINDS, is_active=True, path__startswith=top.path
+        ),
     ).select_related("parent")
     groups = _declarable_groups(list(organisations), top, county)
     return DeclarationForm(data, organisations=organisations, groups=groups)

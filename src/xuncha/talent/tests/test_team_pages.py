@@ -563,7 +563,11 @@ def test_a_conflict_in_another_county_of_the_prefecture_can_be_declared(as_user)
         .select_related("parent")
         .first()
     )
-    client = as_user("office_c1")
+    # A county office is offered what it may see; the prefecture office, the prefecture.
+    county_office = as_user("office_c1").get(reverse("talent:profile_detail", args=[profile.pk]))
+    offered = county_office.context["declaration_form"].fields["organisation"].queryset
+    assert offered.exists() and all(o.path.startswith(profile.county.path) for o in offered)
+    client = as_user("office")
     page = client.get(reverse("talent:profile_detail", args=[profile.pk]), **EN)
     field = page.context["declaration_form"].fields["organisation"]
     assert elsewhere in field.queryset
