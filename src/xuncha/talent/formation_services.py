@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from xuncha.core import audit, jobs
 from xuncha.core.models import AuditEventType, Organisation, User
 from xuncha.rounds.models import Round, Stage, Team
-from xuncha.talent import teams
+from xuncha.talent import roster, teams
 from xuncha.talent.lib import formation as fm
 from xuncha.talent.models import (
     Declaration,
@@ -399,7 +399,7 @@ def release_confirm(
         )
     # A home unit confirms while the round is being prepared: a day long before the round's
     # period is a mistyped year, not a confirmation.
-    earliest = teams.round_period(release.round, today)[0] - RELEASE_LEAD
+    earliest = roster.first_day(release.round) - RELEASE_LEAD
     if on < earliest:
         raise ValidationError(
             {

@@ -7,9 +7,11 @@ from collections import Counter
 from typing import Any
 
 from django.db.models import (
+    BooleanField,
     Case,
     Count,
     Exists,
+    ExpressionWrapper,
     OuterRef,
     Prefetch,
     Q,
@@ -49,9 +51,12 @@ def pool_for(
         scoped.select_related("person", "county", "home_organisation")
         .prefetch_related("specialties")
         .annotate(
-            qualified=Exists(valid),
             valid_until=Subquery(valid.order_by("-expires_on").values("expires_on")[:1]),
             rounds_done=Count("roles", filter=SERVED, distinct=True),
+        )
+        # Qualified today = a valid qualification has an expiry: one subquery, not two.
+        .annotate(
+            qualified=ExpressionWrapper(Q(valid_until__isnull=False), output_field=BooleanField())
         )
         # In the leader pool (2), eligible but without a valid qualification (1), neither or
         # out of the pool (0).
