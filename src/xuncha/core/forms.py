@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import forms
@@ -42,6 +43,30 @@ def id_number_error(exc: idnumber.InvalidIdNumber) -> forms.ValidationError:
 def form_errors(form: forms.Form) -> str:
     """All of a form's errors on one line, for a message after a redirect."""
     return i18n.sentences(e for errs in form.errors.values() for e in errs)
+
+
+def applied_filters(form: forms.Form) -> list[tuple[str, str]]:
+    """The filters a validated list form applies, as (label, value) in the user's language,
+    in field order: for the record an export carries of what was filtered. Empty and
+    invalid fields apply nothing and are left out."""
+    cleaned = getattr(form, "cleaned_data", {})
+    shown: list[tuple[str, str]] = []
+    for name, field in form.fields.items():
+        value = cleaned.get(name)
+        if value in (None, "", False) or name in form.errors:
+            continue
+        if value is True:
+            text = str(_("Yes"))
+        elif isinstance(value, dt.date):
+            text = value.isoformat()
+        elif isinstance(field, forms.ChoiceField) and not isinstance(field, forms.ModelChoiceField):
+            options: Any = field.choices
+            choices = {str(k): v for k, v in options if not isinstance(v, list | tuple)}
+            text = str(choices.get(str(value), value))
+        else:
+            text = str(value)
+        shown.append((str(field.label or name), text))
+    return shown
 
 
 def errors_to_form(form: Any, exc: ValidationError) -> None:

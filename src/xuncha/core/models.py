@@ -13,7 +13,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from xuncha.core.lib import idnumber, kinship
@@ -383,6 +383,7 @@ class AuditEventType(models.TextChoices):
     ROSTER_CHANGED = "talent.roster_changed", _("Proposed team changed by hand")
     ROSTER_ACCEPTED = "talent.roster_accepted", _("Team roster accepted")
     ROSTER_EXPORTED = "talent.roster_exported", _("Team roster exported")
+    POOL_EXPORTED = "talent.pool_exported", _("Inspector pool exported")
     RELEASE_CONFIRMED = "talent.release_confirmed", _("Release from the home job confirmed")
     AVAILABILITY_SET = "talent.availability_set", _("Availability changed")
     CLUE_CREATED = "clue.created", _("Problem or clue recorded")
@@ -582,7 +583,7 @@ class JobRun(models.Model):
             except ValueError:
                 return self.message
             if isinstance(node, dict) and "t" in node:
-                return render_text(node, gettext)
+                return render_text(node, gettext, ntranslate=ngettext)
         return self.message
 
 

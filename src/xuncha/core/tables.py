@@ -19,6 +19,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils.encoding import force_str
+from django.utils.translation import gettext, pgettext
 
 
 @dataclass
@@ -167,12 +168,29 @@ class Table:
         for obj in self.queryset.iterator(chunk_size=1000):
             yield writer.writerow([safe_cell(force_str(c.value(obj))) for c in self.columns])
 
-    def xlsx(self, sheet_title: Any) -> bytes:
-        rows = ([c.value(obj) for c in self.columns] for obj in self.queryset.iterator(500))
-        return xlsx_bytes([(sheet_title, [c.label for c in self.columns], rows)])
+    def sort_label(self) -> str:
+        """The column the list is sorted by, and the direction, for an export's record."""
+        column = force_str(next(c.label for c in self.columns if c.key == self.sort_key))
+        if self.descending:
+            return gettext("%(column)s (descending)") % {"column": column}
+        return gettext("%(column)s (ascending)") % {"column": column}
 
-    def export_xlsx(self, filename: str, sheet_title: Any) -> HttpResponse:
-        return download(self.xlsx(sheet_title), XLSX_CONTENT_TYPE, f"{filename}.xlsx")
+    def xlsx(self, sheet_title: Any, criteria: Sequence[tuple[Any, Any]] = ()) -> bytes:
+        rows = ([c.value(obj) for c in self.columns] for obj in self.queryset.iterator(500))
+        sheets: list[tuple[Any, Sequence[Any], Iterable[Sequence[Any]]]] = [
+            (sheet_title, [c.label for c in self.columns], rows)
+        ]
+        if criteria:
+            header = [gettext("Criterion"), pgettext("an export's criterion", "Value")]
+            sheets.append((gettext("Filters"), header, [[k, v] for k, v in criteria]))
+        return xlsx_bytes(sheets)
+
+    def export_xlsx(
+        self, filename: str, sheet_title: Any, criteria: Sequence[tuple[Any, Any]] = ()
+    ) -> HttpResponse:
+        """The whole sorted list as a workbook; ``criteria`` (label, value) rows, when
+        given, go on a second sheet that says what the list is (filters, sort, when)."""
+        return download(self.xlsx(sheet_title, criteria), XLSX_CONTENT_TYPE, f"{filename}.xlsx")
 
     def export_csv(self, filename: str) -> StreamingHttpResponse:
         response = StreamingHttpResponse(self._csv_lines(), content_type="text/csv; charset=utf-8")

@@ -64,6 +64,7 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from xuncha.core import audit
 from xuncha.core.lib.text import Text, gettext_noop
@@ -208,7 +209,7 @@ def value_label(name: str, raw: Any, params: Any) -> str | None:
 def render(node: Any) -> str:
     from xuncha.core.lib.text import render_text
 
-    return render_text(node, _, value_label)
+    return render_text(node, _, value_label, ngettext)
 
 
 # -- the target's people ---------------------------------------------------------------------

@@ -29,7 +29,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from xuncha.core import audit, jobs
@@ -70,7 +70,7 @@ def translate(template: str) -> str:
 
 def text(node: Any) -> str:
     """A stored ``Text.to_json()`` in the active language."""
-    return render_text(node, translate)
+    return render_text(node, translate, ntranslate=ngettext)
 
 
 # -- the period ------------------------------------------------------------------------------

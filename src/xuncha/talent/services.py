@@ -117,6 +117,18 @@ def training_remove(*, actor: User | None, record: TrainingRecord) -> None:
     )
 
 
+@transaction.atomic
+def pool_export_recorded(*, actor: User, fmt: str, count: int, filters: dict[str, str]) -> None:
+    """The pool left the system as a file (names, home posts, qualifications): audited with
+    the filters that chose the rows and how many there were."""
+    audit.record(
+        actor=actor,
+        event_type=AuditEventType.POOL_EXPORTED,
+        object_type="talent.inspectorprofile",
+        extra={"format": fmt, "count": count, "filters": filters},
+    )
+
+
 EVALUATION_FIELDS = (
     "score",
     "grade",

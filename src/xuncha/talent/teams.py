@@ -35,7 +35,7 @@ from typing import Any
 
 from django.db.models import Q
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext
 
 from xuncha.core import i18n, policy
 from xuncha.core.lib import kinship
@@ -669,7 +669,7 @@ def explanation_lines(
                 return i18n.clauses(render_evidence(t, p) for t, p in found)
         return None
 
-    return [fm.render_text(node, _, value) for node in nodes]
+    return [fm.render_text(node, _, value, ngettext) for node in nodes]
 
 
 def without_valid_qualification(person_ids: Iterable[int], day: dt.date) -> set[int]:

@@ -15,11 +15,11 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET
 
 from xuncha.core import i18n, policy
-from xuncha.core.forms import DateInput
+from xuncha.core.forms import DateInput, applied_filters
 from xuncha.core.models import Organisation, OrganisationKind
 from xuncha.core.tables import Column, Table
 from xuncha.core.views import AuthedRequest
-from xuncha.talent import permissions, selectors
+from xuncha.talent import permissions, selectors, services
 from xuncha.talent.models import Specialty
 from xuncha.talent.profile_views import EXPIRY_WARNING
 
@@ -149,16 +149,52 @@ def _filtered(request: AuthedRequest) -> tuple[PoolFilterForm, Any]:
     return form, selectors.pool_for(request.user, today=timezone.localdate(), filters=filters, q=q)
 
 
+def _filter_codes(form: PoolFilterForm) -> dict[str, str]:
+    """The applied filters as stored values (ids, codes, ISO dates), for the audit event."""
+    codes: dict[str, str] = {}
+    for name, value in getattr(form, "cleaned_data", {}).items():
+        if value in (None, "", False) or name in form.errors:
+            continue
+        if isinstance(value, dt.date):
+            codes[name] = value.isoformat()
+        else:
+            codes[name] = str(getattr(value, "pk", value))
+    return codes
+
+
+def _export(
+    request: AuthedRequest, form: PoolFilterForm, table: Table, fmt: str
+) -> HttpResponseBase:
+    """The filtered, sorted pool as a file named by the day, audited; the xlsx says on a
+    second sheet what it holds (filters, sort, rows, when and by whom)."""
+    count = table.queryset.count()
+    services.pool_export_recorded(
+        actor=request.user, fmt=fmt, count=count, filters=_filter_codes(form)
+    )
+    now = timezone.localtime()
+    filename = f"inspector-pool-{now.date().isoformat()}"
+    if fmt == "csv":
+        return table.export_csv(filename)
+    criteria: list[tuple[Any, Any]] = applied_filters(form)
+    if not any(label == str(form.fields["status"].label) for label, _value in criteria):
+        criteria.append((form.fields["status"].label, _("In the pool")))
+    criteria += [
+        (_("Sorted by"), table.sort_label()),
+        (_("Rows"), count),
+        (_("Exported at"), now.strftime("%Y-%m-%d %H:%M")),
+        (_("Exported by"), request.user.display_name()),
+    ]
+    return table.export_xlsx(filename, _("Inspector pool"), criteria)
+
+
 @require_GET
 def pool(request: AuthedRequest) -> HttpResponseBase:
     policy.require(request.user, permissions.TALENT_VIEW)
     form, qs = _filtered(request)
     table = Table(request, qs, COLUMNS, default_sort="county")
     export = request.GET.get("export")
-    if export == "csv":
-        return table.export_csv("inspector-pool")
-    if export == "xlsx":
-        return table.export_xlsx("inspector-pool", _("Inspector pool"))
+    if export in ("csv", "xlsx"):
+        return _export(request, form, table, export)
     return render(
         request,
         "talent/pool.html",

@@ -3,12 +3,13 @@ in templates and in the algorithms' translatable sentences."""
 
 from __future__ import annotations
 
+import pytest
 from django.template import Context, Template
 from django.utils import translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
 from xuncha.core import i18n
-from xuncha.core.lib.text import Joined, Text, render_text
+from xuncha.core.lib.text import Joined, Text, ngettext_noop, render_text
 
 
 def test_lists_and_clauses_follow_the_language() -> None:
@@ -44,6 +45,31 @@ def test_joined_lists_in_sentences_take_the_languages_separators() -> None:
     assert render_text(node) == "甲, 乙: x; y"
     # A separator not in the catalogue's list is left alone.
     assert render_text(Joined(("a", "b"), " / ").to_json(), gettext) == "a / b"
+
+
+def test_plural_templates_take_the_form_the_count_asks_for() -> None:
+    people = ngettext_noop("%(n)s person", "%(n)s people")
+    one, three = Text(people, n=1).to_json(), Text(people, n=3).to_json()
+    # Untranslated (the CLI, the JSON files): English's two forms.
+    assert (render_text(one), render_text(three)) == ("1 person", "3 people")
+    assert render_text(Text(people, n=0).to_json()) == "0 people"
+    with translation.override("en"):
+        assert render_text(three, gettext, ntranslate=ngettext) == "3 people"
+    with translation.override("zh-hans"):
+        assert render_text(one, gettext, ntranslate=ngettext) == "1人"
+        # A counted noun inside a sentence, the count named by the template.
+        node = Text(
+            ngettext_noop("%(name)s (%(k)s round)", "%(name)s (%(k)s rounds)", "k"),
+            name="甲",
+            k=2,
+        ).to_json()
+        assert node["c"] == "k"
+    assert render_text(node) == "甲 (2 rounds)"
+    assert render_text({**node, "p": {"name": "甲", "k": 1}}) == "甲 (1 round)"
+    # Stored before a template took plural forms: rendered as it was.
+    assert render_text({"t": "%(n)s people", "p": {"n": 1}}) == "1 people"
+    with pytest.raises(TypeError, match="integer parameter 'n'"):
+        Text(people, n="3")
 
 
 def test_several_messages_on_one_line_end_with_one_full_stop() -> None:

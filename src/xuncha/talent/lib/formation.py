@@ -85,6 +85,7 @@ from xuncha.core.lib.text import (  # noqa: F401 - re-exported for the app and t
     ValueHook,
     _text_json,
     gettext_noop,
+    ngettext_noop,
     render_text,
 )
 
@@ -1442,13 +1443,22 @@ def _describe(ctx: _Context, core: Sequence[tuple[str, int | None]]) -> tuple[Te
     return tuple(lines)
 
 
+def _people(n: int) -> Text:
+    return Text(ngettext_noop("%(n)s person", "%(n)s people"), n=n)
+
+
+def _distinct(n: int) -> Text:
+    return Text(ngettext_noop("%(n)s distinct candidate", "%(n)s distinct candidates"), n=n)
+
+
 def _team_name(team: TeamSpec) -> Text:
     return Text(gettext_noop("team %(index)s (%(label)s)"), index=team.index, label=team.label)
 
 
-def _limited(items: list[Any], total: int, sep: str) -> Joined:
-    """The first items of a list, and "and N more" for the rest."""
-    hidden = total - _LIST_LIMIT
+def _limited(items: list[Any], total: int, sep: str, limit: int = _LIST_LIMIT) -> Joined:
+    """The first items of a list (``limit`` of ``total``), and "and N more" for the rest."""
+    items = items[:limit]
+    hidden = total - limit
     if hidden > 0:
         items = [*items, Text(gettext_noop("and %(n)s more"), n=hidden)]
     return Joined(tuple(items), sep)
@@ -1457,7 +1467,11 @@ def _limited(items: list[Any], total: int, sep: str) -> Joined:
 def _names_with_rounds(people: Sequence[Candidate]) -> Joined:
     # Rounds served matter when the experience or first-timer rule is in the same set.
     shown = [
-        Text(gettext_noop("%(name)s (%(n)s rounds)"), name=c.name, n=c.rounds_done)
+        Text(
+            ngettext_noop("%(name)s (%(n)s round)", "%(name)s (%(n)s rounds)"),
+            name=c.name,
+            n=c.rounds_done,
+        )
         for c in people[:_LIST_LIMIT]
     ]
     return _limited(shown, len(people), ", ")
@@ -1499,9 +1513,11 @@ def _describe_team_group(
             )
         if not usable:
             return Text(
-                gettext_noop(
+                ngettext_noop(
+                    "leader rule: no leader for %(team)s: %(n)s leader-eligible candidate, "
+                    "excluded: %(excluded)s",
                     "leader rule: no leader for %(team)s: %(n)s leader-eligible candidates, "
-                    "all excluded: %(excluded)s"
+                    "all excluded: %(excluded)s",
                 ),
                 team=name,
                 n=len(eligible),
@@ -1512,8 +1528,8 @@ def _describe_team_group(
         if blocked:
             return Text(
                 gettext_noop(
-                    "leader rule: %(team)s needs exactly 1 leader; %(usable)s of %(n)s "
-                    "leader-eligible candidates are usable (%(names)s); excluded: %(excluded)s"
+                    "leader rule: %(team)s needs exactly 1 leader; leader-eligible candidates "
+                    "usable: %(usable)s of %(n)s (%(names)s); excluded: %(excluded)s"
                 ),
                 team=name,
                 usable=len(usable),
@@ -1523,8 +1539,8 @@ def _describe_team_group(
             )
         return Text(
             gettext_noop(
-                "leader rule: %(team)s needs exactly 1 leader; %(usable)s of %(n)s "
-                "leader-eligible candidates are usable (%(names)s)"
+                "leader rule: %(team)s needs exactly 1 leader; leader-eligible candidates "
+                "usable: %(usable)s of %(n)s (%(names)s)"
             ),
             team=name,
             usable=len(usable),
@@ -1547,8 +1563,8 @@ def _describe_team_group(
             )
         return Text(
             gettext_noop(
-                "deputy rule: %(team)s needs %(low)s–%(high)s deputies; %(n)s candidates are "
-                "usable as deputy%(others)s"
+                "deputy rule: %(team)s needs %(low)s–%(high)s deputies; candidates usable as "
+                "deputy: %(n)s%(others)s"
             ),
             team=name,
             low=team.deputies_min,
@@ -1572,7 +1588,7 @@ def _describe_team_group(
         return Text(
             gettext_noop(
                 "size rule: %(team)s needs %(low)s–%(high)s people (leader and deputies "
-                "included); %(n)s candidates are usable%(others)s"
+                "included); candidates usable: %(n)s%(others)s"
             ),
             team=name,
             low=team.size_min,
@@ -1621,9 +1637,11 @@ def _describe_team_group(
     if group == GROUP_EXPERIENCE:
         if rules.min_experienced > team.size_max:
             return Text(
-                gettext_noop(
+                ngettext_noop(
+                    "experience rule: %(team)s needs at least %(n)s person with %(rounds)s or "
+                    "more rounds but its size is at most %(size)s",
                     "experience rule: %(team)s needs at least %(n)s people with %(rounds)s or "
-                    "more rounds but has at most %(size)s seats"
+                    "more rounds but its size is at most %(size)s",
                 ),
                 team=name,
                 n=rules.min_experienced,
@@ -1645,18 +1663,23 @@ def _describe_team_group(
         }
         if blocked:
             return Text(
-                gettext_noop(
+                ngettext_noop(
+                    "experience rule: %(team)s needs at least %(n)s person with %(rounds)s or "
+                    "more rounds; experienced candidates usable: %(usable)s of %(total)s; "
+                    "excluded: %(excluded)s",
                     "experience rule: %(team)s needs at least %(n)s people with %(rounds)s or "
-                    "more rounds; %(usable)s of %(total)s experienced candidates are usable; "
-                    "excluded: %(excluded)s"
+                    "more rounds; experienced candidates usable: %(usable)s of %(total)s; "
+                    "excluded: %(excluded)s",
                 ),
                 excluded=_exclusions(ctx, blocked, team, None),
                 **fields,
             )
         return Text(
-            gettext_noop(
+            ngettext_noop(
+                "experience rule: %(team)s needs at least %(n)s person with %(rounds)s or more "
+                "rounds; experienced candidates usable: %(usable)s of %(total)s",
                 "experience rule: %(team)s needs at least %(n)s people with %(rounds)s or more "
-                "rounds; %(usable)s of %(total)s experienced candidates are usable"
+                "rounds; experienced candidates usable: %(usable)s of %(total)s",
             ),
             **fields,
         )
@@ -1668,9 +1691,9 @@ def _describe_team_group(
             return None
         return Text(
             gettext_noop(
-                "first-timer rule: %(team)s may have at most %(max)s people without a previous "
-                "round, so with at least %(size)s people it needs %(needed)s who have served "
-                "before; %(usable)s such candidates are usable"
+                "first-timer rule: %(team)s may have no more than %(max)s without a previous "
+                "round; at its smallest size of %(size)s it needs %(needed)s who served "
+                "before; usable candidates who served before: %(usable)s"
             ),
             team=name,
             max=rules.max_first_timers,
@@ -1681,6 +1704,71 @@ def _describe_team_group(
     return None
 
 
+# Explanation templates of earlier versions, before their English took plural forms: runs
+# stored with them (FormationRun.result) still read in the user's language. Not used for
+# new explanations.
+RETIRED_TEMPLATES: tuple[str, ...] = (
+    gettext_noop("%(name)s (%(n)s rounds)"),
+    gettext_noop(
+        "leader rule: no leader for %(team)s: %(n)s leader-eligible candidates, all "
+        "excluded: %(excluded)s"
+    ),
+    gettext_noop(
+        "leader rule: %(team)s needs exactly 1 leader; %(usable)s of %(n)s leader-"
+        "eligible candidates are usable (%(names)s); excluded: %(excluded)s"
+    ),
+    gettext_noop(
+        "leader rule: %(team)s needs exactly 1 leader; %(usable)s of %(n)s leader-"
+        "eligible candidates are usable (%(names)s)"
+    ),
+    gettext_noop(
+        "deputy rule: %(team)s needs %(low)s–%(high)s deputies; %(n)s candidates are "
+        "usable as deputy%(others)s"
+    ),
+    gettext_noop(
+        "size rule: %(team)s needs %(low)s–%(high)s people (leader and deputies "
+        "included); %(n)s candidates are usable%(others)s"
+    ),
+    gettext_noop(
+        "experience rule: %(team)s needs at least %(n)s people with %(rounds)s or more "
+        "rounds but has at most %(size)s seats"
+    ),
+    gettext_noop(
+        "experience rule: %(team)s needs at least %(n)s people with %(rounds)s or more "
+        "rounds; %(usable)s of %(total)s experienced candidates are usable; excluded: "
+        "%(excluded)s"
+    ),
+    gettext_noop(
+        "experience rule: %(team)s needs at least %(n)s people with %(rounds)s or more "
+        "rounds; %(usable)s of %(total)s experienced candidates are usable"
+    ),
+    gettext_noop(
+        "first-timer rule: %(team)s may have at most %(max)s people without a previous "
+        "round, so with at least %(size)s people it needs %(needed)s who have served "
+        "before; %(usable)s such candidates are usable"
+    ),
+    gettext_noop(
+        "recusal rule (forbidden assignments): %(all)s entries in all, %(here)s for the "
+        "teams named here"
+    ),
+    gettext_noop(
+        "recusal rule (forbidden assignments): %(all)s entries in all, %(here)s for the "
+        "teams named here (%(detail)s)"
+    ),
+    gettext_noop("%(team)s: %(n)s available candidates live in its target counties (%(counties)s)"),
+    gettext_noop(
+        "together teams %(teams)s need at least %(people)s people and %(leaders)s "
+        "leaders; %(usable)s distinct candidates and %(usable_leaders)s distinct leader-"
+        "eligible candidates are usable for at least one of them"
+    ),
+    gettext_noop(
+        "together teams %(teams)s need at least %(people)s people; %(usable)s distinct "
+        "candidates are usable for at least one of them"
+    ),
+)
+
+
+_BREAKDOWN_NAMES = 10  # names shown per group of "the others"
 _BREAKDOWN = {
     "unavailable": gettext_noop("%(n)s unavailable"),
     "forbidden": gettext_noop("%(n)s forbidden by recusal"),
@@ -1690,29 +1778,40 @@ _BREAKDOWN = {
 
 
 def _breakdown(ctx: _Context, team: TeamSpec, role: str | None) -> Text | str:
-    """Why the rest of the pool is out, e.g. ' (of the others: 3 unavailable)'.
+    """Why the rest of the pool is out, with the first names of each group, e.g.
+    ' (of the others: 2 unavailable (张明, 李华))'; someone out for two reasons is in both.
 
     ``role`` None means "usable in no role at all".
     """
-    counts: Counter[str] = Counter()
+    groups: dict[str, list[str]] = {key: [] for key in _BREAKDOWN}
     roles = ROLES if role is None else (role,)
     for cand in ctx.candidates:
         if any(ctx.usable(cand, team, r) for r in roles):
             continue
         if not cand.available:
-            counts["unavailable"] += 1
+            groups["unavailable"].append(cand.name)
         if any(ctx.forbidding(cand, team, r) for r in roles):
-            counts["forbidden"] += 1
+            groups["forbidden"].append(cand.name)
         if ctx.cross_blocked(cand, team):
-            counts["county"] += 1
+            groups["county"].append(cand.name)
         if role == LEADER and not cand.leader_eligible:
-            counts["leader"] += 1
-    if not counts:
+            groups["leader"].append(cand.name)
+    order = sorted((k for k in groups if groups[k]), key=lambda k: _BREAKDOWN[k] % {"n": ""})
+    if not order:
         return ""
-    order = sorted(counts, key=lambda key: _BREAKDOWN[key] % {"n": ""})
     return Text(
         gettext_noop(" (of the others: %(counts)s)"),
-        counts=Joined(tuple(Text(_BREAKDOWN[k], n=counts[k]) for k in order), ", "),
+        counts=Joined(
+            tuple(
+                Text(
+                    gettext_noop("%(name)s (%(why)s)"),
+                    name=Text(_BREAKDOWN[k], n=len(groups[k])),
+                    why=_limited(groups[k], len(groups[k]), ", ", _BREAKDOWN_NAMES),
+                )
+                for k in order
+            ),
+            ", ",
+        ),
     )
 
 
@@ -1725,15 +1824,15 @@ def _describe_forbidden(ctx: _Context, team_positions: Sequence[int]) -> Text:
     if not by_rule:
         return Text(
             gettext_noop(
-                "recusal rule (forbidden assignments): %(all)s entries in all, %(here)s for the "
-                "teams named here"
+                "recusal rule (forbidden assignments): entries in all: %(all)s; for the teams "
+                "named here: %(here)s"
             ),
             **fields,
         )
     return Text(
         gettext_noop(
-            "recusal rule (forbidden assignments): %(all)s entries in all, %(here)s for the "
-            "teams named here (%(detail)s)"
+            "recusal rule (forbidden assignments): entries in all: %(all)s; for the teams "
+            "named here: %(here)s (%(detail)s)"
         ),
         detail=Joined(
             tuple(
@@ -1754,8 +1853,8 @@ def _describe_cross(ctx: _Context, team_positions: Sequence[int]) -> Text:
         parts.append(
             Text(
                 gettext_noop(
-                    "%(team)s: %(n)s available candidates live in its target counties "
-                    "(%(counties)s)"
+                    "%(team)s: available candidates who live in its target counties "
+                    "(%(counties)s): %(n)s"
                 ),
                 team=_team_name(team),
                 n=len(local),
@@ -1780,24 +1879,26 @@ def _describe_joint(
     if leader_teams:
         return Text(
             gettext_noop(
-                "together teams %(teams)s need at least %(people)s people and %(leaders)s "
-                "leaders; %(usable)s distinct candidates and %(usable_leaders)s distinct "
-                "leader-eligible candidates are usable for at least one of them"
+                "together teams %(teams)s need at least %(people)s and %(leaders)s; usable for "
+                "at least one of them: %(usable)s, %(usable_leaders)s of them leader-eligible"
             ),
             teams=names,
-            people=people_needed,
-            leaders=leader_teams,
-            usable=len(people),
+            people=_people(people_needed),
+            leaders=Text(
+                ngettext_noop("%(n)s leader", "%(n)s leaders"),
+                n=leader_teams,
+            ),
+            usable=_distinct(len(people)),
             usable_leaders=len(leaders),
         )
     return Text(
         gettext_noop(
-            "together teams %(teams)s need at least %(people)s people; %(usable)s distinct "
-            "candidates are usable for at least one of them"
+            "together teams %(teams)s need at least %(people)s; usable for at least one of "
+            "them: %(usable)s"
         ),
         teams=names,
-        people=people_needed,
-        usable=len(people),
+        people=_people(people_needed),
+        usable=_distinct(len(people)),
     )
 
 

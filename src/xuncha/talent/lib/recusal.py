@@ -165,6 +165,22 @@ DEFAULT_RULES = RecusalRules()
 
 PRESENT = "present"  # the end of a current post in date ranges ("2019-01-01–present")
 
+# Evidence templates of earlier versions ("within 3 years" did not suit a 1-year rule):
+# evidence stored with them (FormationRun.instance) still reads in the user's language.
+RETIRED_TEMPLATES: tuple[str, ...] = (
+    gettext_noop("worked at %(post)s, within %(years)s years (on or after %(cutoff)s)"),
+    gettext_noop(
+        "superior of %(leader)s, a current leader of %(target)s: at %(org)s the inspector was "
+        "%(mine)s and %(leader)s was %(theirs)s, together %(dates)s, within %(years)s years "
+        "(on or after %(cutoff)s)"
+    ),
+    gettext_noop(
+        "subordinate of %(leader)s, a current leader of %(target)s: at %(org)s the inspector "
+        "was %(mine)s and %(leader)s was %(theirs)s, together %(dates)s, within %(years)s "
+        "years (on or after %(cutoff)s)"
+    ),
+)
+
 
 @dataclass(frozen=True)
 class Conflict:
@@ -405,7 +421,9 @@ def _evaluate(inspector: Inspector, tx: _TargetIndex, cx: _Context) -> list[_Tag
         if post.start <= cx.today and (post.end is None or post.end >= cx.recent_cutoff):
             add(
                 "worked_recently",
-                gettext_noop("worked at %(post)s, within %(years)s years (on or after %(cutoff)s)"),
+                gettext_noop(
+                    "worked at %(post)s, within the %(years)s-year period (on or after %(cutoff)s)"
+                ),
                 post=post_text(post),
                 years=rules.recent_years,
                 cutoff=cx.recent_cutoff.isoformat(),
@@ -515,13 +533,13 @@ def _evaluate(inspector: Inspector, tx: _TargetIndex, cx: _Context) -> list[_Tag
                 gettext_noop(
                     "superior of %(leader)s, a current leader of %(target)s: at %(org)s the "
                     "inspector was %(mine)s and %(leader)s was %(theirs)s, together %(dates)s, "
-                    "within %(years)s years (on or after %(cutoff)s)"
+                    "within the %(years)s-year period (on or after %(cutoff)s)"
                 )
                 if o.mine.leadership
                 else gettext_noop(
                     "subordinate of %(leader)s, a current leader of %(target)s: at %(org)s the "
                     "inspector was %(mine)s and %(leader)s was %(theirs)s, together %(dates)s, "
-                    "within %(years)s years (on or after %(cutoff)s)"
+                    "within the %(years)s-year period (on or after %(cutoff)s)"
                 )
             )
             superiors.append(

@@ -540,7 +540,80 @@ def test_competing_teams_are_explained_together() -> None:
     text = "\n".join(result.explanation)
     assert LABEL_1 in text and LABEL_2 in text
     assert "together teams 1, 2 need at least 4 people and 2 leaders" in text
-    assert "1 distinct leader-eligible candidates" in text
+    assert "usable for at least one of them: 8 distinct candidates, 1 of them leader-eligible" in (
+        text
+    )
+
+
+def test_explanations_count_in_the_right_form() -> None:
+    """English has a form for one and one for more ("1 round", "2 rounds"); Chinese one."""
+    from django.utils import translation
+    from django.utils.translation import gettext, ngettext
+
+    from xuncha.talent.lib.formation import render_text
+
+    people = (
+        person(1, "孙立", leader=True, rounds=1),
+        person(2, "钱芳", rounds=2),
+        *(person(pid, rounds=0) for pid in range(3, 7)),
+    )
+    one_team = Instance(people, (team(1, LABEL_1, size=(2, 3)),), (), Rules())
+    lone = replace(
+        one_team,
+        forbidden=(Forbidden(1, 1, "any", "relative", "配偶在青山镇财政所工作"),),
+    )
+    first = solve(lone, time_limit=FAST).explanation[0]
+    assert "1 leader-eligible candidate, excluded: 孙立 (forbidden relative" in first
+    two_teams = replace(one_team, teams=(*one_team.teams, team(2, LABEL_2, size=(2, 3))))
+    short = solve(two_teams, time_limit=FAST)  # one experienced person for two teams
+    assert "needs at least 1 person with 2 or more rounds" in short.explanation[0]
+    experienced = (*people, person(7, rounds=3))
+    result = solve(replace(two_teams, candidates=experienced), time_limit=FAST)
+    assert result.status == "infeasible"
+    assert "孙立 (1 round)" in result.explanation[0]
+    assert "need at least 4 people and 2 leaders" in result.explanation[-1]
+    with translation.override("zh-hans"):
+        chinese = [
+            render_text(n.to_json(), gettext, ntranslate=ngettext) for n in result.explanation_texts
+        ]
+    assert "孙立（已参加1轮）" in chinese[0]
+    assert "合计至少需要4人、2名组长" in chinese[-1]
+
+
+def test_templates_of_runs_stored_before_still_translate() -> None:
+    from django.utils import translation
+    from django.utils.translation import gettext
+
+    from xuncha.talent.lib import formation, recusal
+
+    retired = (*formation.RETIRED_TEMPLATES, *recusal.RETIRED_TEMPLATES)
+    assert len(retired) == 18
+    with translation.override("zh-hans"):
+        assert [t for t in retired if gettext(t) == t] == []
+
+
+def test_a_size_explanation_names_who_is_out_and_why() -> None:
+    people = (
+        person(1, "孙立", leader=True, rounds=3),
+        person(2, "钱芳", rounds=2),
+        person(3, "周敏", available=False),
+        person(4, "吴刚", available=False),
+        person(5, "郑云", county="Z"),
+        person(6, "冯雪"),
+    )
+    forbidden = (Forbidden(6, 1, "any", "relative", "配偶在青山镇工作"),)
+    instance = Instance(people, (team(1, LABEL_1, size=(5, 6)),), forbidden, Rules(cross=True))
+    [line] = solve(instance, time_limit=FAST).explanation
+    assert line.endswith(
+        "candidates usable: 2 (of the others: 1 forbidden by recusal (冯雪), 1 from a target "
+        "county (郑云), 2 unavailable (周敏, 吴刚))"
+    )
+    # Past ten names a group ends with a count.
+    away = tuple(person(pid, f"人员{pid}", available=False) for pid in range(10, 23))
+    crowded = replace(instance, candidates=(*people, *away))
+    [line] = solve(crowded, time_limit=FAST).explanation
+    assert "15 unavailable (周敏, 吴刚, 人员10, " in line
+    assert "人员17, and 5 more)" in line and "人员18" not in line
 
 
 def first_timers_only() -> Instance:
@@ -842,11 +915,15 @@ def test_explanations_are_translatable_and_render_back_to_the_english_lines() ->
     assert result.status == "infeasible" and result.explanation_texts
     data = result_to_json(result)["explanation_texts"]
     assert [render_text(node) for node in data] == list(result.explanation)
-    marked = [render_text(node, lambda t: "»" + t) for node in data]
+    marked = [
+        render_text(node, lambda t: "»" + t, ntranslate=lambda s, p, n: "»" + p) for node in data
+    ]
     assert marked[0].startswith("»experience rule")  # templates go through the translator
+    assert "»team 1" in marked[0]  # and so do the values'
     # A translation that lost a field falls back to the English template (here every
     # template has a field, so the whole line comes back in English).
-    assert render_text(data[0], str.upper) == result.explanation[0]
+    upper = [render_text(node, str.upper, ntranslate=lambda s, p, n: p.upper()) for node in data]
+    assert upper == list(result.explanation)
     # "unavailable" leaves room for the reason the app recorded.
     assert render_text(data[0], value=lambda k, v, p: " (away)" if k == "absence" else None) == (
         result.explanation[0].replace("unavailable", "unavailable (away)")

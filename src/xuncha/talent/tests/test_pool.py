@@ -156,6 +156,50 @@ def test_xlsx_export(as_user):
     )
 
 
+def test_an_export_says_what_it_holds_and_is_audited(as_user, user_named):
+    """The file is named by the day and records its filters, sort and size on a second
+    sheet; the export (names and posts leaving the system) is an audit event."""
+    from xuncha.core.models import AuditEvent
+
+    finance = Specialty.objects.get(code="finance")
+    office = user_named("office")
+    query = {
+        "export": "xlsx",
+        "specialty": finance.pk,
+        "leader": "on",
+        "min_rounds": "x",  # invalid: left out, not recorded as applied
+        "sort": "-rounds",
+    }
+    response = as_user("office").get(reverse("talent:pool"), query, **EN)
+    day = timezone.localdate().isoformat()
+    assert f"inspector-pool-{day}.xlsx" in response["Content-Disposition"]
+    book = load_workbook(io.BytesIO(response.content))
+    pool_sheet, criteria = book.worksheets
+    rows = pool_sheet.max_row - 1
+    assert 0 < rows < InspectorProfile.objects.filter(in_pool=True).count()
+    record = {r[0]: r[1] for r in criteria.iter_rows(min_row=2, values_only=True)}
+    assert criteria.title == "Filters"
+    assert record["Specialty"] == finance.name
+    assert record["Leader pool only"] == "Yes"
+    assert record["Status"] == "In the pool"
+    assert record["Sorted by"] == "Rounds served (descending)"
+    assert record["Rows"] == rows
+    assert record["Exported by"] == office.display_name()
+    assert "At least this many rounds" not in record
+    event = AuditEvent.objects.filter(event_type="talent.pool_exported").latest("pk")
+    assert event.actor_id == office.pk
+    assert event.extra == {
+        "format": "xlsx",
+        "count": rows,
+        "filters": {"specialty": str(finance.pk), "leader": "True"},
+    }
+    plain = as_user("office_c1").get(reverse("talent:pool"), {"export": "csv"})
+    assert f"inspector-pool-{day}.csv" in plain["Content-Disposition"]
+    b"".join(plain.streaming_content)
+    event = AuditEvent.objects.filter(event_type="talent.pool_exported").latest("pk")
+    assert event.extra["format"] == "csv" and event.extra["filters"] == {}
+
+
 def test_pool_query_count_is_flat(as_user, user_named):
     client = as_user("office")
     url = reverse("talent:pool")

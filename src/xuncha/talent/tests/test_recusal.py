@@ -84,8 +84,9 @@ def test_worked_recently_triggers_for_every_role_with_dated_evidence():
         "worked_recently",
         1,
         UNIT,
-        "worked at 某某局 (科员) 2022-03-01–2024-06-30, within 3 years (on or after 2022-06-30)",
-        template="worked at %(post)s, within %(years)s years (on or after %(cutoff)s)",
+        "worked at 某某局 (科员) 2022-03-01–2024-06-30, within the 3-year period (on or after "
+        "2022-06-30)",
+        template="worked at %(post)s, within the %(years)s-year period (on or after %(cutoff)s)",
         params=(
             ("cutoff", "2022-06-30"),
             ("post", "某某局 (科员) 2022-03-01–2024-06-30"),

@@ -277,7 +277,9 @@ def test_more_experienced_people_than_seats_is_named_at_once(tmp_path: Path) -> 
     assert error.returncode == 1
     explanation = json.loads(target.read_text(encoding="utf-8"))["explanation"]
     assert any(
-        "experience rule:" in line and "needs at least 9" in line and "seats" in line
+        "experience rule:" in line
+        and "needs at least 9 people" in line
+        and "size is at most" in line
         for line in explanation
     )
 
