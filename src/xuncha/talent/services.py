@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import TypedDict, Unpack
@@ -186,6 +188,18 @@ def grade_mismatch(score: int, grade: str) -> str | None:
     }
 
 
+NEW_EVALUATION = "new"
+
+
+def evaluation_version(evaluation: Evaluation | None) -> str:
+    """What an evaluation says, as a short digest: a form carries the version it showed,
+    so a save over someone else's later change is noticed instead of undoing it."""
+    if evaluation is None:
+        return NEW_EVALUATION
+    data = json.dumps(audit.snapshot(evaluation, EVALUATION_FIELDS), sort_keys=True, default=str)
+    return hashlib.sha256(data.encode()).hexdigest()[:16]
+
+
 @transaction.atomic
 def evaluation_record(
     *,
@@ -198,13 +212,18 @@ def evaluation_record(
     office_comments: str | None = None,
     remove_from_pool: bool | None = None,
     reason: str | None = None,
+    seen: str | None = None,
 ) -> Evaluation:
     """Record (or update) the evaluation of ``profile`` after ``round_``.
 
     The office's fields (``office_comments``, ``remove_from_pool``, ``reason``) left as
     ``None`` keep their stored values on an update (empty on a new evaluation), so a team
     leader's update never clears the office's decision. A removal takes the inspector out
-    of the pool; withdrawing the removal that took them out puts them back."""
+    of the pool; withdrawing the removal that took them out puts them back.
+
+    ``seen`` is the ``evaluation_version`` the user's form showed: when the evaluation has
+    changed since (a leader and the office on the same page), the save is refused
+    (code ``stale``) rather than overwrite what the other saved."""
     if not 0 <= score <= 100:
         raise ValidationError({"score": _("The score is between 0 and 100.")})
     if grade not in Evaluation.Grade.values:
@@ -215,6 +234,16 @@ def evaluation_record(
     evaluation = (
         Evaluation.objects.select_for_update().filter(profile=profile, round=round_).first()
     )
+    if seen is not None and seen != evaluation_version(evaluation):
+        by = evaluation.evaluated_by if evaluation else None
+        raise ValidationError(
+            _(
+                "%(name)s saved this evaluation after you opened the page; it now shows what "
+                "they saved. Make your change again."
+            )
+            % {"name": by.display_name() if by else _("Someone")},
+            code="stale",
+        )
     before = audit.snapshot(evaluation, EVALUATION_FIELDS) if evaluation else None
     # The reason this evaluation took the inspector out of the pool, if it did.
     removed_by_it = before["reason"] if before and before["remove_from_pool"] else None
@@ -235,11 +264,18 @@ def evaluation_record(
     evaluation.save()
 
     profile_before = {"in_pool": profile.in_pool, "removed_reason": profile.removed_reason}
-    ours = removed_by_it is not None and profile.removed_reason == removed_by_it
-    if evaluation.remove_from_pool and (profile.in_pool or ours):
-        profile.in_pool = False
-        profile.removed_reason = evaluation.reason
-    elif not evaluation.remove_from_pool and not profile.in_pool and ours:
+    # Pool membership follows a change of the decision, never its mere presence: once the
+    # office has put someone back (on their profile), saving the evaluation again, e.g. a
+    # leader's new comment, must not take them out again.
+    ours = removed_by_it is not None and not profile.in_pool
+    ours = ours and profile.removed_reason == removed_by_it
+    if evaluation.remove_from_pool and removed_by_it is None:
+        if profile.in_pool:
+            profile.in_pool = False
+            profile.removed_reason = evaluation.reason
+    elif evaluation.remove_from_pool and ours:
+        profile.removed_reason = evaluation.reason  # the reason reworded
+    elif not evaluation.remove_from_pool and ours:
         # Withdrawing the removal this evaluation made (and no other) restores the inspector.
         profile.in_pool = True
         profile.removed_reason = ""

@@ -38,6 +38,8 @@ class EvaluationForm(forms.Form):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+    # The version of the evaluation the page showed (services.evaluation_version).
+    seen = forms.CharField(widget=forms.HiddenInput, required=False, max_length=40)
 
     def __init__(self, *args: Any, office: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -102,8 +102,9 @@ def _team_for_evaluation(request: AuthedRequest, pk: int) -> tuple[Team, bool]:
 
 def _initial(evaluation: Evaluation | None) -> dict[str, Any]:
     if evaluation is None:
-        return {}
+        return {"seen": services.NEW_EVALUATION}
     return {
+        "seen": services.evaluation_version(evaluation),
         "score": evaluation.score,
         "grade": evaluation.grade,
         "leader_comments": evaluation.leader_comments,
@@ -111,6 +112,21 @@ def _initial(evaluation: Evaluation | None) -> dict[str, Any]:
         "remove_from_pool": evaluation.remove_from_pool,
         "reason": evaluation.reason,
     }
+
+
+def _current_form(member: RoundRole, round_id: int, office: bool) -> team_forms.EvaluationForm:
+    """A member's form bound to the evaluation as saved now (validated, so errors can be
+    added to it)."""
+    current = Evaluation.objects.filter(profile_id=member.profile_id, round_id=round_id).first()
+    prefix = f"m{member.pk}"
+    data = {
+        f"{prefix}-{key}": ("on" if value is True else value)
+        for key, value in _initial(current).items()
+        if value is not False
+    }
+    form = team_forms.EvaluationForm(data, office=office, prefix=prefix)
+    form.is_valid()
+    return form
 
 
 @require_http_methods(["GET", "POST"])
@@ -164,9 +180,13 @@ def evaluate(request: AuthedRequest, pk: int) -> HttpResponseBase:
                     score=data["score"],
                     grade=data["grade"],
                     leader_comments=data["leader_comments"],
+                    seen=data["seen"] or None,
                     **extra,
                 )
             except ValidationError as exc:
+                if getattr(exc, "code", None) == "stale":
+                    # Show what is saved now, with the notice, in place of the input.
+                    form = _current_form(member, team.round_id, office)
                 form.add_error(None, exc)
             else:
                 messages.success(

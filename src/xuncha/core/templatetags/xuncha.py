@@ -33,3 +33,10 @@ def styled(field: BoundField, size: str = "") -> SafeString:
 def enumeration(items: Any) -> str:
     """Join a list the way the active language enumerates (财务、审计 / Finance, Audit)."""
     return i18n.enumeration(items or [])
+
+
+@register.filter
+def labelled(label: Any, text: Any) -> str:
+    """A label and what it introduces, the language's way: 巡察办意见：同意 or Office: agreed
+    (``{% translate "…" as label %}{{ label|labelled:value }}``)."""
+    return i18n.labelled(label, text)

@@ -147,6 +147,34 @@ def test_evaluation_with_removal_takes_the_inspector_out(user_named, as_user):
     assert "多次擅离岗位" in detail.content.decode()
 
 
+def test_a_saved_evaluation_does_not_take_back_out_someone_the_office_put_back(user_named):
+    """The removal acts when the decision is made or withdrawn; re-saving the evaluation
+    (a leader's new comment) leaves the pool as the office last set it."""
+    profile = InspectorProfile.objects.filter(in_pool=True, county__code="C01").first()
+    round_ = Round.objects.filter(committee__code="C01").first()
+    profile.evaluations.filter(round=round_).delete()
+    office, leader = user_named("office_c1"), user_named("leader")
+    fields = {"profile": profile, "round_": round_, "score": 55, "grade": "fail"}
+    services.evaluation_record(actor=office, **fields, remove_from_pool=True, reason="擅离岗位")
+    profile.refresh_from_db()
+    assert not profile.in_pool
+    services.evaluation_record(actor=office, **fields, reason="多次擅离岗位")  # reworded
+    profile.refresh_from_db()
+    assert not profile.in_pool and profile.removed_reason == "多次擅离岗位"
+    services.inspector_update(actor=office, profile=profile, in_pool=True)
+    services.evaluation_record(actor=leader, **fields, leader_comments="补充：已整改")
+    profile.refresh_from_db()
+    assert profile.in_pool and profile.removed_reason == ""
+    # Withdrawing the decision now changes nothing either: they are already back.
+    services.evaluation_record(actor=office, **fields, remove_from_pool=False, reason="")
+    profile.refresh_from_db()
+    assert profile.in_pool
+    # A new decision takes them out again.
+    services.evaluation_record(actor=office, **fields, remove_from_pool=True, reason="再次擅离")
+    profile.refresh_from_db()
+    assert not profile.in_pool and profile.removed_reason == "再次擅离"
+
+
 def test_xlsx_export(as_user):
     response = as_user("office_c1").get(reverse("talent:pool"), {"export": "xlsx"})
     sheet = load_workbook(io.BytesIO(response.content)).active

@@ -218,6 +218,64 @@ def test_leader_evaluates_and_updates_with_audit(as_user, leader_team):
     assert "尚可" in profile_page.content.decode()
 
 
+def test_the_profile_shows_both_comments_line_by_line(as_user, leader_team):
+    member = _member(leader_team)
+    _post(
+        as_user("leader"),
+        leader_team,
+        member,
+        score=85,
+        grade="good",
+        leader_comments="一、认真\n二、细致",
+    )
+    _post(
+        as_user("office_c1"),
+        leader_team,
+        member,
+        score=85,
+        grade="good",
+        leader_comments="一、认真\n二、细致",
+        office_comments="同意组长评价",
+    )
+    url = reverse("talent:profile_detail", args=[member.profile_id])
+    page = as_user("office_c1").get(url).content.decode()
+    assert "组长评语：一、认真<br>二、细致" in page
+    assert "巡察办意见：同意组长评价" in page
+    english = as_user("office_c1").get(url, **EN).content.decode()
+    assert "Comments of the office: 同意组长评价" in english
+
+
+def test_a_save_over_someone_elses_later_change_is_refused(as_user, leader_team):
+    """The office opens the page, the leader then changes the score; the office's save
+    (made on what it saw) would undo the leader's change, so it is refused and the form
+    shows what is saved now."""
+    import re
+
+    leader, office = as_user("leader"), as_user("office_c1")
+    member = _member(leader_team)
+    _post(leader, leader_team, member, score=92, grade="excellent", leader_comments="优秀")
+    page = office.get(reverse("talent:evaluate", args=[leader_team.pk]), **EN).content.decode()
+    seen = re.search(rf'name="m{member.pk}-seen" value="(\w+)"', page).group(1)
+    _post(leader, leader_team, member, score=96, grade="excellent", leader_comments="更新")
+    stale = {"score": 92, "grade": "excellent", "leader_comments": "优秀", "seen": seen}
+    response = _post(office, leader_team, member, **stale, office_comments="同意")
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "saved this evaluation after you opened the page" in content
+    assert f'name="m{member.pk}-score" value="96"' in content  # what is saved now
+    evaluation = Evaluation.objects.get(profile=member.profile, round=leader_team.round)
+    assert (evaluation.score, evaluation.leader_comments, evaluation.office_comments) == (
+        96,
+        "更新",
+        "",
+    )
+    fresh = re.search(rf'name="m{member.pk}-seen" value="(\w+)"', content).group(1)
+    again = {**stale, "score": 96, "leader_comments": "更新", "seen": fresh}
+    assert _post(office, leader_team, member, **again, office_comments="同意").status_code == 302
+    evaluation.refresh_from_db()
+    assert (evaluation.score, evaluation.office_comments) == (96, "同意")
+
+
 def test_leader_cannot_remove_from_the_pool_or_write_office_comments(as_user, leader_team):
     client = as_user("leader")
     member = _member(leader_team)
