@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -112,6 +113,30 @@ def declaration_record(
         after={"organisation": organisation.pk, "source": source, "reason": reason.strip()},
     )
     return declaration
+
+
+# A team inspects until its report stage; a conflict found before then matters.
+_ON_SITE = (Stage.PREPARATION, Stage.STATIONING, Stage.UNDERSTANDING)
+
+
+def rosters_in_conflict(profile: InspectorProfile, organisation: Organisation) -> list[RoundRole]:
+    """The accepted seats of ``profile`` on teams not yet past their fieldwork whose
+    targets are ``organisation``, under it or above it: a newly declared conflict there is
+    not undone by team formation (the roster is already accepted), so the office is told."""
+    seats = (
+        RoundRole.objects.filter(profile=profile, team__stage__in=_ON_SITE)
+        .select_related("team", "round")
+        .prefetch_related("team__targets")
+    )
+    return [
+        seat
+        for seat in seats
+        if seat.team is not None
+        and any(
+            organisation.path.startswith(t.path) or t.path.startswith(organisation.path)
+            for t in seat.team.targets.all()
+        )
+    ]
 
 
 @transaction.atomic
@@ -234,6 +259,7 @@ def formation_solve(run: FormationRun, *, today: dt.date, progress: Any = None) 
             "unavailable": {str(k): v for k, v in built.unavailable.items()},
             "evidence": built.evidence,
             "period": [built.period[0].isoformat(), built.period[1].isoformat()],
+            "today": today.isoformat(),
         }
         run.objective, run.bound, run.gap = result.objective, result.bound, result.gap
         run.draft_objective = result.objective
@@ -270,14 +296,53 @@ def _unavailable(run: FormationRun) -> dict[int, str]:
 
 
 def run_problems(
-    run: FormationRun, draft: list[dict[str, Any]], instance: fm.Instance | None = None
+    run: FormationRun,
+    draft: list[dict[str, Any]],
+    instance: fm.Instance | None = None,
+    *,
+    today: dt.date | None = None,
 ) -> list[str]:
-    return teams.roster_problems(
-        instance if instance is not None else fm.from_json(run.instance),
-        teams.assignments_of(draft),
-        _unavailable(run),
-        run.result.get("evidence") or {},
+    """Every rule ``draft`` breaks: against the records the proposal was made from, and
+    against today's (a conflict declared, someone taken out of the pool or away, a rule
+    changed since), so nothing saved or accepted rests on what is no longer true."""
+    stored = instance if instance is not None else fm.from_json(run.instance)
+    assignments = teams.assignments_of(draft)
+    problems = teams.roster_problems(
+        stored, assignments, _unavailable(run), run.result.get("evidence") or {}
     )
+    # The day the proposal was made for (its time windows), unless told otherwise.
+    if today is None and run.result.get("today"):
+        today = dt.date.fromisoformat(run.result["today"])
+    current = teams.build_instance(run.round, today=today or timezone.localdate())
+    fresh = current.instance
+    unavailable = {pid: teams.unavailable_reason(raw) for pid, raw in current.unavailable.items()}
+    # Someone of the proposal who is no longer in the pool is named, as unavailable.
+    known = {c.person_id for c in fresh.candidates}
+    gone = [
+        c
+        for c in stored.candidates
+        if c.person_id not in known and any(a.person_id == c.person_id for a in assignments)
+    ]
+    for cand in gone:
+        unavailable[cand.person_id] = _("no longer in the pool")
+    if gone:
+        fresh = replace(
+            fresh, candidates=(*fresh.candidates, *(replace(c, available=False) for c in gone))
+        )
+    new = [
+        p
+        for p in teams.roster_problems(fresh, assignments, unavailable, current.evidence)
+        if p not in problems
+    ]
+    if new:
+        problems += [
+            *new,
+            _(
+                "The records have changed since this proposal was made; a new proposal takes "
+                "them into account."
+            ),
+        ]
+    return problems
 
 
 @transaction.atomic

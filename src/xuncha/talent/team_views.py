@@ -330,11 +330,20 @@ def declaration_create(request: AuthedRequest, pk: int) -> HttpResponseBase:
             errors_to_form(form, exc)
     if form.errors:
         return profile_views.render_profile(request, profile.pk, declaration_form=form)
+    organisation = form.cleaned_data["organisation"]
+    names = {"name": profile.person.name, "org": organisation.name}
     messages.success(
-        request,
-        _("Recorded: %(name)s and %(org)s. Team formation now keeps them apart.")
-        % {"name": profile.person.name, "org": form.cleaned_data["organisation"].name},
+        request, _("Recorded: %(name)s and %(org)s. Team formation now keeps them apart.") % names
     )
+    for seat in formation_services.rosters_in_conflict(profile, organisation):
+        messages.warning(
+            request,
+            _(
+                "%(name)s is on the accepted roster of %(team)s (%(round)s), which inspects "
+                "%(org)s: change that team on its round's team formation page."
+            )
+            % {**names, "team": seat.team, "round": seat.round.name},
+        )
     return redirect(back)
 
 

@@ -406,6 +406,61 @@ def test_form_change_accept(
     )
 
 
+def test_changes_and_acceptance_check_todays_records_not_the_proposals(cross_round, user_named):
+    """A conflict declared, or someone taken out of the pool, after the proposal was made:
+    a hand change and the acceptance are checked against the records as they are now."""
+    office = user_named("office")
+    run = FormationRun.objects.create(round=cross_round, created_by=office, time_limit=2)
+    formation_services.formation_solve(run, today=TODAY)
+    run.refresh_from_db()
+    assert run.status == FormationRun.Status.PROPOSED
+    draft = teams.assignments_of(run.draft)
+    seat = next(a for a in draft if a.role == fm.MEMBER)
+    team = cross_round.teams.get(pk=seat.team_index)
+    profile = InspectorProfile.objects.get(person_id=seat.person_id)
+    formation_services.declaration_record(
+        actor=office,
+        profile=profile,
+        organisation=team.targets.first(),
+        source="self",
+        reason="与该单位负责人系同学",
+    )
+    with translation.override("en"), pytest.raises(formation_services.RosterRefused) as refused:
+        formation_services.roster_accept(actor=office, run=run)
+    problems = refused.value.problems
+    assert any(
+        profile.person.name in p and "may not serve as" in p and "与该单位负责人系同学" in p
+        for p in problems
+    )
+    assert problems[-1].startswith("The records have changed since this proposal was made")
+    assert not RoundRole.objects.filter(round=cross_round).exists()
+    # A hand change is refused for the same reason, whoever it touches.
+    other = next(a for a in draft if a.role == fm.MEMBER and a.team_index != seat.team_index)
+    with pytest.raises(formation_services.RosterRefused):
+        formation_services.roster_change(
+            actor=office,
+            run=run,
+            team_id=other.team_index,
+            person_out=other.person_id,
+            person_in=other.person_id,
+            role=fm.MEMBER,
+        )
+    Declaration.objects.filter(profile=profile).delete()
+    # Someone taken out of the pool is named, not left as a number.
+    gone = InspectorProfile.objects.get(person_id=other.person_id)
+    gone.in_pool, gone.removed_reason = False, "调离"
+    gone.save()
+    with translation.override("en"), pytest.raises(formation_services.RosterRefused) as refused:
+        formation_services.roster_accept(actor=office, run=run)
+    assert any(
+        gone.person.name in p and "no longer in the pool" in p for p in refused.value.problems
+    )
+    gone.in_pool, gone.removed_reason = True, ""
+    gone.save()
+    formation_services.roster_accept(actor=office, run=run)
+    assert RoundRole.objects.filter(round=cross_round).count() == len(draft)
+
+
 def test_impossible_request_is_explained_and_a_relaxed_rule_is_audited(
     as_user, user_named, cross_round, settings, django_capture_on_commit_callbacks
 ):

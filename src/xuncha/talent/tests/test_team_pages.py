@@ -592,6 +592,35 @@ def test_declaration_is_recorded_and_listed(as_user):
     assert unit.name in text
 
 
+def test_a_conflict_declared_against_a_team_already_on_site_is_flagged(
+    as_user, user_named, current_round
+):
+    """Team formation keeps future proposals apart; an accepted roster still on site is
+    the office's to change, so it is told which team."""
+    target = user_named("leader").grants.get().organisation
+    team = Team.objects.get(round=current_round, targets=target)
+    assert team.stage in (Stage.STATIONING, Stage.UNDERSTANDING)
+    seat = _member(team)
+    response = as_user("office_c1").post(
+        reverse("talent:declaration_create", args=[seat.profile_id]),
+        {"organisation": target.pk, "source": "self", "reason": "与该单位负责人系同学"},
+        follow=True,
+        **EN,
+    )
+    text = response.content.decode()
+    assert f"is on the accepted roster of {team.name} ({current_round.name})" in text
+    # Once the team has left the unit, nothing more to change there.
+    Declaration.objects.filter(profile_id=seat.profile_id).delete()
+    Team.objects.filter(pk=team.pk).update(stage=Stage.REPORT)
+    response = as_user("office_c1").post(
+        reverse("talent:declaration_create", args=[seat.profile_id]),
+        {"organisation": target.pk, "source": "self", "reason": "与该单位负责人系同学"},
+        follow=True,
+        **EN,
+    )
+    assert "accepted roster" not in response.content.decode()
+
+
 def test_declaration_refuses_bad_input_at_the_field(as_user):
     profile = _profile()
     unit = Organisation.objects.filter(path__startswith=profile.county.path, kind="unit").first()
