@@ -164,16 +164,18 @@ def target_need_set(
 ) -> TargetNeed:
     if not Team.objects.filter(round=round_, targets=organisation).exists():
         raise ValidationError(_("%(org)s is not a target of this round.") % {"org": organisation})
+    # What the target needed before: the list set for it, or the default when none was.
+    before = sorted(teams.target_needs(round_).get(organisation.pk, ()))
     need, _created = TargetNeed.objects.get_or_create(round=round_, organisation=organisation)
-    before = sorted(s.code for s in need.specialties.all())
     chosen = list(specialties)
     need.specialties.set(chosen)
+    where = {"organisation": organisation.pk, "name": organisation.name}
     audit.record(
         actor=actor,
         event_type=AuditEventType.TARGET_NEED_SET,
         obj=round_,
-        before={"organisation": organisation.pk, "specialties": before},
-        after={"organisation": organisation.pk, "specialties": sorted(s.code for s in chosen)},
+        before={**where, "specialties": before},
+        after={**where, "specialties": sorted(s.code for s in chosen)},
     )
     return need
 

@@ -31,6 +31,7 @@ from xuncha.talent.models import (
     Release,
     RoundRole,
     RuleRelaxation,
+    Specialty,
 )
 from xuncha.talent.profile_forms import SpecialtiesField
 from xuncha.talent.roster import first_day as round_first_day
@@ -72,7 +73,9 @@ class RelaxForm(forms.Form):
 
 class NeedForm(forms.Form):
     organisation = forms.ModelChoiceField(
-        label=gettext_lazy("Target"), queryset=Organisation.objects.none()
+        label=gettext_lazy("Target"),
+        queryset=Organisation.objects.none(),
+        empty_label=gettext_lazy("Choose a target"),
     )
     specialties = SpecialtiesField(label=gettext_lazy("Specialties it needs"))
 
@@ -292,6 +295,27 @@ def formation(request: AuthedRequest, pk: int) -> HttpResponseBase:
         for team in team_list
         for org in team.targets.all()
     ]
+    # "Edit" on a target's row opens the form on it, its current needs ticked: saving
+    # replaces the list, so it must start from what is there.
+    editing: Organisation | None = next(
+        (
+            org
+            for team in team_list
+            for org in team.targets.all()
+            if str(org.pk) == request.GET.get("need")
+        ),
+        None,
+    )
+    need_form = NeedForm(round_=round_)
+    if editing is not None:
+        codes = needs.get(editing.pk, frozenset())
+        need_form = NeedForm(
+            round_=round_,
+            initial={
+                "organisation": editing.pk,
+                "specialties": list(Specialty.objects.filter(code__in=codes)),
+            },
+        )
     roster = RoundRole.objects.filter(round=round_).select_related(
         "profile__person", "profile__home_organisation", "team"
     )
@@ -342,7 +366,8 @@ def formation(request: AuthedRequest, pk: int) -> HttpResponseBase:
             "relaxed": {r.rule for r in relaxations},
             "start_form": StartForm(),
             "relax_form": RelaxForm(),
-            "need_form": NeedForm(round_=round_),
+            "need_form": need_form,
+            "need_editing": editing,
             "accepted": accepted,
             "unconfirmed": unconfirmed,
             "forming": round_.stage in formation_services.FORMING_STAGES,

@@ -132,6 +132,10 @@ def period_from(stages: Iterable[RoundStage], today: dt.date) -> tuple[dt.date, 
     return first.start_date, max(first.start_date, last.end_date)
 
 
+# Reasons of earlier versions, stored with runs (FormationRun.result): still translated.
+RETIRED_REASONS = (gettext_noop("serves in %(round)s until %(date)s"),)
+
+
 def busy_during(
     role_round: Round, start: dt.date, end: dt.date, rest: dt.timedelta, today: dt.date
 ) -> tuple[dt.date, dt.date] | None:
@@ -332,10 +336,29 @@ def build_instance(round_: Round, *, today: dt.date) -> Built:
         if other_start >= start - dt.timedelta(days=365) and other_start <= start:
             workload[role.profile_id] += 1
         if busy_during(role.round, start, end, rest, today):
-            busy[role.profile_id] = [
-                gettext_noop("serves in %(round)s until %(date)s"),
-                {"round": role.round.name, "date": other_end.isoformat()},
-            ]
+            dates = {
+                "round": role.round.name,
+                "from": other_start.isoformat(),
+                "date": other_end.isoformat(),
+            }
+            if other_start <= end and other_end >= start:
+                busy[role.profile_id] = [
+                    gettext_noop("serves in %(round)s from %(from)s to %(date)s"),
+                    dates,
+                ]
+            else:  # only the rest between rounds reaches this one
+                busy[role.profile_id] = [
+                    gettext_noop(
+                        "serves in %(round)s from %(from)s to %(date)s, too close to this "
+                        "round (%(start)s to %(end)s) for the %(days)s-day rest between rounds"
+                    ),
+                    {
+                        **dates,
+                        "start": start.isoformat(),
+                        "end": end.isoformat(),
+                        "days": team_rules.rest_days,
+                    },
+                ]
         if role.team is not None:
             if role.role in ("leader", "deputy"):
                 led[role.profile_id].extend((t.pk, role.role) for t in role.team.targets.all())

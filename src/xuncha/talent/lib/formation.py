@@ -1604,7 +1604,14 @@ def _describe_team_group(
             usable = [c for c in holders if ctx.usable_any(c, team)]
             if not usable:
                 missing = True
-            if not usable and holders:
+            if not holders:
+                parts.append(
+                    Text(
+                        gettext_noop("%(specialty)s: nobody in the pool holds it"),
+                        specialty=specialty,
+                    )
+                )
+            elif not usable:
                 parts.append(
                     Text(
                         gettext_noop(

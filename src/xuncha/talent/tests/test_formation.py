@@ -616,6 +616,13 @@ def test_a_size_explanation_names_who_is_out_and_why() -> None:
     assert "人员17, and 5 more)" in line and "人员18" not in line
 
 
+def test_a_specialty_nobody_holds_is_said_plainly() -> None:
+    people = (person(1, "孙立", leader=True, rounds=3), *(person(p) for p in range(2, 5)))
+    teams = (team(1, LABEL_1, size=(2, 3), required=("finance", "law")),)
+    [line] = solve(Instance(people, teams, (), Rules()), time_limit=FAST).explanation
+    assert line.endswith("finance: 4 of 4 holders usable; law: nobody in the pool holds it")
+
+
 def first_timers_only() -> Instance:
     people = (person(1, "周斌", leader=True, rounds=3), *(person(p, rounds=0) for p in range(2, 7)))
     teams = (team(1, LABEL_1, size=(4, 5), deputies=(1, 1)),)

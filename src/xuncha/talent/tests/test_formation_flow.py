@@ -406,6 +406,23 @@ def test_form_change_accept(
     )
 
 
+def test_an_unavailable_reason_says_when_only_the_rest_days_are_in_the_way(cross_round):
+    built = teams.build_instance(cross_round, today=TODAY)
+    start, end = built.period
+    rest = teams.rules_for(cross_round.committee).rest_days
+    with translation.override("en"):
+        reasons = [teams.unavailable_reason(v) for v in built.unavailable.values()]
+    resting = [r for r in reasons if "rest between rounds" in r]
+    assert resting, reasons  # the demo's thematic round ends weeks before this one starts
+    for reason in resting:
+        other_end = dt.date.fromisoformat(re.search(r" to (\S+), too close", reason).group(1))
+        assert other_end < start and other_end + dt.timedelta(days=rest) >= start
+        assert f"this round ({start} to {end}) for the {rest}-day rest" in reason
+    with translation.override("zh-hans"):
+        chinese = [teams.unavailable_reason(v) for v in built.unavailable.values()]
+    assert not any("rest between" in r or "serves in" in r for r in chinese)
+
+
 def test_changes_and_acceptance_check_todays_records_not_the_proposals(cross_round, user_named):
     """A conflict declared, or someone taken out of the pool, after the proposal was made:
     a hand change and the acceptance are checked against the records as they are now."""
@@ -459,6 +476,41 @@ def test_changes_and_acceptance_check_todays_records_not_the_proposals(cross_rou
     gone.save()
     formation_services.roster_accept(actor=office, run=run)
     assert RoundRole.objects.filter(round=cross_round).count() == len(draft)
+
+
+def test_a_targets_needs_are_edited_from_what_it_needs_now(as_user, cross_round):
+    """Saving replaces the list, so Edit opens the form with the current needs ticked; the
+    audit event says what the target needed before, its default included."""
+    from xuncha.talent.models import Specialty
+
+    client = as_user("office")
+    target = cross_round.teams.order_by("id").first().targets.order_by("id").first()
+    needs = teams.target_needs(cross_round)[target.pk]
+    assert "finance" in needs  # the default, nothing stored yet
+    url = reverse("talent:formation", args=[cross_round.pk])
+    page = client.get(url, {"need": target.pk}, HTTP_ACCEPT_LANGUAGE="en")
+    form = page.context["need_form"]
+    assert form.initial["organisation"] == target.pk
+    assert {s.code for s in form.initial["specialties"]} == needs
+    text = page.content.decode()
+    finance = Specialty.objects.get(code="finance")
+    assert re.search(rf'value="{finance.pk}"[^>]*checked', text)
+    assert f'<option value="{target.pk}" selected>' in text
+    assert "Choose a target" in client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    law = Specialty.objects.get(code="law")
+    chosen = [finance.pk, law.pk]
+    client.post(
+        reverse("talent:formation_need", args=[cross_round.pk]),
+        {"organisation": target.pk, "specialties": chosen},
+    )
+    assert teams.target_needs(cross_round)[target.pk] == {"finance", "law"}
+    event = AuditEvent.objects.filter(event_type="talent.target_need_set").latest("pk")
+    assert event.before == {
+        "organisation": target.pk,
+        "name": target.name,
+        "specialties": sorted(needs),
+    }
+    assert event.after["specialties"] == ["finance", "law"]
 
 
 def test_impossible_request_is_explained_and_a_relaxed_rule_is_audited(
@@ -524,6 +576,19 @@ def test_impossible_request_is_explained_and_a_relaxed_rule_is_audited(
     )
     assert not RuleRelaxation.objects.filter(round=cross_round).exists()
     assert AuditEvent.objects.filter(event_type="talent.rule_restored").exists()
+    # Specialty coverage relaxed: each team's needs say so, as one phrase.
+    formation_services.team_rules_set(
+        actor=user_named("office"), committee=cross_round.committee, values={"min_experienced": 1}
+    )
+    client.post(
+        reverse("talent:formation_relax", args=[cross_round.pk]),
+        {"rule": "specialties", "reason": "本轮专业人员紧缺"},
+    )
+    _solve(client, cross_round, django_capture_on_commit_callbacks)
+    page = client.get(reverse("talent:formation", args=[cross_round.pk]), HTTP_ACCEPT_LANGUAGE="en")
+    needs = re.findall(r"Needs: [^<·]*\)", page.content.decode())
+    assert len(needs) == cross_round.teams.count()
+    assert needs == ["Needs: Finance (relaxed for this round)"] * len(needs), needs
 
 
 def _county(code: str) -> Organisation:
