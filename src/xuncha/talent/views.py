@@ -137,6 +137,15 @@ COLUMNS = [
 ]
 
 
+# Shown when the list includes people taken out of the pool: who they are, and why.
+REMOVED_COLUMN = Column(
+    "removed",
+    gettext_lazy("Taken out of the pool"),
+    lambda p: "" if p.in_pool else (p.removed_reason or _("Yes")),
+    sort="in_pool",
+)
+
+
 def _filtered(request: AuthedRequest) -> tuple[PoolFilterForm, Any]:
     form = PoolFilterForm(request.GET or None, user=request.user)
     filters: dict[str, Any] = {}
@@ -191,7 +200,9 @@ def _export(
 def pool(request: AuthedRequest) -> HttpResponseBase:
     policy.require(request.user, permissions.TALENT_VIEW)
     form, qs = _filtered(request)
-    table = Table(request, qs, COLUMNS, default_sort="county")
+    status = getattr(form, "cleaned_data", {}).get("status") or "in_pool"
+    columns = COLUMNS if status == "in_pool" else [*COLUMNS, REMOVED_COLUMN]
+    table = Table(request, qs, columns, default_sort="county")
     export = request.GET.get("export")
     if export in ("csv", "xlsx"):
         return _export(request, form, table, export)

@@ -143,6 +143,19 @@ def test_evaluation_with_removal_takes_the_inspector_out(user_named, as_user):
     assert profile.pk not in {r.obj.pk for r in page.context["rows"]}
     removed = as_user("office_c1").get(reverse("talent:pool"), {"status": "removed"})
     assert profile.pk in {p.pk for p in removed.context["page_obj"].paginator.object_list}
+    # Listing everyone, those taken out say so, with the reason; the export too.
+    query = {"status": "all", "q": profile.person.name, "sort": "removed"}
+    listed = as_user("office_c1").get(reverse("talent:pool"), query, **EN)
+    labels = [str(h["label"]) for h in listed.context["headers"]]
+    assert labels[-1] == "Taken out of the pool"
+    rows = {r.obj.pk: [c.value for c in r.cells] for r in listed.context["rows"]}
+    assert rows[profile.pk][-1] == "多次擅离岗位"
+    assert "Taken out of the pool" not in [str(h["label"]) for h in page.context["headers"]]
+    export = as_user("office_c1").get(reverse("talent:pool"), {**query, "export": "xlsx"}, **EN)
+    sheet = load_workbook(io.BytesIO(export.content)).worksheets[0]
+    cells = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert cells[0][-1] == "Taken out of the pool"
+    assert [profile.person.name, "多次擅离岗位"] in [[r[0], r[-1]] for r in cells[1:]]
     detail = as_user("office_c1").get(reverse("talent:profile_detail", args=[profile.pk]))
     assert "多次擅离岗位" in detail.content.decode()
 
