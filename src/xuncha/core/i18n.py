@@ -38,3 +38,10 @@ def sentences(items: Iterable[object]) -> str:
 def labelled(label: object, text: object) -> str:
     """A label and what it introduces: 课程：必填 or Course: required."""
     return f"{label}：{text}" if _chinese() else f"{label}: {text}"
+
+
+def paragraph(items: Iterable[object]) -> str:
+    """Whole sentences one after another: 甲。乙。 (no space after a Chinese full stop) or
+    "A. B." (one space)."""
+    parts = [str(i).strip() for i in items]
+    return ("" if _chinese() else " ").join(p for p in parts if p)

@@ -19,7 +19,6 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from xuncha.core import i18n, policy
-from xuncha.core.forms import form_errors
 from xuncha.core.models import Organisation, OrganisationKind
 from xuncha.core.views import AuthedRequest
 from xuncha.rounds.models import Round, Stage
@@ -33,7 +32,7 @@ from xuncha.talent.models import (
     RuleRelaxation,
     Specialty,
 )
-from xuncha.talent.profile_forms import SpecialtiesField
+from xuncha.talent.profile_forms import SpecialtiesField, field_errors
 from xuncha.talent.roster import first_day as round_first_day
 
 # The session key of a hand change just refused, shown once in its team's block.
@@ -395,7 +394,7 @@ def formation_start(request: AuthedRequest, pk: int) -> HttpResponseBase:
     round_ = round_for_forming(request, pk)
     form = StartForm(request.POST)
     if not form.is_valid():
-        messages.error(request, form_errors(form))
+        messages.error(request, field_errors(form))
         return _back(round_.pk)
     try:
         run = formation_services.formation_start(
@@ -405,7 +404,7 @@ def formation_start(request: AuthedRequest, pk: int) -> HttpResponseBase:
             time_limit=form.cleaned_data["time_limit"],
         )
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, i18n.paragraph(exc.messages))
         return _back(round_.pk)
     messages.info(request, _("The solver is forming the teams; this page follows its progress."))
     return _back(round_.pk, run)
@@ -422,7 +421,7 @@ def formation_relax(request: AuthedRequest, pk: int) -> HttpResponseBase:
         return _back(round_.pk)
     form = RelaxForm(request.POST)
     if not form.is_valid():
-        messages.error(request, form_errors(form))
+        messages.error(request, field_errors(form))
         return _back(round_.pk)
     try:
         formation_services.rule_relax(
@@ -432,7 +431,7 @@ def formation_relax(request: AuthedRequest, pk: int) -> HttpResponseBase:
             reason=form.cleaned_data["reason"],
         )
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, i18n.paragraph(exc.messages))
         return _back(round_.pk)
     messages.success(request, _("Rule relaxed for this round. Form the teams again to use it."))
     return _back(round_.pk)
@@ -443,7 +442,7 @@ def formation_need(request: AuthedRequest, pk: int) -> HttpResponseBase:
     round_ = round_for_forming(request, pk)
     form = NeedForm(request.POST, round_=round_)
     if not form.is_valid():
-        messages.error(request, form_errors(form))
+        messages.error(request, field_errors(form))
         return _back(round_.pk)
     formation_services.target_need_set(
         actor=request.user,
@@ -461,7 +460,7 @@ def formation_change(request: AuthedRequest, pk: int) -> HttpResponseBase:
     ids = [(c["person_id"], str(c["person_id"])) for c in run.instance.get("candidates", [])]
     form = ChangeForm(request.POST, seated=ids, free=ids)
     if not form.is_valid():
-        messages.error(request, form_errors(form))
+        messages.error(request, field_errors(form))
         return _back(run.round_id, run)
     try:
         formation_services.roster_change(
@@ -476,7 +475,7 @@ def formation_change(request: AuthedRequest, pk: int) -> HttpResponseBase:
         team_ids = {t.get("index") for t in run.instance.get("teams", [])}
         if form.cleaned_data["team"] not in team_ids:  # no block to show it in
             messages.error(
-                request, _("Not saved: the change breaks a rule.") + " " + " ".join(exc.problems)
+                request, i18n.paragraph([_("Not saved: the change breaks a rule."), *exc.problems])
             )
             return _back(run.round_id, run)
         # Shown in the team's own block, with the change still chosen in its form.
@@ -490,7 +489,7 @@ def formation_change(request: AuthedRequest, pk: int) -> HttpResponseBase:
         }
         return _back(run.round_id, run, anchor=f"team-{form.cleaned_data['team']}")
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, i18n.paragraph(exc.messages))
         return _back(run.round_id, run)
     messages.success(request, _("Changed; every rule still holds."))
     return _back(run.round_id, run)
@@ -502,10 +501,10 @@ def formation_accept(request: AuthedRequest, pk: int) -> HttpResponseBase:
     try:
         formation_services.roster_accept(actor=request.user, run=run)
     except formation_services.RosterRefused as exc:
-        messages.error(request, _("Not accepted:") + " " + " ".join(exc.problems))
+        messages.error(request, i18n.labelled(_("Not accepted"), i18n.paragraph(exc.problems)))
         return _back(run.round_id, run)
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, i18n.paragraph(exc.messages))
         return _back(run.round_id, run)
     messages.success(
         request,
@@ -516,11 +515,13 @@ def formation_accept(request: AuthedRequest, pk: int) -> HttpResponseBase:
 
 @require_POST
 def release_confirm(request: AuthedRequest, pk: int) -> HttpResponseBase:
-    release = get_object_or_404(Release.objects.select_related("profile"), pk=pk)
+    release = get_object_or_404(Release.objects.select_related("profile__person"), pk=pk)
     round_for_forming(request, release.round_id)
     form = ReleaseForm(request.POST)
+    name = release.profile.person.name
     if not form.is_valid():
-        messages.error(request, form_errors(form))
+        # Named: the page lists everyone's release, the message shows at its top.
+        messages.error(request, i18n.labelled(name, field_errors(form)))
         return _back(release.round_id)
     try:
         formation_services.release_confirm(
@@ -530,9 +531,7 @@ def release_confirm(request: AuthedRequest, pk: int) -> HttpResponseBase:
             on=form.cleaned_data["confirmed_on"],
         )
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, i18n.labelled(name, i18n.paragraph(exc.messages)))
         return _back(release.round_id)
-    messages.success(
-        request, _("Release of %(name)s confirmed.") % {"name": release.profile.person.name}
-    )
+    messages.success(request, _("Release of %(name)s confirmed.") % {"name": name})
     return _back(release.round_id)

@@ -10,6 +10,7 @@ from typing import Any
 
 from django import forms
 from django.db.models import Q, QuerySet
+from django.forms.utils import pretty_name
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -45,7 +46,10 @@ def field_errors(form: forms.Form) -> str:
     for name, errors in form.errors.items():
         text = " ".join(str(e).rstrip("。.") for e in errors)
         field = form.fields.get(name)
-        parts.append(i18n.labelled(field.label, text) if field is not None else text)
+        if field is None:  # the form's own errors
+            parts.append(text)
+        else:
+            parts.append(i18n.labelled(field.label or pretty_name(name), text))
     return i18n.sentences(parts)
 
 

@@ -26,6 +26,8 @@ from docx.enum.section import WD_ORIENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Mm, Pt
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from xuncha.core import audit
@@ -279,8 +281,15 @@ def roster_xlsx(
             _("Qualification status on %(date)s, the first day of the round.")
             % {"date": on.isoformat()}
         )
-    sheet.append(title_row)
-    sheet.append(header)
+    bold = Font(bold=True)
+
+    def strong(value: object) -> WriteOnlyCell:
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.font = bold
+        return cell
+
+    sheet.append([strong(title_row[0]), *title_row[1:]])
+    sheet.append([strong(h) for h in header])
     for team in teams:
         for line in team.lines:
             home = " ".join(p for p in (line.home_organisation, line.home_post) if p)

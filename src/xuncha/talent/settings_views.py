@@ -27,8 +27,8 @@ class SpecialtyForm(forms.Form):
         required=False,
         help_text=gettext_lazy("Letters, digits and hyphens; used in files and rules."),
     )
-    name_zh = forms.CharField(label=gettext_lazy("name (Chinese)"), max_length=40)
-    name_en = forms.CharField(label=gettext_lazy("name (English)"), max_length=60)
+    name_zh = forms.CharField(label=gettext_lazy("Name (Chinese)"), max_length=40)
+    name_en = forms.CharField(label=gettext_lazy("Name (English)"), max_length=60)
 
 
 def may_edit_specialties(user: object) -> bool:

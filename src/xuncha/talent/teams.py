@@ -35,7 +35,7 @@ from typing import Any
 
 from django.db.models import Q
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop, ngettext
+from django.utils.translation import gettext_noop, ngettext, pgettext_lazy
 
 from xuncha.core import i18n, policy
 from xuncha.core.lib import kinship
@@ -97,6 +97,18 @@ def solver_status_label(status: str) -> str:
 
 def role_label(role: str) -> str:
     return str(RoundRole.Role(role).label) if role in RoundRole.Role.values else role
+
+
+_ROLES_IN_SENTENCE = {
+    "leader": pgettext_lazy("a role inside a sentence", "leader"),
+    "deputy": pgettext_lazy("a role inside a sentence", "deputy leader"),
+    "member": pgettext_lazy("a role inside a sentence", "member"),
+}
+
+
+def role_in_sentence(role: str) -> str:
+    """A role inside running text ("may not serve as member in …"), not as a label."""
+    return str(_ROLES_IN_SENTENCE.get(role, role))
 
 
 # -- rules ------------------------------------------------------------------------------------
@@ -194,7 +206,7 @@ def render_evidence(template: str, params: dict[str, str]) -> str:
     if "class" in values:
         values["class"] = kinship_class_labels().get(values["class"], values["class"])
     if "role" in values:
-        values["role"] = role_label(values["role"])
+        values["role"] = role_in_sentence(values["role"])
     try:
         return _(template) % values
     except (KeyError, TypeError, ValueError):  # a translation that lost a field
@@ -552,9 +564,13 @@ def roster_problems(
                 _("Person #%(person)s is not in the pool for this round.") % {"person": a.person_id}
             )
             continue
-        who = {"name": cand.name, "team": team.label, "role": role_label(a.role)}
+        who = {"name": cand.name, "team": team.label, "role": role_in_sentence(a.role)}
         if a.person_id in seen:
-            problems.append(_("%(name)s is placed more than once.") % who)
+            elsewhere = teams[seen[a.person_id]].label if seen[a.person_id] in teams else "?"
+            problems.append(
+                _("%(name)s is placed twice: in %(other)s and in %(team)s.")
+                % {**who, "other": elsewhere}
+            )
         seen[a.person_id] = a.team_index
         seats[a.team_index].append((cand, a.role))
         if not cand.available:
@@ -563,9 +579,7 @@ def roster_problems(
                 (_("%(name)s is not available for this round") % who) + (f": {why}" if why else ".")
             )
         if a.role == fm.LEADER and not cand.leader_eligible:
-            problems.append(
-                _("%(name)s cannot lead a team: not in the leader pool or not qualified.") % who
-            )
+            problems.append(_leader_refusal(cand, who))
         for f in forbidden[(a.person_id, a.team_index)]:
             if f.role in (a.role, fm.ANY):
                 found = evidence.get(evidence_key(f.person_id, f.team_index, f.role, f.rule))
@@ -614,19 +628,36 @@ def roster_problems(
         experienced = sum(1 for c, _r in crew if c.rounds_done >= fm.EXPERIENCED_ROUNDS)
         if fm.RELAX_MIN_EXPERIENCED not in relaxed and experienced < instance.rules.min_experienced:
             problems.append(
-                _("%(team)s needs at least %(n)s people with two or more rounds (has %(has)s).")
+                ngettext(
+                    "%(team)s needs at least %(n)s person with two or more rounds (has %(has)s).",
+                    "%(team)s needs at least %(n)s people with two or more rounds (has %(has)s).",
+                    instance.rules.min_experienced,
+                )
                 % {**name, "n": instance.rules.min_experienced, "has": experienced}
             )
         first = sum(1 for c, _r in crew if c.rounds_done == 0)
         if fm.RELAX_MAX_FIRST_TIMERS not in relaxed and first > instance.rules.max_first_timers:
             problems.append(
-                _("%(team)s has %(has)s first-timers; at most %(n)s are allowed.")
+                ngettext(
+                    "%(team)s has %(has)s first-timer; at most %(n)s are allowed.",
+                    "%(team)s has %(has)s first-timers; at most %(n)s are allowed.",
+                    first,
+                )
                 % {**name, "n": instance.rules.max_first_timers, "has": first}
             )
     if not problems:
         # The independent validator as a guard against a gap in the checks above.
         problems.extend(fm.validate(instance, assignments))
     return problems
+
+
+def _leader_refusal(cand: fm.Candidate, who: dict[str, str]) -> str:
+    """Why someone may not lead, from their profile: not in the leader pool, or in it
+    without a qualification valid for the round (a leader must hold one)."""
+    profile = InspectorProfile.objects.filter(person_id=cand.person_id).first()
+    if profile is None or not profile.leader_eligible or not profile.in_pool:
+        return _("%(name)s cannot lead a team: not in the leader pool.") % who
+    return _("%(name)s cannot lead a team: no qualification valid on the round's first day.") % who
 
 
 def specialty_name_map() -> dict[str, str]:
@@ -673,7 +704,7 @@ def explanation_lines(
         if name == "rule" and isinstance(raw, str):
             return rules.get(raw, raw)
         if name == "role" and isinstance(raw, str):
-            return role_label(raw)
+            return role_in_sentence(raw)
         if name == "specialty" and isinstance(raw, str):
             return specialties.get(raw, raw)
         if name == "county" and isinstance(raw, str):

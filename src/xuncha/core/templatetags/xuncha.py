@@ -40,3 +40,9 @@ def labelled(label: Any, text: Any) -> str:
     """A label and what it introduces, the language's way: 巡察办意见：同意 or Office: agreed
     (``{% translate "…" as label %}{{ label|labelled:value }}``)."""
     return i18n.labelled(label, text)
+
+
+@register.filter
+def paragraph(items: Any) -> str:
+    """Whole sentences one after another, the language's way (甲。乙。 / A. B.)."""
+    return i18n.paragraph(items or [])

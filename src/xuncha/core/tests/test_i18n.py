@@ -84,3 +84,7 @@ def test_several_messages_on_one_line_end_with_one_full_stop() -> None:
         )
         assert i18n.labelled("Course", "required") == "Course: required"
     assert i18n.sentences([]) == ""
+    with translation.override("zh-hans"):
+        assert i18n.paragraph(["未保存。", "甲不能担任组长。"]) == "未保存。甲不能担任组长。"
+    with translation.override("en"):
+        assert i18n.paragraph(["Not saved.", " A cannot lead. ", ""]) == "Not saved. A cannot lead."

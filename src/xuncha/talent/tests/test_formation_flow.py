@@ -423,6 +423,27 @@ def test_an_unavailable_reason_says_when_only_the_rest_days_are_in_the_way(cross
     assert not any("rest between" in r or "serves in" in r for r in chinese)
 
 
+def test_hand_change_refusals_read_as_sentences(cross_round):
+    built = teams.build_instance(cross_round, today=TODAY)
+    instance = built.instance
+    first, second = instance.teams[:2]
+    forbidden = next(f for f in instance.forbidden if f.role in (fm.MEMBER, fm.ANY))
+    someone = next(c for c in instance.candidates if c.available)
+    plain = next(c for c in instance.candidates if not c.leader_eligible and c.available)
+    seats = [
+        fm.Assignment(first.index, someone.person_id, fm.MEMBER),
+        fm.Assignment(second.index, someone.person_id, fm.MEMBER),
+        fm.Assignment(forbidden.team_index, forbidden.person_id, fm.MEMBER),
+        fm.Assignment(first.index, plain.person_id, fm.LEADER),
+    ]
+    with translation.override("en"):
+        problems = teams.roster_problems(instance, seats, evidence=built.evidence)
+    assert f"{someone.name} is placed twice: in {first.label} and in {second.label}." in problems
+    banned = next(c.name for c in instance.candidates if c.person_id == forbidden.person_id)
+    assert any(p.startswith(f"{banned} may not serve as member in ") for p in problems)
+    assert f"{plain.name} cannot lead a team: not in the leader pool." in problems
+
+
 def test_changes_and_acceptance_check_todays_records_not_the_proposals(cross_round, user_named):
     """A conflict declared, or someone taken out of the pool, after the proposal was made:
     a hand change and the acceptance are checked against the records as they are now."""
