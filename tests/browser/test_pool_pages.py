@@ -104,4 +104,8 @@ def test_the_profile_fits_a_phone_with_declarations(
     header = w.page.locator("[data-testid=declarations] th").first.bounding_box()
     assert header is not None and header["height"] < 40
     w.page.locator("[data-testid=declarations]").scroll_into_view_if_needed()
+    # Who recorded it and when give way on a phone: Withdraw is in view without scrolling.
+    compact = "[data-testid=declaration-delete-compact] button"
+    button = w.page.locator(compact).first.bounding_box()
+    assert button is not None and button["x"] + button["width"] <= width
     w.page.screenshot(path=str(artifacts_dir / f"profile-declarations-{locale}-phone.png"))

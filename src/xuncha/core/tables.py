@@ -30,6 +30,13 @@ class Column:
     sort: str | None = None
     link: Callable[[Any], str] | None = None
     css: str = ""
+    # A breakpoint ("sm", "md", "lg") below which the column is left out on screen (a
+    # phone shows the columns that matter without scrolling); exports keep it.
+    hide_below: str = ""
+
+    @property
+    def display_css(self) -> str:
+        return f"d-none d-{self.hide_below}-table-cell" if self.hide_below else ""
 
 
 @dataclass
@@ -123,7 +130,14 @@ class Table:
         return [
             Row(
                 obj,
-                [Cell(c.value(obj), c.link(obj) if c.link else None, c.css) for c in self.columns],
+                [
+                    Cell(
+                        c.value(obj),
+                        c.link(obj) if c.link else None,
+                        f"{c.css} {c.display_css}".strip(),
+                    )
+                    for c in self.columns
+                ],
             )
             for obj in objects
         ]
@@ -133,7 +147,12 @@ class Table:
         params.pop("page", None)
         result = []
         for column in self.columns:
-            entry: dict[str, Any] = {"label": column.label, "url": None, "state": ""}
+            entry: dict[str, Any] = {
+                "label": column.label,
+                "url": None,
+                "state": "",
+                "css": column.display_css,
+            }
             if column.sort:
                 next_desc = column.key == self.sort_key and not self.descending
                 params["sort"] = f"-{column.key}" if next_desc else column.key

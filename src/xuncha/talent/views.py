@@ -109,6 +109,7 @@ COLUMNS = [
         "home",
         gettext_lazy("Home organisation and post"),
         lambda p: f"{p.home_organisation.name if p.home_organisation else ''} {p.home_post}",
+        hide_below="md",
     ),
     Column(
         "specialties",

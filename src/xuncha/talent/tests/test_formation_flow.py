@@ -610,6 +610,14 @@ def test_impossible_request_is_explained_and_a_relaxed_rule_is_audited(
     needs = re.findall(r"Needs: [^<·]*\)", page.content.decode())
     assert len(needs) == cross_round.teams.count()
     assert needs == ["Needs: Finance (relaxed for this round)"] * len(needs), needs
+    assert b"run-rules-differ" not in page.content
+    # The rules change after the teams were formed: the rules card says the teams on
+    # screen were formed under the earlier ones.
+    formation_services.team_rules_set(
+        actor=user_named("office"), committee=cross_round.committee, values={"min_experienced": 2}
+    )
+    page = client.get(reverse("talent:formation", args=[cross_round.pk]), HTTP_ACCEPT_LANGUAGE="en")
+    assert "formed under earlier rules: at least 1 with two or more rounds" in page.content.decode()
 
 
 def _county(code: str) -> Organisation:
