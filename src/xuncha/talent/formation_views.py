@@ -165,7 +165,7 @@ def _proposal(
     counties = dict(
         Organisation.objects.filter(kind=OrganisationKind.COUNTY).values_list("code", "name")
     )
-    specialty_names = teams.specialty_name_map()
+    specialty_names = teams.specialty_name_map(run.result)
     # People excluded from each team by recusal (in some role at least).
     excluded: defaultdict[int, set[int]] = defaultdict(set)
     not_as_member: defaultdict[int, set[int]] = defaultdict(set)

@@ -660,11 +660,24 @@ def _leader_refusal(cand: fm.Candidate, who: dict[str, str]) -> str:
     return _("%(name)s cannot lead a team: no qualification valid on the round's first day.") % who
 
 
-def specialty_name_map() -> dict[str, str]:
-    """Specialty code -> name in the user's language."""
+def specialty_name_map(result: dict[str, Any] | None = None) -> dict[str, str]:
+    """Specialty code -> name in the user's language; for a stored run, the names it was
+    solved with stand in for a specialty removed since (its explanations still name it)."""
+    from django.utils.translation import get_language
+
     from xuncha.talent.models import Specialty
 
-    return {s.code: s.name for s in Specialty.objects.all()}
+    english = (get_language() or "").startswith("en")
+    stored = (result or {}).get("specialty_names") or {}
+    names = {code: pair[1] if english else pair[0] for code, pair in stored.items()}
+    return {**names, **{s.code: s.name for s in Specialty.objects.all()}}
+
+
+def specialty_names_to_store() -> dict[str, list[str]]:
+    """Every specialty's names, [Chinese, English], kept with a run's result."""
+    from xuncha.talent.models import Specialty
+
+    return {s.code: [s.name_zh, s.name_en] for s in Specialty.objects.all()}
 
 
 def specialty_names(codes: Iterable[str]) -> list[str]:
@@ -682,7 +695,7 @@ def explanation_lines(
     if not nodes:
         return list(result.get("explanation") or [])
     rules = rule_labels()
-    specialties = specialty_name_map()
+    specialties = specialty_name_map(result)
     counties = dict(
         Organisation.objects.filter(kind=OrganisationKind.COUNTY).values_list("code", "name")
     )

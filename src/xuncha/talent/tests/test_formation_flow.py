@@ -444,6 +444,30 @@ def test_hand_change_refusals_read_as_sentences(cross_round):
     assert f"{plain.name} cannot lead a team: not in the leader pool." in problems
 
 
+def test_a_run_still_names_a_specialty_removed_since(as_user, cross_round, user_named):
+    office = user_named("office")
+    languages = formation_services.specialty_set(
+        actor=office, code="foreign-lang", name_zh="外语", name_en="Foreign languages"
+    )
+    target = cross_round.teams.order_by("id").first().targets.first()
+    formation_services.target_need_set(
+        actor=office, round_=cross_round, organisation=target, specialties=[languages]
+    )
+    run = FormationRun.objects.create(round=cross_round, created_by=office, time_limit=2)
+    formation_services.formation_solve(run, today=TODAY)
+    run.refresh_from_db()
+    assert run.status == FormationRun.Status.INFEASIBLE
+    from xuncha.talent.models import TargetNeed
+
+    TargetNeed.objects.filter(round=cross_round, organisation=target).delete()
+    formation_services.specialty_delete(actor=office, specialty=languages)
+    url = reverse("talent:formation", args=[cross_round.pk])
+    chinese = " ".join(as_user("office").get(url).context["explanation"])
+    assert "外语：人才库中无人具备该特长" in chinese and "foreign-lang" not in chinese
+    english = as_user("office").get(url, HTTP_ACCEPT_LANGUAGE="en").context["explanation"]
+    assert any("Foreign languages: nobody in the pool holds it" in line for line in english)
+
+
 def test_changes_and_acceptance_check_todays_records_not_the_proposals(cross_round, user_named):
     """A conflict declared, or someone taken out of the pool, after the proposal was made:
     a hand change and the acceptance are checked against the records as they are now."""
