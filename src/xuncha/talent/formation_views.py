@@ -255,6 +255,8 @@ def _proposal(
                     auto_id=f"t{spec.index}_%s",
                 ),
                 "refused": this_refused["problems"] if this_refused else [],
+                # A rule broken, or a change that is not one (nobody chosen, say).
+                "refused_rule": bool(this_refused and this_refused.get("rule", True)),
             }
         )
     return {
@@ -471,12 +473,15 @@ def formation_change(request: AuthedRequest, pk: int) -> HttpResponseBase:
             person_in=form.cleaned_data["person_in"],
             role=form.cleaned_data["role"],
         )
-    except formation_services.RosterRefused as exc:
+    except (formation_services.RosterRefused, ValidationError) as exc:
+        rule = isinstance(exc, formation_services.RosterRefused)
+        problems = (
+            exc.problems if isinstance(exc, formation_services.RosterRefused) else exc.messages
+        )
+        heading = _("Not saved: the change breaks a rule.") if rule else _("Not saved.")
         team_ids = {t.get("index") for t in run.instance.get("teams", [])}
         if form.cleaned_data["team"] not in team_ids:  # no block to show it in
-            messages.error(
-                request, i18n.paragraph([_("Not saved: the change breaks a rule."), *exc.problems])
-            )
+            messages.error(request, i18n.paragraph([heading, *problems]))
             return _back(run.round_id, run)
         # Shown in the team's own block, with the change still chosen in its form.
         request.session[REFUSED_KEY] = {
@@ -485,12 +490,10 @@ def formation_change(request: AuthedRequest, pk: int) -> HttpResponseBase:
             "out": form.cleaned_data["person_out"],
             "in": form.cleaned_data["person_in"],
             "role": form.cleaned_data["role"],
-            "problems": exc.problems,
+            "problems": problems,
+            "rule": rule,
         }
         return _back(run.round_id, run, anchor=f"team-{form.cleaned_data['team']}")
-    except ValidationError as exc:
-        messages.error(request, i18n.paragraph(exc.messages))
-        return _back(run.round_id, run)
     messages.success(request, _("Changed; every rule still holds."))
     return _back(run.round_id, run)
 

@@ -468,6 +468,26 @@ def test_a_run_still_names_a_specialty_removed_since(as_user, cross_round, user_
     assert any("Foreign languages: nobody in the pool holds it" in line for line in english)
 
 
+def test_a_change_that_is_no_change_is_refused_in_its_teams_block(as_user, cross_round, user_named):
+    run = FormationRun.objects.create(
+        round=cross_round, created_by=user_named("office"), time_limit=2
+    )
+    formation_services.formation_solve(run, today=TODAY)
+    team = run.draft[0]["team"]
+    client = as_user("office")
+    response = client.post(
+        reverse("talent:formation_change", args=[run.pk]),
+        {"team": team, "role": "member"},
+        HTTP_ACCEPT_LANGUAGE="en",
+        follow=True,
+    )
+    assert response.redirect_chain[-1][0].endswith(f"#team-{team}")
+    text = response.content.decode()
+    block = text.split(f'id="team-{team}"')[1].split('data-testid="proposal-team"')[0]
+    assert "<strong>Not saved.</strong> Choose someone to take out or to put in." in block
+    assert "breaks a rule" not in block
+
+
 def test_changes_and_acceptance_check_todays_records_not_the_proposals(cross_round, user_named):
     """A conflict declared, or someone taken out of the pool, after the proposal was made:
     a hand change and the acceptance are checked against the records as they are now."""
