@@ -21,6 +21,7 @@ from xuncha.core.tables import Column, Table
 from xuncha.core.views import AuthedRequest
 from xuncha.talent import permissions, selectors, services
 from xuncha.talent.models import Specialty
+from xuncha.talent.profile_forms import check_record_date
 from xuncha.talent.profile_views import EXPIRY_WARNING
 
 
@@ -61,6 +62,10 @@ class PoolFilterForm(forms.Form):
             ("all", gettext_lazy("All")),
         ],
     )
+
+    def clean_available_on(self) -> dt.date | None:
+        day = self.cleaned_data.get("available_on")
+        return check_record_date(day) if day is not None else None
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

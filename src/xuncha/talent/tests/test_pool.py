@@ -472,3 +472,12 @@ def test_an_invalid_filter_is_marked_and_the_others_still_apply(as_user):
     assert 'id="id_min_rounds_error"' in text  # the id its aria-describedby names
     assert 'id="id_q_helptext"' in text and "pinyin initials" in text
     assert 'aria-describedby="id_q_helptext"' in text
+
+
+def test_an_implausible_day_is_marked_not_searched(as_user):
+    page = as_user("office").get(reverse("talent:pool"), {"available_on": "1900-01-01"}, **EN)
+    assert page.context["filter_form"].errors["available_on"] == [
+        "A date before 1980-01-01 is not plausible here; check the year."
+    ]
+    everyone = InspectorProfile.objects.filter(in_pool=True).count()
+    assert page.context["page_obj"].paginator.count == everyone
