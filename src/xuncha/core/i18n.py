@@ -40,8 +40,13 @@ def labelled(label: object, text: object) -> str:
     return f"{label}：{text}" if _chinese() else f"{label}: {text}"
 
 
+def sentence_gap() -> str:
+    """What separates two whole sentences: nothing after a Chinese full stop, one space
+    in English."""
+    return "" if _chinese() else " "
+
+
 def paragraph(items: Iterable[object]) -> str:
-    """Whole sentences one after another: 甲。乙。 (no space after a Chinese full stop) or
-    "A. B." (one space)."""
+    """Whole sentences one after another: 甲。乙。 or "A. B."."""
     parts = [str(i).strip() for i in items]
-    return ("" if _chinese() else " ").join(p for p in parts if p)
+    return sentence_gap().join(p for p in parts if p)

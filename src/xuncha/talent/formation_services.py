@@ -161,13 +161,17 @@ def declaration_withdraw(*, actor: User, declaration: Declaration) -> None:
 @transaction.atomic
 def target_need_set(
     *, actor: User, round_: Round, organisation: Organisation, specialties: Iterable[Specialty]
-) -> TargetNeed:
+) -> TargetNeed | None:
     if not Team.objects.filter(round=round_, targets=organisation).exists():
         raise ValidationError(_("%(org)s is not a target of this round.") % {"org": organisation})
     # What the target needed before: the list set for it, or the default when none was.
     before = sorted(teams.target_needs(round_).get(organisation.pk, ()))
-    need, _created = TargetNeed.objects.get_or_create(round=round_, organisation=organisation)
     chosen = list(specialties)
+    need = TargetNeed.objects.filter(round=round_, organisation=organisation).first()
+    if sorted(s.code for s in chosen) == before:
+        return need  # nothing changed (the default kept as it is), nothing recorded
+    if need is None:
+        need = TargetNeed.objects.create(round=round_, organisation=organisation)
     need.specialties.set(chosen)
     where = {"organisation": organisation.pk, "name": organisation.name}
     audit.record(

@@ -11,6 +11,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Min
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -80,9 +81,12 @@ class NeedForm(forms.Form):
 
     def __init__(self, *args: Any, round_: Round, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["organisation"].queryset = Organisation.objects.filter(  # type: ignore[attr-defined]
-            inspecting_teams__round=round_
-        ).distinct()
+        # In the order of the needs table: by team, then target.
+        self.fields["organisation"].queryset = (  # type: ignore[attr-defined]
+            Organisation.objects.filter(inspecting_teams__round=round_)
+            .annotate(first_team=Min("inspecting_teams__id"))
+            .order_by("first_team", "pk")
+        )
 
 
 class ChangeForm(forms.Form):
@@ -271,6 +275,23 @@ def _proposal(
     }
 
 
+def _earlier_rules(instance: fm.Instance, rules: Any) -> str:
+    """The rules the teams on screen were formed under, where they differ from those in
+    force now ("" when none do): the card of rules below is today's."""
+    differ = []
+    if instance.rules.min_experienced != rules.min_experienced:
+        differ.append(
+            _("at least %(n)s with two or more rounds") % {"n": instance.rules.min_experienced}
+        )
+    if instance.rules.max_first_timers != rules.max_first_timers:
+        differ.append(_("at most %(n)s first-timers") % {"n": instance.rules.max_first_timers})
+    sizes = sorted({(t.size_min, t.size_max) for t in instance.teams})
+    if sizes and sizes != [(rules.size_min, rules.size_max)]:
+        low, high = sizes[0]
+        differ.append(_("%(low)s–%(high)s people per team") % {"low": low, "high": high})
+    return i18n.enumeration(differ)
+
+
 @require_GET
 def formation(request: AuthedRequest, pk: int) -> HttpResponseBase:
     round_ = round_for_forming(request, pk)
@@ -363,6 +384,7 @@ def formation(request: AuthedRequest, pk: int) -> HttpResponseBase:
             "editable": run is not None and run.status == FormationRun.Status.PROPOSED,
             "targets": targets,
             "rules": rules,
+            "earlier_rules": _earlier_rules(instance, rules) if instance else "",
             "relaxations": relaxations,
             "relaxed": {r.rule for r in relaxations},
             "start_form": StartForm(),
@@ -445,7 +467,7 @@ def formation_need(request: AuthedRequest, pk: int) -> HttpResponseBase:
     form = NeedForm(request.POST, round_=round_)
     if not form.is_valid():
         messages.error(request, field_errors(form))
-        return _back(round_.pk)
+        return _back(round_.pk, anchor="needs")
     formation_services.target_need_set(
         actor=request.user,
         round_=round_,
@@ -453,7 +475,7 @@ def formation_need(request: AuthedRequest, pk: int) -> HttpResponseBase:
         specialties=form.cleaned_data["specialties"],
     )
     messages.success(request, _("Saved. Form the teams again to use it."))
-    return _back(round_.pk)
+    return _back(round_.pk, anchor="needs")
 
 
 @require_POST

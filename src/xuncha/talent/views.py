@@ -126,6 +126,7 @@ COLUMNS = [
         gettext_lazy("Qualified"),
         lambda p: qualified_label(p.qualified, p.valid_until, timezone.localdate()),
         sort="qualified",
+        css="text-nowrap",
     ),
     Column(
         "leader",

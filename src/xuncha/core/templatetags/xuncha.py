@@ -46,3 +46,9 @@ def labelled(label: Any, text: Any) -> str:
 def paragraph(items: Any) -> str:
     """Whole sentences one after another, the language's way (甲。乙。 / A. B.)."""
     return i18n.paragraph(items or [])
+
+
+@register.simple_tag
+def sentence_gap() -> str:
+    """The space between two sentences: none after a Chinese full stop, one in English."""
+    return i18n.sentence_gap()

@@ -756,38 +756,58 @@ class _Context:
         if role == LEADER and not cand.leader_eligible:
             found.append(Text(gettext_noop("not in the leader pool")))
         for entry in self.forbidding(cand, team, role):
-            where = {
-                "rule": entry.rule,
-                "evidence": entry.evidence,
-                "person_id": cand.person_id,
-                "team_index": team.index,
-            }
-            if entry.role == ANY:
-                found.append(Text(gettext_noop("forbidden %(rule)s: %(evidence)s"), **where))
-            else:
-                found.append(
-                    Text(
-                        gettext_noop("forbidden as %(role)s %(rule)s: %(evidence)s"),
-                        role=entry.role,
-                        **where,
-                    )
-                )
+            found.append(self._forbidden_text(cand, team, entry, (entry.role,)))
         if self.cross_blocked(cand, team):
             found.append(
                 Text(gettext_noop("home county %(county)s is a target county"), county=cand.county)
             )
         return found
 
+    @staticmethod
+    def _forbidden_text(
+        cand: Candidate, team: TeamSpec, entry: Forbidden, roles: Sequence[str]
+    ) -> Text:
+        """A recusal exclusion: in any role, or in the roles named (one text for several
+        roles forbidden by the same evidence). ``role`` (the first) and ``person_id`` let
+        the app find its own evidence for it."""
+        where = {
+            "rule": entry.rule,
+            "evidence": entry.evidence,
+            "person_id": cand.person_id,
+            "team_index": team.index,
+        }
+        if entry.role == ANY:
+            return Text(gettext_noop("forbidden (%(rule)s): %(evidence)s"), **where)
+        return Text(
+            gettext_noop("forbidden as %(roles)s (%(rule)s): %(evidence)s"),
+            role=roles[0],
+            roles=Joined(tuple(Text("%(role)s", role=r) for r in roles), ", "),
+            **where,
+        )
+
     def reason_texts_any(self, cand: Candidate, team: TeamSpec) -> list[Text]:
         """Why ``cand`` can take no role at all in ``team``."""
         if self.usable_any(cand, team):
             return []
         # Gathered over the roles the person could otherwise hold; "not in the leader
-        # pool" would only be noise here.
+        # pool" would only be noise here. The same evidence in several roles is said once.
         roles = ROLES if cand.leader_eligible else (DEPUTY, MEMBER)
         found: list[Text] = []
+        forbidden: dict[tuple[str, str, bool], tuple[Forbidden, list[str]]] = {}
         for role in roles:
-            found.extend(t for t in self.reason_texts(cand, team, role) if t not in found)
+            for entry in self.forbidding(cand, team, role):
+                key = (entry.rule, entry.evidence, entry.role == ANY)
+                held = forbidden.setdefault(key, (entry, []))[1]
+                if entry.role != ANY and entry.role not in held:
+                    held.append(entry.role)
+            others = [
+                t
+                for t in self.reason_texts(cand, team, role)
+                if t.template not in _FORBIDDEN_TEMPLATES and t not in found
+            ]
+            found.extend(others)
+        for entry, held in forbidden.values():
+            found.append(self._forbidden_text(cand, team, entry, held or (entry.role,)))
         return found
 
 
@@ -1715,6 +1735,8 @@ def _describe_team_group(
 # stored with them (FormationRun.result) still read in the user's language. Not used for
 # new explanations.
 RETIRED_TEMPLATES: tuple[str, ...] = (
+    gettext_noop("forbidden %(rule)s: %(evidence)s"),
+    gettext_noop("forbidden as %(role)s %(rule)s: %(evidence)s"),
     gettext_noop("%(name)s (%(n)s rounds)"),
     gettext_noop(
         "leader rule: no leader for %(team)s: %(n)s leader-eligible candidates, all "
@@ -1775,6 +1797,12 @@ RETIRED_TEMPLATES: tuple[str, ...] = (
 )
 
 
+_FORBIDDEN_TEMPLATES = frozenset(
+    {
+        "forbidden (%(rule)s): %(evidence)s",
+        "forbidden as %(roles)s (%(rule)s): %(evidence)s",
+    }
+)
 _BREAKDOWN_NAMES = 10  # names shown per group of "the others"
 _BREAKDOWN = {
     "unavailable": gettext_noop("%(n)s unavailable"),

@@ -563,7 +563,7 @@ def test_explanations_count_in_the_right_form() -> None:
         forbidden=(Forbidden(1, 1, "any", "relative", "配偶在青山镇财政所工作"),),
     )
     first = solve(lone, time_limit=FAST).explanation[0]
-    assert "1 leader-eligible candidate, excluded: 孙立 (forbidden relative" in first
+    assert "1 leader-eligible candidate, excluded: 孙立 (forbidden (relative): 配偶" in first
     two_teams = replace(one_team, teams=(*one_team.teams, team(2, LABEL_2, size=(2, 3))))
     short = solve(two_teams, time_limit=FAST)  # one experienced person for two teams
     assert "needs at least 1 person with 2 or more rounds" in short.explanation[0]
@@ -587,7 +587,7 @@ def test_templates_of_runs_stored_before_still_translate() -> None:
     from xuncha.talent.lib import formation, recusal
 
     retired = (*formation.RETIRED_TEMPLATES, *recusal.RETIRED_TEMPLATES)
-    assert len(retired) == 18
+    assert len(retired) == 20
     with translation.override("zh-hans"):
         assert [t for t in retired if gettext(t) == t] == []
 
@@ -621,6 +621,24 @@ def test_a_specialty_nobody_holds_is_said_plainly() -> None:
     teams = (team(1, LABEL_1, size=(2, 3), required=("finance", "law")),)
     [line] = solve(Instance(people, teams, (), Rules()), time_limit=FAST).explanation
     assert line.endswith("finance: 4 of 4 holders usable; law: nobody in the pool holds it")
+
+
+def test_the_same_evidence_in_several_roles_is_said_once() -> None:
+    people = (
+        person(1, "孙立", leader=True, rounds=3),
+        person(2, "钱芳", specs=("law",), leader=True, rounds=3),
+        *(person(p) for p in range(3, 6)),
+    )
+    declared = "本人申报：与该单位负责人系同学"
+    forbidden = tuple(Forbidden(2, 1, role, "declared", declared) for role in ("leader", "deputy"))
+    teams = (team(1, LABEL_1, size=(3, 4), required=("finance", "law")),)
+    instance = Instance(people, teams, forbidden, Rules())
+    # Someone forbidden as leader and deputy may still be a member: no exclusion.
+    assert solve(instance, time_limit=FAST).status == "optimal"
+    everywhere = (*forbidden, Forbidden(2, 1, "member", "declared", declared))
+    line = solve(replace(instance, forbidden=everywhere), time_limit=FAST).explanation[0]
+    assert f"钱芳 (forbidden as leader, deputy, member (declared): {declared})" in line
+    assert line.count(declared) == 1
 
 
 def first_timers_only() -> Instance:

@@ -564,10 +564,13 @@ def test_a_targets_needs_are_edited_from_what_it_needs_now(as_user, cross_round)
     assert "Choose a target" in client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     law = Specialty.objects.get(code="law")
     chosen = [finance.pk, law.pk]
-    client.post(
-        reverse("talent:formation_need", args=[cross_round.pk]),
-        {"organisation": target.pk, "specialties": chosen},
-    )
+    need_url = reverse("talent:formation_need", args=[cross_round.pk])
+    # Saving what it needs already changes nothing and records nothing.
+    same = [s.pk for s in Specialty.objects.filter(code__in=needs)]
+    response = client.post(need_url, {"organisation": target.pk, "specialties": same})
+    assert response["Location"].endswith("#needs")
+    assert not AuditEvent.objects.filter(event_type="talent.target_need_set").exists()
+    client.post(need_url, {"organisation": target.pk, "specialties": chosen})
     assert teams.target_needs(cross_round)[target.pk] == {"finance", "law"}
     event = AuditEvent.objects.filter(event_type="talent.target_need_set").latest("pk")
     assert event.before == {
@@ -661,7 +664,15 @@ def test_impossible_request_is_explained_and_a_relaxed_rule_is_audited(
         actor=user_named("office"), committee=cross_round.committee, values={"min_experienced": 2}
     )
     page = client.get(reverse("talent:formation", args=[cross_round.pk]), HTTP_ACCEPT_LANGUAGE="en")
-    assert "formed under earlier rules: at least 1 with two or more rounds" in page.content.decode()
+    text = page.content.decode()
+    assert "formed under earlier rules: at least 1 with two or more rounds. Form" in text
+    formation_services.team_rules_set(
+        actor=user_named("office"),
+        committee=cross_round.committee,
+        values={"min_experienced": 1, "size_min": 4, "size_max": 6},
+    )
+    page = client.get(reverse("talent:formation", args=[cross_round.pk]), HTTP_ACCEPT_LANGUAGE="en")
+    assert "formed under earlier rules: 5–7 people per team. Form" in page.content.decode()
 
 
 def _county(code: str) -> Organisation:

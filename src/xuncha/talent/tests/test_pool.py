@@ -9,6 +9,7 @@ from collections import Counter
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -178,6 +179,12 @@ def test_a_saved_evaluation_does_not_take_back_out_someone_the_office_put_back(u
     services.evaluation_record(actor=leader, **fields, leader_comments="补充：已整改")
     profile.refresh_from_db()
     assert profile.in_pool and profile.removed_reason == ""
+    # The inspector's page says the decision stands in the record but they are back.
+    client = Client()
+    client.force_login(office)
+    page = client.get(reverse("talent:profile_detail", args=[profile.pk]), **EN).content.decode()
+    assert "Removal decided (多次擅离岗位); back in the pool since." in page
+    assert "removed from the pool: 多次擅离岗位" not in page
     # Withdrawing the decision now changes nothing either: they are already back.
     services.evaluation_record(actor=office, **fields, remove_from_pool=False, reason="")
     profile.refresh_from_db()
