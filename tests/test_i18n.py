@@ -143,6 +143,9 @@ def test_pages_render_in_both_languages(as_user):
     client = as_user(None)
     chinese = client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert '<html lang="zh-hans">' in chinese and "登录" in chinese
+    # Each language offered in its own words, findable by those who do not read the other.
+    assert re.search(r'data-testid="lang-en" lang="en">\s*English\s*<', chinese)
+    assert "英语" not in chinese
     english = client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert '<html lang="en">' in english and "Log in" in english and "登录" not in english
 
