@@ -1731,9 +1731,9 @@ def _describe_team_group(
     return None
 
 
-# Explanation templates of earlier versions, before their English took plural forms: runs
-# stored with them (FormationRun.result) still read in the user's language. Not used for
-# new explanations.
+# Explanation templates of earlier versions, reworded since (plural forms, punctuation):
+# runs stored with them (FormationRun.result) still read in the user's language. Not used
+# for new explanations.
 RETIRED_TEMPLATES: tuple[str, ...] = (
     gettext_noop("forbidden %(rule)s: %(evidence)s"),
     gettext_noop("forbidden as %(role)s %(rule)s: %(evidence)s"),
