@@ -747,16 +747,46 @@ class _Context:
 
     def reason_texts(self, cand: Candidate, team: TeamSpec, role: str) -> list[Text]:
         """Why ``cand`` cannot take ``role`` in ``team`` (empty when they can)."""
+        middle: list[Text] = []
+        if role == LEADER and not cand.leader_eligible:
+            middle.append(Text(gettext_noop("not in the leader pool")))
+        middle.extend(
+            self._forbidden_text(cand, team, entry, (entry.role,))
+            for entry in self.forbidding(cand, team, role)
+        )
+        return self._around(cand, team, middle)
+
+    def reason_texts_any(self, cand: Candidate, team: TeamSpec) -> list[Text]:
+        """Why ``cand`` can take no role at all in ``team``: the same evidence forbidding
+        several roles is said once, naming them."""
+        if self.usable_any(cand, team):
+            return []
+        # The roles the person could otherwise hold; "not in the leader pool" would only
+        # be noise here.
+        roles = ROLES if cand.leader_eligible else (DEPUTY, MEMBER)
+        grouped: dict[tuple[str, str, bool], tuple[Forbidden, list[str]]] = {}
+        for role in roles:
+            for entry in self.forbidding(cand, team, role):
+                key = (entry.rule, entry.evidence, entry.role == ANY)
+                held = grouped.setdefault(key, (entry, []))[1]
+                if entry.role != ANY and entry.role not in held:
+                    held.append(entry.role)
+        forbidden = [
+            self._forbidden_text(cand, team, entry, held or (entry.role,))
+            for entry, held in grouped.values()
+        ]
+        return self._around(cand, team, forbidden)
+
+    def _around(self, cand: Candidate, team: TeamSpec, middle: list[Text]) -> list[Text]:
+        """``middle`` between the reasons that hold in every role: unavailable first, the
+        home county last."""
         found: list[Text] = []
         if not cand.available:
             # ``absence`` stays empty here; the app fills in the reason it recorded.
             found.append(
                 Text(gettext_noop("unavailable%(absence)s"), absence="", person_id=cand.person_id)
             )
-        if role == LEADER and not cand.leader_eligible:
-            found.append(Text(gettext_noop("not in the leader pool")))
-        for entry in self.forbidding(cand, team, role):
-            found.append(self._forbidden_text(cand, team, entry, (entry.role,)))
+        found.extend(middle)
         if self.cross_blocked(cand, team):
             found.append(
                 Text(gettext_noop("home county %(county)s is a target county"), county=cand.county)
@@ -784,31 +814,6 @@ class _Context:
             roles=Joined(tuple(Text("%(role)s", role=r) for r in roles), ", "),
             **where,
         )
-
-    def reason_texts_any(self, cand: Candidate, team: TeamSpec) -> list[Text]:
-        """Why ``cand`` can take no role at all in ``team``."""
-        if self.usable_any(cand, team):
-            return []
-        # Gathered over the roles the person could otherwise hold; "not in the leader
-        # pool" would only be noise here. The same evidence in several roles is said once.
-        roles = ROLES if cand.leader_eligible else (DEPUTY, MEMBER)
-        found: list[Text] = []
-        forbidden: dict[tuple[str, str, bool], tuple[Forbidden, list[str]]] = {}
-        for role in roles:
-            for entry in self.forbidding(cand, team, role):
-                key = (entry.rule, entry.evidence, entry.role == ANY)
-                held = forbidden.setdefault(key, (entry, []))[1]
-                if entry.role != ANY and entry.role not in held:
-                    held.append(entry.role)
-            others = [
-                t
-                for t in self.reason_texts(cand, team, role)
-                if t.template not in _FORBIDDEN_TEMPLATES and t not in found
-            ]
-            found.extend(others)
-        for entry, held in forbidden.values():
-            found.append(self._forbidden_text(cand, team, entry, held or (entry.role,)))
-        return found
 
 
 def _gain(cand: Candidate) -> int:
@@ -1797,12 +1802,6 @@ RETIRED_TEMPLATES: tuple[str, ...] = (
 )
 
 
-_FORBIDDEN_TEMPLATES = frozenset(
-    {
-        "forbidden (%(rule)s): %(evidence)s",
-        "forbidden as %(roles)s (%(rule)s): %(evidence)s",
-    }
-)
 _BREAKDOWN_NAMES = 10  # names shown per group of "the others"
 _BREAKDOWN = {
     "unavailable": gettext_noop("%(n)s unavailable"),
