@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms.utils import pretty_name
 from django.utils.translation import gettext_lazy as _
 
 from xuncha.core import i18n, policy, selectors
@@ -45,16 +46,37 @@ def form_errors(form: forms.Form) -> str:
     return i18n.sentences(e for errs in form.errors.values() for e in errs)
 
 
+def labelled_errors(form: forms.Form) -> str:
+    """A form's errors on one line, each after the label of its field, punctuated the
+    language's way (课程：……；学时：……。): for a message away from the form's fields."""
+    parts = []
+    for name, errors in form.errors.items():
+        text = " ".join(str(e).rstrip("。.") for e in errors)
+        field = form.fields.get(name)
+        if field is None:  # the form's own errors
+            parts.append(text)
+        else:
+            parts.append(i18n.labelled(field.label or pretty_name(name), text))
+    return i18n.sentences(parts)
+
+
+def applied_values(form: forms.Form) -> dict[str, Any]:
+    """The filters a validated list form applies, by field name: empty and invalid fields
+    apply nothing and are left out."""
+    cleaned = getattr(form, "cleaned_data", {})
+    return {
+        name: cleaned[name]
+        for name in form.fields
+        if cleaned.get(name) not in (None, "", False) and name not in form.errors
+    }
+
+
 def applied_filters(form: forms.Form) -> list[tuple[str, str]]:
     """The filters a validated list form applies, as (label, value) in the user's language,
-    in field order: for the record an export carries of what was filtered. Empty and
-    invalid fields apply nothing and are left out."""
-    cleaned = getattr(form, "cleaned_data", {})
+    in field order: for the record an export carries of what was filtered."""
     shown: list[tuple[str, str]] = []
-    for name, field in form.fields.items():
-        value = cleaned.get(name)
-        if value in (None, "", False) or name in form.errors:
-            continue
+    for name, value in applied_values(form).items():
+        field = form.fields[name]
         if value is True:
             text = str(_("Yes"))
         elif isinstance(value, dt.date):

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from xuncha.core import i18n, policy
+from xuncha.core.forms import labelled_errors
 from xuncha.core.models import Organisation, OrganisationKind
 from xuncha.core.views import AuthedRequest
 from xuncha.rounds.models import Round, Stage
@@ -33,7 +34,7 @@ from xuncha.talent.models import (
     RuleRelaxation,
     Specialty,
 )
-from xuncha.talent.profile_forms import SpecialtiesField, field_errors
+from xuncha.talent.profile_forms import SpecialtiesField
 from xuncha.talent.roster import first_day as round_first_day
 
 # The session key of a hand change just refused, shown once in its team's block.
@@ -418,7 +419,7 @@ def formation_start(request: AuthedRequest, pk: int) -> HttpResponseBase:
     round_ = round_for_forming(request, pk)
     form = StartForm(request.POST)
     if not form.is_valid():
-        messages.error(request, field_errors(form))
+        messages.error(request, labelled_errors(form))
         return _back(round_.pk)
     try:
         run = formation_services.formation_start(
@@ -445,7 +446,7 @@ def formation_relax(request: AuthedRequest, pk: int) -> HttpResponseBase:
         return _back(round_.pk)
     form = RelaxForm(request.POST)
     if not form.is_valid():
-        messages.error(request, field_errors(form))
+        messages.error(request, labelled_errors(form))
         return _back(round_.pk)
     try:
         formation_services.rule_relax(
@@ -466,7 +467,7 @@ def formation_need(request: AuthedRequest, pk: int) -> HttpResponseBase:
     round_ = round_for_forming(request, pk)
     form = NeedForm(request.POST, round_=round_)
     if not form.is_valid():
-        messages.error(request, field_errors(form))
+        messages.error(request, labelled_errors(form))
         return _back(round_.pk, anchor="needs")
     formation_services.target_need_set(
         actor=request.user,
@@ -484,7 +485,7 @@ def formation_change(request: AuthedRequest, pk: int) -> HttpResponseBase:
     ids = [(c["person_id"], str(c["person_id"])) for c in run.instance.get("candidates", [])]
     form = ChangeForm(request.POST, seated=ids, free=ids)
     if not form.is_valid():
-        messages.error(request, field_errors(form))
+        messages.error(request, labelled_errors(form))
         return _back(run.round_id, run)
     try:
         formation_services.roster_change(
@@ -546,7 +547,7 @@ def release_confirm(request: AuthedRequest, pk: int) -> HttpResponseBase:
     name = release.profile.person.name
     if not form.is_valid():
         # Named: the page lists everyone's release, the message shows at its top.
-        messages.error(request, i18n.labelled(name, field_errors(form)))
+        messages.error(request, i18n.labelled(name, labelled_errors(form)))
         return _back(release.round_id)
     try:
         formation_services.release_confirm(

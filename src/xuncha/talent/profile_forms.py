@@ -10,11 +10,10 @@ from typing import Any
 
 from django import forms
 from django.db.models import Q, QuerySet
-from django.forms.utils import pretty_name
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from xuncha.core import i18n, policy
+from xuncha.core import policy
 from xuncha.core.forms import DateInput
 from xuncha.core.models import Organisation, OrganisationKind, Person, Post
 from xuncha.core.policy import Action
@@ -37,20 +36,6 @@ HOME_KINDS = [
     OrganisationKind.TOWNSHIP,
     OrganisationKind.UNIT,
 ]
-
-
-def field_errors(form: forms.Form) -> str:
-    """A form's errors on one line, each after the label of its field, punctuated the
-    language's way (课程：……；学时：……。)."""
-    parts = []
-    for name, errors in form.errors.items():
-        text = " ".join(str(e).rstrip("。.") for e in errors)
-        field = form.fields.get(name)
-        if field is None:  # the form's own errors
-            parts.append(text)
-        else:
-            parts.append(i18n.labelled(field.label or pretty_name(name), text))
-    return i18n.sentences(parts)
 
 
 def check_record_date(day: dt.date, *, past_only: bool = False) -> dt.date:

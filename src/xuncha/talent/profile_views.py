@@ -24,7 +24,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from xuncha.core import i18n, policy
-from xuncha.core.forms import errors_to_form
+from xuncha.core.forms import errors_to_form, labelled_errors
 from xuncha.core.models import Organisation, OrganisationKind
 from xuncha.core.views import AuthedRequest
 from xuncha.talent import permissions, profile_forms, selectors, services, team_forms
@@ -218,7 +218,7 @@ def _form_page(request: AuthedRequest, form: Any, **context: Any) -> HttpRespons
         "talent/inspector_form.html",
         {
             "form": form,
-            "error_summary": i18n.labelled(_("Not saved"), profile_forms.field_errors(form))
+            "error_summary": i18n.labelled(_("Not saved"), labelled_errors(form))
             if form.errors
             else "",
             **context,
@@ -374,7 +374,7 @@ def qualification_status(request: AuthedRequest, pk: int) -> HttpResponseBase:
     if not form.is_valid():
         messages.error(
             request,
-            i18n.labelled(_("Qualification not changed"), profile_forms.field_errors(form)),
+            i18n.labelled(_("Qualification not changed"), labelled_errors(form)),
         )
         return redirect(back)
     try:

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET
 
 from xuncha.core import i18n, policy
-from xuncha.core.forms import DateInput, applied_filters
+from xuncha.core.forms import DateInput, applied_filters, applied_values
 from xuncha.core.models import Organisation, OrganisationKind
 from xuncha.core.tables import Column, Table
 from xuncha.core.views import AuthedRequest
@@ -165,17 +165,12 @@ def _filtered(request: AuthedRequest) -> tuple[PoolFilterForm, Any]:
     return form, selectors.pool_for(request.user, today=timezone.localdate(), filters=filters, q=q)
 
 
-def _filter_codes(form: PoolFilterForm) -> dict[str, str]:
+def _filter_codes(applied: dict[str, Any]) -> dict[str, str]:
     """The applied filters as stored values (ids, codes, ISO dates), for the audit event."""
-    codes: dict[str, str] = {}
-    for name, value in getattr(form, "cleaned_data", {}).items():
-        if value in (None, "", False) or name in form.errors:
-            continue
-        if isinstance(value, dt.date):
-            codes[name] = value.isoformat()
-        else:
-            codes[name] = str(getattr(value, "pk", value))
-    return codes
+    return {
+        name: value.isoformat() if isinstance(value, dt.date) else str(getattr(value, "pk", value))
+        for name, value in applied.items()
+    }
 
 
 def _export(
@@ -184,15 +179,16 @@ def _export(
     """The filtered, sorted pool as a file named by the day, audited; the xlsx says on a
     second sheet what it holds (filters, sort, rows, when and by whom)."""
     count = table.queryset.count()
+    applied = applied_values(form)
     services.pool_export_recorded(
-        actor=request.user, fmt=fmt, count=count, filters=_filter_codes(form)
+        actor=request.user, fmt=fmt, count=count, filters=_filter_codes(applied)
     )
     now = timezone.localtime()
     filename = f"inspector-pool-{now.date().isoformat()}"
     if fmt == "csv":
         return table.export_csv(filename)
     criteria: list[tuple[Any, Any]] = applied_filters(form)
-    if not any(label == str(form.fields["status"].label) for label, _value in criteria):
+    if "status" not in applied:  # the pool's default
         criteria.append((form.fields["status"].label, _("In the pool")))
     criteria += [
         (_("Sorted by"), table.sort_label()),
