@@ -145,6 +145,27 @@ def test_team_builder(open_page: Callable[..., Watched], artifacts_dir: Path, se
     scroll, width = w.no_horizontal_scroll()
     assert scroll <= width + 1
     w.page.screenshot(path=str(artifacts_dir / "team-builder-en-phone.png"), full_page=True)
+    # A table frame that scrolls sideways fades at the edge hiding columns; each state is
+    # checked against the frame's own sizes (a frame narrowed here is sure to scroll).
+    edges = """(frames) => frames.map((f) => {
+        const more = f.scrollWidth - f.clientWidth;
+        return [more > 1 && f.scrollLeft < more - 1, f.classList.contains("xc-more-right"),
+                more > 1 && f.scrollLeft > 1, f.classList.contains("xc-more-left")];
+    })"""
+    frames = w.page.locator(".table-responsive")
+    assert frames.count() > 0
+    w.page.evaluate(
+        "() => { document.querySelector('.table-responsive').style.width = '12rem';"
+        " window.dispatchEvent(new Event('resize')); }"
+    )
+    states = frames.evaluate_all(edges)
+    assert states[0] == [True, True, False, False], states[0]
+    assert all(s[0] == s[1] and s[2] == s[3] for s in states), states
+    frames.first.evaluate("(f) => { f.scrollLeft = f.scrollWidth; }")
+    w.page.wait_for_function(
+        "() => document.querySelector('.table-responsive').classList.contains('xc-more-left')"
+    )
+    assert frames.evaluate_all(edges)[0] == [False, False, True, True]
     assert not w.foreign_requests() and not w.csp_messages() and not w.page_errors
 
 

@@ -267,6 +267,7 @@ def formation_solve(run: FormationRun, *, today: dt.date, progress: Any = None) 
             "period": [built.period[0].isoformat(), built.period[1].isoformat()],
             "today": today.isoformat(),
             "specialty_names": teams.specialty_names_to_store(),
+            "rules": built.rules,
         }
         run.objective, run.bound, run.gap = result.objective, result.bound, result.gap
         run.draft_objective = result.objective

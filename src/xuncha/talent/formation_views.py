@@ -276,9 +276,10 @@ def _proposal(
     }
 
 
-def _earlier_rules(instance: fm.Instance, rules: Any) -> str:
+def _earlier_rules(instance: fm.Instance, rules: Any, stored: dict[str, Any]) -> str:
     """The rules the teams on screen were formed under, where they differ from those in
-    force now ("" when none do): the card of rules below is today's."""
+    force now ("" when none do): the card of rules below is today's. ``stored`` holds the
+    recusal rules and rest days the run was solved with (``teams.rules_to_store``)."""
     differ = []
     if instance.rules.min_experienced != rules.min_experienced:
         differ.append(
@@ -290,7 +291,9 @@ def _earlier_rules(instance: fm.Instance, rules: Any) -> str:
     if sizes and sizes != [(rules.size_min, rules.size_max)]:
         low, high = sizes[0]
         differ.append(_("%(low)s–%(high)s people per team") % {"low": low, "high": high})
-    return i18n.enumeration(differ)
+    differ.extend(teams.changed_rules(stored, rules))
+    # Clauses, not a list: a phrase can hold a list of its own (kinship classes).
+    return i18n.clauses(differ)
 
 
 @require_GET
@@ -385,7 +388,9 @@ def formation(request: AuthedRequest, pk: int) -> HttpResponseBase:
             "editable": run is not None and run.status == FormationRun.Status.PROPOSED,
             "targets": targets,
             "rules": rules,
-            "earlier_rules": _earlier_rules(instance, rules) if instance else "",
+            "earlier_rules": _earlier_rules(instance, rules, run.result.get("rules") or {})
+            if run is not None and instance
+            else "",
             "relaxations": relaxations,
             "relaxed": {r.rule for r in relaxations},
             "start_form": StartForm(),

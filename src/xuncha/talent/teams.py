@@ -29,7 +29,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any
 
@@ -132,6 +132,91 @@ def recusal_rules(rules: TeamRules) -> rc.RecusalRules:
     )
 
 
+# The fields of TeamRules that shape an instance outside ``fm.Rules`` (those are compared
+# on the instance itself): a run stores them so the team builder can say they changed.
+STORED_RULES = (
+    "recent_years",
+    "long_service_years",
+    "leader_kinship_classes",
+    "member_kinship_classes",
+    "colleague_years",
+    "superior_years",
+    "village_hometown",
+    "rotation",
+    "rest_days",
+)
+
+
+def rules_to_store(rules: TeamRules) -> dict[str, Any]:
+    return {
+        name: sorted(value) if isinstance(value := getattr(rules, name), list | tuple) else value
+        for name in STORED_RULES
+    }
+
+
+def changed_rules(stored: dict[str, Any], rules: TeamRules) -> list[str]:
+    """The stored rules (``rules_to_store``) that differ from ``rules``, each as a phrase
+    giving the value stored, in the user's language. Runs from before the rules were
+    stored have none."""
+    now = rules_to_store(rules)
+    differ = {name for name in STORED_RULES if name in stored and stored[name] != now[name]}
+    classes = kinship_class_labels()
+    phrases = []
+    if differ & {"recent_years", "long_service_years"}:
+        phrases.append(
+            _("recusal after working in the target within %(n)s years or for %(m)s+ years")
+            % {
+                "n": stored.get("recent_years", now["recent_years"]),
+                "m": stored.get("long_service_years", now["long_service_years"]),
+            }
+        )
+    for name, template in (
+        ("leader_kinship_classes", _("relatives that bar leaders and deputies: %(classes)s")),
+        ("member_kinship_classes", _("relatives that bar members: %(classes)s")),
+    ):
+        if name in differ:
+            phrases.append(
+                template
+                % {
+                    # In the order the settings page lists them.
+                    "classes": i18n.enumeration(
+                        label for code, label in classes.items() if code in stored[name]
+                    )
+                    or _("none")
+                }
+            )
+    if "colleague_years" in differ:
+        phrases.append(
+            _("long-time colleague after %(n)s years together") % {"n": stored["colleague_years"]}
+        )
+    if "superior_years" in differ:
+        phrases.append(
+            _("former superior or subordinate within %(n)s years") % {"n": stored["superior_years"]}
+        )
+    if "village_hometown" in differ:
+        phrases.append(
+            _("village rounds: not in one's hometown")
+            if stored["village_hometown"]
+            else _("village rounds: hometown not checked")
+        )
+    if "rotation" in differ:
+        phrases.append(
+            _("leaders do not return to a target they led")
+            if stored["rotation"]
+            else _("leaders may return to a target they led")
+        )
+    if "rest_days" in differ:
+        phrases.append(
+            ngettext(
+                "%(n)s day of rest between rounds",
+                "%(n)s days of rest between rounds",
+                stored["rest_days"],
+            )
+            % {"n": stored["rest_days"]}
+        )
+    return phrases
+
+
 # -- periods -----------------------------------------------------------------------------------
 
 
@@ -181,6 +266,9 @@ class Built:
     # evidence_key(...) -> [[template, params], ...]: each forbidden entry's evidence in a
     # form that can be shown in any language later (see ``render_evidence``).
     evidence: dict[str, list[list[Any]]]
+    # The committee's rules that shaped the instance beyond ``fm.Rules`` (recusal, rest
+    # days), as ``rules_to_store`` writes them: the team builder says when they changed.
+    rules: dict[str, Any] = field(default_factory=dict)
 
 
 def evidence_key(person_id: int, team_index: int, role: str, rule: str) -> str:
@@ -521,7 +609,7 @@ def build_instance(round_: Round, *, today: dt.date) -> Built:
         ),
         previous_pairs=frozenset(p for p in pairs if p[0] in wanted and p[1] in wanted),
     )
-    return Built(instance, period, unavailable, names, dict(evidence))
+    return Built(instance, period, unavailable, names, dict(evidence), rules_to_store(team_rules))
 
 
 # -- checking a roster in the user's language --------------------------------------------------

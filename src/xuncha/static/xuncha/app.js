@@ -102,9 +102,28 @@
     };
   }
 
+  // A table frame that scrolls sideways fades at the edge where more columns hide, so a
+  // phone user sees there is more to the right (or left) without a scroll bar.
+  function markScrollEdges(frame) {
+    var more = frame.scrollWidth - frame.clientWidth;
+    frame.classList.toggle("xc-more-right", more > 1 && frame.scrollLeft < more - 1);
+    frame.classList.toggle("xc-more-left", more > 1 && frame.scrollLeft > 1);
+  }
+
+  function watchScrollFrames(root) {
+    root.querySelectorAll(".table-responsive").forEach(function (frame) {
+      if (!frame.dataset.xcEdges) {
+        frame.dataset.xcEdges = "1";
+        frame.addEventListener("scroll", function () { markScrollEdges(frame); }, { passive: true });
+      }
+      markScrollEdges(frame);
+    });
+  }
+
   function init(root) {
     applyProgress(root);
     renderCharts(root);
+    watchScrollFrames(root);
   }
 
   document.addEventListener("DOMContentLoaded", function () { init(document); });
@@ -120,6 +139,7 @@
     if (document.querySelector("[data-reload-on-finish] [data-job-finished]")) { window.location.reload(); }
   });
   window.addEventListener("resize", function () {
+    document.querySelectorAll(".table-responsive").forEach(markScrollEdges);
     if (typeof window.echarts === "undefined") { return; }
     document.querySelectorAll("[data-chart]").forEach(function (el) {
       var chart = window.echarts.getInstanceByDom(el);

@@ -165,9 +165,12 @@ DEFAULT_RULES = RecusalRules()
 
 PRESENT = "present"  # the end of a current post in date ranges ("2019-01-01–present")
 
-# Evidence templates of earlier versions ("within 3 years" did not suit a 1-year rule):
-# evidence stored with them (FormationRun.instance) still reads in the user's language.
+# Evidence templates of earlier versions ("within 3 years" did not suit a 1-year rule; a
+# declaration's evidence said "self-declared" after the rule's own name said so): evidence
+# stored with them (FormationRun.instance) still reads in the user's language.
 RETIRED_TEMPLATES: tuple[str, ...] = (
+    gettext_noop("self-declared: %(reason)s"),
+    gettext_noop("requested by %(target)s: %(reason)s"),
     gettext_noop("worked at %(post)s, within %(years)s years (on or after %(cutoff)s)"),
     gettext_noop(
         "superior of %(leader)s, a current leader of %(target)s: at %(org)s the inspector was "
@@ -623,12 +626,13 @@ def _evaluate(inspector: Inspector, tx: _TargetIndex, cx: _Context) -> list[_Tag
 
     for org_id, reason in inspector.declared_conflicts:
         if org_id == target.org_id:
-            add("declared", gettext_noop("self-declared: %(reason)s"), reason=reason)
+            # The rule's name says who declared it; the evidence is the reason given.
+            add("declared", gettext_noop("“%(reason)s”"), reason=reason)
     for org_id, reason in inspector.requested_by_target:
         if org_id == target.org_id:
             add(
                 "requested",
-                gettext_noop("requested by %(target)s: %(reason)s"),
+                gettext_noop("%(target)s: “%(reason)s”"),
                 target=target.name,
                 reason=reason,
             )

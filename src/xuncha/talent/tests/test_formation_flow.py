@@ -673,6 +673,26 @@ def test_impossible_request_is_explained_and_a_relaxed_rule_is_audited(
     )
     page = client.get(reverse("talent:formation", args=[cross_round.pk]), HTTP_ACCEPT_LANGUAGE="en")
     assert "formed under earlier rules: 5–7 people per team. Form" in page.content.decode()
+    # Recusal rules and rest days are not part of the instance: the run stored them.
+    formation_services.team_rules_set(
+        actor=user_named("office"),
+        committee=cross_round.committee,
+        values={
+            "size_min": 5,
+            "size_max": 7,
+            "recent_years": 5,
+            "member_kinship_classes": ["spouse"],
+            "rotation": False,
+            "rest_days": 1,
+        },
+    )
+    page = client.get(reverse("talent:formation", args=[cross_round.pk]), HTTP_ACCEPT_LANGUAGE="en")
+    earlier = page.content.decode().split("formed under earlier rules: ")[1].split(". Form")[0]
+    assert earlier == (
+        "recusal after working in the target within 3 years or for 3+ years; "
+        "relatives that bar members: spouse, direct blood relative; "
+        "leaders do not return to a target they led; 30 days of rest between rounds"
+    ), earlier
 
 
 def _county(code: str) -> Organisation:

@@ -780,3 +780,28 @@ def test_roster_reads_in_a_fixed_number_of_queries(current_round):
         teams = roster.roster_of(current_round)
     assert len(ctx.captured_queries) == first
     assert len(teams[0].lines) == 9
+
+
+def test_changed_rules_name_the_values_a_run_was_formed_under():
+    from xuncha.talent import teams
+
+    now = TeamRules(committee=Organisation(name="x"))
+    stored = teams.rules_to_store(now)
+    assert teams.changed_rules(stored, now) == []
+    # A run from before the rules were stored has nothing to compare.
+    assert teams.changed_rules({}, TeamRules(committee=now.committee, rest_days=7)) == []
+    earlier = {**stored, "leader_kinship_classes": [], "superior_years": 2}
+    earlier["village_hometown"] = False
+    with translation.override("zh-hans"):
+        assert teams.changed_rules(earlier, now) == [
+            "组长、副组长须回避的亲属：无",
+            "上下级关系回避期限：2年",
+            "村（社区）巡察：不核查籍贯地",
+        ]
+    with translation.override("en"):
+        assert teams.changed_rules({**stored, "long_service_years": 9}, now) == [
+            "recusal after working in the target within 3 years or for 9+ years"
+        ]
+        assert teams.changed_rules({**stored, "rest_days": 1}, now) == [
+            "1 day of rest between rounds"
+        ]

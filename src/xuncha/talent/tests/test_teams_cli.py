@@ -90,7 +90,7 @@ def test_infeasible_instance_exits_1_with_the_explanation(tmp_path: Path) -> Non
             "team_index": 1,
             "role": "leader",
             "rule": "declared",
-            "evidence": "self-declared: 与被巡察单位负责人系同学",
+            "evidence": "“与被巡察单位负责人系同学”",
         }
         for pid in (1, 3, 4)
     ]
@@ -105,10 +105,7 @@ def test_infeasible_instance_exits_1_with_the_explanation(tmp_path: Path) -> Non
     assert json.loads(target.read_text(encoding="utf-8"))["score_terms"] is None
     printed = err.getvalue()
     assert "leader rule: no leader for team 1 (第一巡察组 · 银坪县)" in printed
-    assert (
-        "蔡燕晓 (forbidden as leader (declared): self-declared: 与被巡察单位负责人系同学)"
-        in printed
-    )
+    assert "蔡燕晓 (forbidden as leader (declared): “与被巡察单位负责人系同学”)" in printed
     assert "林勇涛 (home county 990101 is a target county)" in printed
     result = json.loads(target.read_text(encoding="utf-8"))
     assert result["status"] == "infeasible" and result["assignments"] == []
