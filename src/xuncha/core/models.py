@@ -366,7 +366,11 @@ class AuditEventType(models.TextChoices):
     FOCUS_AREA_SET = "rounds.focus_area_set", _("Focus areas changed")
     INSPECTOR_CREATED = "talent.inspector_created", _("Inspector added to the pool")
     INSPECTOR_UPDATED = "talent.inspector_updated", _("Inspector profile changed")
-    QUALIFICATION_GRANTED = "talent.qualification", _("Qualification granted or changed")
+    QUALIFICATION_GRANTED = "talent.qualification", _("Qualification granted")
+    QUALIFICATION_STATUS_SET = (
+        "talent.qualification_status",
+        _("Qualification suspended, reinstated or revoked"),
+    )
     TRAINING_RECORDED = "talent.training", _("Training recorded")
     TRAINING_REMOVED = "talent.training_removed", _("Training record removed")
     EVALUATION_RECORDED = "talent.evaluation", _("Inspector evaluated")
@@ -380,6 +384,7 @@ class AuditEventType(models.TextChoices):
     RULE_RESTORED = "talent.rule_restored", _("Formation rule restored for a round")
     FORMATION_STARTED = "talent.formation_started", _("Team formation started")
     FORMATION_FINISHED = "talent.formation_finished", _("Team formation finished")
+    FORMATION_FAILED = "talent.formation_failed", _("Team formation failed")
     ROSTER_CHANGED = "talent.roster_changed", _("Proposed team changed by hand")
     ROSTER_ACCEPTED = "talent.roster_accepted", _("Team roster accepted")
     ROSTER_EXPORTED = "talent.roster_exported", _("Team roster exported")

@@ -107,9 +107,12 @@ class Table:
         columns: list[Column],
         default_sort: str,
         per_page: int | None = None,
+        exportable: bool = True,
     ) -> None:
         self.request = request
         self.columns = columns
+        # Whether the page offers the CSV export (the view still checks the permission).
+        self.exportable = exportable
         sortable = {c.key: c.sort for c in columns if c.sort}
         requested = request.GET.get("sort", default_sort)
         descending = requested.startswith("-")

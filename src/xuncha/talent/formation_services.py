@@ -162,6 +162,7 @@ def declaration_withdraw(*, actor: User, declaration: Declaration) -> None:
 def target_need_set(
     *, actor: User, round_: Round, organisation: Organisation, specialties: Iterable[Specialty]
 ) -> TargetNeed | None:
+    _require_forming(round_)
     if not Team.objects.filter(round=round_, targets=organisation).exists():
         raise ValidationError(_("%(org)s is not a target of this round.") % {"org": organisation})
     # What the target needed before: the list set for it, or the default when none was.
@@ -186,6 +187,7 @@ def target_need_set(
 
 @transaction.atomic
 def rule_relax(*, actor: User, round_: Round, rule: str, reason: str) -> RuleRelaxation:
+    _require_forming(round_)
     if rule not in RuleRelaxation.Rule.values:
         raise ValidationError({"rule": _("This rule cannot be relaxed.")})
     if not reason.strip():
@@ -206,9 +208,10 @@ def rule_relax(*, actor: User, round_: Round, rule: str, reason: str) -> RuleRel
 
 @transaction.atomic
 def rule_restore(*, actor: User, round_: Round, rule: str) -> None:
+    _require_forming(round_)
     relaxation = RuleRelaxation.objects.filter(round=round_, rule=rule).first()
     if relaxation is None:
-        return
+        raise ValidationError(_("This rule is not relaxed for the round."))
     audit.record(
         actor=actor,
         event_type=AuditEventType.RULE_RESTORED,
@@ -295,6 +298,19 @@ def formation_solve(run: FormationRun, *, today: dt.date, progress: Any = None) 
     return run
 
 
+@transaction.atomic
+def formation_failed(run: FormationRun, *, error: str) -> None:
+    """The solver job failed: the run says so, and so does the audit log (the error's kind
+    only; its message may quote records)."""
+    FormationRun.objects.filter(pk=run.pk).update(status=FormationRun.Status.FAILED)
+    audit.record(
+        actor=run.created_by,
+        event_type=AuditEventType.FORMATION_FAILED,
+        obj=run.round,
+        after={"run": run.pk, "error": error},
+    )
+
+
 def _unavailable(run: FormationRun) -> dict[int, str]:
     """Who was unavailable when the run was solved, and why, in the user's language."""
     return {
@@ -366,7 +382,8 @@ def roster_change(
     """Replace ``person_out`` by ``person_in`` (either may be empty) in one team of the
     proposal. The changed roster is re-checked; if it breaks any rule nothing is saved and
     ``RosterRefused`` names what it breaks."""
-    run = FormationRun.objects.select_for_update().get(pk=run.pk)
+    run = FormationRun.objects.select_for_update().select_related("round").get(pk=run.pk)
+    _require_forming(run.round)
     if run.status != FormationRun.Status.PROPOSED:
         raise ValidationError(_("Only a proposal can be changed."))
     if role not in fm.ROLES:
@@ -431,7 +448,14 @@ def roster_accept(*, actor: User, run: FormationRun) -> list[RoundRole]:
         )
         for s in run.draft
     )
-    Release.objects.filter(round=round_).exclude(profile__in=profiles.values()).delete()
+    # People no longer on the roster need no release; what their units had confirmed is
+    # kept in the audit event.
+    dropped = Release.objects.filter(round=round_).exclude(profile__in=profiles.values())
+    released_before = [
+        {"profile": r.profile_id, "confirmed": r.confirmed, "on": _iso(r.confirmed_on)}
+        for r in dropped.order_by("profile_id")
+    ]
+    dropped.delete()
     have = set(Release.objects.filter(round=round_).values_list("profile_id", flat=True))
     Release.objects.bulk_create(
         Release(profile=p, round=round_) for p in profiles.values() if p.pk not in have
@@ -449,13 +473,19 @@ def roster_accept(*, actor: User, run: FormationRun) -> list[RoundRole]:
         actor=actor,
         event_type=AuditEventType.ROSTER_ACCEPTED,
         obj=round_,
-        before={"roles": previous} if previous else None,
+        before={"roles": previous, "releases_removed": released_before}
+        if previous or released_before
+        else None,
         after={"run": run.pk, "roles": run.draft},
     )
     return created
 
 
 RELEASE_LEAD = dt.timedelta(days=365)
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day else None
 
 
 @transaction.atomic
@@ -482,6 +512,8 @@ def release_confirm(
                 % {"day": earliest.isoformat()}
             }
         )
+    # Confirming again (a corrected date or note) keeps what was there in the event.
+    before = {"on": _iso(release.confirmed_on), "note": release.note} if release.confirmed else None
     release.confirmed = True
     release.confirmed_on = on
     release.note = note.strip()[:200]
@@ -490,6 +522,7 @@ def release_confirm(
         actor=actor,
         event_type=AuditEventType.RELEASE_CONFIRMED,
         obj=release.profile,
+        before=before,
         after={"round": release.round_id, "on": on.isoformat(), "note": release.note},
     )
     return release

@@ -444,9 +444,13 @@ def formation_start(request: AuthedRequest, pk: int) -> HttpResponseBase:
 def formation_relax(request: AuthedRequest, pk: int) -> HttpResponseBase:
     round_ = round_for_forming(request, pk)
     if request.POST.get("restore"):
-        formation_services.rule_restore(
-            actor=request.user, round_=round_, rule=request.POST["restore"]
-        )
+        try:
+            formation_services.rule_restore(
+                actor=request.user, round_=round_, rule=request.POST["restore"]
+            )
+        except ValidationError as exc:
+            messages.error(request, i18n.paragraph(exc.messages))
+            return _back(round_.pk)
         messages.success(request, _("The rule applies again. Form the teams again to use it."))
         return _back(round_.pk)
     form = RelaxForm(request.POST)
@@ -474,12 +478,16 @@ def formation_need(request: AuthedRequest, pk: int) -> HttpResponseBase:
     if not form.is_valid():
         messages.error(request, labelled_errors(form))
         return _back(round_.pk, anchor="needs")
-    formation_services.target_need_set(
-        actor=request.user,
-        round_=round_,
-        organisation=form.cleaned_data["organisation"],
-        specialties=form.cleaned_data["specialties"],
-    )
+    try:
+        formation_services.target_need_set(
+            actor=request.user,
+            round_=round_,
+            organisation=form.cleaned_data["organisation"],
+            specialties=form.cleaned_data["specialties"],
+        )
+    except ValidationError as exc:
+        messages.error(request, i18n.paragraph(exc.messages))
+        return _back(round_.pk, anchor="needs")
     messages.success(request, _("Saved. Form the teams again to use it."))
     return _back(round_.pk, anchor="needs")
 

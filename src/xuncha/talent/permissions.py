@@ -13,13 +13,19 @@ TALENT_VIEW = "talent.view"
 TALENT_CHANGE = "talent.change"
 TEAM_FORM = "talent.form"  # form a round's teams, relax rules, accept and export rosters
 TEAM_RULES = "talent.rules"  # a committee's recusal and formation rules
-EVALUATE = "talent.evaluate"  # evaluate the members of a team after the round
+# Evaluate the members of a team after the round: the office of the round's committee
+# (EVALUATE on the committee), or the team's own leader (EVALUATE_TEAM on a unit the team
+# inspects, and the leader's role on that team: see ``selectors.may_evaluate``). Two
+# actions, so a county office's grant on its county does not reach the teams of a
+# prefecture's cross round that inspect units there.
+EVALUATE = "talent.evaluate"
+EVALUATE_TEAM = "talent.evaluate_team"
 
 ROLES = {
     Role.OFFICE_STAFF: {TALENT_VIEW, TALENT_CHANGE, TEAM_FORM, TEAM_RULES, EVALUATE},
     Role.LEADING_GROUP: {TALENT_VIEW},
-    # A leader's grant is on the units the team inspects: they evaluate that team.
-    Role.TEAM_LEADER: {EVALUATE},
+    # A leader's grant is on the units the team inspects: they evaluate the team they lead.
+    Role.TEAM_LEADER: {EVALUATE_TEAM},
 }
 
 

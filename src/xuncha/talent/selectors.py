@@ -190,21 +190,35 @@ def round_crews(user: Any, round_: Round, teams: list[Team]) -> dict[int, dict[s
         Release.objects.filter(round=round_, confirmed=True).values_list("profile_id", flat=True)
     )
     by_team: dict[int, dict[str, Any]] = {}
-    committee_ok = policy.allows_on_organisation(user, permissions.EVALUATE, round_.committee)
     for team in teams:
         crew = [r for r in roles if r.team_id == team.pk]
+        leaders = {r.profile.person_id for r in crew if r.role == RoundRole.Role.LEADER}
         by_team[team.pk] = {
             "crew": [{"role": r, "released": r.profile_id in released} for r in crew],
             "unreleased": sum(1 for r in crew if r.profile_id not in released),
             "evaluation_open": services.evaluation_open(team),
             "evaluation_opens": Stage(services.EVALUATION_OPENS).label,
-            "can_evaluate": bool(crew)
-            and (
-                committee_ok
-                or any(
-                    policy.allows_on_organisation(user, permissions.EVALUATE, t)
-                    for t in team.targets.all()
-                )
-            ),
+            "can_evaluate": bool(crew) and may_evaluate(user, team, leaders),
         }
     return by_team
+
+
+def may_evaluate(user: Any, team: Team, leaders: set[int] | None = None) -> bool:
+    """Whether ``user`` may evaluate the members of ``team``: office staff of the round's
+    committee, or the team's leader through their grant on a unit it inspects (a grant
+    kept after the round reaches no later team there). ``leaders``: the person ids
+    holding the team's leader role, when the caller has them."""
+    if policy.allows_on_organisation(user, permissions.EVALUATE, team.round.committee):
+        return True
+    if not any(
+        policy.allows_on_organisation(user, permissions.EVALUATE_TEAM, t)
+        for t in team.targets.all()
+    ):
+        return False
+    if leaders is None:
+        leaders = set(
+            RoundRole.objects.filter(team=team, role=RoundRole.Role.LEADER).values_list(
+                "profile__person_id", flat=True
+            )
+        )
+    return user.person_id is not None and user.person_id in leaders

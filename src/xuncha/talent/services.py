@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import TypedDict, Unpack
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from xuncha.core import audit
@@ -75,7 +75,11 @@ def qualification_grant(
         actor=actor,
         event_type=AuditEventType.QUALIFICATION_GRANTED,
         obj=profile,
-        after={"granted_on": granted_on.isoformat(), "expires_on": expires_on.isoformat()},
+        after={
+            "qualification": qualification.pk,
+            "granted_on": granted_on.isoformat(),
+            "expires_on": expires_on.isoformat(),
+        },
     )
     return qualification
 
@@ -97,7 +101,13 @@ def training_record(
         actor=actor,
         event_type=AuditEventType.TRAINING_RECORDED,
         obj=profile,
-        after={"course": course, "hours": str(hours), "date": date.isoformat()},
+        after={
+            "training": record.pk,
+            "course": course,
+            "hours": str(hours),
+            "date": date.isoformat(),
+            "certificate": certificate,
+        },
     )
     return record
 
@@ -200,6 +210,18 @@ def evaluation_version(evaluation: Evaluation | None) -> str:
     return hashlib.sha256(data.encode()).hexdigest()[:16]
 
 
+def _stale(evaluation: Evaluation | None) -> ValidationError:
+    by = evaluation.evaluated_by if evaluation else None
+    return ValidationError(
+        _(
+            "%(name)s saved this evaluation after you opened the page; it now shows what "
+            "they saved. Make your change again."
+        )
+        % {"name": by.display_name() if by else _("Someone")},
+        code="stale",
+    )
+
+
 @transaction.atomic
 def evaluation_record(
     *,
@@ -235,15 +257,7 @@ def evaluation_record(
         Evaluation.objects.select_for_update().filter(profile=profile, round=round_).first()
     )
     if seen is not None and seen != evaluation_version(evaluation):
-        by = evaluation.evaluated_by if evaluation else None
-        raise ValidationError(
-            _(
-                "%(name)s saved this evaluation after you opened the page; it now shows what "
-                "they saved. Make your change again."
-            )
-            % {"name": by.display_name() if by else _("Someone")},
-            code="stale",
-        )
+        raise _stale(evaluation)
     before = audit.snapshot(evaluation, EVALUATION_FIELDS) if evaluation else None
     # The reason this evaluation took the inspector out of the pool, if it did.
     removed_by_it = before["reason"] if before and before["remove_from_pool"] else None
@@ -261,7 +275,16 @@ def evaluation_record(
     if evaluation.remove_from_pool and not evaluation.reason:
         raise ValidationError({"reason": _("Removing someone from the pool needs a reason.")})
     evaluation.evaluated_by = actor
-    evaluation.save()
+    try:
+        with transaction.atomic():  # a savepoint: the other first save may win the race
+            evaluation.save()
+    except IntegrityError:
+        # Two first evaluations at once: the one saved first stands, like a later change.
+        raise _stale(
+            Evaluation.objects.filter(profile=profile, round=round_)
+            .select_related("evaluated_by__person")
+            .first()
+        ) from None
 
     profile_before = {"in_pool": profile.in_pool, "removed_reason": profile.removed_reason}
     # Pool membership follows a change of the decision, never its mere presence: once the
@@ -384,7 +407,7 @@ QUALIFICATION_TRANSITIONS: dict[str, set[str]] = {
 def qualification_status_set(
     *, actor: User | None, qualification: Qualification, status: str
 ) -> Qualification:
-    """Suspend, reinstate or revoke a qualification (recorded as a qualification change)."""
+    """Suspend, reinstate or revoke a qualification."""
     qualification.refresh_from_db(from_queryset=Qualification.objects.select_for_update())
     if status not in Qualification.Status.values:
         raise ValidationError({"status": _("Choose a status.")})
@@ -404,7 +427,7 @@ def qualification_status_set(
     qualification.save(update_fields=["status"])
     audit.record(
         actor=actor,
-        event_type=AuditEventType.QUALIFICATION_GRANTED,
+        event_type=AuditEventType.QUALIFICATION_STATUS_SET,
         obj=qualification.profile,
         before={"qualification": qualification.pk, "status": old},
         after={"qualification": qualification.pk, "status": status},

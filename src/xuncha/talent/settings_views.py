@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
+from django.http import Http404
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -45,9 +46,10 @@ def specialties(request: AuthedRequest) -> HttpResponseBase:
     if not may_edit_specialties(request.user):
         raise PermissionDenied
     if request.method == "POST":
-        specialty = (
-            get_object_or_404(Specialty, pk=request.POST["pk"]) if request.POST.get("pk") else None
-        )
+        pk = request.POST.get("pk", "")
+        if pk and not pk.isdigit():
+            raise Http404
+        specialty = get_object_or_404(Specialty, pk=int(pk)) if pk else None
         try:
             if specialty is not None and request.POST.get("delete"):
                 formation_services.specialty_delete(actor=request.user, specialty=specialty)

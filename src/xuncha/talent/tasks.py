@@ -53,8 +53,8 @@ def form_teams(job_id: str, run_id: int) -> dict[str, Any]:
 
         try:
             formation_services.formation_solve(run, today=timezone.localdate(), progress=progress)
-        except Exception:
-            FormationRun.objects.filter(pk=run_id).update(status=FormationRun.Status.FAILED)
+        except Exception as exc:
+            formation_services.formation_failed(run, error=type(exc).__name__)
             raise
         summary = {
             "status": run.status,

@@ -38,7 +38,8 @@ class EvaluationForm(forms.Form):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-    # The version of the evaluation the page showed (services.evaluation_version).
+    # The version of the evaluation the page showed (services.evaluation_version): without
+    # it a save could overwrite a change made since, so a form without it is refused.
     seen = forms.CharField(widget=forms.HiddenInput, required=False, max_length=40)
 
     def __init__(self, *args: Any, office: bool, **kwargs: Any) -> None:
@@ -60,6 +61,8 @@ class EvaluationForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        if not data.get("seen"):
+            self.add_error(None, _("This page is out of date: open it again and make your change."))
         score, grade = data.get("score"), data.get("grade")
         # Only a score and a grade that are both there (and valid) can disagree.
         if score is not None and grade:

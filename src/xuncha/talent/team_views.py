@@ -28,6 +28,7 @@ from xuncha.talent import (
     permissions,
     profile_views,
     roster,
+    selectors,
     services,
     settings_views,
     team_forms,
@@ -89,14 +90,11 @@ def _team_for_evaluation(request: AuthedRequest, pk: int) -> tuple[Team, bool]:
         .prefetch_related("targets"),
         pk=pk,
     )
-    user = request.user
-    committee = team.round.committee
-    allowed = policy.allows_on_organisation(user, permissions.EVALUATE, committee) or any(
-        policy.allows_on_organisation(user, permissions.EVALUATE, t) for t in team.targets.all()
-    )
-    if not allowed:
+    if not selectors.may_evaluate(request.user, team):
         raise PermissionDenied
-    office = policy.allows_on_organisation(user, permissions.TEAM_FORM, committee)
+    office = policy.allows_on_organisation(
+        request.user, permissions.TEAM_FORM, team.round.committee
+    )
     return team, office
 
 
@@ -180,7 +178,7 @@ def evaluate(request: AuthedRequest, pk: int) -> HttpResponseBase:
                     score=data["score"],
                     grade=data["grade"],
                     leader_comments=data["leader_comments"],
-                    seen=data["seen"] or None,
+                    seen=data["seen"],
                     **extra,
                 )
             except ValidationError as exc:

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from django import forms
+from django.core.exceptions import PermissionDenied
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
@@ -17,6 +18,7 @@ from django.views.decorators.http import require_GET
 from xuncha.core import i18n, policy
 from xuncha.core.forms import DateInput, applied_filters, applied_values
 from xuncha.core.models import Organisation, OrganisationKind
+from xuncha.core.policy import Action
 from xuncha.core.tables import Column, Table
 from xuncha.core.views import AuthedRequest
 from xuncha.talent import permissions, selectors, services
@@ -205,9 +207,14 @@ def pool(request: AuthedRequest) -> HttpResponseBase:
     form, qs = _filtered(request)
     status = getattr(form, "cleaned_data", {}).get("status") or "in_pool"
     columns = COLUMNS if status == "in_pool" else [*COLUMNS, REMOVED_COLUMN]
-    table = Table(request, qs, columns, default_sort="county")
+    # Exporting personal data is the office's, as on the people list: readers such as the
+    # leading group see the pool but take no copy of it.
+    exportable = policy.can(request.user, Action.PERSON_EXPORT)
+    table = Table(request, qs, columns, default_sort="county", exportable=exportable)
     export = request.GET.get("export")
     if export in ("csv", "xlsx"):
+        if not exportable:
+            raise PermissionDenied
         return _export(request, form, table, export)
     return render(
         request,
@@ -217,7 +224,7 @@ def pool(request: AuthedRequest) -> HttpResponseBase:
             "filter_form": form,
             "filter_partial": True,
             "chart": selectors.pool_chart(qs),
-            "xlsx_url": table.export_url("xlsx"),
+            "xlsx_url": table.export_url("xlsx") if exportable else "",
             "can_add": policy.can(request.user, permissions.TALENT_CHANGE),
         },
     )

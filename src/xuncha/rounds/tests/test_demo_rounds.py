@@ -76,6 +76,9 @@ def test_the_demo_leader_evaluates_at_once(as_user, user_named):
             f"m{member.pk}-score": 85,
             f"m{member.pk}-grade": "good",
             f"m{member.pk}-leader_comments": "认真",
+            f"m{member.pk}-seen": next(
+                r["form"].initial["seen"] for r in page.context["rows"] if r["member"] == member
+            ),
         },
         **EN,
     )

@@ -743,6 +743,115 @@ def test_no_forming_after_stationing(user_named):
         formation_services.formation_start(actor=user_named("office"), round_=done)
 
 
+def test_a_round_past_forming_takes_no_change_to_its_teams(user_named):
+    """Relaxing or restoring a rule, a target's needs and hand changes belong to forming,
+    like the solver run and the acceptance."""
+    office = user_named("office")
+    done = Round.objects.filter(stage=Stage.CLOSED).first()
+    target = done.teams.first().targets.first()
+    run = FormationRun.objects.create(
+        round=done, created_by=office, status=FormationRun.Status.PROPOSED
+    )
+    RuleRelaxation.objects.create(round=done, rule="cross", reason="以前放宽", created_by=office)
+    attempts = {
+        "relax": lambda: formation_services.rule_relax(
+            actor=office, round_=done, rule="specialties", reason="试试"
+        ),
+        "restore": lambda: formation_services.rule_restore(actor=office, round_=done, rule="cross"),
+        "needs": lambda: formation_services.target_need_set(
+            actor=office, round_=done, organisation=target, specialties=[]
+        ),
+        "change": lambda: formation_services.roster_change(
+            actor=office, run=run, team_id=1, person_out=None, person_in=1, role="member"
+        ),
+    }
+    events = AuditEvent.objects.count()
+    for name, attempt in attempts.items():
+        with (
+            pytest.raises(ValidationError, match="before the on-site work"),
+            translation.override("en"),
+        ):
+            attempt()
+        assert AuditEvent.objects.count() == events, name
+    assert RuleRelaxation.objects.filter(round=done).count() == 1
+
+
+def test_restoring_a_rule_not_relaxed_says_so(as_user, cross_round):
+    response = as_user("office").post(
+        reverse("talent:formation_relax", args=[cross_round.pk]),
+        {"restore": "cross"},
+        HTTP_ACCEPT_LANGUAGE="en",
+        follow=True,
+    )
+    text = response.content.decode()
+    assert "This rule is not relaxed for the round." in text
+    assert "The rule applies again" not in text
+    assert not AuditEvent.objects.filter(event_type="talent.rule_restored").exists()
+
+
+def test_accepting_again_keeps_the_releases_it_drops_in_the_audit(
+    as_user, cross_round, user_named, settings, django_capture_on_commit_callbacks
+):
+    settings.TASKS = DATABASE_TASKS
+    office = user_named("office")
+    run = _solve(as_user("office"), cross_round, django_capture_on_commit_callbacks)
+    formation_services.roster_accept(actor=office, run=run)
+    today = timezone.localdate()
+    for release in Release.objects.filter(round=cross_round):
+        formation_services.release_confirm(actor=office, release=release, on=today)
+    # Confirming again (a note added) keeps what was there in the event.
+    release = Release.objects.filter(round=cross_round).order_by("pk").first()
+    formation_services.release_confirm(actor=office, release=release, note="电话确认", on=today)
+    event = AuditEvent.objects.filter(event_type="talent.release_confirmed").latest("seq")
+    assert event.before == {"on": today.isoformat(), "note": ""}
+    assert event.after["note"] == "电话确认"
+    # A new proposal without one person (the first whose absence breaks no rule).
+    second = FormationRun.objects.create(
+        round=cross_round,
+        created_by=office,
+        status=FormationRun.Status.PROPOSED,
+        instance=run.instance,
+        result=run.result,
+        draft=run.draft,
+    )
+    for slot in run.draft:
+        draft = [s for s in run.draft if s is not slot]
+        if not formation_services.run_problems(second, draft):
+            break
+    else:
+        pytest.fail("no one can leave the roster without breaking a rule")
+    FormationRun.objects.filter(pk=second.pk).update(draft=draft)
+    second.refresh_from_db()
+    formation_services.roster_accept(actor=office, run=second)
+    dropped = InspectorProfile.objects.get(person_id=slot["person"]).pk
+    assert not Release.objects.filter(round=cross_round, profile_id=dropped).exists()
+    accepted = AuditEvent.objects.filter(event_type="talent.roster_accepted").latest("seq")
+    assert accepted.before["releases_removed"] == [
+        {"profile": dropped, "confirmed": True, "on": today.isoformat()}
+    ]
+
+
+def test_a_failed_solver_run_is_recorded_and_audited(
+    as_user, cross_round, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    settings.TASKS = DATABASE_TASKS
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the solver broke")
+
+    monkeypatch.setattr(fm, "solve", broken)
+    with django_capture_on_commit_callbacks(execute=True):
+        as_user("office").post(
+            reverse("talent:formation_start", args=[cross_round.pk]), {"time_limit": 1, "seed": 0}
+        )
+    _work()
+    run = FormationRun.objects.filter(round=cross_round).latest("created_at")
+    assert run.status == FormationRun.Status.FAILED
+    event = AuditEvent.objects.get(event_type="talent.formation_failed")
+    assert event.after == {"run": run.pk, "error": "RuntimeError"}
+    assert event.actor.username == "office"
+
+
 def test_rules_inherit_from_the_nearest_committee(user_named):
     prefecture = Organisation.objects.get(kind="prefecture")
     county = Organisation.objects.get(code="C01")

@@ -204,6 +204,23 @@ def test_xlsx_export(as_user):
     )
 
 
+def test_only_those_who_may_export_people_export_the_pool(as_user):
+    """The leading group reads the pool but takes no copy: exporting personal data is the
+    office's (the same action as the people list's export)."""
+    from xuncha.core.models import AuditEvent
+
+    page = as_user("leading").get(reverse("talent:pool"))
+    assert page.status_code == 200
+    assert b'data-testid="export-csv"' not in page.content
+    assert b'data-testid="export-xlsx"' not in page.content
+    for fmt in ("csv", "xlsx"):
+        assert as_user("leading").get(reverse("talent:pool"), {"export": fmt}).status_code == 403
+    assert not AuditEvent.objects.filter(event_type="talent.pool_exported").exists()
+    page = as_user("office_c1").get(reverse("talent:pool"))
+    assert b'data-testid="export-csv"' in page.content
+    assert b'data-testid="export-xlsx"' in page.content
+
+
 def test_an_export_says_what_it_holds_and_is_audited(as_user, user_named):
     """The file is named by the day and records its filters, sort and size on a second
     sheet; the export (names and posts leaving the system) is an audit event."""

@@ -402,7 +402,13 @@ def test_training_is_recorded_with_audit(as_user, profile):
     assert (record.hours, record.date, record.certificate) == (Decimal("12.5"), day, "XC-2026-001")
     event = _events(AuditEventType.TRAINING_RECORDED)[-1]
     assert event.object_id == str(profile.pk) and event.actor.username == "office_c1"
-    assert event.after == {"course": "巡察业务骨干培训", "hours": "12.5", "date": day.isoformat()}
+    assert event.after == {
+        "training": record.pk,
+        "course": "巡察业务骨干培训",
+        "hours": "12.5",
+        "date": day.isoformat(),
+        "certificate": "XC-2026-001",
+    }
     assert any("Training recorded" in m for m in _messages(response))
     page = as_user("office_c1").get(_detail(profile))
     assert "巡察业务骨干培训" in page.content.decode()
@@ -516,6 +522,7 @@ def test_prefecture_office_grants_a_qualification_for_three_years(as_user, profi
     event = _events(AuditEventType.QUALIFICATION_GRANTED)[-1]
     assert event.object_id == str(profile.pk) and event.actor.username == "office"
     assert event.after["expires_on"] == qualification.expires_on.isoformat()
+    assert event.after["qualification"] == qualification.pk
     assert any("Qualification granted" in m for m in _messages(response))
 
 
@@ -646,7 +653,7 @@ def test_prefecture_office_suspends_reinstates_and_revokes(as_user, profile):
     assert any("now Suspended" in m for m in _messages(suspended))
     qualification.refresh_from_db()
     assert qualification.status == "suspended" and not qualification.valid_on(_today())
-    event = _events(AuditEventType.QUALIFICATION_GRANTED)[-1]
+    event = _events(AuditEventType.QUALIFICATION_STATUS_SET)[-1]
     assert event.object_id == str(profile.pk) and event.actor.username == "office"
     assert event.before == {"qualification": qualification.pk, "status": "granted"}
     assert event.after == {"qualification": qualification.pk, "status": "suspended"}
@@ -660,7 +667,7 @@ def test_prefecture_office_suspends_reinstates_and_revokes(as_user, profile):
     client.post(url, {"status": "revoked"})
     qualification.refresh_from_db()
     assert qualification.status == "revoked"
-    count = len(_events(AuditEventType.QUALIFICATION_GRANTED))
+    count = len(_events(AuditEventType.QUALIFICATION_STATUS_SET))
     client = as_user("office")  # a fresh session: no messages left from the posts above
     again = client.post(url, {"status": "granted"}, **EN)
     assert _messages(again) == [
@@ -672,7 +679,7 @@ def test_prefecture_office_suspends_reinstates_and_revokes(as_user, profile):
     assert _messages(bad)[0].startswith("Qualification not changed: Status: ")
     qualification.refresh_from_db()
     assert qualification.status == "revoked"
-    assert len(_events(AuditEventType.QUALIFICATION_GRANTED)) == count
+    assert len(_events(AuditEventType.QUALIFICATION_STATUS_SET)) == count
 
 
 @pytest.mark.parametrize(

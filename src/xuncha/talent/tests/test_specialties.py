@@ -48,6 +48,10 @@ def test_bad_input_and_specialties_in_use_are_refused(as_user):
     assert InspectorProfile.objects.filter(specialties=held).exists()
     client.post(reverse(URL), {"pk": held.pk, "delete": "1"})
     assert Specialty.objects.filter(code="finance").exists()
+    # A specialty that is not one (a tampered form) is not found, not an error.
+    for pk in ("abc", "-1", "99999999"):
+        response = client.post(reverse(URL), {"pk": pk, "name_zh": "x", "name_en": "y"})
+        assert response.status_code == 404, pk
 
 
 def test_who_may_edit_the_list(as_user):

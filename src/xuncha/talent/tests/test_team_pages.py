@@ -169,7 +169,10 @@ def _member(team: Team) -> RoundRole:
 
 
 def _post(client, team: Team, member: RoundRole, **fields):
-    data = {"member": member.pk}
+    """Post one member's form as the page shows it now (with the version it carries,
+    unless ``seen`` is given)."""
+    current = Evaluation.objects.filter(profile=member.profile, round=team.round).first()
+    data = {"member": member.pk, f"m{member.pk}-seen": services.evaluation_version(current)}
     data.update({f"m{member.pk}-{k}": v for k, v in fields.items()})
     return client.post(reverse("talent:evaluate", args=[team.pk]), data, **EN)
 
@@ -368,6 +371,53 @@ def test_evaluation_is_denied_to_members_and_other_teams_leaders(as_user, user_n
     assert not Evaluation.objects.filter(profile=member.profile, round=leader_team.round).exists()
 
 
+def test_a_leaders_grant_reaches_only_the_team_they_lead(as_user, user_named, leader_team):
+    """The grant is on the unit inspected; it does not outlive the leader's role: once
+    someone else leads the team there, the grant opens nothing."""
+    url = reverse("talent:evaluate", args=[leader_team.pk])
+    assert as_user("leader").get(url).status_code == 200
+    me = user_named("leader").person_id
+    RoundRole.objects.filter(team=leader_team, profile__person_id=me).update(role="member")
+    assert as_user("leader").get(url).status_code == 403
+    card = as_user("leader").get(reverse("rounds:round_detail", args=[leader_team.round_id]))
+    assert b'data-testid="evaluate-link"' not in card.content
+    member = _member(leader_team)
+    assert _post(as_user("leader"), leader_team, member, score=80, grade="good").status_code == 403
+
+
+def test_a_county_office_does_not_evaluate_a_prefecture_round_in_its_county(as_user, user_named):
+    """office_c1's grant covers its county; the cross round is the prefecture's, so its
+    teams' members (from other counties too) are not the county's to evaluate, even on
+    a team inspecting a unit in the county."""
+    county = Organisation.objects.get(code="C01")
+    cross = Round.objects.get(cross=True, stage=Stage.PREPARATION)
+    team = cross.teams.order_by("pk").first()
+    unit = Organisation.objects.filter(path__startswith=county.path, kind="township").first()
+    team.targets.add(unit)  # whatever the demo drew, this team inspects a unit in C01
+    profiles = InspectorProfile.objects.exclude(county=county).order_by("pk")[:2]
+    for profile, role in zip(profiles, ("leader", "member"), strict=True):
+        RoundRole.objects.create(profile=profile, round=cross, team=team, role=role)
+    Team.objects.filter(pk=team.pk).update(stage=Stage.REPORT)
+    url = reverse("talent:evaluate", args=[team.pk])
+    assert as_user("office").get(url).status_code == 200
+    assert as_user("office_c1").get(url).status_code == 403
+    member = RoundRole.objects.get(team=team, role="member")
+    assert _post(as_user("office_c1"), team, member, score=55, grade="fail").status_code == 403
+    assert not Evaluation.objects.filter(round=cross).exists()
+    card = as_user("office_c1").get(reverse("rounds:round_detail", args=[cross.pk]))
+    assert card.status_code == 200 and b'data-testid="evaluate-link"' not in card.content
+    card = as_user("office").get(reverse("rounds:round_detail", args=[cross.pk]))
+    assert b'data-testid="evaluate-link"' in card.content
+
+
+def test_a_form_without_the_version_it_showed_is_refused(as_user, leader_team):
+    member = _member(leader_team)
+    response = _post(as_user("leader"), leader_team, member, score=80, grade="good", seen="")
+    assert response.status_code == 200
+    assert "This page is out of date" in response.content.decode()
+    assert not Evaluation.objects.filter(profile=member.profile, round=leader_team.round).exists()
+
+
 def test_score_outside_the_grades_band_is_refused(as_user, leader_team):
     client = as_user("leader")
     member = _member(leader_team)
@@ -421,7 +471,7 @@ def test_grade_band_boundaries(score, grade, fits):
     from xuncha.talent.team_forms import EvaluationForm
 
     with translation.override("en"):
-        form = EvaluationForm({"score": score, "grade": grade}, office=False)
+        form = EvaluationForm({"score": score, "grade": grade, "seen": "new"}, office=False)
         assert form.is_valid() is fits
         if not fits:
             assert list(form.errors) == ["score"]
