@@ -271,6 +271,7 @@ def formation_solve(run: FormationRun, *, today: dt.date, progress: Any = None) 
             "today": today.isoformat(),
             "specialty_names": teams.specialty_names_to_store(),
             "rules": built.rules,
+            "needed_by": built.needed_by,
         }
         run.objective, run.bound, run.gap = result.objective, result.bound, result.gap
         run.draft_objective = result.objective

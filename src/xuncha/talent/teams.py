@@ -269,6 +269,9 @@ class Built:
     # The committee's rules that shaped the instance beyond ``fm.Rules`` (recusal, rest
     # days), as ``rules_to_store`` writes them: the team builder says when they changed.
     rules: dict[str, Any] = field(default_factory=dict)
+    # str(team pk) -> specialty code -> names of the team's targets that need it, so an
+    # explanation can say which target asks for a specialty nobody can bring.
+    needed_by: dict[str, dict[str, list[str]]] = field(default_factory=dict)
 
 
 def evidence_key(person_id: int, team_index: int, role: str, rule: str) -> str:
@@ -571,8 +574,14 @@ def build_instance(round_: Round, *, today: dt.date) -> Built:
 
     needs = _needs(round_, targets)
     specs = []
+    needed_by: dict[str, dict[str, list[str]]] = {}
     for team in teams:
         team_targets = list(team.targets.all())
+        by_code: dict[str, list[str]] = defaultdict(list)
+        for t in team_targets:
+            for code in sorted(needs[t.pk]):
+                by_code[code].append(t.name)
+        needed_by[str(team.pk)] = dict(by_code)
         counties = {_county_of(t, ancestors) for t in team_targets}
         specs.append(
             fm.TeamSpec(
@@ -609,7 +618,15 @@ def build_instance(round_: Round, *, today: dt.date) -> Built:
         ),
         previous_pairs=frozenset(p for p in pairs if p[0] in wanted and p[1] in wanted),
     )
-    return Built(instance, period, unavailable, names, dict(evidence), rules_to_store(team_rules))
+    return Built(
+        instance,
+        period,
+        unavailable,
+        names,
+        dict(evidence),
+        rules_to_store(team_rules),
+        needed_by,
+    )
 
 
 # -- checking a roster in the user's language --------------------------------------------------
@@ -789,6 +806,7 @@ def explanation_lines(
     )
     evidence = result.get("evidence") or {}
     unavailable = result.get("unavailable") or {}
+    needed_by = result.get("needed_by") or {}
 
     labels = team_labels or {}
 
@@ -807,7 +825,15 @@ def explanation_lines(
         if name == "role" and isinstance(raw, str):
             return role_in_sentence(raw)
         if name == "specialty" and isinstance(raw, str):
-            return specialties.get(raw, raw)
+            shown = specialties.get(raw, raw)
+            # Inside a team's specialty rule: which of its targets asks for it.
+            asked = needed_by.get(str(params.get("team_index")), {}).get(raw)
+            if asked:
+                return _("%(specialty)s (for %(targets)s)") % {
+                    "specialty": shown,
+                    "targets": i18n.enumeration(asked),
+                }
+            return shown
         if name == "county" and isinstance(raw, str):
             return counties.get(raw, raw)
         if name == "counties" and isinstance(raw, str):

@@ -144,6 +144,7 @@ RESULT_FORMAT = "xuncha.formation.result/1"
 # Explanations list people by name; beyond this many a count stands in for the rest so
 # a message about a 50-person leader pool stays readable.
 _LIST_LIMIT = 20
+_DETAILED = 6  # people excluded that are each given their own reasons
 
 ProgressCallback = Callable[[float, float | None, float | None], None]
 
@@ -1505,6 +1506,10 @@ def _names_with_rounds(people: Sequence[Candidate]) -> Joined:
 def _exclusions(
     ctx: _Context, people: Sequence[Candidate], team: TeamSpec, role: str | None
 ) -> Joined:
+    """Why each of ``people`` is out, person by person; beyond a few people, counted by
+    reason with names (one reason repeated for each of 14 people reads as a wall)."""
+    if len(people) > _DETAILED:
+        return _grouped(ctx, people, team, role)
     parts: list[Any] = []
     for cand in people[:_LIST_LIMIT]:
         why = (
@@ -1634,6 +1639,7 @@ def _describe_team_group(
                     Text(
                         gettext_noop("%(specialty)s: nobody in the pool holds it"),
                         specialty=specialty,
+                        team_index=team.index,  # the app names the targets asking for it
                     )
                 )
             elif not usable:
@@ -1644,6 +1650,7 @@ def _describe_team_group(
                             "%(excluded)s)"
                         ),
                         specialty=specialty,
+                        team_index=team.index,
                         usable=len(usable),
                         n=len(holders),
                         excluded=_exclusions(ctx, holders, team, None),
@@ -1654,6 +1661,7 @@ def _describe_team_group(
                     Text(
                         gettext_noop("%(specialty)s: %(usable)s of %(n)s holders usable"),
                         specialty=specialty,
+                        team_index=team.index,
                         usable=len(usable),
                         n=len(holders),
                     )
@@ -1817,11 +1825,22 @@ def _breakdown(ctx: _Context, team: TeamSpec, role: str | None) -> Text | str:
 
     ``role`` None means "usable in no role at all".
     """
+    roles = ROLES if role is None else (role,)
+    out = [c for c in ctx.candidates if not any(ctx.usable(c, team, r) for r in roles)]
+    if not out:
+        return ""
+    return Text(gettext_noop(" (of the others: %(counts)s)"), counts=_grouped(ctx, out, team, role))
+
+
+def _grouped(
+    ctx: _Context, people: Sequence[Candidate], team: TeamSpec, role: str | None
+) -> Joined:
+    """``people`` (each out of ``team`` in ``role``, or in every role for None) counted by
+    why, with the first names of each group: '2 unavailable (张明, 李华), 7 from a target
+    county (…)'; someone out for two reasons is in both."""
     groups: dict[str, list[str]] = {key: [] for key in _BREAKDOWN}
     roles = ROLES if role is None else (role,)
-    for cand in ctx.candidates:
-        if any(ctx.usable(cand, team, r) for r in roles):
-            continue
+    for cand in people:
         if not cand.available:
             groups["unavailable"].append(cand.name)
         if any(ctx.forbidding(cand, team, r) for r in roles):
@@ -1831,21 +1850,16 @@ def _breakdown(ctx: _Context, team: TeamSpec, role: str | None) -> Text | str:
         if role == LEADER and not cand.leader_eligible:
             groups["leader"].append(cand.name)
     order = sorted((k for k in groups if groups[k]), key=lambda k: _BREAKDOWN[k] % {"n": ""})
-    if not order:
-        return ""
-    return Text(
-        gettext_noop(" (of the others: %(counts)s)"),
-        counts=Joined(
-            tuple(
-                Text(
-                    gettext_noop("%(name)s (%(why)s)"),
-                    name=Text(_BREAKDOWN[k], n=len(groups[k])),
-                    why=_limited(groups[k], len(groups[k]), ", ", _BREAKDOWN_NAMES),
-                )
-                for k in order
-            ),
-            ", ",
+    return Joined(
+        tuple(
+            Text(
+                gettext_noop("%(name)s (%(why)s)"),
+                name=Text(_BREAKDOWN[k], n=len(groups[k])),
+                why=_limited(groups[k], len(groups[k]), ", ", _BREAKDOWN_NAMES),
+            )
+            for k in order
         ),
+        ", ",
     )
 
 

@@ -971,3 +971,32 @@ def test_a_search_cut_before_it_bounds_anything_claims_no_bound() -> None:
     assert better.objective > cut.objective  # the first run really was cut short
     assert cut.bound is None or cut.bound >= better.objective
     assert better.bound is not None and better.bound >= better.objective
+
+
+def test_many_people_excluded_are_counted_by_reason_with_their_names() -> None:
+    """Beyond a few people, an exclusion list is grouped by reason (a person out for two
+    reasons is in both groups) instead of one reason repeated per person."""
+    experienced_away = tuple(
+        person(pid, f"甲{pid}", rounds=3, county="Z", available=pid % 2 == 0)
+        for pid in range(10, 18)
+    )
+    people = (
+        person(1, "孙立", leader=True, rounds=0),
+        *(person(pid, rounds=0) for pid in range(2, 6)),
+        *experienced_away,
+    )
+    instance = Instance(people, (team(1, LABEL_1, size=(3, 5)),), (), Rules(cross=True))
+    result = solve(instance, time_limit=FAST)
+    assert result.status == "infeasible"
+    line = next(e for e in result.explanation if e.startswith("experience rule"))
+    odd = ", ".join(f"甲{pid}" for pid in range(11, 18, 2))
+    everyone = ", ".join(f"甲{pid}" for pid in range(10, 18))
+    assert line.endswith(f"excluded: 8 from a target county ({everyone}), 4 unavailable ({odd})"), (
+        line
+    )
+    # A few are still given one by one, with all their reasons.
+    few = replace(instance, candidates=people[:5] + experienced_away[:2])
+    line = next(
+        e for e in solve(few, time_limit=FAST).explanation if e.startswith("experience rule")
+    )
+    assert "甲11 (unavailable; home county Z is a target county)" in line, line

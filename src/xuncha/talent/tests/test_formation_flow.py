@@ -462,10 +462,15 @@ def test_a_run_still_names_a_specialty_removed_since(as_user, cross_round, user_
     TargetNeed.objects.filter(round=cross_round, organisation=target).delete()
     formation_services.specialty_delete(actor=office, specialty=languages)
     url = reverse("talent:formation", args=[cross_round.pk])
+    # The specialty is named as it was, with the target that asked for it.
     chinese = " ".join(as_user("office").get(url).context["explanation"])
-    assert "外语：人才库中无人具备该特长" in chinese and "foreign-lang" not in chinese
+    assert f"外语（{target.name}需要）：人才库中无人具备该特长" in chinese
+    assert "foreign-lang" not in chinese
     english = as_user("office").get(url, HTTP_ACCEPT_LANGUAGE="en").context["explanation"]
-    assert any("Foreign languages: nobody in the pool holds it" in line for line in english)
+    assert any(
+        f"Foreign languages (for {target.name}): nobody in the pool holds it" in line
+        for line in english
+    ), english
 
 
 def test_a_change_that_is_no_change_is_refused_in_its_teams_block(as_user, cross_round, user_named):
