@@ -1,8 +1,8 @@
 """The talent part of the demo: a pool per county drawn from its cadres, with specialties
 by home department, training, qualifications (a few expired), role history in the demo's
-rounds and evaluations after the closed ones; and a thematic round that left its unit a
-week before the demo date, so its leader (the ``leader2`` account) can evaluate the members
-right away."""
+rounds and evaluations after the closed ones; a cross round to staff, with conflicts
+declared for its targets; and a thematic round that left its unit a week before the demo
+date, so its leader (the ``leader2`` account) can evaluate the members right away."""
 
 from __future__ import annotations
 
@@ -13,8 +13,15 @@ from typing import Any
 from xuncha.core.models import Person
 from xuncha.rounds import services as round_services
 from xuncha.rounds.models import Round, RoundKind, Stage
-from xuncha.talent import services
-from xuncha.talent.models import InspectorProfile, Qualification, Release, RoundRole, Specialty
+from xuncha.talent import formation_services, services
+from xuncha.talent.models import (
+    Declaration,
+    InspectorProfile,
+    Qualification,
+    Release,
+    RoundRole,
+    Specialty,
+)
 
 # Home departments and the specialty they bring.
 DEPARTMENT_SPECIALTY = {
@@ -150,10 +157,12 @@ def _cross_round(context: Any) -> None:
     """A cross round the prefecture coordinates, still in preparation: one team per county,
     each to be staffed from the other counties' pools in the team builder."""
     teams = []
+    counties = []
     for name, info in zip(CROSS_TEAMS, context.tree["counties"], strict=False):
         untouched = [u for u in info["units"] if not u.inspecting_teams.exists()]
         if untouched:
             teams.append((name, untouched[:2]))
+            counties.append(info)
     if not teams:
         return
     round_services.round_create(
@@ -165,6 +174,51 @@ def _cross_round(context: Any) -> None:
         start_date=context.today + dt.timedelta(days=21),
         teams=teams,
     )
+    _declarations(
+        context, [(info["county"], units) for info, (_, units) in zip(counties, teams, strict=True)]
+    )
+
+
+# Fictional reasons for the demo's declared conflicts (本人申报) and the recusal a target
+# asked for (被巡察单位提出).
+DECLARED_REASONS = (
+    "与该单位主要负责人系大学同学，交往密切",
+    "配偶的兄弟在该单位下属单位任职",
+    "曾参与该单位项目评审，与项目有利害关系",
+)
+REQUESTED_REASON = "该同志曾与本单位负责人存在工作纠纷"
+
+
+def _declarations(context: Any, teams: list[tuple[Any, list[Any]]]) -> None:
+    """For each cross team, a conflict declared by a leader-eligible inspector of another
+    county for its first target (someone the solver could otherwise pick), and for the
+    first team one the target asked for: the team builder shows the evidence and refuses
+    a hand change that puts them there."""
+    rng = context.rng
+    for n, (county, units) in enumerate(teams):
+        others = list(
+            InspectorProfile.objects.filter(leader_eligible=True)
+            .exclude(county=county)
+            .order_by("pk")
+        )
+        if len(others) < 2:
+            continue
+        declared, requested = rng.sample(others, 2)
+        formation_services.declaration_record(
+            actor=None,
+            profile=declared,
+            organisation=units[0],
+            source=Declaration.Source.SELF,
+            reason=DECLARED_REASONS[n % len(DECLARED_REASONS)],
+        )
+        if n == 0:
+            formation_services.declaration_record(
+                actor=None,
+                profile=requested,
+                organisation=units[0],
+                source=Declaration.Source.TARGET,
+                reason=REQUESTED_REASON,
+            )
 
 
 def _personas_on_team(context: Any) -> None:

@@ -82,7 +82,7 @@ def team_rules_set(*, actor: User, committee: Organisation, values: dict[str, An
 @transaction.atomic
 def declaration_record(
     *,
-    actor: User,
+    actor: User | None,
     profile: InspectorProfile,
     organisation: Organisation,
     source: str,

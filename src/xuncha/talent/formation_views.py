@@ -173,11 +173,14 @@ def _proposal(
     specialty_names = teams.specialty_name_map(run.result)
     # People excluded from each team by recusal (in some role at least).
     excluded: defaultdict[int, set[int]] = defaultdict(set)
-    not_as_member: defaultdict[int, set[int]] = defaultdict(set)
+    # team -> person -> the rules that bar them as a member (for the list of people to put in)
+    not_as_member: defaultdict[int, dict[int, set[str]]] = defaultdict(dict)
+    labels = teams.rule_labels()
     for f in instance.forbidden:
         excluded[f.team_index].add(f.person_id)
         if f.role in (fm.MEMBER, fm.ANY):
-            not_as_member[f.team_index].add(f.person_id)
+            not_as_member[f.team_index].setdefault(f.person_id, set()).add(f.rule)
+    evidence = run.result.get("evidence") or {}
     cross_on = instance.rules.cross and fm.RELAX_CROSS not in instance.rules.relaxed
     order = {role: n for n, role in enumerate(fm.ROLES)}
     seats: defaultdict[int, list[dict[str, Any]]] = defaultdict(list)
@@ -213,21 +216,33 @@ def _proposal(
         crew = seats.get(spec.index, [])
         for seat in crew:
             seat["unqualified"] = seat["person"] in unqualified
-        fits = [
-            c
-            for c in free
-            if c.person_id not in not_as_member[spec.index]
-            and not (cross_on and c.county in spec.target_counties)
-        ]
-        fit_ids = {c.person_id for c in fits}
+        # Why each of the others may not join as a member, in short (the check says more).
+        why_not: dict[int, list[str]] = {}
+        for c in free:
+            why = [labels.get(r, r) for r in sorted(not_as_member[spec.index].get(c.person_id, ()))]
+            if cross_on and c.county in spec.target_counties:
+                why.append(_("home county"))
+            if why:
+                why_not[c.person_id] = why
         groups = [
             (
                 _("No conflict with this team"),
-                [(c.person_id, described[c.person_id]) for c in fits],
+                [(c.person_id, described[c.person_id]) for c in free if c.person_id not in why_not],
             ),
             (
                 _("In conflict with this team (the check says why)"),
-                [(c.person_id, described[c.person_id]) for c in free if c.person_id not in fit_ids],
+                [
+                    (
+                        c.person_id,
+                        _("%(person)s — %(why)s")
+                        % {
+                            "person": described[c.person_id],
+                            "why": i18n.enumeration(why_not[c.person_id]),
+                        },
+                    )
+                    for c in free
+                    if c.person_id in why_not
+                ],
             ),
         ]
         this_refused = refused if refused and refused.get("team") == spec.index else None
@@ -247,6 +262,7 @@ def _proposal(
                 "experienced": sum(1 for seat in crew if seat["rounds"] >= 2),
                 "first_timers": sum(1 for seat in crew if seat["rounds"] == 0),
                 "conflicts": len(excluded[spec.index]),
+                "recusals": teams.recusals_of_team(instance, evidence, spec.index),
                 "form": ChangeForm(
                     initial=initial,
                     seated=[

@@ -853,6 +853,43 @@ def explanation_lines(
     return [fm.render_text(node, _, value, ngettext) for node in nodes]
 
 
+def recusals_of_team(
+    instance: fm.Instance, evidence: dict[str, list[list[Any]]], team_index: int
+) -> list[dict[str, str]]:
+    """Who is excluded from one team by recusal and why, in the user's language: one row
+    per person (by name), each reason once with the roles it bars when not all."""
+    labels = rule_labels()
+    names = {c.person_id: c.name for c in instance.candidates}
+    found: defaultdict[int, dict[tuple[str, str], list[str]]] = defaultdict(dict)
+    for f in instance.forbidden:
+        if f.team_index != team_index:
+            continue
+        items = evidence.get(evidence_key(f.person_id, f.team_index, f.role, f.rule))
+        text = i18n.clauses(render_evidence(t, p) for t, p in items) if items else f.evidence
+        found[f.person_id].setdefault((f.rule, text), []).append(f.role)
+    rows = []
+    for person_id, reasons in found.items():
+        parts = []
+        for (rule, text), roles in reasons.items():
+            if fm.ANY in roles or set(roles) >= set(fm.ROLES):
+                parts.append(
+                    _("%(rule)s: %(evidence)s") % {"rule": labels.get(rule, rule), "evidence": text}
+                )
+            else:
+                parts.append(
+                    _("%(rule)s (as %(roles)s): %(evidence)s")
+                    % {
+                        "rule": labels.get(rule, rule),
+                        "roles": i18n.enumeration(
+                            role_in_sentence(r) for r in fm.ROLES if r in roles
+                        ),
+                        "evidence": text,
+                    }
+                )
+        rows.append({"name": names.get(person_id, str(person_id)), "reasons": i18n.clauses(parts)})
+    return sorted(rows, key=lambda r: r["name"])
+
+
 def without_valid_qualification(person_ids: Iterable[int], day: dt.date) -> set[int]:
     """Those of ``person_ids`` (Person pks) who hold no qualification valid on ``day``.
     Only leaders need one; for deputies and members it is a warning to the office."""

@@ -210,8 +210,12 @@ def test_form_change_accept(
 
     # A hand change that breaks recusal is refused with the rule, and nothing is saved.
     team_pk = instance.teams[0].index
+    placed = {a.person_id for a in draft}
+    free = {c.person_id for c in instance.candidates if c.available} - placed
     forbidden = next(
-        f for f in instance.forbidden if f.team_index == team_pk and f.role in ("member", "any")
+        f
+        for f in instance.forbidden
+        if f.team_index == team_pk and f.role in ("member", "any") and f.person_id in free
     )
     member = next(a for a in draft if a.team_index == team_pk and a.role == "member")
     before = list(run.draft)
@@ -612,11 +616,16 @@ def test_impossible_request_is_explained_and_a_relaxed_rule_is_audited(
     with translation.override("en"):
         reasons = {teams.unavailable_reason(v) for v in run.result["unavailable"].values()}
     assert reasons and all(r.startswith(("serves in ", "no availability window")) for r in reasons)
-    assert any(f"unavailable: {reason}" in line for line in english for reason in reasons), (
-        english,
-        reasons,
+    # A few people excluded are given one by one with the reason; many are counted by
+    # reason with their names ("8 unavailable (…)").
+    assert any(
+        re.search(r"\d+ unavailable \(", line) or f"unavailable: {reason}" in line
+        for line in english
+        for reason in reasons
+    ), (english, reasons)
+    assert all(
+        part.startswith((": ", " (")) for line in english for part in line.split("unavailable")[1:]
     )
-    assert all(part.startswith(": ") for line in english for part in line.split("unavailable")[1:])
 
     # Relaxing needs a reason; with one, the rule is dropped for this round only.
     client.post(
@@ -746,6 +755,38 @@ def test_no_forming_after_stationing(user_named):
         translation.override("en"),
     ):
         formation_services.formation_start(actor=user_named("office"), round_=done)
+
+
+def test_each_team_lists_who_recusal_excludes_and_why(as_user, cross_round, user_named):
+    """The demo declares conflicts for the cross round's targets: the proposal lists them
+    under their team with the reason, and the people to put in say why they conflict."""
+    declared = Declaration.objects.filter(
+        organisation__in=[t for team in cross_round.teams.all() for t in team.targets.all()]
+    ).select_related("profile__person")
+    assert declared.filter(source="self").exists() and declared.filter(source="target").exists()
+    run = FormationRun.objects.create(
+        round=cross_round, created_by=user_named("office"), time_limit=2
+    )
+    formation_services.formation_solve(run, today=TODAY)
+    page = as_user("office").get(
+        reverse("talent:formation", args=[cross_round.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    )
+    text = page.content.decode()
+    assert text.count('data-testid="team-recusals"') >= 1
+    for d in declared:
+        rule = "declared a conflict" if d.source == "self" else "the target asked for recusal"
+        assert f"{d.profile.person.name}: {rule}: " in text, d.profile.person.name
+        assert f"“{d.reason}”" in text
+    chinese = as_user("office").get(reverse("talent:formation", args=[cross_round.pk]))
+    d = declared.filter(source="self").first()
+    assert f"{d.profile.person.name}：本人申报回避：“{d.reason}”" in chinese.content.decode()
+    # Among the people to put in, one in conflict says why in short.
+    team = page.context["proposal"]["teams"][0]
+    conflicted = dict(team["form"].fields["person_in"].choices).get(
+        "In conflict with this team (the check says why)", []
+    )
+    assert conflicted and all(" — " in label for _, label in conflicted)
+    assert any(label.endswith("home county") for _, label in conflicted)
 
 
 def test_a_round_past_forming_takes_no_change_to_its_teams(user_named):
