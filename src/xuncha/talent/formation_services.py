@@ -16,8 +16,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from xuncha.core import audit, jobs
-from xuncha.core.models import AuditEventType, Organisation, User
+from xuncha.core import audit, i18n, jobs
+from xuncha.core.models import AuditEvent, AuditEventType, Organisation, User
+from xuncha.core.selectors import ancestor_ids
 from xuncha.rounds.models import Round, Stage, Team
 from xuncha.talent import roster, teams
 from xuncha.talent.lib import formation as fm
@@ -297,6 +298,70 @@ def formation_solve(run: FormationRun, *, today: dt.date, progress: Any = None) 
             },
         )
     return run
+
+
+def _changes_read() -> dict[str, str]:
+    """Audit events of records the solver's instance is built from, by what they changed
+    (in the user's language)."""
+    return {
+        AuditEventType.DECLARATION_RECORDED: _("a conflict declared"),
+        AuditEventType.DECLARATION_WITHDRAWN: _("a declared conflict withdrawn"),
+        AuditEventType.INSPECTOR_CREATED: _("an inspector added to the pool"),
+        AuditEventType.INSPECTOR_UPDATED: _("an inspector's profile"),
+        AuditEventType.QUALIFICATION_GRANTED: _("a qualification"),
+        AuditEventType.QUALIFICATION_STATUS_SET: _("a qualification"),
+        AuditEventType.EVALUATION_RECORDED: _("an evaluation"),
+        AuditEventType.TEAM_RULES_SET: _("the team rules"),
+        AuditEventType.TARGET_NEED_SET: _("a target's needs"),
+        AuditEventType.RULE_RELAXED: _("a rule relaxed or restored"),
+        AuditEventType.RULE_RESTORED: _("a rule relaxed or restored"),
+    }
+
+
+def records_changed_since(run: FormationRun) -> str:
+    """What changed in the pool and formation records since ``run`` was solved ("" when
+    nothing did), from the audit log: the proposal's lists show the records as they were
+    (a hand change and the acceptance check today's). Changes in the people registry
+    (posts, relatives) are not read here; the checks catch those too."""
+    solved = (
+        AuditEvent.objects.filter(
+            event_type=AuditEventType.FORMATION_FINISHED,
+            object_type="rounds.round",
+            object_id=str(run.round_id),
+        )
+        .filter(after__run=run.pk)
+        .values_list("seq", flat=True)
+        .first()
+    )
+    if solved is None:
+        return ""
+    labels = _changes_read()
+    committee = run.round.committee
+    pool = {
+        str(pk)
+        for pk in InspectorProfile.objects.filter(
+            county__path__startswith=committee.path
+        ).values_list("pk", flat=True)
+    }
+    committees = {str(pk) for pk in ancestor_ids(committee.path)}
+    found: list[str] = []
+    for event_type, object_type, object_id in (
+        AuditEvent.objects.filter(seq__gt=solved, event_type__in=list(labels))
+        .order_by("seq")
+        .values_list("event_type", "object_type", "object_id")
+        .iterator()
+    ):
+        if object_type == "talent.inspectorprofile":
+            relevant = object_id in pool
+        elif object_type == "rounds.round":
+            relevant = object_id == str(run.round_id)
+        elif event_type == AuditEventType.TEAM_RULES_SET:
+            relevant = object_id in committees
+        else:
+            relevant = event_type == AuditEventType.INSPECTOR_CREATED
+        if relevant and labels[event_type] not in found:
+            found.append(labels[event_type])
+    return i18n.enumeration(found)
 
 
 @transaction.atomic

@@ -148,11 +148,16 @@ def _score(run: FormationRun, instance: fm.Instance) -> dict[str, Any]:
     total = sum(terms.values())
     gap = fm.relative_gap(total, run.bound)
     labels = teams.score_term_labels()
+    changed = run.objective is not None and abs(total - run.objective) > 1e-6
+    status = teams.solver_status_label(run.result.get("status", ""))
     return {
         "total": total,
-        "changed": run.objective is not None and abs(total - run.objective) > 1e-6,
+        "changed": changed,
         "gap_percent": None if gap is None else gap * 100,
-        "solver_status": teams.solver_status_label(run.result.get("status", "")),
+        # "Proven best" is said of the solver's teams; after a hand change the gap is not.
+        "solver_status": _("the solver's teams: %(status)s") % {"status": status}
+        if changed
+        else status,
         "terms": [{"label": labels[name], "points": points} for name, points in terms.items()],
     }
 
@@ -402,6 +407,9 @@ def formation(request: AuthedRequest, pk: int) -> HttpResponseBase:
             # Teams of any run that formed them; only a proposal can still be changed.
             "proposal": _proposal(run, instance, refused) if run is not None and instance else None,
             "editable": run is not None and run.status == FormationRun.Status.PROPOSED,
+            "records_changed": formation_services.records_changed_since(run)
+            if run is not None and run.status == FormationRun.Status.PROPOSED
+            else "",
             "targets": targets,
             "rules": rules,
             "earlier_rules": _earlier_rules(instance, rules, run.result.get("rules") or {})

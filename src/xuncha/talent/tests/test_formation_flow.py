@@ -309,6 +309,8 @@ def test_form_change_accept(
     page = client.get(reverse("talent:formation", args=[cross_round.pk]), HTTP_ACCEPT_LANGUAGE="en")
     score = page.context["score"]
     assert score["changed"] and score["total"] == pytest.approx(scores(spare))
+    # "Proven best" is the solver's teams', not those on screen with their own gap.
+    assert score["solver_status"].startswith("the solver's teams: ")
     assert sum(t["points"] for t in score["terms"]) == pytest.approx(scores(spare))
     assert score["gap_percent"] == pytest.approx(
         (run.bound - scores(spare)) / max(1.0, abs(scores(spare))) * 100
@@ -787,6 +789,38 @@ def test_each_team_lists_who_recusal_excludes_and_why(as_user, cross_round, user
     )
     assert conflicted and all(" — " in label for _, label in conflicted)
     assert any(label.endswith("home county") for _, label in conflicted)
+
+
+def test_a_proposal_says_which_records_changed_since_it_was_made(as_user, cross_round, user_named):
+    office = user_named("office")
+    run = FormationRun.objects.create(round=cross_round, created_by=office, time_limit=2)
+    formation_services.formation_solve(run, today=TODAY)
+    url = reverse("talent:formation", args=[cross_round.pk])
+    page = as_user("office").get(url, HTTP_ACCEPT_LANGUAGE="en")
+    assert page.context["records_changed"] == ""
+    assert b"run-records-changed" not in page.content
+    # Changes elsewhere (another committee's rules, another round) are not this run's.
+    other = Round.objects.exclude(pk=cross_round.pk).filter(stage=Stage.PREPARATION).first()
+    if other is not None:
+        formation_services.rule_relax(actor=office, round_=other, rule="cross", reason="无关")
+    county = Organisation.objects.get(code="C01")
+    formation_services.team_rules_set(actor=office, committee=county, values={"rest_days": 9})
+    assert as_user("office").get(url).context["records_changed"] == ""
+    # A declaration for someone in the pool, and this round's needs.
+    profile = InspectorProfile.objects.filter(county__path__startswith=county.path).first()
+    target = cross_round.teams.first().targets.first()
+    formation_services.declaration_record(
+        actor=office, profile=profile, organisation=target, source="self", reason="同学"
+    )
+    formation_services.target_need_set(
+        actor=office, round_=cross_round, organisation=target, specialties=[]
+    )
+    page = as_user("office").get(url, HTTP_ACCEPT_LANGUAGE="en")
+    assert page.context["records_changed"] == "a conflict declared, a target's needs"
+    assert "Changed since these teams were proposed: a conflict declared" in page.content.decode()
+    # A run no longer a proposal shows its teams as they were, without the notice.
+    FormationRun.objects.filter(pk=run.pk).update(status=FormationRun.Status.SUPERSEDED)
+    assert b"run-records-changed" not in as_user("office").get(url).content
 
 
 def test_a_round_past_forming_takes_no_change_to_its_teams(user_named):
