@@ -375,6 +375,10 @@ class AuditEventType(models.TextChoices):
     TRAINING_REMOVED = "talent.training_removed", _("Training record removed")
     EVALUATION_RECORDED = "talent.evaluation", _("Inspector evaluated")
     TEAM_RULES_SET = "talent.team_rules_set", _("Team rules changed")
+    TEAM_RULES_CLEARED = (
+        "talent.team_rules_cleared",
+        _("Team rules of a committee removed (it follows the higher committee's again)"),
+    )
     SPECIALTY_SET = "talent.specialty_set", _("Specialty added or renamed")
     SPECIALTY_DELETED = "talent.specialty_deleted", _("Specialty removed")
     DECLARATION_RECORDED = "talent.declaration", _("Conflict declared")

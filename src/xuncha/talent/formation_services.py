@@ -81,6 +81,25 @@ def team_rules_set(*, actor: User, committee: Organisation, values: dict[str, An
 
 
 @transaction.atomic
+def team_rules_clear(*, actor: User, committee: Organisation) -> None:
+    """Remove the committee's own rules: it follows the nearest higher committee's again,
+    else the defaults (the audit event keeps the rules removed)."""
+    rules = TeamRules.objects.select_for_update().filter(committee=committee).first()
+    if rules is None:
+        raise ValidationError(
+            _("%(committee)s has no rules of its own.") % {"committee": committee}
+        )
+    fields = [
+        f.name for f in TeamRules._meta.fields if f.name not in ("id", "committee", "updated_at")
+    ]
+    before = {f: getattr(rules, f) for f in fields}
+    rules.delete()
+    audit.record(
+        actor=actor, event_type=AuditEventType.TEAM_RULES_CLEARED, obj=committee, before=before
+    )
+
+
+@transaction.atomic
 def declaration_record(
     *,
     actor: User | None,
@@ -312,6 +331,7 @@ def _changes_read() -> dict[str, str]:
         AuditEventType.QUALIFICATION_STATUS_SET: _("a qualification"),
         AuditEventType.EVALUATION_RECORDED: _("an evaluation"),
         AuditEventType.TEAM_RULES_SET: _("the team rules"),
+        AuditEventType.TEAM_RULES_CLEARED: _("the team rules"),
         AuditEventType.TARGET_NEED_SET: _("a target's needs"),
         AuditEventType.RULE_RELAXED: _("a rule relaxed or restored"),
         AuditEventType.RULE_RESTORED: _("a rule relaxed or restored"),
@@ -355,7 +375,7 @@ def records_changed_since(run: FormationRun) -> str:
             relevant = object_id in pool
         elif object_type == "rounds.round":
             relevant = object_id == str(run.round_id)
-        elif event_type == AuditEventType.TEAM_RULES_SET:
+        elif event_type in (AuditEventType.TEAM_RULES_SET, AuditEventType.TEAM_RULES_CLEARED):
             relevant = object_id in committees
         else:
             relevant = event_type == AuditEventType.INSPECTOR_CREATED

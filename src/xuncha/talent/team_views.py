@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from xuncha.core import policy
+from xuncha.core import i18n, policy
 from xuncha.core.forms import errors_to_form
 from xuncha.core.models import Organisation, OrganisationKind
 from xuncha.core.selectors import setting_origin
@@ -265,6 +265,18 @@ def team_rules(request: AuthedRequest) -> HttpResponseBase:
         if committee is None:
             raise PermissionDenied
         picker = team_forms.CommitteeForm(initial={"committee": committee}, committees=committees)
+    if request.method == "POST" and request.POST.get("clear"):
+        try:
+            formation_services.team_rules_clear(actor=request.user, committee=committee)
+        except ValidationError as exc:
+            messages.error(request, i18n.paragraph(exc.messages))
+        else:
+            messages.success(
+                request,
+                _("%(committee)s no longer has rules of its own; it follows those shown below.")
+                % {"committee": committee.name},
+            )
+        return redirect(f"{reverse('talent:team_rules')}?committee={committee.pk}")
     effective = teams.rules_for(committee)
     form = team_forms.TeamRulesForm(
         request.POST if request.method == "POST" else None,

@@ -560,6 +560,22 @@ def test_team_rules_show_defaults_then_save(as_user):
     again = client.get(response["Location"], **EN)
     assert again.context["origin"] == "own"
     assert again.context["form"].initial["recent_years"] == 5
+    assert b'data-testid="rules-clear"' in again.content
+    # Removing them returns the county to the defaults (the event keeps what they were).
+    cleared = client.post(
+        reverse("talent:team_rules"), {"committee": county.pk, "clear": "1"}, **EN
+    )
+    assert cleared.status_code == 302 and not TeamRules.objects.filter(committee=county).exists()
+    event = _events(AuditEventType.TEAM_RULES_CLEARED)[-1]
+    assert event.object_id == str(county.pk) and event.before["recent_years"] == 5
+    page = client.get(cleared["Location"], **EN)
+    assert page.context["origin"] == "defaults" and b'data-testid="rules-clear"' not in page.content
+    assert page.context["form"].initial["recent_years"] == 3
+    # Nothing left to remove: said so, nothing recorded.
+    count = len(_events(AuditEventType.TEAM_RULES_CLEARED))
+    again = client.post(reverse("talent:team_rules"), {"committee": county.pk, "clear": "1"}, **EN)
+    assert any("has no rules of its own" in m for m in _messages(again))
+    assert len(_events(AuditEventType.TEAM_RULES_CLEARED)) == count
 
 
 def test_team_rules_inherited_from_the_prefecture(as_user):
