@@ -38,7 +38,7 @@ def test_team_builder(open_page: Callable[..., Watched], artifacts_dir: Path, se
     from xuncha.rounds.models import Round, Stage
     from xuncha.talent import formation_services, teams
     from xuncha.talent.lib import formation as fm
-    from xuncha.talent.models import FormationRun
+    from xuncha.talent.models import FormationRun, Specialty
 
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     cross = Round.objects.get(cross=True, stage=Stage.PREPARATION)
@@ -48,6 +48,20 @@ def test_team_builder(open_page: Callable[..., Watched], artifacts_dir: Path, se
     with w.page.expect_navigation():
         w.page.click("[data-testid=team-builder]")
     assert w.page.locator("[data-testid=cross-badge]").count() == 1
+
+    # Choosing a target in the needs form opens it with that target's needs ticked.
+    target = cross.teams.order_by("pk").last().targets.order_by("pk").first()
+    needs = teams.target_needs(cross)[target.pk]
+    with w.page.expect_navigation():
+        w.page.select_option("[data-testid=need-form] select[name=organisation]", str(target.pk))
+    assert f"need={target.pk}" in w.page.url and w.page.url.endswith("#needs")
+    ticked = w.page.locator("[data-testid=need-form] input[name=specialties]:checked")
+    wanted = {
+        str(pk) for pk in Specialty.objects.filter(code__in=needs).values_list("pk", flat=True)
+    }
+    assert (
+        wanted and {ticked.nth(i).get_attribute("value") for i in range(ticked.count())} == wanted
+    )
 
     # A deliberately impossible request: seven experienced people in every team, while
     # nobody may inspect their own county.

@@ -77,6 +77,8 @@ class NeedForm(forms.Form):
         label=gettext_lazy("Target"),
         queryset=Organisation.objects.none(),
         empty_label=gettext_lazy("Choose a target"),
+        # Choosing a target reopens the form on it with its current needs ticked (app.js).
+        widget=forms.Select(attrs={"data-reload-param": "need", "data-reload-anchor": "needs"}),
     )
     specialties = SpecialtiesField(label=gettext_lazy("Specialties it needs"))
 

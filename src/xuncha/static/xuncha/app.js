@@ -128,6 +128,18 @@
 
   document.addEventListener("DOMContentLoaded", function () { init(document); });
   document.addEventListener("htmx:afterSwap", function (event) { init(event.target.parentNode || document); });
+  // A select with data-reload-param opens the page again with its value in that query
+  // parameter (and the anchor data-reload-anchor), so the form shows what the chosen
+  // item holds now instead of what was ticked for another.
+  document.addEventListener("change", function (event) {
+    var select = event.target;
+    if (!select.matches || !select.matches("select[data-reload-param]")) { return; }
+    var url = new URL(window.location.href);
+    if (select.value) { url.searchParams.set(select.dataset.reloadParam, select.value); }
+    else { url.searchParams.delete(select.dataset.reloadParam); }
+    url.hash = select.dataset.reloadAnchor || "";
+    window.location.assign(url.toString());
+  });
   // A form with data-confirm asks before it is sent (the page has no inline script).
   document.addEventListener("submit", function (event) {
     var question = event.target.getAttribute && event.target.getAttribute("data-confirm");
