@@ -35,7 +35,6 @@ from xuncha.talent.models import (
     Specialty,
 )
 from xuncha.talent.profile_forms import SpecialtiesField
-from xuncha.talent.roster import first_day as round_first_day
 
 # The session key of a hand change just refused, shown once in its team's block.
 REFUSED_KEY = "talent_formation_refused"
@@ -218,11 +217,19 @@ def _proposal(
         if period
         else set()
     )
+    ends = (
+        teams.qualification_ends(
+            placed, dt.date.fromisoformat(period[0]), dt.date.fromisoformat(period[1])
+        )
+        if len(period) == 2
+        else {}
+    )
     team_rows = []
     for spec in instance.teams:
         crew = seats.get(spec.index, [])
         for seat in crew:
             seat["unqualified"] = seat["person"] in unqualified
+            seat["qualified_until"] = ends.get(seat["person"])
         # Why each of the others may not join as a member, in short (the check says more).
         why_not: dict[int, list[str]] = {}
         for c in free:
@@ -369,15 +376,18 @@ def formation(request: AuthedRequest, pk: int) -> HttpResponseBase:
         "profile__person", "profile__home_organisation", "team"
     )
     releases = {r.profile_id: r for r in Release.objects.filter(round=round_)}
-    first_day = round_first_day(round_)
+    # Qualifications are judged on the first day (roster.first_day) and over the period.
+    first_day, last_day = teams.round_period(round_, timezone.localdate())
     unqualified = teams.without_valid_qualification(
         (r.profile.person_id for r in roster), first_day
     )
+    ends = teams.qualification_ends((r.profile.person_id for r in roster), first_day, last_day)
     accepted = [
         {
             "role": r,
             "release": releases.get(r.profile_id),
             "unqualified": r.profile.person_id in unqualified,
+            "qualified_until": ends.get(r.profile.person_id),
         }
         for r in sorted(roster, key=lambda r: (r.team_id or 0, fm.ROLES.index(r.role), r.pk))
     ]

@@ -890,6 +890,24 @@ def recusals_of_team(
     return sorted(rows, key=lambda r: r["name"])
 
 
+def qualification_ends(
+    person_ids: Iterable[int], start: dt.date, end: dt.date
+) -> dict[int, dt.date]:
+    """Those of ``person_ids`` (Person pks) qualified on ``start`` whose qualification runs
+    out before ``end`` with none taking over: the day it ends. A warning to the office
+    (renew it, or mind it for a leader), not a rule."""
+    profiles = InspectorProfile.objects.filter(person_id__in=list(person_ids)).prefetch_related(
+        "qualifications"
+    )
+    ends = {}
+    for p in profiles:
+        quals = list(p.qualifications.all())
+        valid = [q for q in quals if q.valid_on(start)]
+        if valid and not any(q.valid_on(end) for q in quals):
+            ends[p.person_id] = max(q.expires_on for q in valid)
+    return ends
+
+
 def without_valid_qualification(person_ids: Iterable[int], day: dt.date) -> set[int]:
     """Those of ``person_ids`` (Person pks) who hold no qualification valid on ``day``.
     Only leaders need one; for deputies and members it is a warning to the office."""

@@ -3,6 +3,7 @@ office), a committee's team rules, and declared conflicts on a profile."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import pytest
@@ -871,3 +872,34 @@ def test_changed_rules_name_the_values_a_run_was_formed_under():
         assert teams.changed_rules({**stored, "rest_days": 1}, now) == [
             "1 day of rest between rounds"
         ]
+
+
+def test_a_qualification_running_out_during_the_round_is_flagged(as_user, current_round):
+    """Qualified on the first day but not to the end, with nothing granted to take over:
+    a warning on the roster (renewed in time, it goes)."""
+    from xuncha.talent import teams
+    from xuncha.talent.models import Qualification
+
+    first, last = teams.round_period(current_round, timezone.localdate())
+    assert last > first + dt.timedelta(days=3)
+    role = RoundRole.objects.filter(round=current_round).select_related("profile").first()
+    role.profile.qualifications.all().delete()
+    Qualification.objects.create(
+        profile=role.profile,
+        granted_on=first - dt.timedelta(days=300),
+        expires_on=first + dt.timedelta(days=3),
+    )
+    person = role.profile.person_id
+    ends = first + dt.timedelta(days=3)
+    assert teams.qualification_ends([person], first, last) == {person: ends}
+    page = as_user("office_c1").get(reverse("talent:formation", args=[current_round.pk]), **EN)
+    badges = page.content.decode().count('data-testid="roster-qualification-ends"')
+    everyone = RoundRole.objects.filter(round=current_round).values_list(
+        "profile__person_id", flat=True
+    )
+    assert badges == len(teams.qualification_ends(everyone, first, last)) >= 1
+    assert f"qualification ends {ends.isoformat()}, during the round" in page.content.decode()
+    Qualification.objects.create(
+        profile=role.profile, granted_on=ends, expires_on=last + dt.timedelta(days=365)
+    )
+    assert teams.qualification_ends([person], first, last) == {}
