@@ -155,7 +155,16 @@ class Evaluation(models.Model):
     office_comments = models.TextField(_("comments of the office"), blank=True)
     remove_from_pool = models.BooleanField(_("remove from the pool"), default=False)
     reason = models.CharField(_("reason"), max_length=300, blank=True)
+    # Who saved last (whatever they changed), who last set the score, grade and leader's
+    # comments, and who last set the office's comments and decision: an office opinion
+    # added later does not take the evaluation away from the leader who made it.
     evaluated_by = models.ForeignKey(User, null=True, on_delete=models.PROTECT, related_name="+")
+    scored_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    office_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     evaluated_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -149,6 +149,9 @@ EVALUATION_FIELDS = (
     "remove_from_pool",
     "reason",
 )
+LEADER_FIELDS = ("score", "grade", "leader_comments")  # ``Evaluation.scored_by`` sets them
+OFFICE_FIELDS = ("office_comments", "remove_from_pool", "reason")  # ``office_by``
+EMPTY_OFFICE = {"office_comments": "", "remove_from_pool": False, "reason": ""}
 
 
 # Members are evaluated once the team has finished its work on site.
@@ -274,6 +277,11 @@ def evaluation_record(
         evaluation.reason = reason.strip()
     if evaluation.remove_from_pool and not evaluation.reason:
         raise ValidationError({"reason": _("Removing someone from the pool needs a reason.")})
+    after = audit.snapshot(evaluation, EVALUATION_FIELDS)
+    if before is None or any(after[f] != before[f] for f in LEADER_FIELDS):
+        evaluation.scored_by = actor
+    if any(after[f] != (before[f] if before else EMPTY_OFFICE[f]) for f in OFFICE_FIELDS):
+        evaluation.office_by = actor
     evaluation.evaluated_by = actor
     try:
         with transaction.atomic():  # a savepoint: the other first save may win the race

@@ -141,7 +141,7 @@ def evaluate(request: AuthedRequest, pk: int) -> HttpResponseBase:
         e.profile_id: e
         for e in Evaluation.objects.filter(
             round_id=team.round_id, profile_id__in=[m.profile_id for m in members]
-        ).select_related("evaluated_by__person")
+        ).select_related("evaluated_by__person", "scored_by__person", "office_by__person")
     }
     me = request.user.person_id
     bound: tuple[int, team_forms.EvaluationForm] | None = None

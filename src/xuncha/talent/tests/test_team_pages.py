@@ -305,6 +305,47 @@ def test_leader_cannot_remove_from_the_pool_or_write_office_comments(as_user, le
     assert member.profile.in_pool
 
 
+def test_an_office_opinion_keeps_the_leaders_name_on_the_evaluation(
+    as_user, user_named, leader_team
+):
+    member = _member(leader_team)
+    _post(as_user("leader"), leader_team, member, score=88, grade="good", leader_comments="认真")
+    office = as_user("office_c1")
+    _post(
+        office,
+        leader_team,
+        member,
+        score=88,
+        grade="good",
+        leader_comments="认真",
+        office_comments="同意组长意见",
+    )
+    evaluation = Evaluation.objects.get(profile=member.profile, round=leader_team.round)
+    leader, clerk = user_named("leader"), user_named("office_c1")
+    assert (evaluation.scored_by, evaluation.office_by, evaluation.evaluated_by) == (
+        leader,
+        clerk,
+        clerk,
+    )
+    page = office.get(reverse("talent:evaluate", args=[leader_team.pk]), **EN).content.decode()
+    by = page.split(f'id="member-{member.pk}"')[1].split('data-testid="evaluation-by">')[1]
+    assert by.startswith(
+        f"Evaluated by {leader.display_name()} · office's opinion by {clerk.display_name()}"
+    ), by[:200]
+    # The office changing the score is the office's evaluation from then on.
+    _post(
+        office,
+        leader_team,
+        member,
+        score=70,
+        grade="pass",
+        leader_comments="认真",
+        office_comments="同意组长意见",
+    )
+    evaluation.refresh_from_db()
+    assert evaluation.scored_by == clerk
+
+
 def test_office_removes_and_a_leader_update_keeps_the_decision(as_user, leader_team):
     member = _member(leader_team)
     office = as_user("office_c1")
