@@ -203,6 +203,20 @@ def round_crews(user: Any, round_: Round, teams: list[Team]) -> dict[int, dict[s
     return by_team
 
 
+def rounds_to_form(user: Any) -> list[Round]:
+    """Rounds whose teams ``user`` may form now (preparation or stationing), newest first:
+    the pool page leads to their team builders."""
+    from xuncha.rounds.selectors import rounds_for
+
+    return [
+        r
+        for r in rounds_for(user)
+        .filter(stage__in=(Stage.PREPARATION, Stage.STATIONING))
+        .order_by("-created_at", "-pk")
+        if policy.allows_on_organisation(user, permissions.TEAM_FORM, r.committee)
+    ]
+
+
 def may_evaluate(user: Any, team: Team, leaders: set[int] | None = None) -> bool:
     """Whether ``user`` may evaluate the members of ``team``: office staff of the round's
     committee, or the team's leader through their grant on a unit it inspects (a grant

@@ -226,6 +226,7 @@ def pool(request: AuthedRequest) -> HttpResponseBase:
             "chart": selectors.pool_chart(qs),
             "xlsx_url": table.export_url("xlsx") if exportable else "",
             "can_add": policy.can(request.user, permissions.TALENT_CHANGE),
+            "forming": selectors.rounds_to_form(request.user),
         },
     )
 

@@ -32,6 +32,21 @@ def test_county_sees_its_own_and_prefecture_sees_all(as_user):
     assert county_rows.count == in_pool.filter(county__code="C01").count() < all_rows.count
 
 
+def test_the_pool_leads_to_the_rounds_whose_teams_one_may_form(as_user):
+    from xuncha.rounds.models import Round, Stage
+
+    forming = Round.objects.filter(stage__in=(Stage.PREPARATION, Stage.STATIONING))
+    cross = forming.get(cross=True)
+    page = as_user("office").get(reverse("talent:pool"))
+    assert cross in page.context["forming"]
+    assert reverse("talent:formation", args=[cross.pk]) in page.content.decode()
+    county = as_user("office_c1").get(reverse("talent:pool")).context["forming"]
+    assert county and cross not in county  # the prefecture coordinates the cross round
+    assert all(r.committee.code == "C01" for r in county)
+    leading = as_user("leading").get(reverse("talent:pool"))
+    assert leading.context["forming"] == [] and b"rounds-to-form" not in leading.content
+
+
 def test_filters_search_and_chart(as_user):
     client = as_user("office")
     finance = Specialty.objects.get(code="finance")
