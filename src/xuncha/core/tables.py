@@ -71,15 +71,51 @@ def plain(value: Any) -> Any:
     return safe_cell(force_str(value))
 
 
+# Column widths are measured on the header and the first rows (the rest stream by).
+_WIDTH_SAMPLE = 200
+_WIDTH_MIN, _WIDTH_MAX = 8, 50
+
+
+def _display_width(value: Any) -> int:
+    """Characters a cell needs: a Chinese character takes two."""
+    text = "" if value is None else str(value)
+    longest = max(text.split("\n"), key=len) if text else ""
+    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in longest)
+
+
 def xlsx_bytes(sheets: Sequence[tuple[Any, Sequence[Any], Iterable[Sequence[Any]]]]) -> bytes:
-    """A workbook with one sheet per (title, header, rows), written in streaming mode."""
+    """A workbook with one sheet per (title, header, rows), written in streaming mode: the
+    header bold and frozen, columns as wide as the header and the first rows need."""
+    from itertools import islice
+
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
     workbook = Workbook(write_only=True)
+    bold = Font(bold=True)
     for sheet_title, header, rows in sheets:
         sheet = workbook.create_sheet(title=force_str(sheet_title)[:31])
-        sheet.append([force_str(h) for h in header])
-        for row in rows:
+        titles = [force_str(h) for h in header]
+        stream = iter(rows)
+        first = [[plain(v) for v in row] for row in islice(stream, _WIDTH_SAMPLE)]
+        for n, title in enumerate(titles):
+            need = max(
+                [_display_width(title), *(_display_width(r[n]) for r in first if n < len(r))]
+            )
+            width = min(_WIDTH_MAX, max(_WIDTH_MIN, need + 2))
+            sheet.column_dimensions[get_column_letter(n + 1)].width = width
+        sheet.freeze_panes = "A2"
+        cells = []
+        for title in titles:
+            cell = WriteOnlyCell(sheet, value=title)
+            cell.font = bold
+            cells.append(cell)
+        sheet.append(cells)
+        for values in first:
+            sheet.append(values)
+        for row in stream:
             sheet.append([plain(v) for v in row])
     buffer = io.BytesIO()
     workbook.save(buffer)

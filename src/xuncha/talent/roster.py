@@ -59,7 +59,7 @@ DOC_TITLE = "巡察组组成人员名单"
 TABLE_FONT_SIZE = Pt(10.5)  # 五号: ten columns fit across a landscape page
 ROLE_ZH: dict[str, str] = {"leader": "组长", "deputy": "副组长", "member": "组员"}
 GENDER_ZH: dict[str, str] = {Gender.MALE: "男", Gender.FEMALE: "女"}
-RELEASE_HEADING_ZH = "原单位确认脱产"  # the xlsx's "Release confirmed by home unit"
+RELEASE_HEADING_ZH = "原单位确认抽调"  # the xlsx's "Release confirmed by home unit"
 
 # A member's qualification on the round's first day.
 QUALIFIED = "valid"

@@ -125,11 +125,15 @@ def test_roster_docx_has_a_title_and_one_table_per_team(as_user, current_round):
     assert len(doc.tables) == len(expected)
     for table, names in zip(doc.tables, expected, strict=True):
         assert table.rows[0].cells[2].text == "姓名"
-        assert table.rows[0].cells[9].text == "原单位确认脱产"
+        assert table.rows[0].cells[9].text == "原单位确认抽调"
         assert [row.cells[2].text for row in table.rows[1:]] == names
         assert table.rows[1].cells[1].text == "组长"
     event = _events(AuditEventType.ROSTER_EXPORTED)[-1]
     assert event.extra["format"] == "docx"
+    # The document is Chinese in any language; the builder says so to others.
+    url = reverse("talent:formation", args=[current_round.pk])
+    assert b"roster-docx-note" in as_user("office").get(url, **EN).content
+    assert b"roster-docx-note" not in as_user("office").get(url).content
 
 
 def test_empty_roster_sends_back_to_the_team_builder(as_user, current_round):
