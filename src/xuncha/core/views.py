@@ -117,6 +117,10 @@ def home(request: AuthedRequest) -> HttpResponseBase:
     if policy.can(request.user, fieldwork_permissions.FIELDWORK_LEAD):
         context["show_interference"] = True
         context["interference"] = fieldwork_dashboard.interference_counts(request.user)
+    # A leader's teams whose members wait for their evaluation after the round.
+    from xuncha.talent import selectors as talent_selectors
+
+    context["evaluations_due"] = talent_selectors.evaluations_due(request.user)
     return render(request, "core/home.html", context)
 
 

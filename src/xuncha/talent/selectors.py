@@ -29,6 +29,7 @@ from xuncha.rounds.models import Round, Stage, Team
 from xuncha.talent import permissions, services, teams
 from xuncha.talent.models import (
     Availability,
+    Evaluation,
     InspectorProfile,
     Qualification,
     Release,
@@ -215,6 +216,31 @@ def rounds_to_form(user: Any) -> list[Round]:
         .order_by("-created_at", "-pk")
         if policy.allows_on_organisation(user, permissions.TEAM_FORM, r.committee)
     ]
+
+
+def evaluations_due(user: Any) -> list[dict[str, Any]]:
+    """Teams ``user`` leads whose evaluation is open, with how many members still wait for
+    one (leader first on the home page; teams with none left are not listed)."""
+    person_id = getattr(user, "person_id", None)
+    if person_id is None or not policy.can(user, permissions.EVALUATE_TEAM):
+        return []
+    led = [
+        role.team
+        for role in RoundRole.objects.filter(
+            profile__person_id=person_id, role=RoundRole.Role.LEADER, team__isnull=False
+        ).select_related("team__round")
+        if services.evaluation_open(role.team)
+    ]
+    due = []
+    for team in led:
+        members = RoundRole.objects.filter(team=team).exclude(profile__person_id=person_id)
+        done = Evaluation.objects.filter(
+            round_id=team.round_id, profile_id__in=members.values("profile_id")
+        ).count()
+        waiting = members.count() - done
+        if waiting > 0 and may_evaluate(user, team, {person_id}):
+            due.append({"team": team, "round": team.round, "waiting": waiting})
+    return due
 
 
 def may_evaluate(user: Any, team: Team, leaders: set[int] | None = None) -> bool:

@@ -87,6 +87,26 @@ def test_the_demo_leader_evaluates_at_once(as_user, user_named):
     assert (evaluation.score, evaluation.grade) == (85, "good")
 
 
+def test_the_home_page_asks_the_leader_to_evaluate_until_everyone_is(as_user, user_named):
+    from xuncha.talent import services as talent_services
+
+    team = _recent_team(user_named)
+    leader = user_named(RECENT_LEADER)
+    members = RoundRole.objects.filter(team=team).exclude(profile__person=leader.person)
+    home = as_user(RECENT_LEADER).get(reverse("core:home"), **EN)
+    due = home.context["evaluations_due"]
+    assert [(d["team"], d["waiting"]) for d in due] == [(team, members.count())]
+    assert reverse("talent:evaluate", args=[team.pk]).encode() in home.content
+    assert f"{members.count()} members not evaluated yet".encode() in home.content
+    assert as_user("office").get(reverse("core:home")).context["evaluations_due"] == []
+    for role in members:
+        talent_services.evaluation_record(
+            actor=leader, profile=role.profile, round_=team.round, score=85, grade="good"
+        )
+    home = as_user(RECENT_LEADER).get(reverse("core:home"))
+    assert home.context["evaluations_due"] == [] and b"evaluations-due" not in home.content
+
+
 def test_the_round_under_way_still_gathers_on_site(user_named):
     """The demo's own team (``leader``, ``deputy``, ``member``) is still in the
     understanding stage, its gate to the report stage blocked by the method coverage."""
