@@ -194,7 +194,8 @@ def _declarations(context: Any, teams: list[tuple[Any, list[Any]]]) -> None:
     county for its first target (someone the solver could otherwise pick), and for the
     first team one the target asked for: the team builder shows the evidence and refuses
     a hand change that puts them there."""
-    rng = context.rng
+    # Chosen by position, not with the demo's random stream: drawing from it here would
+    # change everything generated after the talent part.
     for n, (county, units) in enumerate(teams):
         others = list(
             InspectorProfile.objects.filter(leader_eligible=True)
@@ -203,7 +204,8 @@ def _declarations(context: Any, teams: list[tuple[Any, list[Any]]]) -> None:
         )
         if len(others) < 2:
             continue
-        declared, requested = rng.sample(others, 2)
+        declared = others[(7 * n + 3) % len(others)]
+        requested = others[(7 * n + 5) % len(others)]
         formation_services.declaration_record(
             actor=None,
             profile=declared,

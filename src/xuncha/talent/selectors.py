@@ -48,12 +48,16 @@ def pool_for(
         profile=OuterRef("pk"), status="granted", granted_on__lte=today, expires_on__gte=today
     )
     scoped = policy.scope(user, permissions.TALENT_VIEW, InspectorProfile.objects.all())
+    # The evaluation after the latest round the inspector served in.
+    last = Evaluation.objects.filter(profile=OuterRef("pk")).order_by("-evaluated_at", "-pk")
     qs = (
         scoped.select_related("person", "county", "home_organisation")
         .prefetch_related("specialties")
         .annotate(
             valid_until=Subquery(valid.order_by("-expires_on").values("expires_on")[:1]),
             rounds_done=Count("roles", filter=SERVED, distinct=True),
+            last_score=Subquery(last.values("score")[:1]),
+            last_grade=Subquery(last.values("grade")[:1]),
         )
         # Qualified today = a valid qualification has an expiry: one subquery, not two.
         .annotate(
@@ -95,6 +99,8 @@ def pool_for(
         ).exclude(pk__in=busy_on(scoped, day, today=today))
     if filters.get("min_rounds"):
         qs = qs.filter(rounds_done__gte=filters["min_rounds"])
+    if filters.get("min_grade"):
+        qs = qs.filter(last_score__gte=services.GRADE_BANDS[filters["min_grade"]][0])
     return qs
 
 

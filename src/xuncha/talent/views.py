@@ -22,7 +22,7 @@ from xuncha.core.policy import Action
 from xuncha.core.tables import Column, Table
 from xuncha.core.views import AuthedRequest
 from xuncha.talent import permissions, selectors, services
-from xuncha.talent.models import Specialty
+from xuncha.talent.models import Evaluation, Specialty
 from xuncha.talent.profile_forms import check_record_date
 from xuncha.talent.profile_views import EXPIRY_WARNING
 
@@ -54,6 +54,16 @@ class PoolFilterForm(forms.Form):
     )
     min_rounds = forms.IntegerField(
         label=gettext_lazy("At least this many rounds"), required=False, min_value=0, max_value=50
+    )
+    min_grade = forms.ChoiceField(
+        label=gettext_lazy("Last evaluation"),
+        required=False,
+        choices=[
+            ("", gettext_lazy("All")),
+            ("pass", gettext_lazy("Pass or better")),
+            ("good", gettext_lazy("Good or better")),
+            ("excellent", gettext_lazy("Excellent")),
+        ],
     )
     status = forms.ChoiceField(
         label=gettext_lazy("Status"),
@@ -103,6 +113,14 @@ def qualified_label(qualified: bool, valid_until: dt.date | None, today: dt.date
     return str(_("Yes"))
 
 
+def last_evaluation_label(grade: str | None, score: int | None) -> str:
+    """The grade and score of the latest evaluation ("" before the first one)."""
+    if grade is None:
+        return ""
+    label = Evaluation.Grade(grade).label if grade in Evaluation.Grade.values else grade
+    return _("%(grade)s (%(score)s)") % {"grade": label, "score": score}
+
+
 COLUMNS = [
     Column(
         "name",
@@ -142,6 +160,14 @@ COLUMNS = [
         lambda p: p.rounds_done,
         sort="rounds_done",
         css="text-end",
+    ),
+    Column(
+        "evaluation",
+        gettext_lazy("Last evaluation"),
+        lambda p: last_evaluation_label(p.last_grade, p.last_score),
+        sort="last_score",
+        css="text-nowrap",
+        hide_below="md",
     ),
 ]
 

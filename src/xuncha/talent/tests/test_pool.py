@@ -520,3 +520,25 @@ def test_an_implausible_day_is_marked_not_searched(as_user):
     ]
     everyone = InspectorProfile.objects.filter(in_pool=True).count()
     assert page.context["page_obj"].paginator.count == everyone
+
+
+def test_the_pool_shows_and_filters_by_the_last_evaluation(as_user):
+    from xuncha.talent.models import Evaluation
+
+    county = InspectorProfile.objects.filter(county__code="C01", in_pool=True)
+    evaluated = {e.profile_id: e for e in Evaluation.objects.filter(profile__in=county)}
+    assert evaluated, "the demo evaluates the members of its closed rounds"
+    page = as_user("office_c1").get(reverse("talent:pool"), {"sort": "-evaluation"}, **EN)
+    labels = [str(h["label"]) for h in page.context["headers"]]
+    column = labels.index("Last evaluation")
+    rows = {r.obj.pk: r.cells[column].value for r in page.context["rows"]}
+    latest = {}
+    for e in Evaluation.objects.filter(profile__in=county).order_by("evaluated_at", "pk"):
+        latest[e.profile_id] = e  # the last one wins
+    shown = [pk for pk in rows if pk in latest]
+    assert shown
+    for pk in shown:
+        assert rows[pk] == f"{latest[pk].get_grade_display()} ({latest[pk].score})"
+    good = as_user("office_c1").get(reverse("talent:pool"), {"min_grade": "good"})
+    kept = {p.pk for p in good.context["page_obj"].paginator.object_list}
+    assert kept == {pk for pk, e in latest.items() if e.score >= 80}
