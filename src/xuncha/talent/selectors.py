@@ -235,7 +235,7 @@ def evaluations_due(user: Any) -> list[dict[str, Any]]:
         for role in RoundRole.objects.filter(
             profile__person_id=person_id, role=RoundRole.Role.LEADER, team__isnull=False
         ).select_related("team__round")
-        if services.evaluation_open(role.team)
+        if role.team is not None and services.evaluation_open(role.team)
     ]
     due = []
     for team in led:
