@@ -198,7 +198,7 @@ def _declarations(context: Any, teams: list[tuple[Any, list[Any]]]) -> None:
     # change everything generated after the talent part.
     for n, (county, units) in enumerate(teams):
         others = list(
-            InspectorProfile.objects.filter(leader_eligible=True)
+            InspectorProfile.objects.filter(leader_eligible=True, in_pool=True)
             .exclude(county=county)
             .order_by("pk")
         )

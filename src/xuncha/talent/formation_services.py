@@ -329,13 +329,22 @@ def _changes_read() -> dict[str, str]:
         AuditEventType.INSPECTOR_UPDATED: _("an inspector's profile"),
         AuditEventType.QUALIFICATION_GRANTED: _("a qualification"),
         AuditEventType.QUALIFICATION_STATUS_SET: _("a qualification"),
-        AuditEventType.EVALUATION_RECORDED: _("an evaluation"),
+        AuditEventType.EVALUATION_RECORDED: _("someone taken out of the pool or put back"),
         AuditEventType.TEAM_RULES_SET: _("the team rules"),
         AuditEventType.TEAM_RULES_CLEARED: _("the team rules"),
         AuditEventType.TARGET_NEED_SET: _("a target's needs"),
         AuditEventType.RULE_RELAXED: _("a rule relaxed or restored"),
         AuditEventType.RULE_RESTORED: _("a rule relaxed or restored"),
     }
+
+
+def _pool_moved(before: Any, after: Any) -> bool:
+    """Whether an evaluation event took someone out of the pool or put them back (a first
+    evaluation records no "before": it moved them if it left them out)."""
+    now = (after or {}).get("profile", {}).get("in_pool")
+    if not before:
+        return now is False
+    return (before.get("profile") or {}).get("in_pool") != now
 
 
 def records_changed_since(run: FormationRun) -> str:
@@ -365,20 +374,21 @@ def records_changed_since(run: FormationRun) -> str:
     }
     committees = {str(pk) for pk in ancestor_ids(committee.path)}
     found: list[str] = []
-    for event_type, object_type, object_id in (
+    for event_type, object_type, object_id, before, after in (
         AuditEvent.objects.filter(seq__gt=solved, event_type__in=list(labels))
         .order_by("seq")
-        .values_list("event_type", "object_type", "object_id")
+        .values_list("event_type", "object_type", "object_id", "before", "after")
         .iterator()
     ):
-        if object_type == "talent.inspectorprofile":
+        if event_type == AuditEventType.EVALUATION_RECORDED:
+            # An evaluation matters to formation only when it moved someone in or out.
+            relevant = object_id in pool and _pool_moved(before, after)
+        elif object_type == "talent.inspectorprofile":
             relevant = object_id in pool
         elif object_type == "rounds.round":
             relevant = object_id == str(run.round_id)
-        elif event_type in (AuditEventType.TEAM_RULES_SET, AuditEventType.TEAM_RULES_CLEARED):
-            relevant = object_id in committees
         else:
-            relevant = event_type == AuditEventType.INSPECTOR_CREATED
+            relevant = object_id in committees  # the team rules of a committee
         if relevant and labels[event_type] not in found:
             found.append(labels[event_type])
     return i18n.enumeration(found)

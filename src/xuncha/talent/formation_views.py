@@ -337,6 +337,16 @@ def formation(request: AuthedRequest, pk: int) -> HttpResponseBase:
         .order_by("-created_at", "-id")[:10]
     )
     run = runs[0] if runs else None
+    # A roster accepted after the latest run was made is what the office did last: show it,
+    # not a later run that formed nothing.
+    accepted_run = next((r for r in runs if r.status == FormationRun.Status.ACCEPTED), None)
+    if (
+        run is not None
+        and accepted_run is not None
+        and accepted_run.accepted_at is not None
+        and run.created_at < accepted_run.accepted_at
+    ):
+        run = accepted_run
     if request.GET.get("run"):
         run = next((r for r in runs if str(r.pk) == request.GET["run"]), run)
     team_list = list(round_.teams.prefetch_related("targets"))
@@ -424,8 +434,10 @@ def formation(request: AuthedRequest, pk: int) -> HttpResponseBase:
             else "",
             "targets": targets,
             "rules": rules,
-            "earlier_rules": _earlier_rules(instance, rules, run.result.get("rules") or {})
-            if run is not None and instance
+            "earlier_rules": _earlier_rules(
+                instance or fm.from_json(run.instance), rules, run.result.get("rules") or {}
+            )
+            if run is not None and (instance or run.instance)
             else "",
             "relaxations": relaxations,
             "relaxed": {r.rule for r in relaxations},

@@ -84,6 +84,8 @@ class RosterLine:
     qualified_from: dt.date | None  # for NOT_YET: the day it starts
     released: bool
     released_on: dt.date | None
+    # Valid on the first day but ending before the round does, none granted to take over.
+    ends_during: bool = False
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,8 @@ def first_day(round_: Round) -> dt.date:
 def roster_of(round_: Round, *, on: dt.date | None = None) -> list[TeamRoster]:
     """The round's accepted roster: teams in creation order, then leader, deputies and
     members; people without a team (if any) last. [] when nothing was accepted.
-    Qualifications are judged ``on`` the round's first day unless another day is given."""
+    Qualifications are judged ``on`` the round's first day unless another day is given,
+    and marked when they end before the round's last day."""
     roles = list(
         RoundRole.objects.filter(round=round_)
         .select_related("profile__person", "profile__county", "profile__home_organisation")
@@ -128,12 +131,14 @@ def roster_of(round_: Round, *, on: dt.date | None = None) -> list[TeamRoster]:
     )
     releases = {r.profile_id: r for r in Release.objects.filter(round=round_)}
     teams = list(Team.objects.filter(round=round_).prefetch_related("targets").order_by("id"))
+    start, end = round_period(round_, timezone.localdate())
     return roster_teams(
         roles,
         teams,
         rounds_before=before,
         releases=releases,
-        on=on or first_day(round_),
+        on=on or start,
+        until=end,
     )
 
 
@@ -144,6 +149,7 @@ def roster_teams(
     rounds_before: dict[int, int],
     releases: dict[int, Release],
     on: dt.date,
+    until: dt.date | None = None,
 ) -> list[TeamRoster]:
     """Group role rows (with their profiles loaded) by team; teams without anyone are left
     out."""
@@ -164,7 +170,7 @@ def roster_teams(
     ]:
         crew = sorted(by_team.get(team_id, []), key=lambda r: (ROLE_ORDER.get(r.role, 9), r.pk))
         if crew:
-            lines = tuple(_line(r, rounds_before, releases, on) for r in crew)
+            lines = tuple(_line(r, rounds_before, releases, on, until) for r in crew)
             result.append(TeamRoster(name, targets, lines))
     return result
 
@@ -185,7 +191,11 @@ def qualification_on(
 
 
 def _line(
-    role: RoundRole, rounds_before: dict[int, int], releases: dict[int, Release], on: dt.date
+    role: RoundRole,
+    rounds_before: dict[int, int],
+    releases: dict[int, Release],
+    on: dt.date,
+    until: dt.date | None = None,
 ) -> RosterLine:
     profile = role.profile
     person = profile.person
@@ -209,6 +219,9 @@ def _line(
         qualified_from=qualified_from,
         released=bool(release and release.confirmed),
         released_on=release.confirmed_on if release and release.confirmed else None,
+        ends_during=qualification == QUALIFIED
+        and until is not None
+        and not any(q.valid_on(until) for q in granted),
     )
 
 
@@ -232,6 +245,10 @@ def _english() -> bool:
 
 
 def _qualification_label(line: RosterLine) -> str:
+    if line.qualification == QUALIFIED and line.ends_during and line.qualified_until:
+        return _("Valid; ends on %(date)s, during the round") % {
+            "date": line.qualified_until.isoformat()
+        }
     if line.qualification == QUALIFIED:
         return _("Valid")
     if line.qualification == EXPIRED and line.qualified_until:
@@ -329,6 +346,8 @@ def _qualification_zh(line: RosterLine) -> str:
     text = format_date(line.qualified_until)
     if line.qualification == EXPIRED:
         text += "（资格已过期）"
+    elif line.ends_during:
+        text += "（巡察期间到期）"
     elif line.qualification == NOT_YET and line.qualified_from:
         text += f"（{format_date(line.qualified_from)}起生效）"
     return text

@@ -877,7 +877,7 @@ def recusals_of_team(
                 )
             else:
                 parts.append(
-                    _("%(rule)s (as %(roles)s): %(evidence)s")
+                    _("%(rule)s (may not serve as %(roles)s): %(evidence)s")
                     % {
                         "rule": labels.get(rule, rule),
                         "roles": i18n.enumeration(

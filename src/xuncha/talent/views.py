@@ -128,8 +128,15 @@ COLUMNS = [
         lambda p: p.person.name,
         sort="person__name_search",
         link=lambda p: reverse("talent:profile_detail", args=[p.pk]),
+        css="text-nowrap",
     ),
-    Column("county", gettext_lazy("County"), lambda p: p.county.name, sort="county__code"),
+    Column(
+        "county",
+        gettext_lazy("County"),
+        lambda p: p.county.name,
+        sort="county__code",
+        css="text-nowrap",
+    ),
     Column(
         "home",
         gettext_lazy("Home organisation and post"),

@@ -1850,17 +1850,17 @@ def _grouped(
         if role == LEADER and not cand.leader_eligible:
             groups["leader"].append(cand.name)
     order = sorted((k for k in groups if groups[k]), key=lambda k: _BREAKDOWN[k] % {"n": ""})
-    return Joined(
-        tuple(
-            Text(
-                gettext_noop("%(name)s (%(why)s)"),
-                name=Text(_BREAKDOWN[k], n=len(groups[k])),
-                why=_limited(groups[k], len(groups[k]), ", ", _BREAKDOWN_NAMES),
-            )
-            for k in order
-        ),
-        ", ",
-    )
+    parts: list[Any] = [
+        Text(
+            gettext_noop("%(name)s (%(why)s)"),
+            name=Text(_BREAKDOWN[k], n=len(groups[k])),
+            why=_limited(groups[k], len(groups[k]), ", ", _BREAKDOWN_NAMES),
+        )
+        for k in order
+    ]
+    if sum(len(groups[k]) for k in order) > len(people):  # the counts add up to more
+        parts.append(Text(gettext_noop("some for more than one reason")))
+    return Joined(tuple(parts), ", ")
 
 
 def _describe_forbidden(ctx: _Context, team_positions: Sequence[int]) -> Text:

@@ -991,9 +991,10 @@ def test_many_people_excluded_are_counted_by_reason_with_their_names() -> None:
     line = next(e for e in result.explanation if e.startswith("experience rule"))
     odd = ", ".join(f"甲{pid}" for pid in range(11, 18, 2))
     everyone = ", ".join(f"甲{pid}" for pid in range(10, 18))
-    assert line.endswith(f"excluded: 8 from a target county ({everyone}), 4 unavailable ({odd})"), (
-        line
-    )
+    assert line.endswith(
+        f"excluded: 8 from a target county ({everyone}), 4 unavailable ({odd}), "
+        "some for more than one reason"
+    ), line
     # A few are still given one by one, with all their reasons.
     few = replace(instance, candidates=people[:5] + experienced_away[:2])
     line = next(

@@ -817,10 +817,60 @@ def test_a_proposal_says_which_records_changed_since_it_was_made(as_user, cross_
     )
     page = as_user("office").get(url, HTTP_ACCEPT_LANGUAGE="en")
     assert page.context["records_changed"] == "a conflict declared, a target's needs"
+    # An evaluation counts only when it takes someone out of the pool (or puts them back).
+    from xuncha.talent import services as talent_services
+
+    closed = RoundRole.objects.filter(
+        round__stage=Stage.CLOSED,
+        profile__county__path__startswith=county.path,
+        profile__in_pool=True,
+    ).first()
+    fields = {"profile": closed.profile, "round_": closed.round, "score": 85, "grade": "good"}
+    talent_services.evaluation_record(actor=office, **fields)
+    assert as_user("office").get(url, HTTP_ACCEPT_LANGUAGE="en").context["records_changed"] == (
+        "a conflict declared, a target's needs"
+    )
+    talent_services.evaluation_record(
+        actor=office, **{**fields, "score": 50, "grade": "fail"}, remove_from_pool=True, reason="x"
+    )
+    assert as_user("office").get(url, HTTP_ACCEPT_LANGUAGE="en").context["records_changed"] == (
+        "a conflict declared, a target's needs, someone taken out of the pool or put back"
+    )
     assert "Changed since these teams were proposed: a conflict declared" in page.content.decode()
     # A run no longer a proposal shows its teams as they were, without the notice.
     FormationRun.objects.filter(pk=run.pk).update(status=FormationRun.Status.SUPERSEDED)
     assert b"run-records-changed" not in as_user("office").get(url).content
+
+
+def test_after_an_acceptance_the_builder_opens_on_the_accepted_roster(
+    as_user, cross_round, user_named
+):
+    """A run that formed nothing, made before the office accepted an earlier proposal, no
+    longer opens the page; opened, it says which rules it was reached under."""
+    office = user_named("office")
+    run = FormationRun.objects.create(round=cross_round, created_by=office, time_limit=2)
+    formation_services.formation_solve(run, today=TODAY)
+    formation_services.team_rules_set(
+        actor=office, committee=cross_round.committee, values={"min_experienced": 7}
+    )
+    failed = FormationRun.objects.create(round=cross_round, created_by=office, time_limit=2)
+    formation_services.formation_solve(failed, today=TODAY)
+    failed.refresh_from_db()
+    assert failed.status == FormationRun.Status.INFEASIBLE
+    formation_services.team_rules_set(
+        actor=office, committee=cross_round.committee, values={"min_experienced": 1}
+    )
+    url = reverse("talent:formation", args=[cross_round.pk])
+    assert as_user("office").get(url).context["run"] == failed  # the latest, not accepted yet
+    formation_services.roster_accept(actor=office, run=run)
+    page = as_user("office").get(url, HTTP_ACCEPT_LANGUAGE="en")
+    assert page.context["run"] == run and b"run-infeasible" not in page.content
+    old = as_user("office").get(url + f"?run={failed.pk}", HTTP_ACCEPT_LANGUAGE="en")
+    assert old.context["run"] == failed
+    assert (
+        "The result on screen was reached under earlier rules: at least 7 with two or more "
+        "rounds." in old.content.decode()
+    )
 
 
 def test_a_round_past_forming_takes_no_change_to_its_teams(user_named):

@@ -8,6 +8,7 @@ import io
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from docx import Document
 from openpyxl import load_workbook
 
@@ -145,8 +146,21 @@ def test_qualification_ending_on_the_first_day_is_still_valid(as_user, current_r
     client = as_user("office_c1")
 
     _, rows = _sheet_rows(client, current_round, **EN)
+    # Valid on the first day, so no error; but it ends during the round, which both say.
+    assert _row_of(rows, name)[10] == f"Valid; ends on {first_day.isoformat()}, during the round"
+    cell = _docx_row(_docx(client, current_round), name)[8]
+    assert "资格已过期" not in cell and cell.endswith("（巡察期间到期）")
+
+
+def test_qualification_valid_to_the_end_of_the_round_is_simply_valid(as_user, current_round):
+    first_day, last_day = roster.round_period(current_round, timezone.localdate())
+    member = _first_member(current_round)
+    _qualify(member, granted_on=first_day - dt.timedelta(days=365), expires_on=last_day)
+    name = member.profile.person.name
+    client = as_user("office_c1")
+    _, rows = _sheet_rows(client, current_round, **EN)
     assert _row_of(rows, name)[10] == "Valid"
-    assert "资格已过期" not in _docx_row(_docx(client, current_round), name)[8]
+    assert "到期" not in _docx_row(_docx(client, current_round), name)[8]
 
 
 def test_qualification_granted_later_or_missing(as_user, current_round):
