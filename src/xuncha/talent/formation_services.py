@@ -55,12 +55,17 @@ def _require_forming(round_: Round) -> None:
         )
 
 
+def _rule_fields() -> list[str]:
+    """The fields of TeamRules that are rules (what the audit events of a change keep)."""
+    return [
+        f.name for f in TeamRules._meta.fields if f.name not in ("id", "committee", "updated_at")
+    ]
+
+
 @transaction.atomic
 def team_rules_set(*, actor: User, committee: Organisation, values: dict[str, Any]) -> TeamRules:
     rules = TeamRules.objects.filter(committee=committee).first() or TeamRules(committee=committee)
-    fields = [
-        f.name for f in TeamRules._meta.fields if f.name not in ("id", "committee", "updated_at")
-    ]
+    fields = _rule_fields()
     before = {f: getattr(rules, f) for f in fields} if rules.pk else None
     for name, value in values.items():
         if name not in fields:
@@ -89,9 +94,7 @@ def team_rules_clear(*, actor: User, committee: Organisation) -> None:
         raise ValidationError(
             _("%(committee)s has no rules of its own.") % {"committee": committee}
         )
-    fields = [
-        f.name for f in TeamRules._meta.fields if f.name not in ("id", "committee", "updated_at")
-    ]
+    fields = _rule_fields()
     before = {f: getattr(rules, f) for f in fields}
     rules.delete()
     audit.record(

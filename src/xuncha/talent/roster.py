@@ -46,7 +46,7 @@ from xuncha.rounds.documents import (
 )
 from xuncha.rounds.models import Round, Team
 from xuncha.talent.models import Qualification, Release, RoundRole
-from xuncha.talent.teams import round_period
+from xuncha.talent.teams import qualification_ends_on, round_period
 
 ROLE_ORDER: dict[str, int] = {
     RoundRole.Role.LEADER: 0,
@@ -219,9 +219,7 @@ def _line(
         qualified_from=qualified_from,
         released=bool(release and release.confirmed),
         released_on=release.confirmed_on if release and release.confirmed else None,
-        ends_during=qualification == QUALIFIED
-        and until is not None
-        and not any(q.valid_on(until) for q in granted),
+        ends_during=until is not None and qualification_ends_on(granted, on, until) is not None,
     )
 
 

@@ -901,11 +901,22 @@ def qualification_ends(
     )
     ends = {}
     for p in profiles:
-        quals = list(p.qualifications.all())
-        valid = [q for q in quals if q.valid_on(start)]
-        if valid and not any(q.valid_on(end) for q in quals):
-            ends[p.person_id] = max(q.expires_on for q in valid)
+        day = qualification_ends_on(list(p.qualifications.all()), start, end)
+        if day is not None:
+            ends[p.person_id] = day
     return ends
+
+
+def qualification_ends_on(
+    qualifications: Sequence[Any], start: dt.date, end: dt.date
+) -> dt.date | None:
+    """The day the qualification valid on ``start`` ends, when it ends before ``end`` with
+    none of ``qualifications`` valid then (None otherwise). The builder and the roster
+    files both judge "ends during the round" through this."""
+    valid = [q for q in qualifications if q.valid_on(start)]
+    if not valid or any(q.valid_on(end) for q in qualifications):
+        return None
+    return max(q.expires_on for q in valid)
 
 
 def without_valid_qualification(person_ids: Iterable[int], day: dt.date) -> set[int]:
