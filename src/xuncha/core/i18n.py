@@ -17,6 +17,17 @@ def enumeration(items: Iterable[object]) -> str:
     return ("、" if _chinese() else ", ").join(str(i) for i in items)
 
 
+def alternatives(items: Iterable[object]) -> str:
+    """``items`` as choices in running text: 组长或副组长 / 甲、乙或丙, leader or deputy
+    leader / a, b or c."""
+    parts = [str(i) for i in items]
+    if len(parts) < 2:
+        return "".join(parts)
+    if _chinese():
+        return "、".join(parts[:-1]) + "或" + parts[-1]
+    return ", ".join(parts[:-1]) + " or " + parts[-1]
+
+
 def clauses(items: Iterable[object]) -> str:
     """Separate statements in one line: ……；…… or …; …"""
     return ("；" if _chinese() else "; ").join(str(i) for i in items)

@@ -7,18 +7,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from xuncha.core import audit, i18n, jobs
+from xuncha.core import audit, jobs
 from xuncha.core.models import AuditEvent, AuditEventType, Organisation, User
-from xuncha.core.selectors import ancestor_ids
 from xuncha.rounds.models import Round, Stage, Team
 from xuncha.talent import roster, teams
 from xuncha.talent.lib import formation as fm
@@ -322,39 +322,49 @@ def formation_solve(run: FormationRun, *, today: dt.date, progress: Any = None) 
     return run
 
 
-def _changes_read() -> dict[str, str]:
-    """Audit events of records the solver's instance is built from, by what they changed
-    (in the user's language)."""
-    return {
-        AuditEventType.DECLARATION_RECORDED: _("a conflict declared"),
-        AuditEventType.DECLARATION_WITHDRAWN: _("a declared conflict withdrawn"),
-        AuditEventType.INSPECTOR_CREATED: _("an inspector added to the pool"),
-        AuditEventType.INSPECTOR_UPDATED: _("an inspector's profile"),
-        AuditEventType.QUALIFICATION_GRANTED: _("a qualification"),
-        AuditEventType.QUALIFICATION_STATUS_SET: _("a qualification"),
-        AuditEventType.EVALUATION_RECORDED: _("someone taken out of the pool or put back"),
-        AuditEventType.TEAM_RULES_SET: _("the team rules"),
-        AuditEventType.TEAM_RULES_CLEARED: _("the team rules"),
-        AuditEventType.TARGET_NEED_SET: _("a target's needs"),
-        AuditEventType.RULE_RELAXED: _("a rule relaxed or restored"),
-        AuditEventType.RULE_RESTORED: _("a rule relaxed or restored"),
-    }
+# Audit events that may change what a run's instance is built from: the pool and its
+# profiles, the people registry (posts, relatives), rounds (experience, busy periods),
+# organisations and the formation records. The event says only that something may have
+# changed; ``proposal_changes`` compares the instances to say what did.
+_MAY_CHANGE_INSTANCE = (
+    "organisation.",
+    "person.created",
+    "person.updated",
+    "post.",
+    "kinship.",
+    "round.",
+    "team.",
+    "rounds.",
+    "calendar.",
+    "talent.",
+)
+# Talent events that never change an instance (reads, exports, the runs themselves).
+_NEVER_CHANGE_INSTANCE = (
+    AuditEventType.FORMATION_STARTED,
+    AuditEventType.FORMATION_FINISHED,
+    AuditEventType.FORMATION_FAILED,
+    AuditEventType.ROSTER_CHANGED,
+    AuditEventType.ROSTER_EXPORTED,
+    AuditEventType.POOL_EXPORTED,
+    AuditEventType.RELEASE_CONFIRMED,
+)
 
 
-def _pool_moved(before: Any, after: Any) -> bool:
-    """Whether an evaluation event took someone out of the pool or put them back (a first
-    evaluation records no "before": it moved them if it left them out)."""
-    now = (after or {}).get("profile", {}).get("in_pool")
-    if not before:
-        return now is False
-    return (before.get("profile") or {}).get("in_pool") != now
+@dataclass(frozen=True)
+class ProposalChanges:
+    """What changed in the records since a proposal was solved (``lines``) and which rules
+    its teams break now because of it (``problems``, as the acceptance would say)."""
+
+    lines: list[str]
+    problems: list[str]
+    current: fm.Instance  # built from today's records (the builder offers people from it)
 
 
-def records_changed_since(run: FormationRun) -> str:
-    """What changed in the pool and formation records since ``run`` was solved ("" when
-    nothing did), from the audit log: the proposal's lists show the records as they were
-    (a hand change and the acceptance check today's). Changes in the people registry
-    (posts, relatives) are not read here; the checks catch those too."""
+def proposal_changes(run: FormationRun, instance: fm.Instance) -> ProposalChanges | None:
+    """What changed since ``run`` (a proposal; ``instance`` its stored instance) was solved,
+    or None when nothing formation reads did. The audit log says whether anything may have
+    changed since (cheap); only then is the instance built again from today's records, for
+    the day the run was solved for, and compared (``teams.instance_changes``)."""
     solved = (
         AuditEvent.objects.filter(
             event_type=AuditEventType.FORMATION_FINISHED,
@@ -366,35 +376,32 @@ def records_changed_since(run: FormationRun) -> str:
         .first()
     )
     if solved is None:
-        return ""
-    labels = _changes_read()
-    committee = run.round.committee
-    pool = {
-        str(pk)
-        for pk in InspectorProfile.objects.filter(
-            county__path__startswith=committee.path
-        ).values_list("pk", flat=True)
-    }
-    committees = {str(pk) for pk in ancestor_ids(committee.path)}
-    found: list[str] = []
-    for event_type, object_type, object_id, before, after in (
-        AuditEvent.objects.filter(seq__gt=solved, event_type__in=list(labels))
-        .order_by("seq")
-        .values_list("event_type", "object_type", "object_id", "before", "after")
-        .iterator()
+        return None
+    may_change = Q()
+    for prefix in _MAY_CHANGE_INSTANCE:
+        may_change |= Q(event_type__startswith=prefix)
+    if (
+        not AuditEvent.objects.filter(seq__gt=solved)
+        .filter(may_change)
+        .exclude(event_type__in=_NEVER_CHANGE_INSTANCE)
+        .exists()
     ):
-        if event_type == AuditEventType.EVALUATION_RECORDED:
-            # An evaluation matters to formation only when it moved someone in or out.
-            relevant = object_id in pool and _pool_moved(before, after)
-        elif object_type == "talent.inspectorprofile":
-            relevant = object_id in pool
-        elif object_type == "rounds.round":
-            relevant = object_id == str(run.round_id)
-        else:
-            relevant = object_id in committees  # the team rules of a committee
-        if relevant and labels[event_type] not in found:
-            found.append(labels[event_type])
-    return i18n.enumeration(found)
+        return None
+    current = teams.build_instance(run.round, today=_solved_for(run))
+    lines = teams.instance_changes(instance, current.instance)
+    if not lines:
+        return None
+    problems = run_problems(run, run.draft, instance, current=current)
+    # The notice says itself that the records changed.
+    return ProposalChanges(
+        lines, [p for p in problems if p != _records_changed_note()], current.instance
+    )
+
+
+def _solved_for(run: FormationRun) -> dt.date:
+    """The day a run's instance was built for (its time windows)."""
+    day = run.result.get("today")
+    return dt.date.fromisoformat(day) if day else timezone.localdate()
 
 
 @transaction.atomic
@@ -424,19 +431,20 @@ def run_problems(
     instance: fm.Instance | None = None,
     *,
     today: dt.date | None = None,
+    current: teams.Built | None = None,
 ) -> list[str]:
     """Every rule ``draft`` breaks: against the records the proposal was made from, and
     against today's (a conflict declared, someone taken out of the pool or away, a rule
-    changed since), so nothing saved or accepted rests on what is no longer true."""
+    changed since), so nothing saved or accepted rests on what is no longer true.
+    ``current`` is today's instance when the caller has built it already."""
     stored = instance if instance is not None else fm.from_json(run.instance)
     assignments = teams.assignments_of(draft)
     problems = teams.roster_problems(
         stored, assignments, _unavailable(run), run.result.get("evidence") or {}
     )
-    # The day the proposal was made for (its time windows), unless told otherwise.
-    if today is None and run.result.get("today"):
-        today = dt.date.fromisoformat(run.result["today"])
-    current = teams.build_instance(run.round, today=today or timezone.localdate())
+    if current is None:
+        # The day the proposal was made for (its time windows), unless told otherwise.
+        current = teams.build_instance(run.round, today=today or _solved_for(run))
     fresh = current.instance
     unavailable = {pid: teams.unavailable_reason(raw) for pid, raw in current.unavailable.items()}
     # Someone of the proposal who is no longer in the pool is named, as unavailable.
@@ -458,14 +466,16 @@ def run_problems(
         if p not in problems
     ]
     if new:
-        problems += [
-            *new,
-            _(
-                "The records have changed since this proposal was made; a new proposal takes "
-                "them into account."
-            ),
-        ]
+        problems += [*new, _records_changed_note()]
     return problems
+
+
+def _records_changed_note() -> str:
+    """How ``run_problems`` ends a list that today's records added to."""
+    return _(
+        "The records have changed since this proposal was made; a new proposal takes them "
+        "into account."
+    )
 
 
 @transaction.atomic
@@ -477,10 +487,13 @@ def roster_change(
     person_out: int | None,
     person_in: int | None,
     role: str,
-) -> FormationRun:
+) -> list[str]:
     """Replace ``person_out`` by ``person_in`` (either may be empty) in one team of the
-    proposal. The changed roster is re-checked; if it breaks any rule nothing is saved and
-    ``RosterRefused`` names what it breaks."""
+    proposal. The changed roster is re-checked; if it breaks a rule the proposal did not
+    break already, nothing is saved and ``RosterRefused`` names what it breaks. Rules the
+    proposal broke before the change (the records changed since it was made) do not block
+    a change, so they can be mended one team at a time; they are returned (``still``),
+    and the acceptance refuses while any is left."""
     run = FormationRun.objects.select_for_update().select_related("round").get(pk=run.pk)
     _require_forming(run.round)
     if run.status != FormationRun.Status.PROPOSED:
@@ -499,9 +512,12 @@ def roster_change(
     if person_in is not None:
         draft.append({"team": team_id, "person": person_in, "role": role})
     instance = fm.from_json(run.instance)
-    problems = run_problems(run, draft, instance)
-    if problems:
-        raise RosterRefused(problems)
+    current = teams.build_instance(run.round, today=_solved_for(run))
+    already = set(run_problems(run, before, instance, current=current))
+    problems = run_problems(run, draft, instance, current=current)
+    added = [p for p in problems if p not in already]
+    if added:
+        raise RosterRefused(added)
     score_before = run.draft_objective
     run.draft = draft
     run.draft_objective = fm.objective_value(instance, teams.assignments_of(draft))
@@ -519,7 +535,7 @@ def roster_change(
             "score": run.draft_objective,
         },
     )
-    return run
+    return problems
 
 
 @transaction.atomic

@@ -156,7 +156,7 @@ def _score(run: FormationRun, instance: fm.Instance) -> dict[str, Any]:
         "changed": changed,
         "gap_percent": None if gap is None else gap * 100,
         # "Proven best" is said of the solver's teams; after a hand change the gap is not.
-        "solver_status": _("the solver's teams: %(status)s") % {"status": status}
+        "solver_status": _("the solver's teams were %(status)s") % {"status": status}
         if changed
         else status,
         "terms": [{"label": labels[name], "points": points} for name, points in terms.items()],
@@ -164,15 +164,21 @@ def _score(run: FormationRun, instance: fm.Instance) -> dict[str, Any]:
 
 
 def _proposal(
-    run: FormationRun, instance: fm.Instance, refused: dict[str, Any] | None = None
+    run: FormationRun,
+    instance: fm.Instance,
+    refused: dict[str, Any] | None = None,
+    today: fm.Instance | None = None,
 ) -> dict[str, Any]:
     """The draft of ``run`` per team, with what the builder shows about each person.
 
     ``refused`` is a hand change just refused (its team's form shows it again, with what
     it breaks). The people to put in are grouped per team: first those with no recusal
     or county conflict for it as a member, then the others, whom the check will refuse
-    with the reason."""
+    with the reason. The teams show the records the proposal was made from; the people to
+    put in come from ``today`` (the instance built again when the records have changed
+    since), since a hand change is checked against today's records."""
     people = {c.person_id: c for c in instance.candidates}
+    offer = today or instance  # whom to offer, and their conflicts
     counties = dict(
         Organisation.objects.filter(kind=OrganisationKind.COUNTY).values_list("code", "name")
     )
@@ -184,10 +190,11 @@ def _proposal(
     labels = teams.rule_labels()
     for f in instance.forbidden:
         excluded[f.team_index].add(f.person_id)
+    for f in offer.forbidden:
         if f.role in (fm.MEMBER, fm.ANY):
             not_as_member[f.team_index].setdefault(f.person_id, set()).add(f.rule)
     evidence = run.result.get("evidence") or {}
-    cross_on = instance.rules.cross and fm.RELAX_CROSS not in instance.rules.relaxed
+    cross_on = offer.rules.cross and fm.RELAX_CROSS not in offer.rules.relaxed
     order = {role: n for n, role in enumerate(fm.ROLES)}
     seats: defaultdict[int, list[dict[str, Any]]] = defaultdict(list)
     placed = set()
@@ -207,7 +214,7 @@ def _proposal(
             }
         )
     free = sorted(
-        (c for c in instance.candidates if c.person_id not in placed and c.available),
+        (c for c in offer.candidates if c.person_id not in placed and c.available),
         key=lambda c: (-c.rounds_done, c.name),
     )
     described = {c.person_id: _describe(c, counties, specialty_names) for c in free}
@@ -412,6 +419,12 @@ def formation(request: AuthedRequest, pk: int) -> HttpResponseBase:
         refused = None
     # Parsed once for the score and the proposal; a run has a draft once it formed teams.
     instance = fm.from_json(run.instance) if run is not None and run.draft else None
+    # What changed in the records since a proposal was made, and what it breaks now.
+    changes = (
+        formation_services.proposal_changes(run, instance)
+        if run is not None and instance and run.status == FormationRun.Status.PROPOSED
+        else None
+    )
     return render(
         request,
         "talent/formation.html",
@@ -427,11 +440,11 @@ def formation(request: AuthedRequest, pk: int) -> HttpResponseBase:
             if run
             else [],
             # Teams of any run that formed them; only a proposal can still be changed.
-            "proposal": _proposal(run, instance, refused) if run is not None and instance else None,
+            "proposal": _proposal(run, instance, refused, changes.current if changes else None)
+            if run is not None and instance
+            else None,
             "editable": run is not None and run.status == FormationRun.Status.PROPOSED,
-            "records_changed": formation_services.records_changed_since(run)
-            if run is not None and run.status == FormationRun.Status.PROPOSED
-            else "",
+            "changes": changes,
             "targets": targets,
             "rules": rules,
             "earlier_rules": _earlier_rules(
@@ -549,7 +562,7 @@ def formation_change(request: AuthedRequest, pk: int) -> HttpResponseBase:
         messages.error(request, labelled_errors(form))
         return _back(run.round_id, run)
     try:
-        formation_services.roster_change(
+        still = formation_services.roster_change(
             actor=request.user,
             run=run,
             team_id=form.cleaned_data["team"],
@@ -578,7 +591,21 @@ def formation_change(request: AuthedRequest, pk: int) -> HttpResponseBase:
             "rule": rule,
         }
         return _back(run.round_id, run, anchor=f"team-{form.cleaned_data['team']}")
-    messages.success(request, _("Changed; every rule still holds."))
+    if still:  # broken before the change (the records changed since the proposal)
+        messages.warning(
+            request,
+            i18n.paragraph(
+                [
+                    _(
+                        "Changed. The teams still break rules that the change did not cause; "
+                        "they can be accepted once these are mended:"
+                    ),
+                    i18n.sentences(still),
+                ]
+            ),
+        )
+    else:
+        messages.success(request, _("Changed; every rule holds."))
     return _back(run.round_id, run)
 
 

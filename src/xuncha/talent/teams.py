@@ -685,16 +685,33 @@ def roster_problems(
             )
         if a.role == fm.LEADER and not cand.leader_eligible:
             problems.append(_leader_refusal(cand, who))
-        for f in forbidden[(a.person_id, a.team_index)]:
+        entries = forbidden[(a.person_id, a.team_index)]
+        for f in entries:
             if f.role in (a.role, fm.ANY):
+                # The same rule in every role (or "any"): no other role would do.
+                barred = {e.role for e in entries if e.rule == f.rule}
+                everywhere = fm.ANY in barred or barred >= set(fm.ROLES)
                 found = evidence.get(evidence_key(f.person_id, f.team_index, f.role, f.rule))
                 text = (
                     i18n.clauses(render_evidence(t, p) for t, p in found) if found else f.evidence
                 )
-                problems.append(
-                    _("%(name)s may not serve as %(role)s in %(team)s: %(rule)s (%(evidence)s).")
-                    % {**who, "rule": labels.get(f.rule, f.rule), "evidence": text}
-                )
+                reason = {**who, "rule": labels.get(f.rule, f.rule), "evidence": text}
+                if everywhere:
+                    problems.append(
+                        _(
+                            "%(name)s may not serve in %(team)s in any role: %(rule)s "
+                            "(%(evidence)s)."
+                        )
+                        % reason
+                    )
+                else:
+                    problems.append(
+                        _(
+                            "%(name)s may not serve as %(role)s in %(team)s: %(rule)s "
+                            "(%(evidence)s)."
+                        )
+                        % reason
+                    )
         if (
             instance.rules.cross
             and fm.RELAX_CROSS not in relaxed
@@ -880,7 +897,7 @@ def recusals_of_team(
                     _("%(rule)s (may not serve as %(roles)s): %(evidence)s")
                     % {
                         "rule": labels.get(rule, rule),
-                        "roles": i18n.enumeration(
+                        "roles": i18n.alternatives(
                             role_in_sentence(r) for r in fm.ROLES if r in roles
                         ),
                         "evidence": text,
@@ -928,3 +945,160 @@ def without_valid_qualification(person_ids: Iterable[int], day: dt.date) -> set[
     return {
         p.person_id for p in profiles if not any(q.valid_on(day) for q in p.qualifications.all())
     }
+
+
+# -- what changed since a proposal --------------------------------------------------------
+
+NAMES_SHOWN = 8  # a list of changed people or pairs names this many, then counts the rest
+
+
+def _some(items: Sequence[str]) -> str:
+    """``items`` in running text, the first ``NAMES_SHOWN`` of them and a count of the rest."""
+    shown = i18n.enumeration(items[:NAMES_SHOWN])
+    rest = len(items) - NAMES_SHOWN
+    if rest <= 0:
+        return shown
+    return ngettext("%(names)s and %(n)s more", "%(names)s and %(n)s more", rest) % {
+        "names": shown,
+        "n": rest,
+    }
+
+
+def _recusal_pairs(forbidden: Iterable[fm.Forbidden]) -> dict[tuple[int, int], set[str]]:
+    """(person, team) -> the rules that keep the person out of the team (or a lead role)."""
+    pairs: defaultdict[tuple[int, int], set[str]] = defaultdict(set)
+    for f in forbidden:
+        pairs[(f.person_id, f.team_index)].add(f.rule)
+    return pairs
+
+
+def instance_changes(old: fm.Instance, new: fm.Instance) -> list[str]:
+    """What differs between the instance a proposal was solved on and one built from
+    today's records for the same day, in the user's language ([] = nothing that formation
+    reads): who joined or left the pool or became (un)available, whose profile changed,
+    who is newly kept out of a team by recusal or no longer, the targets' needs, the rules.
+    Computed from the two instances, so a conflict declared and withdrawn again, or a
+    change in the people registry (a post, a relative), is judged by its effect."""
+    lines: list[str] = []
+    before = {c.person_id: c for c in old.candidates}
+    after = {c.person_id: c for c in new.candidates}
+
+    def named(ids: Iterable[int], people: dict[int, fm.Candidate]) -> list[str]:
+        return sorted(people[i].name for i in ids)
+
+    joined = named(after.keys() - before.keys(), after)
+    left = named(before.keys() - after.keys(), before)
+    both = sorted(before.keys() & after.keys(), key=lambda i: (after[i].name, i))
+    if joined:
+        lines.append(_("Joined the pool: %(names)s") % {"names": _some(joined)})
+    if left:
+        lines.append(_("Left the pool: %(names)s") % {"names": _some(left)})
+    away = [after[i].name for i in both if before[i].available and not after[i].available]
+    back = [after[i].name for i in both if not before[i].available and after[i].available]
+    if away:
+        lines.append(_("No longer available: %(names)s") % {"names": _some(away)})
+    if back:
+        lines.append(_("Available again: %(names)s") % {"names": _some(back)})
+    fields = (
+        ("leader_eligible", _("leader eligibility")),
+        ("rounds_done", _("rounds served")),
+        ("workload", _("rounds in the last year")),
+        ("county", _("county")),
+    )
+    profiles = []
+    for i in both:
+        what = []
+        gained = specialty_names(sorted(after[i].specialties - before[i].specialties))
+        lost = specialty_names(sorted(before[i].specialties - after[i].specialties))
+        if gained or lost:
+            change = [_("added %(names)s") % {"names": i18n.enumeration(gained)}] if gained else []
+            if lost:
+                change.append(_("removed %(names)s") % {"names": i18n.enumeration(lost)})
+            what.append(_("specialties: %(change)s") % {"change": i18n.enumeration(change)})
+        what += [
+            label for name, label in fields if getattr(before[i], name) != getattr(after[i], name)
+        ]
+        if what:
+            profiles.append(
+                _("%(name)s (%(what)s)") % {"name": after[i].name, "what": i18n.clauses(what)}
+            )
+    if profiles:
+        lines.append(_("Profile changed: %(people)s") % {"people": _some(profiles)})
+
+    old_teams = {t.index: t for t in old.teams}
+    new_teams = {t.index: t for t in new.teams}
+    same_teams = old_teams.keys() == new_teams.keys() and all(
+        old_teams[i].target_ids == new_teams[i].target_ids for i in old_teams
+    )
+    if not same_teams:
+        # Recusal and needs are per team: with other teams or targets they do not compare.
+        lines.append(_("The round's teams or their targets changed."))
+    else:
+        labels = rule_labels()
+        was = _recusal_pairs(old.forbidden)
+        now = _recusal_pairs(new.forbidden)
+        names = {**{i: c.name for i, c in before.items()}, **{i: c.name for i, c in after.items()}}
+
+        def pair(key: tuple[int, int], rules: set[str]) -> str:
+            person, team = key
+            return _("%(name)s from %(team)s (%(rules)s)") % {
+                "name": names.get(person, str(person)),
+                "team": new_teams[team].label,
+                "rules": i18n.enumeration(labels.get(r, r) for r in sorted(rules)),
+            }
+
+        # Only people in the pool both times: joining or leaving is said above.
+        kept = before.keys() & after.keys()
+        added = [
+            pair(k, now[k] - was.get(k, set()))
+            for k in sorted(now, key=lambda k: (names.get(k[0], ""), k))
+            if k[0] in kept and now[k] - was.get(k, set())
+        ]
+        lifted = [
+            pair(k, was[k] - now.get(k, set()))
+            for k in sorted(was, key=lambda k: (names.get(k[0], ""), k))
+            if k[0] in kept and was[k] - now.get(k, set())
+        ]
+        if added:
+            lines.append(_("Newly kept out by recusal: %(pairs)s") % {"pairs": _some(added)})
+        if lifted:
+            lines.append(_("No longer kept out by recusal: %(pairs)s") % {"pairs": _some(lifted)})
+        needs = [
+            _("%(team)s now needs %(now)s (before: %(was)s)")
+            % {
+                "team": new_teams[i].label,
+                "now": i18n.enumeration(specialty_names(sorted(t.required_specialties))) or "—",
+                "was": i18n.enumeration(specialty_names(sorted(old_teams[i].required_specialties)))
+                or "—",
+            }
+            for i, t in sorted(new_teams.items())
+            if t.required_specialties != old_teams[i].required_specialties
+        ]
+        if needs:
+            lines.append(_("Needs changed: %(teams)s") % {"teams": i18n.clauses(needs)})
+        if any(
+            (old_teams[i].size_min, old_teams[i].size_max, old_teams[i].deputies_max)
+            != (t.size_min, t.size_max, t.deputies_max)
+            for i, t in new_teams.items()
+        ):
+            lines.append(_("The team sizes changed (the rules below say how)."))
+    o, n = old.rules, new.rules
+    if (o.min_experienced, o.max_first_timers) != (n.min_experienced, n.max_first_timers):
+        lines.append(_("The experience rules changed (the rules below say how)."))
+    relax_labels = dict(RuleRelaxation.Rule.choices)
+    for template, rules in (
+        (_("Newly relaxed for this round: %(rules)s"), n.relaxed - o.relaxed),
+        (_("No longer relaxed (applies again): %(rules)s"), o.relaxed - n.relaxed),
+    ):
+        if rules:
+            named_rules = i18n.enumeration(relax_labels.get(r, r) for r in sorted(rules))
+            lines.append(template % {"rules": named_rules})
+    if o.cross != n.cross:
+        lines.append(
+            _("The round is no longer a cross round.")
+            if o.cross
+            else _("The round is now a cross round.")
+        )
+    if old.previous_pairs != new.previous_pairs:
+        lines.append(_("Who served together before changed (earlier rosters were edited)."))
+    return lines

@@ -22,6 +22,17 @@ def test_lists_and_clauses_follow_the_language() -> None:
     assert i18n.enumeration([]) == ""
 
 
+def test_alternatives_follow_the_language() -> None:
+    with translation.override("zh-hans"):
+        assert i18n.alternatives(["组长", "副组长"]) == "组长或副组长"
+        assert i18n.alternatives(["甲", "乙", "丙"]) == "甲、乙或丙"
+    with translation.override("en"):
+        assert i18n.alternatives(["leader", "deputy leader"]) == "leader or deputy leader"
+        assert i18n.alternatives(["a", "b", "c"]) == "a, b or c"
+        assert i18n.alternatives(["member"]) == "member"
+    assert i18n.alternatives([]) == ""
+
+
 def test_the_template_filter_enumerates_in_the_active_language() -> None:
     template = Template('{% load xuncha %}{{ items|enumeration|default:"—" }}')
     with translation.override("zh-hans"):

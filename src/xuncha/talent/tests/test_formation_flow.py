@@ -232,11 +232,11 @@ def test_form_change_accept(
             follow=True,
         )
     text = response.content.decode()
-    assert "Not saved" in text and "may not serve as" in text
+    assert "Not saved" in text and "may not serve" in text
     # Shown in the team's own block, which the page scrolls to, with the change still chosen.
     assert response.redirect_chain[-1][0].endswith(f"#team-{team_pk}")
     block = text.split(f'id="team-{team_pk}"')[1].split('data-testid="proposal-team"')[0]
-    assert 'data-testid="change-refused"' in block and "may not serve as" in block
+    assert 'data-testid="change-refused"' in block and "may not serve" in block
     assert f'<option value="{forbidden.person_id}" selected>' in block
     assert f'<option value="{member.person_id}" selected>' in block
     again = client.get(
@@ -282,7 +282,7 @@ def test_form_change_accept(
 
     # The check refuses everyone in the second group; nobody in the first for recusal.
     assert all(problems(pid) for pid in other)
-    assert not any("may not serve as" in p for pid in clean for p in problems(pid))
+    assert not any("may not serve" in p for pid in clean for p in problems(pid))
 
     # Someone whose seat moves the score, so the page must show the teams' own score.
     spare = next(
@@ -310,7 +310,7 @@ def test_form_change_accept(
     score = page.context["score"]
     assert score["changed"] and score["total"] == pytest.approx(scores(spare))
     # "Proven best" is the solver's teams', not those on screen with their own gap.
-    assert score["solver_status"].startswith("the solver's teams: ")
+    assert score["solver_status"].startswith("the solver's teams were ")
     assert sum(t["points"] for t in score["terms"]) == pytest.approx(scores(spare))
     assert score["gap_percent"] == pytest.approx(
         (run.bound - scores(spare)) / max(1.0, abs(scores(spare))) * 100
@@ -446,7 +446,13 @@ def test_hand_change_refusals_read_as_sentences(cross_round):
         problems = teams.roster_problems(instance, seats, evidence=built.evidence)
     assert f"{someone.name} is placed twice: in {first.label} and in {second.label}." in problems
     banned = next(c.name for c in instance.candidates if c.person_id == forbidden.person_id)
-    assert any(p.startswith(f"{banned} may not serve as member in ") for p in problems)
+    label = next(t.label for t in instance.teams if t.index == forbidden.team_index)
+    assert any(
+        p.startswith(
+            (f"{banned} may not serve as member in ", f"{banned} may not serve in {label} in any")
+        )
+        for p in problems
+    )
     assert f"{plain.name} cannot lead a team: not in the leader pool." in problems
 
 
@@ -522,15 +528,19 @@ def test_changes_and_acceptance_check_todays_records_not_the_proposals(cross_rou
         formation_services.roster_accept(actor=office, run=run)
     problems = refused.value.problems
     assert any(
-        profile.person.name in p and "may not serve as" in p and "与该单位负责人系同学" in p
+        profile.person.name in p
+        and f"may not serve in {team.name} in any role" in p
+        and "与该单位负责人系同学" in p
         for p in problems
     )
     assert problems[-1].startswith("The records have changed since this proposal was made")
     assert not RoundRole.objects.filter(round=cross_round).exists()
-    # A hand change is refused for the same reason, whoever it touches.
+    # A hand change is refused only for what it breaks itself: what the proposal broke
+    # already does not block it (so two broken teams can be mended one after the other),
+    # and the change says it is still there.
     other = next(a for a in draft if a.role == fm.MEMBER and a.team_index != seat.team_index)
-    with pytest.raises(formation_services.RosterRefused):
-        formation_services.roster_change(
+    with translation.override("en"):
+        still = formation_services.roster_change(
             actor=office,
             run=run,
             team_id=other.team_index,
@@ -538,6 +548,22 @@ def test_changes_and_acceptance_check_todays_records_not_the_proposals(cross_rou
             person_in=other.person_id,
             role=fm.MEMBER,
         )
+    assert any(profile.person.name in p and "may not serve" in p for p in still)
+    leader = next(a for a in draft if a.role == fm.LEADER and a.team_index != seat.team_index)
+    with translation.override("en"), pytest.raises(formation_services.RosterRefused) as refused:
+        formation_services.roster_change(
+            actor=office,
+            run=run,
+            team_id=leader.team_index,
+            person_out=leader.person_id,
+            person_in=None,
+            role=fm.MEMBER,
+        )
+    assert refused.value.problems and not any(
+        profile.person.name in p for p in refused.value.problems
+    )
+    run.refresh_from_db()
+    assert set(teams.assignments_of(run.draft)) == set(draft)
     Declaration.objects.filter(profile=profile).delete()
     # Someone taken out of the pool is named, not left as a number.
     gone = InspectorProfile.objects.get(person_id=other.person_id)
@@ -792,54 +818,180 @@ def test_each_team_lists_who_recusal_excludes_and_why(as_user, cross_round, user
 
 
 def test_a_proposal_says_which_records_changed_since_it_was_made(as_user, cross_round, user_named):
+    """The notice compares the instance the proposal was solved on with one built from
+    today's records: it names the people, teams and rules, says what the proposed teams
+    break now, and is silent when changes cancel out or touch nothing formation reads."""
+    from xuncha.core import services as core_services
+    from xuncha.talent import services as talent_services
+
     office = user_named("office")
     run = FormationRun.objects.create(round=cross_round, created_by=office, time_limit=2)
     formation_services.formation_solve(run, today=TODAY)
+    run.refresh_from_db()
     url = reverse("talent:formation", args=[cross_round.pk])
-    page = as_user("office").get(url, HTTP_ACCEPT_LANGUAGE="en")
-    assert page.context["records_changed"] == ""
-    assert b"run-records-changed" not in page.content
+
+    def changes():
+        page = as_user("office").get(url, HTTP_ACCEPT_LANGUAGE="en")
+        return page, page.context["changes"]
+
+    page, found = changes()
+    assert found is None and b"run-records-changed" not in page.content
     # Changes elsewhere (another committee's rules, another round) are not this run's.
     other = Round.objects.exclude(pk=cross_round.pk).filter(stage=Stage.PREPARATION).first()
     if other is not None:
         formation_services.rule_relax(actor=office, round_=other, rule="cross", reason="无关")
     county = Organisation.objects.get(code="C01")
     formation_services.team_rules_set(actor=office, committee=county, values={"rest_days": 9})
-    assert as_user("office").get(url).context["records_changed"] == ""
-    # A declaration for someone in the pool, and this round's needs.
-    profile = InspectorProfile.objects.filter(county__path__startswith=county.path).first()
-    target = cross_round.teams.first().targets.first()
-    formation_services.declaration_record(
+    assert changes()[1] is None
+    # A conflict declared by someone the proposal seats, with a target of their own team.
+    seat = run.draft[0]
+    team = cross_round.teams.get(pk=seat["team"])
+    target = team.targets.first()
+    profile = InspectorProfile.objects.get(person_id=seat["person"])
+    name = profile.person.name
+    declaration = formation_services.declaration_record(
         actor=office, profile=profile, organisation=target, source="self", reason="同学"
     )
-    formation_services.target_need_set(
-        actor=office, round_=cross_round, organisation=target, specialties=[]
+    page, found = changes()
+    assert found.lines == [
+        f"Newly kept out by recusal: {name} from {team.name} (declared a conflict)"
+    ]
+    assert found.problems and any(name in p for p in found.problems)
+    assert not any("a new proposal takes them into account" in p for p in found.problems)
+    text = page.content.decode()
+    assert "The proposed teams no longer pass the checks:" in text
+    assert f"{name} from {team.name} (declared a conflict)" in text
+    # A hand change elsewhere is saved, and says what the teams still break.
+    other = next(x for x in run.draft if x["team"] != seat["team"] and x["role"] == "member")
+    response = as_user("office").post(
+        reverse("talent:formation_change", args=[run.pk]),
+        {"team": other["team"], "person_out": other["person"], "person_in": other["person"]}
+        | {"role": "member"},
+        HTTP_ACCEPT_LANGUAGE="en",
+        follow=True,
     )
-    page = as_user("office").get(url, HTTP_ACCEPT_LANGUAGE="en")
-    assert page.context["records_changed"] == "a conflict declared, a target's needs"
-    # An evaluation counts only when it takes someone out of the pool (or puts them back).
-    from xuncha.talent import services as talent_services
+    text = response.content.decode()
+    assert "Changed. The teams still break rules that the change did not cause" in text
+    assert f"{name} may not serve in {team.name} in any role" in text.split("did not cause")[1]
+    # Withdrawn again, it cancels out.
+    formation_services.declaration_withdraw(actor=office, declaration=declaration)
+    assert changes()[1] is None
+    # A post in the people registry: the recusal it triggers, for someone not seated there.
+    seated = {s["person"] for s in run.draft}
+    stored = fm.from_json(run.instance)
+    kept_out = {f.person_id for f in stored.forbidden if f.team_index == team.pk}
+    free = [
+        c.person_id
+        for c in stored.candidates
+        if c.available and c.person_id not in seated | kept_out
+    ]
+    outsider = InspectorProfile.objects.select_related("person").get(person_id=min(free))
+    core_services.post_create(
+        actor=office,
+        person=outsider.person,
+        organisation=target,
+        title="副主任",
+        start_date=TODAY - dt.timedelta(days=400),
+    )
+    page, found = changes()
+    line = found.lines[0]
+    assert line.startswith(f"Newly kept out by recusal: {outsider.person.name} from {team.name} (")
+    assert "worked in the target recently" in line
+    assert found.problems == []  # nobody seated is concerned
+    assert b"run-still-passes" in page.content
+    # The people to put in follow today's records: the new recusal is among the conflicts.
+    row = next(t for t in page.context["proposal"]["teams"] if t["index"] == team.pk)
+    groups = dict(row["form"].fields["person_in"].choices)
+    conflicted = dict(groups["In conflict with this team (the check says why)"])
+    assert "worked in the target recently" in conflicted[outsider.person_id]
+    # This round's needs: a target of the team asks for law (the team's needs are its
+    # targets' together, so dropping one target's finance alone would change nothing).
+    from xuncha.talent.models import Specialty
 
-    closed = RoundRole.objects.filter(
-        round__stage=Stage.CLOSED,
-        profile__county__path__startswith=county.path,
-        profile__in_pool=True,
-    ).first()
+    formation_services.target_need_set(
+        actor=office,
+        round_=cross_round,
+        organisation=target,
+        specialties=Specialty.objects.filter(code__in=["finance", "law"]),
+    )
+    needs = [line for line in changes()[1].lines if line.startswith("Needs changed: ")]
+    assert needs and f"{team.name} now needs " in needs[0] and "Law" in needs[0]
+    # An evaluation counts only when it takes someone out of the pool (or puts them back).
+    closed = (
+        RoundRole.objects.filter(
+            round__stage=Stage.CLOSED,
+            profile__county__path__startswith=county.path,
+            profile__in_pool=True,
+        )
+        .select_related("profile__person")
+        .first()
+    )
     fields = {"profile": closed.profile, "round_": closed.round, "score": 85, "grade": "good"}
     talent_services.evaluation_record(actor=office, **fields)
-    assert as_user("office").get(url, HTTP_ACCEPT_LANGUAGE="en").context["records_changed"] == (
-        "a conflict declared, a target's needs"
-    )
+    assert not any("pool" in line for line in changes()[1].lines)
     talent_services.evaluation_record(
         actor=office, **{**fields, "score": 50, "grade": "fail"}, remove_from_pool=True, reason="x"
     )
-    assert as_user("office").get(url, HTTP_ACCEPT_LANGUAGE="en").context["records_changed"] == (
-        "a conflict declared, a target's needs, someone taken out of the pool or put back"
-    )
-    assert "Changed since these teams were proposed: a conflict declared" in page.content.decode()
+    assert f"Left the pool: {closed.profile.person.name}" in changes()[1].lines
+    # In Chinese.
+    chinese = as_user("office").get(url).content.decode()
+    assert "提出本方案后，以下记录已有变化：" in chinese
+    assert f"退出人才库：{closed.profile.person.name}" in chinese
     # A run no longer a proposal shows its teams as they were, without the notice.
     FormationRun.objects.filter(pk=run.pk).update(status=FormationRun.Status.SUPERSEDED)
     assert b"run-records-changed" not in as_user("office").get(url).content
+
+
+def test_instance_changes_names_what_differs(db):
+    """The comparison itself, on hand-built instances."""
+    a = fm.Candidate(1, "甲", "C01", frozenset({"finance"}), True, 2)
+    b = fm.Candidate(2, "乙", "C02", frozenset(), False, 0)
+    c = fm.Candidate(3, "丙", "C03", frozenset(), False, 1)
+    team = fm.TeamSpec(10, "第一组", (100,), frozenset({"C01"}))
+    old = fm.Instance(
+        candidates=(a, b),
+        teams=(team,),
+        forbidden=(fm.Forbidden(2, 10, "any", "declared", "x"),),
+    )
+    with translation.override("en"):
+        assert teams.instance_changes(old, old) == []
+        new = fm.Instance(
+            candidates=(
+                fm.Candidate(1, "甲", "C01", frozenset({"finance", "audit"}), False, 2),
+                fm.Candidate(2, "乙", "C02", frozenset(), False, 0, available=False),
+                c,
+            ),
+            teams=(fm.TeamSpec(10, "第一组", (100,), frozenset({"C01"}), size_max=8),),
+            forbidden=(fm.Forbidden(1, 10, "leader", "relative", "y"),),
+            rules=fm.Rules(min_experienced=2, relaxed=frozenset({"cross"})),
+            previous_pairs=frozenset({(1, 2)}),
+        )
+        assert teams.instance_changes(old, new) == [
+            "Joined the pool: 丙",
+            "No longer available: 乙",
+            "Profile changed: 甲 (specialties: added Audit; leader eligibility)",
+            "Newly kept out by recusal: 甲 from 第一组 (a relative holds a post in the target)",
+            "No longer kept out by recusal: 乙 from 第一组 (declared a conflict)",
+            "The team sizes changed (the rules below say how).",
+            "The experience rules changed (the rules below say how).",
+            "Newly relaxed for this round: Cross round: not in one's home county",
+            "Who served together before changed (earlier rosters were edited).",
+        ]
+        # Other teams: recusal and needs per team no longer compare.
+        moved = fm.Instance(
+            candidates=old.candidates,
+            teams=(fm.TeamSpec(10, "第一组", (101,), frozenset({"C01"})),),
+            forbidden=(),
+        )
+        assert teams.instance_changes(old, moved) == ["The round's teams or their targets changed."]
+        # Long lists name the first few and count the rest.
+        many = tuple(
+            fm.Candidate(i, f"人{i:02d}", "C01", frozenset(), False, 0) for i in range(20, 32)
+        )
+        grown = fm.Instance(candidates=(a, b, *many), teams=old.teams, forbidden=old.forbidden)
+        assert teams.instance_changes(old, grown) == [
+            "Joined the pool: " + ", ".join(f"人{i:02d}" for i in range(20, 28)) + " and 4 more"
+        ]
 
 
 def test_after_an_acceptance_the_builder_opens_on_the_accepted_roster(
@@ -1043,3 +1195,48 @@ def test_the_round_page_shows_each_team_and_warns_about_unconfirmed_releases(as_
     # A team member sees the crew but no builder.
     member_page = as_user("member").get(reverse("rounds:round_detail", args=[current.pk]))
     assert b'data-testid="team-builder"' not in member_page.content
+
+
+def test_a_team_s_recusal_list_says_which_roles_a_rule_bars():
+    """A rule barring the lead roles only reads as alternatives ("leader or deputy leader")."""
+    a = fm.Candidate(1, "甲", "C01", frozenset(), True, 2)
+    inst = fm.Instance(
+        candidates=(a,),
+        teams=(fm.TeamSpec(10, "第一组", (100,), frozenset({"C01"})),),
+        forbidden=(
+            fm.Forbidden(1, 10, "leader", "relative", "配偶在该镇任职"),
+            fm.Forbidden(1, 10, "deputy", "relative", "配偶在该镇任职"),
+        ),
+    )
+    with translation.override("en"):
+        assert teams.recusals_of_team(inst, {}, 10) == [
+            {
+                "name": "甲",
+                "reasons": "a relative holds a post in the target "
+                "(may not serve as leader or deputy leader): 配偶在该镇任职",
+            }
+        ]
+    with translation.override("zh-hans"):
+        assert "（不得担任组长或副组长）" in teams.recusals_of_team(inst, {}, 10)[0]["reasons"]
+
+
+def test_a_conflict_in_every_role_reads_as_closing_the_team():
+    """A rule that bars someone in every role says so (no other role would do); one that
+    bars a lead role only names the role."""
+    a = fm.Candidate(1, "甲", "C01", frozenset({"finance"}), True, 2)
+    b = fm.Candidate(2, "乙", "C02", frozenset(), True, 2)
+    team = fm.TeamSpec(10, "第一组", (100,), frozenset({"C09"}), size_min=1, deputies_min=0)
+    every = tuple(fm.Forbidden(1, 10, role, "declared", "同学") for role in fm.ROLES)
+    inst = fm.Instance(
+        candidates=(a, b),
+        teams=(team,),
+        forbidden=(*every, fm.Forbidden(2, 10, "leader", "relative", "配偶")),
+    )
+    seats = [fm.Assignment(10, 1, fm.MEMBER), fm.Assignment(10, 2, fm.LEADER)]
+    with translation.override("en"):
+        problems = teams.roster_problems(inst, seats)
+    assert "甲 may not serve in 第一组 in any role: declared a conflict (同学)." in problems
+    assert (
+        "乙 may not serve as leader in 第一组: a relative holds a post in the target (配偶)."
+        in problems
+    )
