@@ -982,6 +982,10 @@ def instance_changes(old: fm.Instance, new: fm.Instance) -> list[str]:
     lines: list[str] = []
     before = {c.person_id: c for c in old.candidates}
     after = {c.person_id: c for c in new.candidates}
+    by_code = specialty_name_map()  # one query, not one per person
+
+    def specialties(codes: Iterable[str]) -> str:
+        return i18n.enumeration(by_code.get(code, code) for code in sorted(codes))
 
     def named(ids: Iterable[int], people: dict[int, fm.Candidate]) -> list[str]:
         return sorted(people[i].name for i in ids)
@@ -1008,12 +1012,12 @@ def instance_changes(old: fm.Instance, new: fm.Instance) -> list[str]:
     profiles = []
     for i in both:
         what = []
-        gained = specialty_names(sorted(after[i].specialties - before[i].specialties))
-        lost = specialty_names(sorted(before[i].specialties - after[i].specialties))
+        gained = after[i].specialties - before[i].specialties
+        lost = before[i].specialties - after[i].specialties
         if gained or lost:
-            change = [_("added %(names)s") % {"names": i18n.enumeration(gained)}] if gained else []
+            change = [_("added %(names)s") % {"names": specialties(gained)}] if gained else []
             if lost:
-                change.append(_("removed %(names)s") % {"names": i18n.enumeration(lost)})
+                change.append(_("removed %(names)s") % {"names": specialties(lost)})
             what.append(_("specialties: %(change)s") % {"change": i18n.enumeration(change)})
         what += [
             label for name, label in fields if getattr(before[i], name) != getattr(after[i], name)
@@ -1067,9 +1071,8 @@ def instance_changes(old: fm.Instance, new: fm.Instance) -> list[str]:
             _("%(team)s now needs %(now)s (before: %(was)s)")
             % {
                 "team": new_teams[i].label,
-                "now": i18n.enumeration(specialty_names(sorted(t.required_specialties))) or "—",
-                "was": i18n.enumeration(specialty_names(sorted(old_teams[i].required_specialties)))
-                or "—",
+                "now": specialties(t.required_specialties) or "—",
+                "was": specialties(old_teams[i].required_specialties) or "—",
             }
             for i, t in sorted(new_teams.items())
             if t.required_specialties != old_teams[i].required_specialties
@@ -1077,9 +1080,9 @@ def instance_changes(old: fm.Instance, new: fm.Instance) -> list[str]:
         if needs:
             lines.append(_("Needs changed: %(teams)s") % {"teams": i18n.clauses(needs)})
         if any(
-            (old_teams[i].size_min, old_teams[i].size_max, old_teams[i].deputies_max)
-            != (t.size_min, t.size_max, t.deputies_max)
-            for i, t in new_teams.items()
+            (a.size_min, a.size_max, a.deputies_min, a.deputies_max)
+            != (t.size_min, t.size_max, t.deputies_min, t.deputies_max)
+            for a, t in ((old_teams[i], t) for i, t in new_teams.items())
         ):
             lines.append(_("The team sizes changed (the rules below say how)."))
     o, n = old.rules, new.rules

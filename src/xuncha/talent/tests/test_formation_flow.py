@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import replace
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -942,8 +943,19 @@ def test_a_proposal_says_which_records_changed_since_it_was_made(as_user, cross_
     assert b"run-records-changed" not in as_user("office").get(url).content
 
 
-def test_instance_changes_names_what_differs(db):
-    """The comparison itself, on hand-built instances."""
+def test_instance_changes_names_what_differs(db, cross_round, django_assert_max_num_queries):
+    """The comparison itself, on hand-built instances; on a real one it reads the
+    specialties' names once, however many people it compares."""
+    built = teams.build_instance(cross_round, today=TODAY).instance
+    changed = fm.Instance(
+        candidates=tuple(replace(c, specialties=c.specialties | {"it"}) for c in built.candidates),
+        teams=built.teams,
+        forbidden=built.forbidden,
+        rules=built.rules,
+        previous_pairs=built.previous_pairs,
+    )
+    with django_assert_max_num_queries(1), translation.override("en"):
+        assert teams.instance_changes(built, changed)[0].startswith("Profile changed: ")
     a = fm.Candidate(1, "甲", "C01", frozenset({"finance"}), True, 2)
     b = fm.Candidate(2, "乙", "C02", frozenset(), False, 0)
     c = fm.Candidate(3, "丙", "C03", frozenset(), False, 1)
