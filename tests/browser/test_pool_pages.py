@@ -109,3 +109,34 @@ def test_the_profile_fits_a_phone_with_declarations(
     button = w.page.locator(compact).first.bounding_box()
     assert button is not None and button["x"] + button["width"] <= width
     w.page.screenshot(path=str(artifacts_dir / f"profile-declarations-{locale}-phone.png"))
+
+
+def test_typing_narrows_the_organisations_a_conflict_is_declared_with(
+    open_page: Callable[..., Watched],
+) -> None:
+    from xuncha.talent.models import Declaration, InspectorProfile
+
+    profile = InspectorProfile.objects.filter(county__code="C01", in_pool=True).first()
+    w = open_page()
+    w.login("office_c1")
+    w.goto(f"/pool/{profile.pk}/")
+    select = w.page.locator("#id_organisation")
+    texts = select.locator("option").all_inner_texts()
+    assert len(texts) > 10  # long enough to want narrowing
+    wanted = next(t.strip() for t in texts[1:] if "镇" in t)
+    w.page.fill("[data-testid=organisation-filter]", wanted)
+    shown = select.evaluate(
+        "(s) => Array.from(s.options).filter((o) => !o.hidden && o.value).map((o) => o.text)"
+    )
+    assert shown and all(wanted in t for t in shown) and len(shown) < len(texts) - 1
+    # Emptied, the box shows every option again.
+    w.page.fill("[data-testid=organisation-filter]", "")
+    hidden = select.evaluate("(s) => Array.from(s.options).filter((o) => o.hidden).length")
+    assert hidden == 0
+    w.page.fill("[data-testid=organisation-filter]", wanted)
+    select.select_option(label=wanted)
+    w.page.fill("#id_reason", "其配偶在该镇任职")
+    with w.page.expect_navigation():
+        w.page.click("[data-testid=declaration-submit]")
+    assert Declaration.objects.filter(profile=profile, organisation__name=wanted).exists()
+    assert not w.page_errors and not w.csp_messages()

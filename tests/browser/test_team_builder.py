@@ -159,8 +159,11 @@ def test_team_builder(open_page: Callable[..., Watched], artifacts_dir: Path, se
     scroll, width = w.no_horizontal_scroll()
     assert scroll <= width + 1
     w.page.screenshot(path=str(artifacts_dir / "team-builder-en-phone.png"), full_page=True)
-    # The teams fit a phone without scrolling sideways: rounds follow the name there.
-    wide = w.page.locator("[data-testid=proposal-team] .table-responsive").evaluate_all(
+    # The teams and the accepted roster (with its release forms) fit a phone without
+    # scrolling sideways: rounds follow the name there.
+    tables = "[data-testid=proposal-team] .table-responsive, [data-testid=roster] .table-responsive"
+    assert w.page.locator("[data-testid=roster] [data-testid=release-form]").count() > 0
+    wide = w.page.locator(tables).evaluate_all(
         "(frames) => frames.filter((f) => f.scrollWidth > f.clientWidth + 1).length"
     )
     assert wide == 0

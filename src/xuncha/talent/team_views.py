@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from xuncha.core import i18n, policy
 from xuncha.core.forms import errors_to_form
 from xuncha.core.models import Organisation, OrganisationKind
-from xuncha.core.selectors import setting_origin
+from xuncha.core.selectors import nearest_setting, setting_origin
 from xuncha.core.views import AuthedRequest
 from xuncha.rounds.models import Stage, Team
 from xuncha.rounds.selectors import rounds_for
@@ -34,7 +34,13 @@ from xuncha.talent import (
     team_forms,
     teams,
 )
-from xuncha.talent.models import Declaration, Evaluation, InspectorProfile, RoundRole
+from xuncha.talent.models import (
+    Declaration,
+    Evaluation,
+    InspectorProfile,
+    RoundRole,
+    TeamRules,
+)
 
 # -- the roster -------------------------------------------------------------------------------
 
@@ -296,6 +302,14 @@ def team_rules(request: AuthedRequest) -> HttpResponseBase:
                 request, _("Team rules of %(committee)s saved.") % {"committee": committee.name}
             )
             return redirect(f"{reverse('talent:team_rules')}?committee={committee.pk}")
+    origin = setting_origin(effective, committee)
+    # What removing the committee's own rules falls back to: the nearest higher committee
+    # with rules of its own, else (None) the defaults.
+    higher = (
+        nearest_setting(TeamRules, committee.parent)
+        if origin == "own" and committee.parent is not None
+        else None
+    )
     return render(
         request,
         "talent/team_rules.html",
@@ -304,7 +318,8 @@ def team_rules(request: AuthedRequest) -> HttpResponseBase:
             "committee": committee,
             "form": form,
             "effective": effective,
-            "origin": setting_origin(effective, committee),
+            "origin": origin,
+            "higher": higher,
             "can_edit_specialties": settings_views.may_edit_specialties(request.user),
         },
     )

@@ -27,6 +27,7 @@ Choices made here (documented in docs/architecture.md, "Team formation"):
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -34,8 +35,8 @@ from itertools import combinations
 from typing import Any
 
 from django.db.models import Q
+from django.utils.translation import get_language, gettext_noop, ngettext, pgettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop, ngettext, pgettext_lazy
 
 from xuncha.core import i18n, policy
 from xuncha.core.lib import kinship
@@ -287,11 +288,21 @@ def kinship_class_labels() -> dict[str, str]:
     }
 
 
+_POST_LISTS = frozenset({"post", "posts", "pairs"})  # evidence params holding post texts
+_POST_TITLE = re.compile(r" \(([^()]+)\) ")
+
+
 def render_evidence(template: str, params: dict[str, str]) -> str:
     """Recusal evidence in the user's language (templates from ``lib/recusal.py``)."""
     from xuncha.core.models import KinshipRelation
 
     values = {k: str(v).replace(f"–{rc.PRESENT}", "–" + _("present")) for k, v in params.items()}
+    if (get_language() or "").startswith("zh"):
+        # The pure module writes posts as "组织 (职务) 2019-01-01–…" joined by "; ":
+        # Chinese text takes full-width brackets and its own semicolon.
+        for key in _POST_LISTS.intersection(values):
+            text = _POST_TITLE.sub(r"（\1）", values[key])
+            values[key] = text.replace("; ", "；").replace(" / ", "／")
     if "relation" in values and values["relation"] in KinshipRelation.values:
         values["relation"] = str(KinshipRelation(values["relation"]).label)
     if "class" in values:
@@ -686,32 +697,33 @@ def roster_problems(
         if a.role == fm.LEADER and not cand.leader_eligible:
             problems.append(_leader_refusal(cand, who))
         entries = forbidden[(a.person_id, a.team_index)]
+        # One sentence for the rules that close the team to them (the same rule in every
+        # role, or "any": no other role would do) and one for those barring this role.
+        closed: list[str] = []
+        this_role: list[str] = []
         for f in entries:
             if f.role in (a.role, fm.ANY):
-                # The same rule in every role (or "any"): no other role would do.
                 barred = {e.role for e in entries if e.rule == f.rule}
-                everywhere = fm.ANY in barred or barred >= set(fm.ROLES)
                 found = evidence.get(evidence_key(f.person_id, f.team_index, f.role, f.rule))
                 text = (
                     i18n.clauses(render_evidence(t, p) for t, p in found) if found else f.evidence
                 )
-                reason = {**who, "rule": labels.get(f.rule, f.rule), "evidence": text}
-                if everywhere:
-                    problems.append(
-                        _(
-                            "%(name)s may not serve in %(team)s in any role: %(rule)s "
-                            "(%(evidence)s)."
-                        )
-                        % reason
-                    )
-                else:
-                    problems.append(
-                        _(
-                            "%(name)s may not serve as %(role)s in %(team)s: %(rule)s "
-                            "(%(evidence)s)."
-                        )
-                        % reason
-                    )
+                reason = _("%(rule)s (%(evidence)s)") % {
+                    "rule": labels.get(f.rule, f.rule),
+                    "evidence": text,
+                }
+                everywhere = fm.ANY in barred or barred >= set(fm.ROLES)
+                (closed if everywhere else this_role).append(reason)
+        if closed:
+            problems.append(
+                _("%(name)s may not serve in %(team)s in any role: %(reasons)s.")
+                % {**who, "reasons": i18n.clauses(closed)}
+            )
+        if this_role:
+            problems.append(
+                _("%(name)s may not serve as %(role)s in %(team)s: %(reasons)s.")
+                % {**who, "reasons": i18n.clauses(this_role)}
+            )
         if (
             instance.rules.cross
             and fm.RELAX_CROSS not in relaxed
@@ -785,7 +797,6 @@ def _leader_refusal(cand: fm.Candidate, who: dict[str, str]) -> str:
 def specialty_name_map(result: dict[str, Any] | None = None) -> dict[str, str]:
     """Specialty code -> name in the user's language; for a stored run, the names it was
     solved with stand in for a specialty removed since (its explanations still name it)."""
-    from django.utils.translation import get_language
 
     from xuncha.talent.models import Specialty
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 from django import forms
@@ -240,6 +241,9 @@ def pool(request: AuthedRequest) -> HttpResponseBase:
     form, qs = _filtered(request)
     status = getattr(form, "cleaned_data", {}).get("status") or "in_pool"
     columns = COLUMNS if status == "in_pool" else [*COLUMNS, REMOVED_COLUMN]
+    if getattr(form, "cleaned_data", {}).get("min_grade"):
+        # Filtered by it: the evaluation shows on phones too.
+        columns = [replace(c, hide_below="") if c.key == "evaluation" else c for c in columns]
     # Exporting personal data is the office's, as on the people list: readers such as the
     # leading group see the pool but take no copy of it.
     exportable = policy.can(request.user, Action.PERSON_EXPORT)

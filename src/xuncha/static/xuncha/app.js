@@ -140,6 +140,24 @@
     url.hash = select.dataset.reloadAnchor || "";
     window.location.assign(url.toString());
   });
+  // A search box with data-filter-for="ID" narrows the options of the select with that id
+  // to those whose text holds what is typed (groups left empty are hidden too); the
+  // chosen option always stays, so the form never sends something else unseen.
+  document.addEventListener("input", function (event) {
+    var box = event.target;
+    if (!box.matches || !box.matches("input[data-filter-for]")) { return; }
+    var select = document.getElementById(box.dataset.filterFor);
+    if (!select) { return; }
+    var query = box.value.trim().toLowerCase();
+    Array.prototype.forEach.call(select.options, function (option) {
+      var keep = !query || !option.value || option.selected ||
+        option.text.toLowerCase().indexOf(query) !== -1;
+      option.hidden = !keep;
+    });
+    Array.prototype.forEach.call(select.querySelectorAll("optgroup"), function (group) {
+      group.hidden = !Array.prototype.some.call(group.children, function (o) { return !o.hidden; });
+    });
+  });
   // A form with data-confirm asks before it is sent (the page has no inline script).
   document.addEventListener("submit", function (event) {
     var question = event.target.getAttribute && event.target.getAttribute("data-confirm");

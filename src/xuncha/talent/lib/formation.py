@@ -1799,6 +1799,9 @@ RETIRED_TEMPLATES: tuple[str, ...] = (
     ),
     gettext_noop("%(team)s: %(n)s available candidates live in its target counties (%(counties)s)"),
     gettext_noop(
+        "%(team)s: available candidates who live in its target counties (%(counties)s): %(n)s"
+    ),
+    gettext_noop(
         "together teams %(teams)s need at least %(people)s people and %(leaders)s "
         "leaders; %(usable)s distinct candidates and %(usable_leaders)s distinct leader-"
         "eligible candidates are usable for at least one of them"
@@ -1901,7 +1904,7 @@ def _describe_cross(ctx: _Context, team_positions: Sequence[int]) -> Text:
         parts.append(
             Text(
                 gettext_noop(
-                    "%(team)s: available candidates who live in its target counties "
+                    "%(team)s: available candidates from the pools of its target counties "
                     "(%(counties)s): %(n)s"
                 ),
                 team=_team_name(team),

@@ -861,6 +861,9 @@ def test_a_proposal_says_which_records_changed_since_it_was_made(as_user, cross_
     assert not any("a new proposal takes them into account" in p for p in found.problems)
     text = page.content.decode()
     assert "The proposed teams no longer pass the checks:" in text
+    assert (
+        re.search(r'data-testid="accept" disabled', text) and 'data-testid="accept-blocked"' in text
+    )
     assert f"{name} from {team.name} (declared a conflict)" in text
     # A hand change elsewhere is saved, and says what the teams still break.
     other = next(x for x in run.draft if x["team"] != seat["team"] and x["role"] == "member")
@@ -900,6 +903,7 @@ def test_a_proposal_says_which_records_changed_since_it_was_made(as_user, cross_
     assert "worked in the target recently" in line
     assert found.problems == []  # nobody seated is concerned
     assert b"run-still-passes" in page.content
+    assert b'data-testid="accept" disabled' not in page.content
     # The people to put in follow today's records: the new recusal is among the conflicts.
     row = next(t for t in page.context["proposal"]["teams"] if t["index"] == team.pk)
     groups = dict(row["form"].fields["person_in"].choices)
@@ -1242,13 +1246,42 @@ def test_a_conflict_in_every_role_reads_as_closing_the_team():
     inst = fm.Instance(
         candidates=(a, b),
         teams=(team,),
-        forbidden=(*every, fm.Forbidden(2, 10, "leader", "relative", "配偶")),
+        forbidden=(
+            *every,
+            fm.Forbidden(1, 10, "any", "relative", "兄弟"),
+            fm.Forbidden(2, 10, "leader", "relative", "配偶"),
+        ),
     )
     seats = [fm.Assignment(10, 1, fm.MEMBER), fm.Assignment(10, 2, fm.LEADER)]
     with translation.override("en"):
         problems = teams.roster_problems(inst, seats)
-    assert "甲 may not serve in 第一组 in any role: declared a conflict (同学)." in problems
+    # Two reasons closing the team: one sentence naming both.
+    assert [p for p in problems if p.startswith("甲 ")] == [
+        "甲 may not serve in 第一组 in any role: declared a conflict (同学); "
+        "a relative holds a post in the target (兄弟)."
+    ]
     assert (
         "乙 may not serve as leader in 第一组: a relative holds a post in the target (配偶)."
         in problems
     )
+
+
+def test_post_evidence_takes_full_width_brackets_in_chinese():
+    params = {
+        "post": "云溪县组织部 (项目负责人) 2019-02-12–present",
+        "years": "3",
+        "cutoff": "2023",
+    }
+    template = "worked at %(post)s, within the %(years)s-year period (on or after %(cutoff)s)"
+    with translation.override("zh-hans"):
+        assert teams.render_evidence(template, params) == (
+            "曾在云溪县组织部（项目负责人）2019-02-12–至今任职，在3年内（2023以后）"
+        )
+    with translation.override("en"):
+        assert "云溪县组织部 (项目负责人) 2019-02-12–present" in teams.render_evidence(
+            template, params
+        )
+    pairs = {"pairs": "副局长 2020-01-01–2022-01-01 / 科长 2020-01-01–present; 局长 x / 科员 y"}
+    with translation.override("zh-hans"):
+        rendered = teams.render_evidence("%(pairs)s", pairs)
+    assert rendered == "副局长 2020-01-01–2022-01-01／科长 2020-01-01–至今；局长 x／科员 y"

@@ -542,3 +542,7 @@ def test_the_pool_shows_and_filters_by_the_last_evaluation(as_user):
     good = as_user("office_c1").get(reverse("talent:pool"), {"min_grade": "good"})
     kept = {p.pk for p in good.context["page_obj"].paginator.object_list}
     assert kept == {pk for pk, e in latest.items() if e.score >= 80}
+    # Hidden on phones unless the list is filtered by it.
+    assert page.context["headers"][column]["css"] == "d-none d-md-table-cell"
+    filtered = as_user("office_c1").get(reverse("talent:pool"), {"min_grade": "good"}, **EN)
+    assert filtered.context["headers"][column]["css"] == ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 
 import pytest
 from django.contrib.messages import get_messages
@@ -126,6 +127,8 @@ def test_roster_docx_has_a_title_and_one_table_per_team(as_user, current_round):
     for table, names in zip(doc.tables, expected, strict=True):
         assert table.rows[0].cells[2].text == "姓名"
         assert table.rows[0].cells[9].text == "原单位确认抽调"
+        # The same headings as the Chinese xlsx where the two share a column.
+        assert [table.rows[0].cells[i].text for i in (6, 7)] == ["专业特长", "此前参加巡察轮数"]
         assert [row.cells[2].text for row in table.rows[1:]] == names
         assert table.rows[1].cells[1].text == "组长"
     event = _events(AuditEventType.ROSTER_EXPORTED)[-1]
@@ -607,6 +610,18 @@ def test_team_rules_show_defaults_then_save(as_user):
     assert again.context["origin"] == "own"
     assert again.context["form"].initial["recent_years"] == 5
     assert b'data-testid="rules-clear"' in again.content
+    # No higher committee has rules: removing them falls back to the defaults, said so,
+    # with no stray space between the sentence and the button in Chinese.
+    assert again.context["higher"] is None
+    assert "Remove them and follow the default rules" in again.content.decode()
+    chinese = client.get(response["Location"]).content.decode()
+    assert re.search(r"）。<form[^>]*data-testid=\"rules-clear\"", chinese)
+    # With rules of the prefecture, it names the prefecture.
+    TeamRules.objects.create(committee=county.parent)
+    higher = client.get(response["Location"], **EN)
+    assert higher.context["higher"].committee == county.parent
+    assert f"Remove them and follow the rules of {county.parent.name}" in higher.content.decode()
+    TeamRules.objects.filter(committee=county.parent).delete()
     # Removing them returns the county to the defaults (the event keeps what they were).
     cleared = client.post(
         reverse("talent:team_rules"), {"committee": county.pk, "clear": "1"}, **EN
