@@ -32,7 +32,7 @@ class PoolFilterForm(forms.Form):
     q = forms.CharField(
         label=gettext_lazy("Search"),
         required=False,
-        help_text=gettext_lazy("Characters or pinyin initials"),
+        help_text=gettext_lazy("Characters, pinyin or initials (zwj, zhangwj, zhangwenjie)"),
     )
     specialty = forms.ModelChoiceField(
         label=gettext_lazy("Specialty"),

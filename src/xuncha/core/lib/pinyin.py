@@ -1,9 +1,10 @@
 """Pinyin search keys for Chinese names (pure; no Django).
 
-A name gets a search text holding its full pinyin and its initials, for every plausible
-reading: surnames have their own readings (单 is shan, 曾 is zeng, 仇 is qiu) and given
-names may contain characters with several readings, so all combinations up to a small
-limit are kept. Typing ``zwj`` or ``zhangwenjie`` then finds 张文杰.
+A name gets a search text holding its full pinyin, its initials and the surname in full
+followed by the given name's initials, for every plausible reading: surnames have their
+own readings (单 is shan, 曾 is zeng, 仇 is qiu) and given names may contain characters
+with several readings, so all combinations up to a small limit are kept. Typing ``zwj``,
+``zhangwj`` or ``zhangwenjie`` then finds 张文杰.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ SURNAME_READINGS: dict[str, str] = {
     "宁": "ning",
 }
 _MAX_VARIANTS = 8
+MAX_LENGTH = 400  # the stored column's length: later readings' keys give way
 
 
 def _syllable_options(name: str) -> list[list[str]]:
@@ -70,7 +72,8 @@ def _syllable_options(name: str) -> list[list[str]]:
 
 
 def search_text(name: str) -> str:
-    """Space-separated keys: full pinyin and initials for each reading."""
+    """Space-separated keys for each reading: full pinyin, initials, then the first
+    syllable in full with the others' initials (the first two keys keep their places)."""
     cleaned = "".join(ch for ch in name if not ch.isspace() and ch not in "·•・.")
     if not cleaned:
         return ""
@@ -79,10 +82,16 @@ def search_text(name: str) -> str:
     for combo in itertools.islice(itertools.product(*options), _MAX_VARIANTS):
         full = "".join(combo)
         initials = "".join(s[0] for s in combo)
-        for key in (full, initials):
+        mixed = combo[0] + initials[1:]
+        for key in (full, initials, mixed):
             if key and key not in keys:
                 keys.append(key)
-    return " ".join(keys)
+    text = ""
+    for key in keys:  # the first reading's keys come first and always fit
+        if len(text) + len(key) + 1 > MAX_LENGTH:
+            break
+        text = f"{text} {key}" if text else key
+    return text
 
 
 def matches(query: str, text: str) -> bool:

@@ -6,12 +6,15 @@ def test_initials_and_full_pinyin():
     assert pinyin.matches("zwj", text)
     assert pinyin.matches("zhangwenjie", text)
     assert pinyin.matches("zhang", text)
+    assert pinyin.matches("zhangwj", text)  # the surname in full, the given name's initials
     assert not pinyin.matches("lwj", text)
+    assert text.split()[:2] == ["zhangwenjie", "zwj"]
 
 
 def test_surname_readings_are_used():
     assert pinyin.matches("szq", pinyin.search_text("单志强"))
     assert pinyin.matches("zengxiaoming", pinyin.search_text("曾晓明"))
+    assert pinyin.matches("zengxm", pinyin.search_text("曾晓明"))
     assert pinyin.matches("oyl", pinyin.search_text("欧阳磊"))
 
 
@@ -24,3 +27,12 @@ def test_middle_dot_names_and_heteronyms():
 
 def test_empty_name():
     assert pinyin.search_text("  ") == ""
+
+
+def test_long_names_fit_the_stored_column(monkeypatch):
+    name = "阿依古丽买买提乐长重行乐长重行"  # many syllables, several with two readings
+    text = pinyin.search_text(name)
+    assert 0 < len(text) <= pinyin.MAX_LENGTH
+    monkeypatch.setattr(pinyin, "MAX_LENGTH", 10_000)
+    whole = pinyin.search_text(name)
+    assert len(whole) > 400 and whole.startswith(text)  # only later readings gave way
