@@ -167,7 +167,7 @@ def _proposal(
     run: FormationRun,
     instance: fm.Instance,
     refused: dict[str, Any] | None = None,
-    today: fm.Instance | None = None,
+    current: fm.Instance | None = None,
 ) -> dict[str, Any]:
     """The draft of ``run`` per team, with what the builder shows about each person.
 
@@ -175,10 +175,10 @@ def _proposal(
     it breaks). The people to put in are grouped per team: first those with no recusal
     or county conflict for it as a member, then the others, whom the check will refuse
     with the reason. The teams show the records the proposal was made from; the people to
-    put in come from ``today`` (the instance built again when the records have changed
+    put in come from ``current`` (the instance built again when the records have changed
     since), since a hand change is checked against today's records."""
     people = {c.person_id: c for c in instance.candidates}
-    offer = today or instance  # whom to offer, and their conflicts
+    offer = current or instance  # whom to offer, and their conflicts
     counties = dict(
         Organisation.objects.filter(kind=OrganisationKind.COUNTY).values_list("code", "name")
     )

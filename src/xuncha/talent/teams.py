@@ -964,15 +964,11 @@ NAMES_SHOWN = 8  # a list of changed people or pairs names this many, then count
 
 
 def _some(items: Sequence[str]) -> str:
-    """``items`` in running text, the first ``NAMES_SHOWN`` of them and a count of the rest."""
-    shown = i18n.enumeration(items[:NAMES_SHOWN])
+    """``items`` in running text, the first ``NAMES_SHOWN`` of them and a count of the rest
+    (the "and N more" of the builder's other lists)."""
     rest = len(items) - NAMES_SHOWN
-    if rest <= 0:
-        return shown
-    return ngettext("%(names)s and %(n)s more", "%(names)s and %(n)s more", rest) % {
-        "names": shown,
-        "n": rest,
-    }
+    more = [_("and %(n)s more") % {"n": rest}] if rest > 0 else []
+    return i18n.enumeration([*items[:NAMES_SHOWN], *more])
 
 
 def _recusal_pairs(forbidden: Iterable[fm.Forbidden]) -> dict[tuple[int, int], set[str]]:

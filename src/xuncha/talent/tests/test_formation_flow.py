@@ -1006,7 +1006,7 @@ def test_instance_changes_names_what_differs(db, cross_round, django_assert_max_
         )
         grown = fm.Instance(candidates=(a, b, *many), teams=old.teams, forbidden=old.forbidden)
         assert teams.instance_changes(old, grown) == [
-            "Joined the pool: " + ", ".join(f"人{i:02d}" for i in range(20, 28)) + " and 4 more"
+            "Joined the pool: " + ", ".join(f"人{i:02d}" for i in range(20, 28)) + ", and 4 more"
         ]
 
 
