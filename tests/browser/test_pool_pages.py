@@ -87,6 +87,9 @@ def test_the_profile_fits_a_phone_with_declarations(
     from xuncha.talent.models import InspectorProfile
 
     profile = InspectorProfile.objects.filter(county__code="C01", in_pool=True).first()
+    # Leader-eligible without a qualification: the heading's longest badge must wrap.
+    profile.qualifications.all().delete()
+    InspectorProfile.objects.filter(pk=profile.pk).update(leader_eligible=True)
     unit = Organisation.objects.filter(path__startswith=profile.county.path, kind="unit").first()
     formation_services.declaration_record(
         actor=User.objects.get(username="office"),
@@ -100,6 +103,7 @@ def test_the_profile_fits_a_phone_with_declarations(
     w.goto(f"/pool/{profile.pk}/#declarations")
     scroll_width, width = w.no_horizontal_scroll()
     assert scroll_width <= width
+    assert w.page.locator("[data-testid=leader-not-qualified]").is_visible()
     # The table scrolls inside its box instead of crushing its columns.
     header = w.page.locator("[data-testid=declarations] th").first.bounding_box()
     assert header is not None and header["height"] < 40
@@ -140,3 +144,23 @@ def test_typing_narrows_the_organisations_a_conflict_is_declared_with(
         w.page.click("[data-testid=declaration-submit]")
     assert Declaration.objects.filter(profile=profile, organisation__name=wanted).exists()
     assert not w.page_errors and not w.csp_messages()
+
+
+@pytest.mark.parametrize("locale", ["en-GB", "zh-CN"])
+def test_the_pool_list_fits_a_phone(
+    open_page: Callable[..., Watched], artifacts_dir: Path, locale: str
+) -> None:
+    w = open_page(viewport=PHONE, locale=locale)
+    w.login("office")
+    # (Filtered by grade or rounds, the column filtered by shows as well and the table
+    # may scroll inside its frame, as wide tables do on phones.)
+    for query in ("", "?sort=-leader", "?sort=-qualified"):
+        w.goto(f"/pool/{query}")
+        assert w.page.locator("table tbody tr").count() > 1
+        wide = w.page.locator(".table-responsive").evaluate_all(
+            "(frames) => frames.filter((f) => f.scrollWidth > f.clientWidth + 1).length"
+        )
+        assert wide == 0, query
+        scroll_width, width = w.no_horizontal_scroll()
+        assert scroll_width <= width
+    w.page.screenshot(path=str(artifacts_dir / f"pool-list-{locale}-phone.png"))

@@ -228,7 +228,9 @@ class PersonForm(forms.Form):
 
 class PersonFilterForm(forms.Form):
     q = forms.CharField(
-        label=_("Search"), required=False, help_text=_("Characters or pinyin initials, e.g. zwj")
+        label=_("Search"),
+        required=False,
+        help_text=_("Characters, pinyin or initials (zwj, zhangwj, zhangwenjie)"),
     )
     gender = forms.ChoiceField(
         label=_("Gender"), required=False, choices=[("", _("All")), *Gender.choices]

@@ -33,7 +33,8 @@ def name_query(q: str, prefix: str = "") -> Q:
         return Q(**{f"{prefix}name_search__startswith": latin}) | Q(
             **{f"{prefix}name_search__contains": f" {latin}"}
         )
-    return Q(**{f"{prefix}name__icontains": q})
+    # Chinese names hold no spaces: "张 帅文" finds 张帅文.
+    return Q(**{f"{prefix}name__icontains": re.sub(r"\s+", "", q)})
 
 
 def name_rank(q: str, prefix: str = "") -> Case | Value:

@@ -144,7 +144,10 @@ class Table:
         default_sort: str,
         per_page: int | None = None,
         exportable: bool = True,
+        rank: Any = None,
     ) -> None:
+        """``rank``: an expression ordered by first while the user has not chosen a sort
+        (a search's best matches on top); a chosen sort is followed as it is."""
         self.request = request
         self.columns = columns
         # Whether the page offers the CSV export (the view still checks the permission).
@@ -158,7 +161,9 @@ class Table:
             key = default_sort.lstrip("-")
         self.sort_key, self.descending = key, descending
         order = sortable[key] or key
-        self.queryset = queryset.order_by(f"-{order}" if descending else order, "pk")
+        chosen = request.GET.get("sort", "").lstrip("-") in sortable
+        first = [rank] if rank is not None and not chosen else []
+        self.queryset = queryset.order_by(*first, f"-{order}" if descending else order, "pk")
         self.per_page = per_page or settings.PAGE_SIZE
 
     def page(self) -> Page[Any]:

@@ -405,6 +405,7 @@ def person_list(request: AuthedRequest) -> HttpResponseBase:
         selectors.people_for(request.user, q=q, filters=filters),
         PERSON_COLUMNS,
         default_sort="name",
+        rank=selectors.name_rank(q) if q else None,  # common readings first
     )
     if request.GET.get("export") == "csv":
         services.people_export_recorded(

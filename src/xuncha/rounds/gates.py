@@ -69,13 +69,14 @@ def missing_for_team(to_stage: str, milestones: Iterable[str], target_count: int
 def missing_for_round(
     to_stage: str, milestones: Iterable[str], team_stages: dict[str, str]
 ) -> list[Missing]:
-    """A round moves on when its own milestones are there and every team got that far."""
+    """A round moves on when its own milestones are there and every team got that far
+    (teams that lag are named in the order given: the round's order of teams)."""
     have = set(milestones)
     missing: list[Missing] = []
     if not team_stages:
         missing.append(Missing("teams", str(_("The round has no team yet."))))
     wanted = STAGE_ORDER.index(to_stage)
-    for name, stage in sorted(team_stages.items()):
+    for name, stage in team_stages.items():
         if STAGE_ORDER.index(stage) < wanted:
             missing.append(
                 Missing(

@@ -284,7 +284,7 @@ def round_gate(round_: Round) -> tuple[str | None, list[gates.Missing]]:
     return to_stage, gates.missing_for_round(
         to_stage,
         milestones.values_list("kind", flat=True),
-        dict(round_.teams.values_list("name", "stage")),
+        dict(round_.teams.order_by("pk").values_list("name", "stage")),
     )
 
 

@@ -289,6 +289,22 @@ def term_plan(request: AuthedRequest, pk: int) -> HttpResponseBase:
 
 # --- rounds ------------------------------------------------------------------------------
 
+
+def _kind_text(round_: Round) -> str:
+    """The round's kind with the marks the round page shows beside it (escalated, cross,
+    extended), so a cross round is told apart in the list."""
+    marks = [
+        label
+        for on, label in (
+            (round_.escalated, _("Escalated")),
+            (round_.cross, _("Cross")),
+            (round_.extended, _("Extended")),
+        )
+        if on
+    ]
+    return " · ".join([str(round_.get_kind_display()), *map(str, marks)])
+
+
 ROUND_COLUMNS = [
     Column(
         "name",
@@ -300,7 +316,7 @@ ROUND_COLUMNS = [
     Column(
         "committee", gettext_lazy("Committee"), lambda r: r.committee.name, sort="committee__name"
     ),
-    Column("kind", gettext_lazy("Kind"), lambda r: r.get_kind_display(), sort="kind"),
+    Column("kind", gettext_lazy("Kind"), lambda r: _kind_text(r), sort="kind"),
     Column("stage", gettext_lazy("Stage"), lambda r: r.get_stage_display(), sort="stage"),
     Column(
         "created",

@@ -17,7 +17,7 @@ from xuncha.core import policy
 from xuncha.core.forms import DateInput
 from xuncha.core.models import Organisation, OrganisationKind, Person, Post
 from xuncha.core.policy import Action
-from xuncha.core.selectors import current_posts_prefetch, name_query, name_rank
+from xuncha.core.selectors import ancestor_ids, current_posts_prefetch, name_query, name_rank
 from xuncha.talent import permissions
 from xuncha.talent.models import InspectorProfile, Qualification, Specialty
 
@@ -62,6 +62,12 @@ def years_later(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year + years)
     except ValueError:  # 29 February in a year that has none
         return day.replace(year=day.year + years, day=28)
+
+
+def default_expiry(granted: dt.date) -> dt.date:
+    """Three years of validity counted as certificates count them: granted on 2026-01-01,
+    valid to 2028-12-31 inclusive (``Qualification.valid_on`` includes the last day)."""
+    return years_later(granted, QUALIFICATION_YEARS) - dt.timedelta(days=1)
 
 
 class SpecialtiesField(forms.ModelMultipleChoiceField):
@@ -196,6 +202,26 @@ class InspectorCreateForm(_HomeFields):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         person = data.get("person")
+        county = data.get("county")
+        if person is not None and county is not None:
+            home = (
+                Organisation.objects.filter(
+                    kind=OrganisationKind.COUNTY, pk__in=ancestor_ids(person.registry.path)
+                )
+                .exclude(pk=county.pk)
+                .first()
+            )
+            if home is not None:
+                # Cross rounds read the pool's county as the inspector's home county.
+                self.add_error(
+                    "county",
+                    _(
+                        "%(name)s is in the registry of %(home)s, so joins its pool (cross "
+                        "rounds read the pool's county as the home county). If they now "
+                        "work elsewhere, move them in the people registry first."
+                    )
+                    % {"name": person.name, "home": home.name},
+                )
         if person is not None and not data.get("home_organisation") and not data.get("home_post"):
             post = current_post(person)
             if post is not None:
@@ -288,15 +314,13 @@ class QualificationGrantForm(forms.Form):
         label=_("Expires on"),
         widget=DateInput(),
         required=False,
-        help_text=_("Left empty: three years after the grant."),
+        help_text=_("Left empty: three years, to the day before the grant's third anniversary."),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        today = timezone.localdate()
-        kwargs.setdefault(
-            "initial",
-            {"granted_on": today, "expires_on": years_later(today, QUALIFICATION_YEARS)},
-        )
+        # The expiry starts empty, as its help says: a pre-filled date would stay three years
+        # after today when the grant is dated earlier.
+        kwargs.setdefault("initial", {"granted_on": timezone.localdate()})
         super().__init__(*args, **kwargs)
 
     def clean_granted_on(self) -> dt.date:
@@ -315,7 +339,7 @@ class QualificationGrantForm(forms.Form):
         data = super().clean() or {}
         granted, expires = data.get("granted_on"), data.get("expires_on")
         if granted is not None and expires is None and "expires_on" not in self.errors:
-            data["expires_on"] = expires = years_later(granted, QUALIFICATION_YEARS)
+            data["expires_on"] = expires = default_expiry(granted)
         if granted is not None and expires is not None:
             if expires <= granted:
                 self.add_error("expires_on", _("A qualification expires after it is granted."))
@@ -341,7 +365,13 @@ class AvailabilityForm(forms.Form):
         return check_record_date(self.cleaned_data["start_date"])
 
     def clean_end_date(self) -> dt.date:
-        return check_record_date(self.cleaned_data["end_date"])
+        day = check_record_date(self.cleaned_data["end_date"])
+        if day < timezone.localdate():
+            # Formation asks about days to come; a window already over would change nothing.
+            raise forms.ValidationError(
+                _("Availability is recorded for days to come: this window is already over.")
+            )
+        return day
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

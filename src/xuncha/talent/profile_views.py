@@ -121,7 +121,7 @@ def qualification_state(q: Qualification, today: dt.date) -> QualificationState:
     return QualificationState(q, "valid", _("Valid"), "success")
 
 
-def qualification_heading(states: list[QualificationState]) -> tuple[str, str]:
+def qualification_heading(states: list[QualificationState], today: dt.date) -> tuple[str, str]:
     """The profile heading's badge: the best standing among the qualifications, said
     precisely (suspended is not "missing"); without a usable one, how the latest grant
     stands."""
@@ -139,6 +139,9 @@ def qualification_heading(states: list[QualificationState]) -> tuple[str, str]:
         return "info", _("Qualified from %(day)s") % {"day": first.isoformat()}
     if not states:
         return "warning", _("No qualification")
+    if any(s.state == "suspended" and s.qualification.expires_on >= today for s in states):
+        # One that could be reinstated says more than a later one revoked.
+        return "warning", _("Qualification suspended")
     latest = max(states, key=lambda s: (s.qualification.granted_on, s.qualification.pk))
     if latest.state == "suspended":
         return "warning", _("Qualification suspended")
@@ -176,7 +179,7 @@ def render_profile(request: AuthedRequest, pk: int, **forms: Any) -> HttpRespons
     today = timezone.localdate()
     can_change = policy.allows(request.user, permissions.TALENT_CHANGE, profile)
     states = [qualification_state(q, today) for q in profile.qualifications.all()]
-    heading_css, heading_text = qualification_heading(states)
+    heading_css, heading_text = qualification_heading(states, today)
     context = {
         "profile": profile,
         "qualified": any(s.state in ("valid", "expiring") for s in states),
@@ -350,11 +353,15 @@ def qualification_grant(request: AuthedRequest, pk: int) -> HttpResponseBase:
     except ValidationError as exc:
         errors_to_form(form, exc)
         return _refused(request, profile, "qualification_form", form)
-    messages.success(
-        request,
-        _("Qualification granted to %(name)s until %(date)s.")
-        % {"name": profile.person.name, "date": qualification.expires_on.isoformat()},
-    )
+    text = _("Qualification granted to %(name)s until %(date)s.") % {
+        "name": profile.person.name,
+        "date": qualification.expires_on.isoformat(),
+    }
+    if renewed_until := getattr(qualification, "renewed_until", None):
+        text += " " + _("It renews the earlier one, which now ends on %(day)s.") % {
+            "day": renewed_until.isoformat()
+        }
+    messages.success(request, text)
     return redirect(back)
 
 
@@ -386,10 +393,17 @@ def qualification_status(request: AuthedRequest, pk: int) -> HttpResponseBase:
             request, i18n.labelled(_("Qualification not changed"), i18n.clauses(exc.messages))
         )
         return redirect(back)
+    said: dict[str, str] = {
+        Qualification.Status.SUSPENDED: _("Qualification of %(name)s suspended."),
+        Qualification.Status.GRANTED: _(
+            "Qualification of %(name)s reinstated, valid until %(date)s."
+        ),
+        Qualification.Status.REVOKED: _("Qualification of %(name)s revoked."),
+    }
+    done = said[str(qualification.status)]
     messages.success(
         request,
-        _("Qualification of %(name)s is now %(status)s.")
-        % {"name": profile.person.name, "status": qualification.get_status_display()},
+        done % {"name": profile.person.name, "date": qualification.expires_on.isoformat()},
     )
     return redirect(back)
 

@@ -66,19 +66,49 @@ def inspector_create(
 def qualification_grant(
     *, actor: User | None, profile: InspectorProfile, granted_on: dt.date, expires_on: dt.date
 ) -> Qualification:
+    """Grant a qualification. A grant that is not revoked and still runs on ``granted_on``
+    is renewed by it: it now ends the day before (one qualification in force at a time, so
+    suspending or revoking it means what it says). A grant starting on or after the new one
+    cannot be cut so: refused."""
     if expires_on <= granted_on:
         raise ValidationError({"expires_on": _("A qualification expires after it is granted.")})
+    InspectorProfile.objects.select_for_update().filter(pk=profile.pk).first()
+    running = list(
+        profile.qualifications.exclude(status=Qualification.Status.REVOKED)
+        .filter(expires_on__gte=granted_on)
+        .order_by("granted_on", "pk")
+    )
+    later = next((q for q in running if q.granted_on >= granted_on - dt.timedelta(days=1)), None)
+    if later is not None:
+        raise ValidationError(
+            {
+                "granted_on": _(
+                    "A qualification granted on %(day)s runs then: a new grant must come "
+                    "after it (revoke it first if it was recorded by mistake)."
+                )
+                % {"day": later.granted_on.isoformat()}
+            }
+        )
+    day_before = granted_on - dt.timedelta(days=1)
+    renewed = [{"qualification": q.pk, "expires_on": q.expires_on.isoformat()} for q in running]
+    for q in running:
+        q.expires_on = day_before
+        q.save(update_fields=["expires_on"])
     qualification = Qualification.objects.create(
         profile=profile, granted_on=granted_on, expires_on=expires_on, granted_by=actor
     )
+    # For the caller's message: the day the renewed grants now end (None: nothing renewed).
+    qualification.renewed_until = day_before if renewed else None  # type: ignore[attr-defined]
     audit.record(
         actor=actor,
         event_type=AuditEventType.QUALIFICATION_GRANTED,
         obj=profile,
+        before={"renewed": renewed} if renewed else None,
         after={
             "qualification": qualification.pk,
             "granted_on": granted_on.isoformat(),
             "expires_on": expires_on.isoformat(),
+            **({"renewed_until": day_before.isoformat()} if renewed else {}),
         },
     )
     return qualification
@@ -463,6 +493,28 @@ def availability_add(
 ) -> Availability:
     if end_date < start_date:
         raise ValidationError({"end_date": _("A window cannot end before it starts.")})
+    # Locked so that two windows added at once cannot overlap each other unseen.
+    InspectorProfile.objects.select_for_update().filter(pk=profile.pk).first()
+    overlapping = (
+        Availability.objects.filter(
+            profile=profile, start_date__lte=end_date, end_date__gte=start_date
+        )
+        .order_by("start_date")
+        .first()
+    )
+    if overlapping is not None:
+        raise ValidationError(
+            {
+                "start_date": _(
+                    "This overlaps the window from %(start)s to %(end)s already recorded: "
+                    "record only the days it does not cover, or remove it first."
+                )
+                % {
+                    "start": overlapping.start_date.isoformat(),
+                    "end": overlapping.end_date.isoformat(),
+                }
+            }
+        )
     window = Availability.objects.create(
         profile=profile, start_date=start_date, end_date=end_date, note=note.strip()
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import Http404
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -73,5 +73,13 @@ def specialties(request: AuthedRequest) -> HttpResponseBase:
             return redirect("talent:specialties")
         messages.success(request, _("Saved."))
         return redirect("talent:specialties")
-    rows = Specialty.objects.annotate(holders=Count("inspectorprofile", distinct=True))
+    # Holders in the pool, and all holders (someone taken out of the pool still holds it,
+    # so the specialty cannot be removed).
+    rows = Specialty.objects.annotate(
+        holders=Count("inspectorprofile", distinct=True),
+        in_pool=Count("inspectorprofile", filter=Q(inspectorprofile__in_pool=True), distinct=True),
+        taken_out=Count(
+            "inspectorprofile", filter=Q(inspectorprofile__in_pool=False), distinct=True
+        ),
+    )
     return render(request, "talent/specialties.html", {"rows": rows, "form": SpecialtyForm()})

@@ -234,16 +234,31 @@ def period_from(stages: Iterable[RoundStage], today: dt.date) -> tuple[dt.date, 
 RETIRED_REASONS = (gettext_noop("serves in %(round)s until %(date)s"),)
 
 
+# The stages in which a round's teams are at work (stationing to the report): a round
+# still in one of them after its planned end is running late and keeps its people.
+FIELD_STAGES = frozenset({Stage.STATIONING, Stage.UNDERSTANDING, Stage.REPORT})
+
+
+def serving_period(role_round: Round, today: dt.date) -> tuple[dt.date, dt.date]:
+    """When ``role_round`` keeps its people: from its first day to the end of its report
+    stage as planned, and, while its teams are still at work (``FIELD_STAGES``), at least
+    until ``today``: a round running late holds its people after its planned end."""
+    first, last = period_from(role_round.stages.all(), today)
+    if role_round.stage in FIELD_STAGES:
+        last = max(last, today)
+    return first, last
+
+
 def busy_during(
     role_round: Round, start: dt.date, end: dt.date, rest: dt.timedelta, today: dt.date
 ) -> tuple[dt.date, dt.date] | None:
-    """The period of ``role_round`` if serving in it overlaps ``start``..``end``: a round
-    not closed keeps its people from its first day to the end of its report stage, widened
-    on both sides by ``rest`` days. None when it leaves them free. The solver and the
-    pool's "available on" filter both read availability through this."""
+    """The period of ``role_round`` (``serving_period``) if serving in it overlaps
+    ``start``..``end`` widened on both sides by ``rest`` days; None when it leaves them
+    free, as a closed round does. The solver and the pool's "available on" filter both
+    read availability through this."""
     if role_round.stage == Stage.CLOSED:
         return None
-    other_start, other_end = period_from(role_round.stages.all(), today)
+    other_start, other_end = serving_period(role_round, today)
     if other_start - rest <= end and other_end + rest >= start:
         return other_start, other_end
     return None
@@ -444,7 +459,8 @@ def build_instance(round_: Round, *, today: dt.date) -> Built:
     past_teams: defaultdict[int, set[int]] = defaultdict(set)
     rest = dt.timedelta(days=team_rules.rest_days)
     for role in roles:
-        other_start, other_end = period_from(role.round.stages.all(), today)
+        other_start, planned_end = period_from(role.round.stages.all(), today)
+        other_end = serving_period(role.round, today)[1]
         if role.round.stage != Stage.PREPARATION:  # served once the round has left preparation
             rounds_done[role.profile_id] += 1
         if other_start >= start - dt.timedelta(days=365) and other_start <= start:
@@ -455,7 +471,15 @@ def build_instance(round_: Round, *, today: dt.date) -> Built:
                 "from": other_start.isoformat(),
                 "date": other_end.isoformat(),
             }
-            if other_start <= end and other_end >= start:
+            if other_end > planned_end:  # running late: still serving today
+                busy[role.profile_id] = [
+                    gettext_noop(
+                        "serves in %(round)s from %(from)s, planned to end on %(planned)s "
+                        "and still under way"
+                    ),
+                    {**dates, "planned": planned_end.isoformat()},
+                ]
+            elif other_start <= end and other_end >= start:
                 busy[role.profile_id] = [
                     gettext_noop("serves in %(round)s from %(from)s to %(date)s"),
                     dates,

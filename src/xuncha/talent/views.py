@@ -20,6 +20,7 @@ from xuncha.core import i18n, policy
 from xuncha.core.forms import DateInput, applied_filters, applied_values
 from xuncha.core.models import Organisation, OrganisationKind
 from xuncha.core.policy import Action
+from xuncha.core.selectors import name_rank
 from xuncha.core.tables import Column, Table
 from xuncha.core.views import AuthedRequest
 from xuncha.talent import permissions, selectors, services
@@ -98,10 +99,10 @@ class PoolFilterForm(forms.Form):
 def leader_pool_label(leader_eligible: bool, qualified: bool, in_pool: bool = True) -> str:
     """The leader pool as the "leaders only" filter and team formation read it: in the pool,
     eligible and holding a valid qualification; eligible without one is said, so the office
-    sees why."""
+    sees why (short enough for the column on a phone; the profile says it in full)."""
     if not leader_eligible or not in_pool:
         return ""
-    return str(_("Yes") if qualified else _("Leader-eligible, qualification missing or expired"))
+    return str(_("Yes") if qualified else _("No (not qualified)"))
 
 
 def qualified_label(qualified: bool, valid_until: dt.date | None, today: dt.date) -> str:
@@ -137,6 +138,7 @@ COLUMNS = [
         lambda p: p.county.name,
         sort="county__code",
         css="text-nowrap",
+        hide_below="sm",
     ),
     Column(
         "home",
@@ -154,7 +156,6 @@ COLUMNS = [
         gettext_lazy("Qualified"),
         lambda p: qualified_label(p.qualified, p.valid_until, timezone.localdate()),
         sort="qualified",
-        css="text-nowrap",
     ),
     Column(
         "leader",
@@ -168,6 +169,7 @@ COLUMNS = [
         lambda p: p.rounds_done,
         sort="rounds_done",
         css="text-end",
+        hide_below="sm",
     ),
     Column(
         "evaluation",
@@ -241,13 +243,20 @@ def pool(request: AuthedRequest) -> HttpResponseBase:
     form, qs = _filtered(request)
     status = getattr(form, "cleaned_data", {}).get("status") or "in_pool"
     columns = COLUMNS if status == "in_pool" else [*COLUMNS, REMOVED_COLUMN]
-    if getattr(form, "cleaned_data", {}).get("min_grade"):
-        # Filtered by it: the evaluation shows on phones too.
-        columns = [replace(c, hide_below="") if c.key == "evaluation" else c for c in columns]
+    # A column the list is filtered by shows on phones too.
+    filtered_by = {
+        column
+        for column, field in (("evaluation", "min_grade"), ("rounds", "min_rounds"))
+        if getattr(form, "cleaned_data", {}).get(field)
+    }
+    columns = [replace(c, hide_below="") if c.key in filtered_by else c for c in columns]
     # Exporting personal data is the office's, as on the people list: readers such as the
     # leading group see the pool but take no copy of it.
     exportable = policy.can(request.user, Action.PERSON_EXPORT)
-    table = Table(request, qs, columns, default_sort="county", exportable=exportable)
+    q = getattr(form, "cleaned_data", {}).get("q", "")
+    # A pinyin search lists common readings first (王 before 方 for "wang").
+    rank = name_rank(q, prefix="person__") if q else None
+    table = Table(request, qs, columns, default_sort="county", exportable=exportable, rank=rank)
     export = request.GET.get("export")
     if export in ("csv", "xlsx"):
         if not exportable:

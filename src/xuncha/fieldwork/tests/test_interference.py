@@ -166,6 +166,11 @@ def test_home_page_panel(team: Team, user_named: Any, as_user: Any) -> None:
     assert 'data-testid="interference-counts"' in body
     assert reverse("fieldwork:interference", args=[team.pk]) in body
     assert 'data-testid="interference-open"' in body
+    # The count column is headed as a number of reports, not as a date (登记日期).
+    client = as_user("office")
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "zh-hans"
+    chinese = client.get(reverse("core:home")).content.decode()
+    assert ">已登记</th>" in chinese and "登记日期" not in chinese
     # Members and the leading group get no panel (no FIELDWORK_LEAD).
     for username in ("member", "leading"):
         assert (

@@ -342,6 +342,44 @@ def test_team_roles_see_their_round_but_not_others(as_user, user_named):
     assert theirs.pk in listed and other.first().pk not in listed
 
 
+def test_a_round_names_the_teams_behind_in_the_rounds_order(county):
+    # Sorted by name, 第三组 came before 第二组 (by code point); the round's order is kept.
+    names = ["第一组", "第二组", "第三组", "第十组"]
+    round_ = services.round_create(
+        actor=None,
+        committee=county,
+        name="顺序",
+        kind="routine",
+        start_date=dt.date(2026, 9, 1),
+        teams=[(name, _units(county, 1)) for name in names],
+    )
+    services.milestone_record(
+        actor=None, round_=round_, kind=Milestone.Kind.PLAN_APPROVED, date=dt.date(2026, 9, 1)
+    )
+    round_.teams.update(stage=Stage.PREPARATION)
+    with pytest.raises(services.GateRefused) as refused:
+        services.round_advance(actor=None, round_=round_)
+    codes = [m.code for m in refused.value.missing if m.code.startswith("team:")]
+    assert codes == [f"team:{name}" for name in names]
+
+
+def test_the_round_list_marks_cross_and_escalated_rounds(as_user, county):
+    cross = Round.objects.filter(committee=county).first()
+    Round.objects.filter(pk=cross.pk).update(cross=True, escalated=True)
+    plain = Round.objects.filter(committee=county, cross=False, escalated=False, extended=False)
+    client = as_user("office_c1")
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    rows = {r.obj.pk: r for r in client.get(reverse("rounds:round_list")).context["rows"]}
+    kinds = {pk: [c.value for c in row.cells][2] for pk, row in rows.items()}
+    assert kinds[cross.pk] == f"{cross.get_kind_display()} · Escalated · Cross"
+    assert plain.exists() and all(
+        kinds[r.pk] == str(r.get_kind_display()) for r in plain if r.pk in kinds
+    )
+    response = client.get(reverse("rounds:round_list"), {"export": "csv"})
+    export = b"".join(response.streaming_content).decode()
+    assert "Escalated · Cross" in export
+
+
 @pytest.mark.parametrize("name", ["rounds:term_detail", "rounds:round_list", "rounds:round_detail"])
 def test_query_counts_do_not_grow(name, as_user, county, office):
     term = CommitteeTerm.objects.get(committee=county)

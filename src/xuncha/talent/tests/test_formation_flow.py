@@ -430,6 +430,23 @@ def test_an_unavailable_reason_says_when_only_the_rest_days_are_in_the_way(cross
     assert not any("rest between" in r or "serves in" in r for r in chinese)
 
 
+def test_people_of_a_round_running_late_are_held_and_told_so(cross_round):
+    late = dt.date(2026, 10, 1)  # the demo's open rounds were planned to report by September
+    built = teams.build_instance(cross_round, today=late)
+    with translation.override("en"):
+        reasons = [teams.unavailable_reason(v) for v in built.unavailable.values()]
+    running = [r for r in reasons if "still under way" in r]
+    assert running, reasons
+    for reason in running:
+        planned = dt.date.fromisoformat(re.search(r"planned to end on (\S+) ", reason).group(1))
+        assert planned < late
+    on_time = teams.build_instance(cross_round, today=TODAY).unavailable.values()
+    assert not any("still under way" in v[0] for v in on_time)  # before the planned ends
+    with translation.override("zh-hans"):
+        chinese = [teams.unavailable_reason(v) for v in built.unavailable.values()]
+    assert not any("under way" in r for r in chinese)
+
+
 def test_hand_change_refusals_read_as_sentences(cross_round):
     built = teams.build_instance(cross_round, today=TODAY)
     instance = built.instance

@@ -63,6 +63,32 @@ def test_filters_search_and_chart(as_user):
     assert all(r.obj.leader_eligible and r.obj.qualified for r in leaders)
 
 
+def test_a_pinyin_search_lists_common_readings_first(as_user):
+    client = as_user("office")
+    mixed = 0
+    for q in "szwy":
+        page = client.get(reverse("talent:pool"), {"q": q, "status": "all"})
+        listed = page.context["page_obj"].paginator.object_list
+        keys = [p.person.name_search.split() for p in listed]
+        # Common = the name's first two keys (its usual reading in full and as initials).
+        common = [any(k.startswith(q) for k in key[:2]) for key in keys]
+        mixed += True in common and False in common
+        assert common == sorted(common, reverse=True), q
+    assert mixed, "the demo holds names found only by a rare reading"
+    # A sort chosen by the user is followed as it is.
+    by_county = client.get(reverse("talent:pool"), {"q": "s", "status": "all", "sort": "-county"})
+    counties = [p.county.code for p in by_county.context["page_obj"].paginator.object_list]
+    assert counties == sorted(counties, reverse=True)
+
+
+def test_a_chinese_search_ignores_spaces(as_user):
+    someone = InspectorProfile.objects.filter(in_pool=True).select_related("person").first()
+    name = someone.person.name
+    spaced = f"{name[0]} {name[1:]}"
+    found = as_user("office").get(reverse("talent:pool"), {"q": spaced}).context["rows"]
+    assert someone.pk in {r.obj.pk for r in found}
+
+
 def _chart_counts(chart: dict) -> dict[tuple[str, str], int]:
     return {
         (category, series["name"]): n
@@ -380,6 +406,28 @@ def test_serving_in_an_open_round_widened_by_rest_days_is_not_available(user_nam
     assert _available(office, newcomer, dt.date(2031, 6, 15))
 
 
+def test_a_round_running_late_keeps_its_people_until_today(user_named, newcomer):
+    office = user_named("office")
+    TeamRules.objects.update_or_create(
+        committee=Organisation.objects.get(code="C01"), defaults={"rest_days": 0}
+    )
+    round_ = _round(Stage.UNDERSTANDING, dt.date(2031, 1, 10), dt.date(2031, 2, 10))
+    RoundRole.objects.create(profile=newcomer, round=round_, role="member")
+    today = dt.date(2031, 6, 1)  # long after the planned end, and the teams are still at work
+
+    def available(day: dt.date) -> bool:
+        filters = {"available_on": day, "status": "all"}
+        return (
+            selectors.pool_for(office, today=today, filters=filters).filter(pk=newcomer.pk).exists()
+        )
+
+    assert not available(dt.date(2031, 3, 1)) and not available(today)
+    assert available(today + dt.timedelta(days=1))  # nothing says how late it will run
+    # Once its teams' work is done (rectification), the planned end counts again.
+    Round.objects.filter(pk=round_.pk).update(stage=Stage.RECTIFICATION)
+    assert available(dt.date(2031, 3, 1))
+
+
 def test_availability_filter_reads_rounds_in_a_fixed_number_of_queries(user_named, newcomer):
     office = user_named("office")
     day = dt.date(2031, 6, 15)
@@ -440,7 +488,7 @@ def test_leader_pool_column_agrees_with_the_leaders_filter(as_user, newcomer):
     client = as_user("office")
     assert _leader_cell(client, newcomer) == ""
     InspectorProfile.objects.filter(pk=newcomer.pk).update(leader_eligible=True)
-    assert _leader_cell(client, newcomer) == "Leader-eligible, qualification missing or expired"
+    assert _leader_cell(client, newcomer) == "No (not qualified)"
     today = timezone.localdate()
     services.qualification_grant(
         actor=None,
@@ -450,7 +498,7 @@ def test_leader_pool_column_agrees_with_the_leaders_filter(as_user, newcomer):
     )
     assert _leader_cell(client, newcomer) == "Yes"
     newcomer.qualifications.update(expires_on=today - dt.timedelta(days=1))
-    assert _leader_cell(client, newcomer) == "Leader-eligible, qualification missing or expired"
+    assert _leader_cell(client, newcomer) == "No (not qualified)"
 
 
 def _cell(client, profile: InspectorProfile, header: str) -> str:

@@ -216,6 +216,22 @@ def test_adding_needs_a_person_and_a_county_in_scope(as_user):
     assert not InspectorProfile.objects.filter(person__in=[stranger, _newcomer()]).exists()
 
 
+def test_a_person_joins_the_pool_of_their_registry_county(as_user):
+    stranger = _newcomer("C02")  # registered in county 2
+    c01 = Organisation.objects.get(code="C01")
+    c02 = Organisation.objects.get(code="C02")
+    client = as_user("office")
+    url = reverse("talent:inspector_create")
+    wrong = client.post(url, {"person": stranger.pk, "county": c01.pk}, **EN)
+    assert wrong.status_code == 200
+    error = wrong.context["form"].errors["county"][0]
+    assert f"{stranger.name} is in the registry of {c02.name}, so joins its pool" in error
+    assert not InspectorProfile.objects.filter(person=stranger).exists()
+    right = client.post(url, {"person": stranger.pk, "county": c02.pk}, **EN)
+    assert right.status_code == 302
+    assert InspectorProfile.objects.get(person=stranger).county == c02
+
+
 @pytest.mark.parametrize(("persona", "status"), [("leading", 403), ("leader", 403), (None, 302)])
 def test_adding_is_denied_without_the_right_to_change(as_user, persona, status):
     person = _newcomer()
@@ -517,7 +533,9 @@ def test_prefecture_office_grants_a_qualification_for_three_years(as_user, profi
     assert response["Location"] == _detail(profile) + "#qualifications"
     qualification = profile.qualifications.order_by("-id").first()
     assert qualification.granted_on == granted
-    assert qualification.expires_on == profile_forms.years_later(granted, 3)
+    # Three years as certificates count them: to the day before the third anniversary.
+    assert qualification.expires_on == profile_forms.years_later(granted, 3) - dt.timedelta(1)
+    assert profile_forms.default_expiry(dt.date(2026, 1, 1)) == dt.date(2028, 12, 31)
     assert qualification.granted_by.username == "office"
     event = _events(AuditEventType.QUALIFICATION_GRANTED)[-1]
     assert event.object_id == str(profile.pk) and event.actor.username == "office"
@@ -529,7 +547,8 @@ def test_prefecture_office_grants_a_qualification_for_three_years(as_user, profi
 def test_grant_form_defaults_to_today_and_three_years(as_user, profile):
     form = as_user("office").get(_detail(profile)).context["qualification_form"]
     assert form.initial["granted_on"] == _today()
-    assert form.initial["expires_on"] == profile_forms.years_later(_today(), 3)
+    # Empty, as the help says, so an earlier grant date gets its own three years.
+    assert "expires_on" not in form.initial
     assert profile_forms.years_later(dt.date(2024, 2, 29), 3) == dt.date(2027, 2, 28)
 
 
@@ -607,6 +626,86 @@ def test_each_qualification_says_how_it_stands_today(as_user, profile):
     assert "Qualification revoked" in page and "Qualification expired" not in page
 
 
+def test_a_new_grant_renews_the_one_in_force(as_user, profile):
+    profile.qualifications.all().delete()
+    today = _today()
+    first = services.qualification_grant(
+        actor=None,
+        profile=profile,
+        granted_on=today - dt.timedelta(days=400),
+        expires_on=today + dt.timedelta(days=600),
+    )
+    client = as_user("office")
+    renewal = today - dt.timedelta(days=2)
+    response = client.post(
+        reverse("talent:qualification_grant", args=[profile.pk]),
+        {"qualification-granted_on": renewal.isoformat(), "qualification-expires_on": ""},
+        **EN,
+    )
+    first.refresh_from_db()
+    day_before = renewal - dt.timedelta(days=1)
+    assert first.expires_on == day_before and first.status == Qualification.Status.GRANTED
+    assert [q.valid_on(today) for q in profile.qualifications.order_by("pk")] == [False, True]
+    assert any(
+        f"renews the earlier one, which now ends on {day_before}" in m for m in _messages(response)
+    )
+    event = _events(AuditEventType.QUALIFICATION_GRANTED)[-1]
+    assert event.before == {
+        "renewed": [
+            {"qualification": first.pk, "expires_on": (today + dt.timedelta(days=600)).isoformat()}
+        ]
+    }
+    assert event.after["renewed_until"] == day_before.isoformat()
+    # A grant that does not come after the one in force is refused, naming it.
+    before = profile.qualifications.count()
+    early = client.post(
+        reverse("talent:qualification_grant", args=[profile.pk]),
+        {"qualification-granted_on": (renewal - dt.timedelta(days=10)).isoformat()},
+        **EN,
+    )
+    error = _refused(early, "qualification_form", "granted_on")[0]
+    assert f"A qualification granted on {renewal} runs then" in error
+    assert profile.qualifications.count() == before
+
+
+def test_status_changes_say_what_was_done(as_user, profile):
+    profile.qualifications.all().delete()
+    q = services.qualification_grant(
+        actor=None,
+        profile=profile,
+        granted_on=_today() - dt.timedelta(days=10),
+        expires_on=_today() + dt.timedelta(days=300),
+    )
+    client = as_user("office")
+    url = reverse("talent:qualification_status", args=[q.pk])
+    said = {}
+    for status in ("suspended", "granted", "revoked"):
+        said[status] = " ".join(_messages(client.post(url, {"status": status}, **EN)))
+    name = profile.person.name
+    assert f"Qualification of {name} suspended." in said["suspended"]
+    assert f"Qualification of {name} reinstated, valid until {q.expires_on}." in said["granted"]
+    assert f"Qualification of {name} revoked." in said["revoked"]
+
+
+def test_a_suspended_grant_outweighs_a_later_revoked_one_in_the_heading(as_user, profile):
+    profile.qualifications.all().delete()
+    today = _today()
+    Qualification.objects.create(
+        profile=profile,
+        granted_on=today - dt.timedelta(days=100),
+        expires_on=today + dt.timedelta(days=100),
+        status=Qualification.Status.SUSPENDED,
+    )
+    Qualification.objects.create(
+        profile=profile,
+        granted_on=today - dt.timedelta(days=5),
+        expires_on=today + dt.timedelta(days=500),
+        status=Qualification.Status.REVOKED,
+    )
+    page = as_user("office").get(_detail(profile), **EN).content.decode()
+    assert "Qualification suspended" in page and "Qualification revoked" not in page
+
+
 @pytest.mark.parametrize(
     ("persona", "status"),
     [("office_c1", 403), ("leading", 403), ("leader", 404), ("member", 404), (None, 302)],
@@ -650,7 +749,7 @@ def test_prefecture_office_suspends_reinstates_and_revokes(as_user, profile):
     client = as_user("office")
     suspended = client.post(url, {"status": "suspended"}, **EN)
     assert suspended["Location"] == _detail(profile) + "#qualifications"
-    assert any("now Suspended" in m for m in _messages(suspended))
+    assert any("suspended." in m for m in _messages(suspended))
     qualification.refresh_from_db()
     assert qualification.status == "suspended" and not qualification.valid_on(_today())
     event = _events(AuditEventType.QUALIFICATION_STATUS_SET)[-1]
@@ -697,9 +796,14 @@ def test_county_office_cannot_change_a_qualification(as_user, profile, persona, 
 # -- availability -------------------------------------------------------------------------------
 
 
+def _later(month: int, day: int) -> dt.date:
+    """A day of a year to come, clear of the demo's windows (a window may not be over)."""
+    return dt.date(_today().year + 3, month, day)
+
+
 def test_availability_window_is_added_and_removed_with_audit(as_user, profile):
     client = as_user("office_c1")
-    start, end = dt.date(2026, 9, 1), dt.date(2026, 11, 30)
+    start, end = _later(9, 1), _later(11, 30)
     response = client.post(
         reverse("talent:availability_create", args=[profile.pk]),
         {
@@ -717,11 +821,11 @@ def test_availability_window_is_added_and_removed_with_audit(as_user, profile):
     assert added.before is None
     assert added.after == {
         "window": window.pk,
-        "start_date": "2026-09-01",
-        "end_date": "2026-11-30",
+        "start_date": start.isoformat(),
+        "end_date": end.isoformat(),
         "note": "秋季可抽调",
     }
-    assert any("available from 2026-09-01 to 2026-11-30" in m for m in _messages(response))
+    assert any(f"available from {start} to {end}" in m for m in _messages(response))
     page = client.get(_detail(profile)).content.decode()
     assert reverse("talent:availability_delete", args=[window.pk]) in page
 
@@ -735,14 +839,15 @@ def test_availability_window_is_added_and_removed_with_audit(as_user, profile):
 
 def test_availability_cannot_end_before_it_starts(as_user, profile):
     before = profile.availability.count()
+    start, end = _later(10, 1), _later(9, 1)
     response = as_user("office_c1").post(
         reverse("talent:availability_create", args=[profile.pk]),
-        {"availability-start_date": "2026-10-01", "availability-end_date": "2026-09-01"},
+        {"availability-start_date": start.isoformat(), "availability-end_date": end.isoformat()},
         **EN,
     )
     error, page = _refused(response, "availability_form", "end_date")
     assert error == "A window cannot end before it starts."
-    assert 'name="availability-start_date" value="2026-10-01"' in page
+    assert f'name="availability-start_date" value="{start}"' in page
     missing = as_user("office_c1").post(
         reverse("talent:availability_create", args=[profile.pk]),
         {"availability-end_date": "2026-09-01"},
@@ -766,6 +871,34 @@ def test_availability_cannot_end_before_it_starts(as_user, profile):
             start_date=dt.date(2026, 2, 1),
             end_date=dt.date(2026, 1, 1),
         )
+
+
+def test_availability_windows_do_not_overlap_and_are_not_over(as_user, profile):
+    client = as_user("office_c1")
+    profile.availability.all().delete()  # whatever the demo recorded
+    services.availability_add(
+        actor=None, profile=profile, start_date=_later(3, 1), end_date=_later(5, 31)
+    )
+
+    def add(start: dt.date, end: dt.date):
+        data = {"availability-start_date": start.isoformat(), "availability-end_date": end}
+        return client.post(reverse("talent:availability_create", args=[profile.pk]), data, **EN)
+
+    for start, end in ((_later(5, 31), _later(6, 30)), (_later(4, 1), _later(4, 10))):
+        error = _refused(add(start, end), "availability_form", "start_date")[0]
+        assert error == (
+            f"This overlaps the window from {_later(3, 1)} to {_later(5, 31)} already "
+            "recorded: record only the days it does not cover, or remove it first."
+        )
+    over = add(_today() - dt.timedelta(days=20), _today() - dt.timedelta(days=1))
+    assert _refused(over, "availability_form", "end_date")[0] == (
+        "Availability is recorded for days to come: this window is already over."
+    )
+    assert profile.availability.count() == 1
+    # The day after a window, and a window ending today, are fine.
+    assert add(_later(6, 1), _later(6, 30)).status_code == 302
+    assert add(_today(), _today()).status_code == 302
+    assert profile.availability.count() == 3
 
 
 @pytest.mark.parametrize(

@@ -54,6 +54,20 @@ def test_bad_input_and_specialties_in_use_are_refused(as_user):
         assert response.status_code == 404, pk
 
 
+def test_counts_say_who_is_in_the_pool_and_who_was_taken_out(as_user):
+    finance = Specialty.objects.get(code="finance")
+    holders = InspectorProfile.objects.filter(specialties=finance)
+    out = holders.filter(in_pool=True).first()
+    InspectorProfile.objects.filter(pk=out.pk).update(in_pool=False, removed_reason="调离")
+    in_pool = holders.filter(in_pool=True).count()
+    taken_out = holders.filter(in_pool=False).count()
+    page = as_user("office").get(reverse(URL), HTTP_ACCEPT_LANGUAGE="en")
+    row = next(s for s in page.context["rows"] if s.pk == finance.pk)
+    assert (row.in_pool, row.taken_out, row.holders) == (in_pool, taken_out, in_pool + taken_out)
+    assert f"{in_pool} <span" in page.content.decode()
+    assert f"(+{taken_out} taken out)" in page.content.decode()
+
+
 def test_who_may_edit_the_list(as_user):
     assert as_user("office").get(reverse(URL)).status_code == 200
     # The list is the prefecture's: a county office may not change it for everyone.
