@@ -230,3 +230,57 @@ def test_leader_evaluates_and_the_pool_shows_it(
     office_page.goto(f"/pool/{member.profile_id}/")
     assert "谈话扎实" in office_page.page.inner_text("main")
     assert not w.foreign_requests() and not w.page_errors
+
+
+def test_unticking_a_removal_asks_before_it_puts_someone_back(
+    open_page: Callable[..., Watched],
+) -> None:
+    from xuncha.core.models import User
+    from xuncha.rounds import services as round_services
+    from xuncha.rounds.models import Stage, Team
+    from xuncha.talent import services as talent_services
+    from xuncha.talent.models import Evaluation, RoundRole
+
+    leader = User.objects.get(username="leader")
+    team = Team.objects.get(targets=leader.grants.get().organisation, round__stage=Stage.STATIONING)
+    office = User.objects.get(username="office_c1")
+    while team.stage != Stage.REPORT:
+        round_services.team_advance(actor=office, team=team, override_reason="浏览器测试")
+        team.refresh_from_db()
+    member = RoundRole.objects.filter(team=team, role="member").select_related("profile").first()
+    talent_services.evaluation_record(
+        actor=office,
+        profile=member.profile,
+        round_=team.round,
+        score=50,
+        grade="fail",
+        leader_comments="擅离岗位",
+        remove_from_pool=True,
+        reason="考核不合格",
+    )
+    w = open_page(locale="zh-CN")
+    w.login("office_c1")
+    w.goto(f"/teams/{team.pk}/evaluate/")
+    card = w.page.locator(f"#member-{member.pk}")
+    box = card.locator(f"[name=m{member.pk}-remove_from_pool]")
+    box.uncheck()
+    questions: list[str] = []
+
+    def dismiss(dialog) -> None:
+        questions.append(dialog.message)
+        dialog.dismiss()
+
+    w.page.once("dialog", dismiss)
+    card.locator("[type=submit]").click()
+    w.page.wait_for_timeout(300)
+    assert questions and "人才库" in questions[0]
+    member.profile.refresh_from_db()
+    assert not member.profile.in_pool  # dismissed: nothing sent
+    w.page.once("dialog", lambda dialog: dialog.accept())
+    with w.page.expect_navigation():
+        card.locator("[type=submit]").click()
+    member.profile.refresh_from_db()
+    assert member.profile.in_pool
+    assert not Evaluation.objects.get(profile=member.profile, round=team.round).remove_from_pool
+    assert "已重新进入人才库" in w.page.inner_text(".alert-success")
+    assert not w.page_errors

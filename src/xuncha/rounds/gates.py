@@ -82,7 +82,7 @@ def missing_for_round(
                 Missing(
                     f"team:{name}",
                     str(
-                        _("%(team)s is still at stage %(stage)s.")
+                        _("%(team)s is still in the %(stage)s stage.")
                         % {"team": name, "stage": Stage(stage).label}
                     ),
                 )

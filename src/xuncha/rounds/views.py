@@ -302,7 +302,8 @@ def _kind_text(round_: Round) -> str:
         )
         if on
     ]
-    return " · ".join([str(round_.get_kind_display()), *map(str, marks)])
+    # A no-break space before each dot: a wrapped line never starts with it or leaves it alone.
+    return "\u00a0· ".join([str(round_.get_kind_display()), *map(str, marks)])
 
 
 ROUND_COLUMNS = [
@@ -312,9 +313,14 @@ ROUND_COLUMNS = [
         lambda r: r.name,
         sort="name",
         link=lambda r: reverse("rounds:round_detail", args=[r.pk]),
+        css="xc-wrap",  # a long Chinese name wraps on a phone instead of pushing the stage off
     ),
     Column(
-        "committee", gettext_lazy("Committee"), lambda r: r.committee.name, sort="committee__name"
+        "committee",
+        gettext_lazy("Committee"),
+        lambda r: r.committee.name,
+        sort="committee__name",
+        hide_below="md",
     ),
     Column("kind", gettext_lazy("Kind"), lambda r: _kind_text(r), sort="kind"),
     Column("stage", gettext_lazy("Stage"), lambda r: r.get_stage_display(), sort="stage"),
@@ -323,6 +329,7 @@ ROUND_COLUMNS = [
         gettext_lazy("Created on"),
         lambda r: timezone.localdate(r.created_at),
         sort="created_at",
+        hide_below="sm",
     ),
 ]
 
@@ -483,8 +490,9 @@ def _advance(request: AuthedRequest, round_: Round, team: Team | None) -> HttpRe
     except services.GateRefused as refused:
         messages.error(
             request,
+            # Each missing thing is a sentence of its own: one stop at the end, not "。；".
             _("Not yet: %(missing)s")
-            % {"missing": i18n.clauses(m.message for m in refused.missing)},
+            % {"missing": i18n.sentences(m.message for m in refused.missing)},
         )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))

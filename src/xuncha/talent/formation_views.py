@@ -38,6 +38,8 @@ from xuncha.talent.profile_forms import SpecialtiesField
 
 # The session key of a hand change just refused, shown once in its team's block.
 REFUSED_KEY = "talent_formation_refused"
+# A refused release confirmation: the row shows its error and the input typed.
+RELEASE_REFUSED_KEY = "talent_release_refused"
 
 
 class StartForm(forms.Form):
@@ -399,12 +401,19 @@ def formation(request: AuthedRequest, pk: int) -> HttpResponseBase:
         (r.profile.person_id for r in roster), first_day
     )
     ends = teams.qualification_ends((r.profile.person_id for r in roster), first_day, last_day)
+    release_refused = request.session.pop(RELEASE_REFUSED_KEY, None)
+    if not isinstance(release_refused, dict):
+        release_refused = {}
     accepted = [
         {
             "role": r,
             "release": releases.get(r.profile_id),
             "unqualified": r.profile.person_id in unqualified,
             "qualified_until": ends.get(r.profile.person_id),
+            "refused": release_refused
+            if r.profile_id in releases
+            and release_refused.get("release") == releases[r.profile_id].pk
+            else None,
         }
         for r in sorted(roster, key=lambda r: (r.team_id or 0, fm.ROLES.index(r.role), r.pk))
     ]
@@ -633,10 +642,20 @@ def release_confirm(request: AuthedRequest, pk: int) -> HttpResponseBase:
     round_for_forming(request, release.round_id)
     form = ReleaseForm(request.POST)
     name = release.profile.person.name
+    anchor = f"release-{release.pk}"
+
+    def refused(error: str) -> HttpResponseBase:
+        # Shown at the person's row, with what was typed; the page opens there.
+        request.session[RELEASE_REFUSED_KEY] = {
+            "release": release.pk,
+            "error": error,
+            "confirmed_on": request.POST.get("confirmed_on", "")[:20],
+            "note": request.POST.get("note", "")[:200],
+        }
+        return _back(release.round_id, anchor=anchor)
+
     if not form.is_valid():
-        # Named: the page lists everyone's release, the message shows at its top.
-        messages.error(request, i18n.labelled(name, labelled_errors(form)))
-        return _back(release.round_id)
+        return refused(i18n.labelled(name, labelled_errors(form)))
     try:
         formation_services.release_confirm(
             actor=request.user,
@@ -645,7 +664,6 @@ def release_confirm(request: AuthedRequest, pk: int) -> HttpResponseBase:
             on=form.cleaned_data["confirmed_on"],
         )
     except ValidationError as exc:
-        messages.error(request, i18n.labelled(name, i18n.paragraph(exc.messages)))
-        return _back(release.round_id)
+        return refused(i18n.labelled(name, i18n.paragraph(exc.messages)))
     messages.success(request, _("Release of %(name)s confirmed.") % {"name": name})
     return _back(release.round_id)

@@ -234,13 +234,31 @@ def grade_mismatch(score: int, grade: str) -> str | None:
 NEW_EVALUATION = "new"
 
 
-def evaluation_version(evaluation: Evaluation | None) -> str:
-    """What an evaluation says, as a short digest: a form carries the version it showed,
-    so a save over someone else's later change is noticed instead of undoing it."""
+def evaluation_version(
+    evaluation: Evaluation | None, fields: tuple[str, ...] = EVALUATION_FIELDS
+) -> str:
+    """What an evaluation says in ``fields``, as a short digest: a form carries the version
+    it showed, so a save over someone else's later change is noticed instead of undoing
+    it. A leader's form covers only ``LEADER_FIELDS``: an office opinion the leader cannot
+    see does not stop the leader's save (the save leaves it as it is)."""
     if evaluation is None:
         return NEW_EVALUATION
-    data = json.dumps(audit.snapshot(evaluation, EVALUATION_FIELDS), sort_keys=True, default=str)
+    data = json.dumps(audit.snapshot(evaluation, fields), sort_keys=True, default=str)
     return hashlib.sha256(data.encode()).hexdigest()[:16]
+
+
+# Grades that say more than "as expected" need the leader's words for them.
+GRADES_NEEDING_COMMENTS = ("excellent", "fail")
+
+
+def comments_missing(grade: str, *comments: str) -> str:
+    """The error when ``grade`` needs comments saying why (the leader's or the office's)
+    and none of ``comments`` gives any, else ""."""
+    if grade in GRADES_NEEDING_COMMENTS and not any(c.strip() for c in comments):
+        return _("A grade of %(grade)s needs comments saying why.") % {
+            "grade": Evaluation.Grade(grade).label
+        }
+    return ""
 
 
 def _stale(evaluation: Evaluation | None) -> ValidationError:
@@ -289,7 +307,10 @@ def evaluation_record(
     evaluation = (
         Evaluation.objects.select_for_update().filter(profile=profile, round=round_).first()
     )
-    if seen is not None and seen != evaluation_version(evaluation):
+    office = office_comments is not None or remove_from_pool is not None or reason is not None
+    if seen is not None and seen != evaluation_version(
+        evaluation, EVALUATION_FIELDS if office else LEADER_FIELDS
+    ):
         raise _stale(evaluation)
     before = audit.snapshot(evaluation, EVALUATION_FIELDS) if evaluation else None
     # The reason this evaluation took the inspector out of the pool, if it did.
@@ -305,8 +326,12 @@ def evaluation_record(
         evaluation.remove_from_pool = remove_from_pool
     if reason is not None:
         evaluation.reason = reason.strip()
+    if not evaluation.remove_from_pool:
+        evaluation.reason = ""  # a reason without a removal would come back stale
     if evaluation.remove_from_pool and not evaluation.reason:
         raise ValidationError({"reason": _("Removing someone from the pool needs a reason.")})
+    if missing := comments_missing(grade, evaluation.leader_comments, evaluation.office_comments):
+        raise ValidationError({"leader_comments": missing})
     after = audit.snapshot(evaluation, EVALUATION_FIELDS)
     if before is None or any(after[f] != before[f] for f in LEADER_FIELDS):
         evaluation.scored_by = actor

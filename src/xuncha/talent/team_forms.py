@@ -58,6 +58,11 @@ class EvaluationForm(forms.Form):
             self.fields["reason"] = forms.CharField(
                 label=_("Reason for removal"), required=False, max_length=300
             )
+            if self.initial.get("remove_from_pool"):
+                # Unticking it puts the inspector back in the pool: asked first (app.js).
+                self.fields["remove_from_pool"].widget.attrs["data-confirm-unchecked"] = _(
+                    "Withdraw the removal? The inspector goes back into the pool."
+                )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -69,6 +74,10 @@ class EvaluationForm(forms.Form):
             mismatch = services.grade_mismatch(score, grade)
             if mismatch:
                 self.add_error("score", mismatch)
+        # A leader's form: the leader's comments; the office's: either comments will do.
+        comments = [data.get("leader_comments") or "", data.get("office_comments") or ""]
+        if grade and (missing := services.comments_missing(grade, *comments)):
+            self.add_error("leader_comments", missing)
         if data.get("remove_from_pool") and not (data.get("reason") or "").strip():
             self.add_error("reason", _("Removing someone from the pool needs a reason."))
         return data

@@ -104,11 +104,12 @@ def _team_for_evaluation(request: AuthedRequest, pk: int) -> tuple[Team, bool]:
     return team, office
 
 
-def _initial(evaluation: Evaluation | None) -> dict[str, Any]:
+def _initial(evaluation: Evaluation | None, office: bool) -> dict[str, Any]:
     if evaluation is None:
         return {"seen": services.NEW_EVALUATION}
+    fields = services.EVALUATION_FIELDS if office else services.LEADER_FIELDS
     return {
-        "seen": services.evaluation_version(evaluation),
+        "seen": services.evaluation_version(evaluation, fields),
         "score": evaluation.score,
         "grade": evaluation.grade,
         "leader_comments": evaluation.leader_comments,
@@ -125,7 +126,7 @@ def _current_form(member: RoundRole, round_id: int, office: bool) -> team_forms.
     prefix = f"m{member.pk}"
     data = {
         f"{prefix}-{key}": ("on" if value is True else value)
-        for key, value in _initial(current).items()
+        for key, value in _initial(current, office).items()
         if value is not False
     }
     form = team_forms.EvaluationForm(data, office=office, prefix=prefix)
@@ -176,6 +177,7 @@ def evaluate(request: AuthedRequest, pk: int) -> HttpResponseBase:
                     "remove_from_pool": data["remove_from_pool"],
                     "reason": data["reason"],
                 }
+            was_in_pool = member.profile.in_pool
             try:
                 services.evaluation_record(
                     actor=request.user,
@@ -193,10 +195,16 @@ def evaluate(request: AuthedRequest, pk: int) -> HttpResponseBase:
                     form = _current_form(member, team.round_id, office)
                 form.add_error(None, exc)
             else:
-                messages.success(
-                    request,
-                    _("Evaluation of %(name)s saved.") % {"name": member.profile.person.name},
-                )
+                name = member.profile.person.name
+                saved = _("Evaluation of %(name)s saved.") % {"name": name}
+                if member.profile.in_pool != was_in_pool:
+                    moved = (
+                        _("%(name)s is back in the pool: the removal is withdrawn.")
+                        if member.profile.in_pool
+                        else _("%(name)s is taken out of the pool.")
+                    )
+                    saved = i18n.paragraph([saved, moved % {"name": name}])
+                messages.success(request, saved)
                 return redirect(f"{back}#member-{member.pk}")
         bound = (member.pk, form)
     rows = []
@@ -205,7 +213,7 @@ def evaluate(request: AuthedRequest, pk: int) -> HttpResponseBase:
             form = bound[1]
         else:
             form = team_forms.EvaluationForm(
-                initial=_initial(evaluations.get(member.profile_id)),
+                initial=_initial(evaluations.get(member.profile_id), office),
                 office=office,
                 prefix=f"m{member.pk}",
             )

@@ -342,7 +342,7 @@ def test_team_roles_see_their_round_but_not_others(as_user, user_named):
     assert theirs.pk in listed and other.first().pk not in listed
 
 
-def test_a_round_names_the_teams_behind_in_the_rounds_order(county):
+def test_a_round_names_the_teams_behind_in_the_rounds_order(county, as_user):
     # Sorted by name, 第三组 came before 第二组 (by code point); the round's order is kept.
     names = ["第一组", "第二组", "第三组", "第十组"]
     round_ = services.round_create(
@@ -361,6 +361,17 @@ def test_a_round_names_the_teams_behind_in_the_rounds_order(county):
         services.round_advance(actor=None, round_=round_)
     codes = [m.code for m in refused.value.missing if m.code.startswith("team:")]
     assert codes == [f"team:{name}" for name in names]
+    # On the page the refusal reads as one sentence: no stop before each semicolon.
+    client = as_user("office_c1")
+    response = client.post(reverse("rounds:round_advance", args=[round_.pk]), follow=True)
+    said = " ".join(str(m) for m in response.context["messages"])
+    assert "第一组仍处于“准备”阶段；第二组" in said and "。；" not in said
+    assert said.endswith("第十组仍处于“准备”阶段。")
+    english = client.post(
+        reverse("rounds:round_advance", args=[round_.pk]), follow=True, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    said = " ".join(str(m) for m in english.context["messages"])
+    assert "第一组 is still in the Preparation stage; 第二组" in said and ".;" not in said
 
 
 def test_the_round_list_marks_cross_and_escalated_rounds(as_user, county):
@@ -371,13 +382,13 @@ def test_the_round_list_marks_cross_and_escalated_rounds(as_user, county):
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     rows = {r.obj.pk: r for r in client.get(reverse("rounds:round_list")).context["rows"]}
     kinds = {pk: [c.value for c in row.cells][2] for pk, row in rows.items()}
-    assert kinds[cross.pk] == f"{cross.get_kind_display()} · Escalated · Cross"
+    assert kinds[cross.pk] == f"{cross.get_kind_display()}\u00a0· Escalated\u00a0· Cross"
     assert plain.exists() and all(
         kinds[r.pk] == str(r.get_kind_display()) for r in plain if r.pk in kinds
     )
     response = client.get(reverse("rounds:round_list"), {"export": "csv"})
     export = b"".join(response.streaming_content).decode()
-    assert "Escalated · Cross" in export
+    assert "Escalated\u00a0· Cross" in export
 
 
 @pytest.mark.parametrize("name", ["rounds:term_detail", "rounds:round_list", "rounds:round_detail"])

@@ -161,7 +161,17 @@
   // A form with data-confirm asks before it is sent (the page has no inline script).
   document.addEventListener("submit", function (event) {
     var question = event.target.getAttribute && event.target.getAttribute("data-confirm");
-    if (question && !window.confirm(question)) { event.preventDefault(); }
+    if (question && !window.confirm(question)) { event.preventDefault(); return; }
+    // A box ticked when the page came (data-confirm-unchecked) and now unticked asks too:
+    // unticking it undoes a decision.
+    var boxes = event.target.querySelectorAll ? event.target.querySelectorAll("[data-confirm-unchecked]") : [];
+    Array.prototype.some.call(boxes, function (box) {
+      if (box.defaultChecked && !box.checked && !window.confirm(box.getAttribute("data-confirm-unchecked"))) {
+        event.preventDefault();
+        return true;
+      }
+      return false;
+    });
   });
   // A page whose content depends on a job's result (data-reload-on-finish) reloads once
   // the job it follows has finished, so badges and results outside the bar are current.

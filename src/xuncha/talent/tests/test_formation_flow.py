@@ -350,12 +350,24 @@ def test_form_change_accept(
     )
     release.refresh_from_db()
     assert not release.confirmed
-    # A year typed wrong (long before the round) is refused too.
-    client.post(
-        reverse("talent:release_confirm", args=[release.pk]), {"confirmed_on": "1990-01-01"}
+    # A year typed wrong (long before the round) is refused too: the page opens at the
+    # person's row, with the reason there and what was typed kept.
+    wrong = client.post(
+        reverse("talent:release_confirm", args=[release.pk]),
+        {"confirmed_on": "1990-01-01", "note": "电话确认"},
     )
+    assert wrong["Location"].endswith(f"#release-{release.pk}")
     release.refresh_from_db()
     assert not release.confirmed
+    page = client.get(wrong["Location"], HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    row = page[page.index(f'id="release-{release.pk}"') :].split("</form>")[0]
+    assert 'value="1990-01-01"' in row and 'value="电话确认"' in row
+    assert 'data-testid="release-error"' in row and release.profile.person.name in row
+    assert 'aria-invalid="true"' in row
+    assert page.count('data-testid="release-error"') == 1
+    # Shown once: opened again, the row is as before.
+    again = client.get(wrong["Location"]).content.decode()
+    assert 'data-testid="release-error"' not in again
     earlier = timezone.localdate() - dt.timedelta(days=3)
     client.post(
         reverse("talent:release_confirm", args=[release.pk]),
@@ -952,7 +964,10 @@ def test_a_proposal_says_which_records_changed_since_it_was_made(as_user, cross_
     talent_services.evaluation_record(actor=office, **fields)
     assert not any("pool" in line for line in changes()[1].lines)
     talent_services.evaluation_record(
-        actor=office, **{**fields, "score": 50, "grade": "fail"}, remove_from_pool=True, reason="x"
+        actor=office,
+        **{**fields, "score": 50, "grade": "fail", "leader_comments": "擅离岗位"},
+        remove_from_pool=True,
+        reason="x",
     )
     assert f"Left the pool: {closed.profile.person.name}" in changes()[1].lines
     # In Chinese.

@@ -176,6 +176,7 @@ def test_evaluation_with_removal_takes_the_inspector_out(user_named, as_user):
         round_=round_,
         score=55,
         grade="fail",
+        office_comments="多次擅离岗位，经提醒未改正",
         remove_from_pool=True,
         reason="多次擅离岗位",
     )
@@ -209,7 +210,13 @@ def test_a_saved_evaluation_does_not_take_back_out_someone_the_office_put_back(u
     round_ = Round.objects.filter(committee__code="C01").first()
     profile.evaluations.filter(round=round_).delete()
     office, leader = user_named("office_c1"), user_named("leader")
-    fields = {"profile": profile, "round_": round_, "score": 55, "grade": "fail"}
+    fields = {
+        "profile": profile,
+        "round_": round_,
+        "score": 55,
+        "grade": "fail",
+        "leader_comments": "擅离岗位",
+    }
     services.evaluation_record(actor=office, **fields, remove_from_pool=True, reason="擅离岗位")
     profile.refresh_from_db()
     assert not profile.in_pool
@@ -217,7 +224,7 @@ def test_a_saved_evaluation_does_not_take_back_out_someone_the_office_put_back(u
     profile.refresh_from_db()
     assert not profile.in_pool and profile.removed_reason == "多次擅离岗位"
     services.inspector_update(actor=office, profile=profile, in_pool=True)
-    services.evaluation_record(actor=leader, **fields, leader_comments="补充：已整改")
+    services.evaluation_record(actor=leader, **{**fields, "leader_comments": "补充：已整改"})
     profile.refresh_from_db()
     assert profile.in_pool and profile.removed_reason == ""
     # The inspector's page says the decision stands in the record but they are back.

@@ -177,12 +177,18 @@ def _member(team: Team) -> RoundRole:
 
 
 def _post(client, team: Team, member: RoundRole, **fields):
-    """Post one member's form as the page shows it now (with the version it carries,
-    unless ``seen`` is given)."""
+    """Post one member's form as the page shows it now to this user (with the version it
+    carries: a leader's covers the leader's fields only), unless ``seen`` is given."""
+    import re
+
+    url = reverse("talent:evaluate", args=[team.pk])
+    page = client.get(url).content.decode()
+    shown = re.search(rf'name="m{member.pk}-seen" value="(\w+)"', page)
     current = Evaluation.objects.filter(profile=member.profile, round=team.round).first()
-    data = {"member": member.pk, f"m{member.pk}-seen": services.evaluation_version(current)}
+    seen = shown.group(1) if shown else services.evaluation_version(current)
+    data = {"member": member.pk, f"m{member.pk}-seen": seen}
     data.update({f"m{member.pk}-{k}": v for k, v in fields.items()})
-    return client.post(reverse("talent:evaluate", args=[team.pk]), data, **EN)
+    return client.post(url, data, **EN)
 
 
 def test_evaluation_opens_at_the_report_stage(as_user, user_named, current_round):
@@ -300,6 +306,7 @@ def test_leader_cannot_remove_from_the_pool_or_write_office_comments(as_user, le
         member,
         score=40,
         grade="fail",
+        leader_comments="多次擅离岗位",
         remove_from_pool="on",
         reason="组长想移出",
         office_comments="组长冒充办公室",
@@ -374,6 +381,7 @@ def test_office_removes_and_a_leader_update_keeps_the_decision(as_user, leader_t
         member,
         score=50,
         grade="fail",
+        leader_comments="未按要求完成谈话任务",
         office_comments="多次擅离岗位",
         remove_from_pool="on",
         reason="考核不合格",
@@ -481,7 +489,12 @@ def test_score_outside_the_grades_band_is_refused(as_user, leader_team):
     assert f'id="member-{member.pk}"'.encode() in refused.content
     assert not Evaluation.objects.filter(profile=member.profile, round=leader_team.round).exists()
 
-    saved = _post(client, leader_team, member, score=95, grade="excellent")
+    # An excellent (or failing) grade needs the leader's words for it.
+    bare = _post(client, leader_team, member, score=95, grade="excellent")
+    assert bare.status_code == 200
+    form = next(r["form"] for r in bare.context["rows"] if r["member"].pk == member.pk)
+    assert form.errors["leader_comments"] == ["A grade of Excellent needs comments saying why."]
+    saved = _post(client, leader_team, member, score=95, grade="excellent", leader_comments="突出")
     assert saved.status_code == 302
     evaluation = Evaluation.objects.get(profile=member.profile, round=leader_team.round)
     assert (evaluation.score, evaluation.grade) == (95, "excellent")
@@ -520,7 +533,8 @@ def test_grade_band_boundaries(score, grade, fits):
     from xuncha.talent.team_forms import EvaluationForm
 
     with translation.override("en"):
-        form = EvaluationForm({"score": score, "grade": grade, "seen": "new"}, office=False)
+        data = {"score": score, "grade": grade, "seen": "new", "leader_comments": "理由"}
+        form = EvaluationForm(data, office=False)
         assert form.is_valid() is fits
         if not fits:
             assert list(form.errors) == ["score"]
@@ -963,3 +977,66 @@ def test_a_qualification_running_out_during_the_round_is_flagged(as_user, curren
         profile=role.profile, granted_on=ends, expires_on=last + dt.timedelta(days=365)
     )
     assert teams.qualification_ends([person], first, last) == {}
+
+
+def test_an_office_opinion_does_not_stop_the_leaders_save(as_user, leader_team):
+    """The leader's form shows only the leader's fields: an office opinion saved after the
+    leader opened the page changes nothing the leader sees, so the leader's save stands
+    (and keeps the opinion)."""
+    import re
+
+    leader, office = as_user("leader"), as_user("office_c1")
+    member = _member(leader_team)
+    _post(leader, leader_team, member, score=85, grade="good", leader_comments="认真")
+    page = leader.get(reverse("talent:evaluate", args=[leader_team.pk])).content.decode()
+    seen = re.search(rf'name="m{member.pk}-seen" value="(\w+)"', page).group(1)
+    _post(
+        office,
+        leader_team,
+        member,
+        score=85,
+        grade="good",
+        leader_comments="认真",
+        office_comments="同意",
+    )
+    saved = _post(
+        leader, leader_team, member, score=86, grade="good", leader_comments="认真细致", seen=seen
+    )
+    assert saved.status_code == 302
+    evaluation = Evaluation.objects.get(profile=member.profile, round=leader_team.round)
+    assert (evaluation.score, evaluation.office_comments) == (86, "同意")
+    # A change to what the leader sees (the office rescoring) still stops a stale save.
+    page = leader.get(reverse("talent:evaluate", args=[leader_team.pk])).content.decode()
+    seen = re.search(rf'name="m{member.pk}-seen" value="(\w+)"', page).group(1)
+    _post(office, leader_team, member, score=88, grade="good", leader_comments="认真细致")
+    stale = _post(
+        leader, leader_team, member, score=87, grade="good", leader_comments="x", seen=seen
+    )
+    assert stale.status_code == 200
+    assert "saved this evaluation after you opened the page" in stale.content.decode()
+
+
+def test_withdrawing_a_removal_asks_first_and_says_what_it_did(as_user, leader_team):
+    office = as_user("office_c1")
+    member = _member(leader_team)
+    url = reverse("talent:evaluate", args=[leader_team.pk])
+    fail = {"score": 50, "grade": "fail", "leader_comments": "擅离岗位"}
+    removed = _post(office, leader_team, member, **fail, remove_from_pool="on", reason="考核不合格")
+    assert any(
+        f"{member.profile.person.name} is taken out of the pool." in m for m in _messages(removed)
+    )
+    page = office.get(url, **EN).content.decode()
+    box = re.search(rf'<input[^>]*name="m{member.pk}-remove_from_pool"[^>]*>', page).group(0)
+    assert "data-confirm-unchecked=" in box and "goes back into the pool" in box
+    back = _post(office, leader_team, member, **fail, reason="考核不合格")  # box unticked
+    assert any(
+        f"{member.profile.person.name} is back in the pool: the removal is withdrawn." in m
+        for m in _messages(back)
+    )
+    evaluation = Evaluation.objects.get(profile=member.profile, round=leader_team.round)
+    assert not evaluation.remove_from_pool and evaluation.reason == ""  # no stale reason
+    member.profile.refresh_from_db()
+    assert member.profile.in_pool
+    page = office.get(url, **EN).content.decode()
+    box = re.search(rf'<input[^>]*name="m{member.pk}-remove_from_pool"[^>]*>', page).group(0)
+    assert "data-confirm-unchecked" not in box
