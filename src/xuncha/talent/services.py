@@ -326,8 +326,9 @@ def evaluation_record(
         evaluation.remove_from_pool = remove_from_pool
     if reason is not None:
         evaluation.reason = reason.strip()
-    if not evaluation.remove_from_pool:
-        evaluation.reason = ""  # a reason without a removal would come back stale
+    if office and not evaluation.remove_from_pool:
+        # The office's form: a reason without a removal would come back stale next time.
+        evaluation.reason = ""
     if evaluation.remove_from_pool and not evaluation.reason:
         raise ValidationError({"reason": _("Removing someone from the pool needs a reason.")})
     if missing := comments_missing(grade, evaluation.leader_comments, evaluation.office_comments):
