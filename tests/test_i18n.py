@@ -157,3 +157,18 @@ def test_language_switch_is_remembered(as_user):
     assert "People" in page and '<html lang="en">' in page
     client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
     assert "人员" in client.get(reverse("core:person_list")).content.decode()
+
+
+def test_djangos_own_messages_end_the_chinese_way():
+    """Django's catalogue ends some Chinese messages with ".": Xuncha's overrides them."""
+    from django import forms
+    from django.utils import translation
+
+    field = forms.DecimalField(max_digits=6, decimal_places=1)
+    with translation.override("zh-hans"):
+        for value, stop in (("1.25", "位。"), ("1234567", "个数字。")):
+            with pytest.raises(forms.ValidationError) as refused:
+                field.clean(value)
+            said = refused.value.messages[0]
+            assert said.endswith(stop) and not said.endswith("."), said
+        assert translation.gettext("CSRF verification failed. Request aborted.").endswith("。")
