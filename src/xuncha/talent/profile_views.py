@@ -358,9 +358,8 @@ def qualification_grant(request: AuthedRequest, pk: int) -> HttpResponseBase:
         "date": qualification.expires_on.isoformat(),
     }
     if renewed_until := getattr(qualification, "renewed_until", None):
-        text += " " + _("It renews the earlier one, which now ends on %(day)s.") % {
-            "day": renewed_until.isoformat()
-        }
+        renews = _("It renews the earlier one, which now ends on %(day)s.")
+        text = i18n.paragraph([text, renews % {"day": renewed_until.isoformat()}])
     messages.success(request, text)
     return redirect(back)
 

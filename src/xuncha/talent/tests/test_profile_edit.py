@@ -666,6 +666,14 @@ def test_a_new_grant_renews_the_one_in_force(as_user, profile):
     error = _refused(early, "qualification_form", "granted_on")[0]
     assert f"A qualification granted on {renewal} runs then" in error
     assert profile.qualifications.count() == before
+    # In Chinese the two sentences follow each other with no space between.
+    again = client.post(
+        reverse("talent:qualification_grant", args=[profile.pk]),
+        {"qualification-granted_on": today.isoformat()},
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    )
+    said = " ".join(_messages(again))
+    assert "。此前的资格随之续期" in said, said
 
 
 def test_status_changes_say_what_was_done(as_user, profile):
