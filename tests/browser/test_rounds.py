@@ -96,16 +96,11 @@ def test_the_round_list_fits_a_phone(
         "(frames) => frames.filter((f) => f.scrollWidth > f.clientWidth + 1).length"
     )
     assert wide == 0
-    # The stage is in view on every row, and no line of a Kind cell starts with its dot.
+    # The stage is in view on every row (the no-break space before each "·" of a Kind
+    # cell is checked in the rounds tests).
     stages = w.page.locator("tbody tr td:nth-child(4)")
-    assert stages.count() > 1 and all(
-        box["x"] + box["width"] <= 390
-        for box in (stages.nth(i).bounding_box() for i in range(stages.count()))
-    )
-    lines = w.page.evaluate(
-        """() => Array.from(document.querySelectorAll('tbody tr td:nth-child(3)')).map((td) => {
-            const range = document.createRange(); range.selectNodeContents(td);
-            return Array.from(range.getClientRects()).length; })"""
-    )
-    assert max(lines) <= 3
+    assert stages.count() > 1
+    for i in range(stages.count()):
+        box = stages.nth(i).bounding_box()
+        assert box is not None and box["x"] + box["width"] <= 390
     w.page.screenshot(path=str(artifacts_dir / f"round-list-{locale}-phone.png"), full_page=True)

@@ -183,6 +183,19 @@ class Round(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def modifier_labels(self) -> list[str]:
+        """The modifiers set on the round (escalated, cross, extended), named: the round
+        page and the round list show the same ones."""
+        return [
+            str(label)
+            for on, label in (
+                (self.escalated, _("Escalated")),
+                (self.cross, _("Cross")),
+                (self.extended, _("Extended")),
+            )
+            if on
+        ]
+
 
 class RoundStage(models.Model):
     """Planned dates of one stage of a round."""

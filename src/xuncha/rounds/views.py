@@ -291,19 +291,10 @@ def term_plan(request: AuthedRequest, pk: int) -> HttpResponseBase:
 
 
 def _kind_text(round_: Round) -> str:
-    """The round's kind with the marks the round page shows beside it (escalated, cross,
-    extended), so a cross round is told apart in the list."""
-    marks = [
-        label
-        for on, label in (
-            (round_.escalated, _("Escalated")),
-            (round_.cross, _("Cross")),
-            (round_.extended, _("Extended")),
-        )
-        if on
-    ]
-    # A no-break space before each dot: a wrapped line never starts with it or leaves it alone.
-    return "\u00a0· ".join([str(round_.get_kind_display()), *map(str, marks)])
+    """The round's kind with its modifiers, as the round page shows them, so a cross round
+    is told apart in the list. A no-break space before each dot: a wrapped line never
+    starts with it or leaves it alone."""
+    return "\u00a0· ".join([str(round_.get_kind_display()), *round_.modifier_labels()])
 
 
 ROUND_COLUMNS = [

@@ -73,10 +73,9 @@ def specialties(request: AuthedRequest) -> HttpResponseBase:
             return redirect("talent:specialties")
         messages.success(request, _("Saved."))
         return redirect("talent:specialties")
-    # Holders in the pool, and all holders (someone taken out of the pool still holds it,
-    # so the specialty cannot be removed).
+    # Holders in the pool and those taken out (who still hold it: while either count is
+    # above zero the specialty cannot be removed).
     rows = Specialty.objects.annotate(
-        holders=Count("inspectorprofile", distinct=True),
         in_pool=Count("inspectorprofile", filter=Q(inspectorprofile__in_pool=True), distinct=True),
         taken_out=Count(
             "inspectorprofile", filter=Q(inspectorprofile__in_pool=False), distinct=True
