@@ -39,8 +39,8 @@ def name_query(q: str, prefix: str = "") -> Q:
 
 def name_rank(q: str, prefix: str = "") -> Case | Value:
     """0 where the name's common reading matches ``q`` (its first two pinyin keys: full
-    and initials), 1 where only a rare reading does (方 read as wang): order by it so that
-    a search for "wang" lists 王 before 方."""
+    and initials), 1 where only a rare reading or the given name does (方 read as wang,
+    王 in 李王): order by it so that a search for "wang" lists 王 before 方 and 李王."""
     latin = q.strip().lower().replace(" ", "")
     if not _LATIN.match(latin):
         return Value(0)

@@ -4,7 +4,8 @@ A name gets a search text holding its full pinyin, its initials and the surname 
 followed by the given name's initials, for every plausible reading: surnames have their
 own readings (单 is shan, 曾 is zeng, 仇 is qiu) and given names may contain characters
 with several readings, so all combinations up to a small limit are kept. Typing ``zwj``,
-``zhangwj`` or ``zhangwenjie`` then finds 张文杰.
+``zhangwj`` or ``zhangwenjie`` then finds 张文杰, and so does the given name alone,
+``wenjie``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,31 @@ import itertools
 
 from pypinyin import Style, pinyin
 
+# Two-character family names (the given name is the rest when the name is longer).
+COMPOUND_SURNAMES = frozenset(
+    {
+        "欧阳",
+        "司马",
+        "诸葛",
+        "上官",
+        "东方",
+        "皇甫",
+        "尉迟",
+        "公孙",
+        "慕容",
+        "令狐",
+        "长孙",
+        "宇文",
+        "司徒",
+        "夏侯",
+        "澹台",
+        "轩辕",
+        "万俟",
+        "独孤",
+        "端木",
+        "西门",
+    }
+)
 # Readings of characters when used as a family name, where they differ from the common one.
 SURNAME_READINGS: dict[str, str] = {
     "单": "shan",
@@ -49,9 +75,11 @@ _MAX_VARIANTS = 8
 MAX_LENGTH = 400  # the stored column's length: later readings' keys give way
 
 
-def _syllable_options(name: str) -> list[list[str]]:
+def _syllable_options(name: str) -> tuple[list[list[str]], int]:
+    """The readings of each syllable, and how many of them make the family name."""
     options: list[list[str]] = []
     rest = name
+    surname_syllables = 1
     for surname in (name[:2], name[:1]):
         if surname and surname in SURNAME_READINGS and len(name) > len(surname):
             reading = SURNAME_READINGS[surname]
@@ -60,6 +88,7 @@ def _syllable_options(name: str) -> list[list[str]]:
                 first = pinyin(surname[0], style=Style.NORMAL)[0][0]
                 options.append([first])
                 options.append([reading[len(first) :]])
+                surname_syllables = 2
             else:
                 options.append([reading])
             rest = name[len(surname) :]
@@ -68,22 +97,26 @@ def _syllable_options(name: str) -> list[list[str]]:
         unique = list(dict.fromkeys(s for s in syllables if s))
         if unique:
             options.append(unique)
-    return options
+    if surname_syllables == 1 and len(name) > 2 and name[:2] in COMPOUND_SURNAMES:
+        surname_syllables = 2  # 欧阳磊: the given name is lei
+    return options, surname_syllables
 
 
 def search_text(name: str) -> str:
-    """Space-separated keys for each reading: full pinyin, initials, then the first
-    syllable in full with the others' initials (the first two keys keep their places)."""
+    """Space-separated keys for each reading: full pinyin, initials, the first syllable in
+    full with the others' initials, then the given name's full pinyin (the first two keys
+    keep their places: they are the common reading, ranked first)."""
     cleaned = "".join(ch for ch in name if not ch.isspace() and ch not in "·•・.")
     if not cleaned:
         return ""
-    options = _syllable_options(cleaned)
+    options, surname_syllables = _syllable_options(cleaned)
     keys: list[str] = []
     for combo in itertools.islice(itertools.product(*options), _MAX_VARIANTS):
         full = "".join(combo)
         initials = "".join(s[0] for s in combo)
         mixed = combo[0] + initials[1:]
-        for key in (full, initials, mixed):
+        given = "".join(combo[surname_syllables:])
+        for key in (full, initials, mixed, given):
             if key and key not in keys:
                 keys.append(key)
     text = ""

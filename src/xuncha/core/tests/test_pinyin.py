@@ -11,6 +11,17 @@ def test_initials_and_full_pinyin():
     assert text.split()[:2] == ["zhangwenjie", "zwj"]
 
 
+def test_the_given_name_alone_finds_a_person():
+    text = pinyin.search_text("张文杰")
+    assert pinyin.matches("wenjie", text) and pinyin.matches("wen", text)
+    assert not pinyin.matches("wj", text)  # the given name's initials alone are too loose
+    assert pinyin.matches("lei", pinyin.search_text("欧阳磊"))  # a two-character surname
+    assert not pinyin.matches("yanglei", pinyin.search_text("欧阳磊"))
+    assert pinyin.matches("zhengming", pinyin.search_text("万俟正明"))
+    assert pinyin.matches("xiaoming", pinyin.search_text("曾晓明"))
+    assert pinyin.search_text("张") == "zhang z"  # no given name, no key for it
+
+
 def test_surname_readings_are_used():
     assert pinyin.matches("szq", pinyin.search_text("单志强"))
     assert pinyin.matches("zengxiaoming", pinyin.search_text("曾晓明"))

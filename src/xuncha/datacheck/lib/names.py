@@ -29,33 +29,10 @@ from dataclasses import dataclass
 
 from pypinyin import Style, lazy_pinyin
 
+from xuncha.core.lib.pinyin import COMPOUND_SURNAMES
 from xuncha.datacheck.lib.normalise import MIDDLE_DOT, BadValue
 from xuncha.datacheck.lib.normalise import name as normalise_name
 
-COMPOUND_SURNAMES = frozenset(
-    {
-        "欧阳",
-        "司马",
-        "诸葛",
-        "上官",
-        "东方",
-        "皇甫",
-        "尉迟",
-        "公孙",
-        "慕容",
-        "令狐",
-        "长孙",
-        "宇文",
-        "司徒",
-        "夏侯",
-        "澹台",
-        "轩辕",
-        "万俟",
-        "独孤",
-        "端木",
-        "西门",
-    }
-)
 # Readings of characters used as a family name, where they differ from the common one.
 SURNAME_READINGS = {"单": "shan", "曾": "zeng", "仇": "qiu", "解": "xie", "区": "ou", "朴": "piao"}
 

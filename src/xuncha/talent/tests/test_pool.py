@@ -81,6 +81,16 @@ def test_a_pinyin_search_lists_common_readings_first(as_user):
     assert counties == sorted(counties, reverse=True)
 
 
+def test_a_given_name_in_pinyin_finds_the_inspector_after_full_readings(as_user):
+    someone = InspectorProfile.objects.filter(in_pool=True).select_related("person").first()
+    given = pinyin.search_text(someone.person.name[1:]).split()[0]
+    page = as_user("office").get(reverse("talent:pool"), {"q": given, "status": "all"})
+    listed = list(page.context["page_obj"].paginator.object_list)
+    assert someone.pk in {p.pk for p in listed}
+    common = [any(k.startswith(given) for k in p.person.name_search.split()[:2]) for p in listed]
+    assert common == sorted(common, reverse=True)
+
+
 def test_a_chinese_search_ignores_spaces(as_user):
     someone = InspectorProfile.objects.filter(in_pool=True).select_related("person").first()
     name = someone.person.name
