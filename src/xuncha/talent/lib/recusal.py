@@ -166,10 +166,12 @@ DEFAULT_RULES = RecusalRules()
 PRESENT = "present"  # the end of a current post in date ranges ("2019-01-01–present")
 
 # Evidence templates of earlier versions ("within 3 years" did not suit a 1-year rule; a
-# declaration's evidence said "self-declared" after the rule's own name said so): evidence
-# stored with them (FormationRun.instance) still reads in the user's language.
+# declaration's evidence said "self-declared" after the rule's own name said so, then gave
+# the reason alone, not the target): evidence stored with them (FormationRun.instance)
+# still reads in the user's language.
 RETIRED_TEMPLATES: tuple[str, ...] = (
     gettext_noop("self-declared: %(reason)s"),
+    gettext_noop("“%(reason)s”"),
     gettext_noop("requested by %(target)s: %(reason)s"),
     gettext_noop("worked at %(post)s, within %(years)s years (on or after %(cutoff)s)"),
     gettext_noop(
@@ -626,8 +628,14 @@ def _evaluate(inspector: Inspector, tx: _TargetIndex, cx: _Context) -> list[_Tag
 
     for org_id, reason in inspector.declared_conflicts:
         if org_id == target.org_id:
-            # The rule's name says who declared it; the evidence is the reason given.
-            add("declared", gettext_noop("“%(reason)s”"), reason=reason)
+            # The rule's name says who declared it; the evidence names the target (a team
+            # may inspect several) and the reason given, as a target's request does.
+            add(
+                "declared",
+                gettext_noop("%(target)s: “%(reason)s”"),
+                target=target.name,
+                reason=reason,
+            )
     for org_id, reason in inspector.requested_by_target:
         if org_id == target.org_id:
             add(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -587,9 +588,12 @@ def test_templates_of_runs_stored_before_still_translate() -> None:
     from xuncha.talent.lib import formation, recusal
 
     retired = (*formation.RETIRED_TEMPLATES, *recusal.RETIRED_TEMPLATES)
-    assert len(retired) == 23
+    assert len(retired) == 24
+    # A template without words ("“%(reason)s”") reads the same in Chinese.
+    worded = [t for t in retired if re.search("[A-Za-z]", re.sub(r"%\(\w+\)s", "", t))]
+    assert len(worded) == 23
     with translation.override("zh-hans"):
-        assert [t for t in retired if gettext(t) == t] == []
+        assert [t for t in worded if gettext(t) == t] == []
 
 
 def test_a_size_explanation_names_who_is_out_and_why() -> None:

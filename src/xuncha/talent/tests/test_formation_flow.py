@@ -820,7 +820,7 @@ def test_each_team_lists_who_recusal_excludes_and_why(as_user, cross_round, user
     under their team with the reason, and the people to put in say why they conflict."""
     declared = Declaration.objects.filter(
         organisation__in=[t for team in cross_round.teams.all() for t in team.targets.all()]
-    ).select_related("profile__person")
+    ).select_related("profile__person", "organisation")
     assert declared.filter(source="self").exists() and declared.filter(source="target").exists()
     run = FormationRun.objects.create(
         round=cross_round, created_by=user_named("office"), time_limit=2
@@ -833,11 +833,12 @@ def test_each_team_lists_who_recusal_excludes_and_why(as_user, cross_round, user
     assert text.count('data-testid="team-recusals"') >= 1
     for d in declared:
         rule = "declared a conflict" if d.source == "self" else "the target asked for recusal"
-        assert f"{d.profile.person.name}: {rule}: " in text, d.profile.person.name
-        assert f"“{d.reason}”" in text
+        # The target is named: a team may inspect several.
+        assert f"{d.profile.person.name}: {rule}: {d.organisation.name}: “{d.reason}”" in text
     chinese = as_user("office").get(reverse("talent:formation", args=[cross_round.pk]))
     d = declared.filter(source="self").first()
-    assert f"{d.profile.person.name}：本人申报回避：“{d.reason}”" in chinese.content.decode()
+    said = f"{d.profile.person.name}：本人申报回避：{d.organisation.name}：“{d.reason}”"
+    assert said in chinese.content.decode()
     # Among the people to put in, one in conflict says why in short.
     team = page.context["proposal"]["teams"][0]
     conflicted = dict(team["form"].fields["person_in"].choices).get(

@@ -318,7 +318,7 @@ def test_declared_and_requested_apply_to_every_role_at_that_target_only():
     assert by_role(insp, unit()) == every_role("declared", "requested")
     assert by_role(insp, unit(org_id=SUB)) == every_role()
     evidence = [c.evidence for c in conflicts(insp, unit(), role="member", today=TODAY)]
-    assert evidence == ["“我曾在该局借调”", "某某局: “与局长有矛盾”"]
+    assert evidence == ["某某局: “我曾在该局借调”", "某某局: “与局长有矛盾”"]
 
 
 # --- combination, validation ----------------------------------------------------------------
