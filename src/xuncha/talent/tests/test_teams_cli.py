@@ -230,6 +230,49 @@ def test_json_that_python_would_bend_is_refused(tmp_path: Path) -> None:
     assert not (tmp_path / "other.json").exists()
 
 
+def test_a_json_error_says_where_it_is(tmp_path: Path) -> None:
+    """Line and column, counted in characters from 1, for every kind of bad JSON: a key
+    twice (the object holding it, the innermost), NaN, a file cut off, a stray comma."""
+    text = EXAMPLE.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    third = next(n for n, line in enumerate(lines) if '"person_id": 3,' in line)
+    column = lines[third].index("{") + 1
+    twice = write_text(
+        tmp_path / "twice.json", text.replace('"person_id": 3,', '"name": "x", "person_id": 3,', 1)
+    )
+    assert (
+        f"{twice}: not valid JSON: line {third + 1} column {column}: "
+        'the field "name" appears twice in one object'
+    ) in str(solve_error(twice, tmp_path / "out.json"))
+    nan_line = next(n for n, line in enumerate(lines) if '"rounds_done": 4' in line)
+    nan_column = lines[nan_line].index('"rounds_done": 4') + len('"rounds_done": ') + 1
+    nan = write_text(
+        tmp_path / "nan.json", text.replace('"rounds_done": 4', '"rounds_done": NaN', 1)
+    )
+    assert f"line {nan_line + 1} column {nan_column}: NaN is not a JSON number" in str(
+        solve_error(nan, tmp_path / "out.json")
+    )
+    cut = write_text(tmp_path / "cut.json", text[: len(text) // 2].rstrip())
+    assert "the file ends before the JSON does: is it cut off?" in str(
+        solve_error(cut, tmp_path / "out.json")
+    )
+    open_string = write_text(tmp_path / "open.json", '{"format": "xuncha.formation.inst')
+    assert (
+        "line 1 column 12: a string starts here and is not closed (the file ends inside it"
+        in str(solve_error(open_string, tmp_path / "out.json"))
+    )
+    comma = write_text(tmp_path / "comma.json", '{"teams": [],\n "candidates": [1,]}')
+    assert "line 2 column 19: a value is expected here" in str(
+        solve_error(comma, tmp_path / "out.json")
+    )
+    assert not (tmp_path / "out.json").exists()
+
+
+def write_text(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 def test_numbers_beyond_the_model_are_refused_with_their_place(tmp_path: Path) -> None:
     data = example()
     data["teams"][0]["size_max"] = 10**30

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -473,9 +474,9 @@ def read_instance(source: Path) -> formation.Instance:
     try:
         data = json.loads(text, object_pairs_hook=_no_duplicate_keys, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
-        raise bad(f"not valid JSON: line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+        raise bad(f"not valid JSON: {_at(text, exc.pos)}{_syntax_message(text, exc)}") from None
     except ValueError as exc:  # from the two hooks
-        raise bad(f"not valid JSON: {exc}") from None
+        raise bad(f"not valid JSON: {_at(text, _locate(text, exc))}{exc}") from None
     errors = schema_errors(data, instance_schema())
     if errors:
         shown = errors[:_ERRORS_SHOWN]
@@ -488,12 +489,16 @@ def read_instance(source: Path) -> formation.Instance:
         raise bad(str(exc)) from None
 
 
+class _DuplicateKey(ValueError):
+    position: int | None = None  # of the object holding it, once found
+
+
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     """JSON objects with a key twice are refused (Python would keep the last silently)."""
     seen: dict[str, Any] = {}
     for key, value in pairs:
         if key in seen:
-            raise ValueError(f"the field {_show(key)} appears twice in one object")
+            raise _DuplicateKey(f"the field {_show(key)} appears twice in one object")
         seen[key] = value
     return seen
 
@@ -501,6 +506,74 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def _no_constant(name: str) -> Any:
     """NaN and Infinity are not JSON, though Python's reader accepts them."""
     raise ValueError(f"{name} is not a JSON number")
+
+
+# A JSON string, or one of the constants Python's reader would take as a number.
+_STRING_OR_CONSTANT = re.compile(r'"(?:[^"\\]|\\.)*"|(-?Infinity|NaN)')
+
+
+def _locate(text: str, exc: ValueError) -> int | None:
+    """Where in ``text`` the refusal of one of the two hooks arose: the first NaN or
+    Infinity outside a string, or the start of the innermost object holding a key twice
+    (found by reading again with the slower reader, which knows where each object starts:
+    only a refused file pays for it)."""
+    if not isinstance(exc, _DuplicateKey):
+        for match in _STRING_OR_CONSTANT.finditer(text):
+            if match.group(1):
+                return match.start()
+        return None
+    decoder = json.JSONDecoder(object_pairs_hook=_no_duplicate_keys, parse_constant=_no_constant)
+
+    def parse_object(s_and_end: tuple[str, int], *args: Any) -> Any:
+        try:
+            return json.decoder.JSONObject(s_and_end, *args)  # type: ignore[attr-defined]
+        except _DuplicateKey as inner:
+            if inner.position is None:  # the innermost object; those around it keep it
+                inner.position = s_and_end[1] - 1
+            raise
+
+    decoder.parse_object = parse_object  # type: ignore[attr-defined]
+    decoder.scan_once = json.scanner.py_make_scanner(decoder)  # type: ignore[attr-defined]
+    try:
+        decoder.decode(text)
+    except _DuplicateKey as again:
+        return again.position
+    return None
+
+
+def _at(text: str, position: int | None) -> str:
+    """The place of a character of ``text`` as "line L column C: " (both from 1)."""
+    if position is None:
+        return ""
+    line = text.count("\n", 0, position) + 1
+    column = position - (text.rfind("\n", 0, position) + 1) + 1
+    return f"line {line} column {column}: "
+
+
+# Python's messages, said as what is wrong at the place named before them.
+_SYNTAX_MESSAGES = {
+    "Unterminated string starting at": "a string starts here and is not closed",
+    "Expecting value": "a value is expected here",
+    "Expecting property name enclosed in double quotes": (
+        'a field name in double quotes is expected here (a comma too many before "}"?)'
+    ),
+    "Expecting ':' delimiter": 'a ":" is expected here, after the field name',
+    "Expecting ',' delimiter": 'a "," is expected here, between two items',
+    "Extra data": "the JSON ends before this; what follows is not part of it",
+    "Invalid control character at": (
+        "a control character (a line break or tab) inside a string: write it as \\n or \\t"
+    ),
+}
+
+
+def _syntax_message(text: str, exc: json.JSONDecodeError) -> str:
+    message = _SYNTAX_MESSAGES.get(exc.msg, exc.msg.removesuffix(" at"))
+    rest = text[exc.pos :]
+    if not rest.strip():
+        return "the file ends before the JSON does: is it cut off?"
+    if exc.msg == "Unterminated string starting at" and '"' not in rest[1:]:
+        message += " (the file ends inside it: is it cut off?)"
+    return message
 
 
 def _check_target(target: Path) -> None:
