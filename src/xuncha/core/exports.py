@@ -9,9 +9,9 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
 
 from xuncha.core import audit, policy, selectors
+from xuncha.core.lib.officefiles import new_workbook
 from xuncha.core.models import AuditEventType, Organisation, Person, User
 from xuncha.core.policy import Action
 
@@ -41,7 +41,7 @@ def people_xlsx(
         protected = policy.scope(user, Action.PERSON_VIEW_PROTECTED, Person.objects.all())
         people = people.annotate(id_readable=Exists(protected.filter(pk=OuterRef("pk"))))
     total = people.count()
-    workbook = Workbook(write_only=True)
+    workbook = new_workbook()
     sheet = workbook.create_sheet(title=_("People"))
     header = [
         _("Name"),

@@ -88,12 +88,13 @@ def xlsx_bytes(sheets: Sequence[tuple[Any, Sequence[Any], Iterable[Sequence[Any]
     header bold and frozen, columns as wide as the header and the first rows need."""
     from itertools import islice
 
-    from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
-    workbook = Workbook(write_only=True)
+    from xuncha.core.lib.officefiles import new_workbook
+
+    workbook = new_workbook()
     bold = Font(bold=True)
     for sheet_title, header, rows in sheets:
         sheet = workbook.create_sheet(title=force_str(sheet_title)[:31])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from typing import Any
 
 from django.utils import timezone, translation
 from docx import Document
@@ -18,12 +19,14 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.oxml.text.font import CT_RPr
+from docx.section import Section
 from docx.shared import Mm, Pt
 from docx.styles.style import ParagraphStyle
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 
+from xuncha.core.lib.officefiles import stamp_document
 from xuncha.core.models import Organisation
 from xuncha.rounds.models import Round, RoundStage, Stage, Team
 
@@ -37,6 +40,7 @@ BODY_SIZE = Pt(16)  # 三号
 TITLE_SIZE = Pt(22)  # 二号
 TABLE_SIZE = Pt(14)  # 四号
 LINE_SPACING = Pt(28.95)  # GB/T 9704: 22 lines a page on A4 with 三号 text
+PAGE_NUMBER_FONT = "宋体"
 TO_BE_FIXED = "待定"
 
 
@@ -223,7 +227,35 @@ def new_document() -> DocumentObject:
     fmt.space_after = Pt(0)
     fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
     fmt.line_spacing = LINE_SPACING
+    stamp_document(doc)
+    _page_numbers(section)
     return doc
+
+
+def _page_numbers(section: Section) -> None:
+    """The page number centred at the foot of every page, as "— 1 —" (GB/T 9704 uses
+    四号 Arabic numerals between dashes): a PAGE field the reader fills in."""
+    paragraph = section.footer.paragraphs[0]
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    paragraph.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
+    styled_run(paragraph, "— ", PAGE_NUMBER_FONT, TABLE_SIZE)
+
+    def run_of(element: Any) -> None:  # each part of the field in a run of its own
+        styled_run(paragraph, "", PAGE_NUMBER_FONT, TABLE_SIZE)._r.append(element)
+
+    def mark(kind: str) -> Any:
+        element = OxmlElement("w:fldChar")
+        element.set(qn("w:fldCharType"), kind)
+        return element
+
+    instruction = OxmlElement("w:instrText")
+    instruction.set(qn("xml:space"), "preserve")
+    instruction.text = " PAGE "
+    shown = OxmlElement("w:t")
+    shown.text = "1"  # until the reader updates the field
+    for element in (mark("begin"), instruction, mark("separate"), shown, mark("end")):
+        run_of(element)
+    styled_run(paragraph, " —", PAGE_NUMBER_FONT, TABLE_SIZE)
 
 
 def styled_run(paragraph: Paragraph, text: str, font: str, size: Pt, bold: bool = False) -> Run:
@@ -242,6 +274,8 @@ def title(doc: DocumentObject, text: str) -> Paragraph:
     paragraph.paragraph_format.line_spacing = Pt(36)
     paragraph.paragraph_format.line_spacing_rule = WD_LINE_SPACING.AT_LEAST
     styled_run(paragraph, text, TITLE_FONT, TITLE_SIZE)
+    if not doc.core_properties.title:
+        doc.core_properties.title = text  # the first title names the file's properties
     return paragraph
 
 

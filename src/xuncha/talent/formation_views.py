@@ -5,7 +5,8 @@ follow the home units' release of the people chosen."""
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
@@ -29,6 +30,7 @@ from xuncha.talent import formation_services, permissions, teams
 from xuncha.talent.lib import formation as fm
 from xuncha.talent.models import (
     FormationRun,
+    InspectorProfile,
     Release,
     RoundRole,
     RuleRelaxation,
@@ -130,17 +132,50 @@ def _run_for_forming(request: AuthedRequest, pk: int) -> FormationRun:
     return run
 
 
-def _describe(cand: fm.Candidate, counties: dict[str, str], names: dict[str, str]) -> str:
+def _describe(
+    cand: fm.Candidate,
+    counties: dict[str, str],
+    names: dict[str, str],
+    *,
+    home: str = "",
+    why: list[str] | None = None,
+) -> str:
+    """One person to put in, as a choice: what decides a swap comes right after the name
+    (a phone shows only the start of a closed list): the home organisation where another
+    person of the list has the same name, whether they may lead, why they conflict."""
+    notes = [home] if home else []
+    if cand.leader_eligible:
+        notes.append(_("can lead"))
+    name = cand.name
+    if notes:
+        name = _("%(name)s (%(notes)s)") % {"name": name, "notes": i18n.clauses(notes)}
+    if why:
+        name = _("%(person)s — %(why)s") % {"person": name, "why": i18n.enumeration(why)}
     specialties = i18n.enumeration(names.get(s, s) for s in sorted(cand.specialties)) or "—"
     return ngettext(
         "%(name)s · %(county)s · %(specialties)s · %(rounds)s round",
         "%(name)s · %(county)s · %(specialties)s · %(rounds)s rounds",
         cand.rounds_done,
     ) % {
-        "name": cand.name,
+        "name": name,
         "county": counties.get(cand.county, cand.county),
         "specialties": specialties,
         "rounds": cand.rounds_done,
+    }
+
+
+def _homes_of_namesakes(candidates: Sequence[fm.Candidate]) -> dict[int, str]:
+    """The home organisation of each person whose name another of ``candidates`` shares
+    (two 周鑫 of one county are told apart by where they work)."""
+    counts = Counter(c.name for c in candidates)
+    shared = [c.person_id for c in candidates if counts[c.name] > 1]
+    if not shared:
+        return {}
+    return {
+        person_id: org or ""
+        for person_id, org in InspectorProfile.objects.filter(person_id__in=shared).values_list(
+            "person_id", "home_organisation__name"
+        )
     }
 
 
@@ -219,7 +254,12 @@ def _proposal(
         (c for c in offer.candidates if c.person_id not in placed and c.available),
         key=lambda c: (-c.rounds_done, c.name),
     )
-    described = {c.person_id: _describe(c, counties, specialty_names) for c in free}
+    homes = _homes_of_namesakes(free)
+    # Described once; those in conflict with a team are described again for it.
+    plain = {
+        c.person_id: _describe(c, counties, specialty_names, home=homes.get(c.person_id, ""))
+        for c in free
+    }
     period = run.result.get("period") or []
     unqualified = (
         teams.without_valid_qualification(placed, dt.date.fromisoformat(period[0]))
@@ -233,12 +273,26 @@ def _proposal(
         if len(period) == 2
         else {}
     )
+    # Whose own unit the round inspects (a warning; the office decides).
+    inspected = (
+        teams.inspected_units(
+            placed, run.round, dt.date.fromisoformat(period[0]), dt.date.fromisoformat(period[1])
+        )
+        if len(period) == 2
+        else {}
+    )
+    target_names = dict(
+        Organisation.objects.filter(
+            pk__in={t for spec in instance.teams for t in spec.target_ids}
+        ).values_list("pk", "name")
+    )
     team_rows = []
     for spec in instance.teams:
         crew = seats.get(spec.index, [])
         for seat in crew:
             seat["unqualified"] = seat["person"] in unqualified
             seat["qualified_until"] = ends.get(seat["person"])
+            seat["inspected"] = inspected.get(seat["person"], "")
         # Why each of the others may not join as a member, in short (the check says more).
         why_not: dict[int, list[str]] = {}
         for c in free:
@@ -247,25 +301,21 @@ def _proposal(
                 why.append(_("home county"))
             if why:
                 why_not[c.person_id] = why
+        choices = {
+            c.person_id: _describe(
+                c, counties, specialty_names, home=homes.get(c.person_id, ""), why=why_not[pid]
+            )
+            for c in free
+            if (pid := c.person_id) in why_not
+        }
         groups = [
             (
                 _("No conflict with this team"),
-                [(c.person_id, described[c.person_id]) for c in free if c.person_id not in why_not],
+                [(c.person_id, plain[c.person_id]) for c in free if c.person_id not in why_not],
             ),
             (
                 _("In conflict with this team (the check says why)"),
-                [
-                    (
-                        c.person_id,
-                        _("%(person)s — %(why)s")
-                        % {
-                            "person": described[c.person_id],
-                            "why": i18n.enumeration(why_not[c.person_id]),
-                        },
-                    )
-                    for c in free
-                    if c.person_id in why_not
-                ],
+                [(c.person_id, choices[c.person_id]) for c in free if c.person_id in why_not],
             ),
         ]
         this_refused = refused if refused and refused.get("team") == spec.index else None
@@ -280,7 +330,22 @@ def _proposal(
             {
                 "index": spec.index,
                 "label": spec.label,
+                # What the team inspects, and for a cross round in which counties: the
+                # home-county rule is checked against the list right above.
+                "targets": [target_names.get(t, f"#{t}") for t in spec.target_ids],
+                "counties": sorted(counties.get(c, c) for c in spec.target_counties)
+                if instance.rules.cross and fm.RELAX_CROSS not in instance.rules.relaxed
+                else [],
                 "needs": [specialty_names.get(s, s) for s in sorted(spec.required_specialties)],
+                # Needs nobody of the team holds (only where the rule was relaxed, or the
+                # check says so).
+                "missing": [
+                    specialty_names.get(s, s)
+                    for s in sorted(
+                        spec.required_specialties
+                        - {code for seat in crew for code in people[seat["person"]].specialties}
+                    )
+                ],
                 "crew": crew,
                 "experienced": sum(1 for seat in crew if seat["rounds"] >= 2),
                 "first_timers": sum(1 for seat in crew if seat["rounds"] == 0),
@@ -401,6 +466,9 @@ def formation(request: AuthedRequest, pk: int) -> HttpResponseBase:
         (r.profile.person_id for r in roster), first_day
     )
     ends = teams.qualification_ends((r.profile.person_id for r in roster), first_day, last_day)
+    inspected = teams.inspected_units(
+        (r.profile.person_id for r in roster), round_, first_day, last_day
+    )
     release_refused = request.session.pop(RELEASE_REFUSED_KEY, None)
     if not isinstance(release_refused, dict):
         release_refused = {}
@@ -410,6 +478,7 @@ def formation(request: AuthedRequest, pk: int) -> HttpResponseBase:
             "release": releases.get(r.profile_id),
             "unqualified": r.profile.person_id in unqualified,
             "qualified_until": ends.get(r.profile.person_id),
+            "inspected": inspected.get(r.profile.person_id, ""),
             "refused": release_refused
             if r.profile_id in releases
             and release_refused.get("release") == releases[r.profile_id].pk

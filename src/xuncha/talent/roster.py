@@ -25,12 +25,12 @@ from django.utils.translation import gettext as _
 from docx.enum.section import WD_ORIENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Mm, Pt
-from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from xuncha.core import audit
+from xuncha.core.lib.officefiles import new_workbook
 from xuncha.core.models import AuditEventType, Gender, User
 from xuncha.core.tables import safe_cell
 from xuncha.rounds.documents import (
@@ -274,14 +274,14 @@ def roster_xlsx(
         pgettext("person", "Name"),
         _("Gender"),
         _("Home organisation and post"),
-        _("Pool of"),
+        pgettext("the county whose pool a person is in", "County"),
         _("Specialties"),
         _("Rounds served before"),
         _("Qualification valid until"),
         _("Qualification status"),
         _("Release confirmed by home unit"),
     ]
-    workbook = Workbook(write_only=True)
+    workbook = new_workbook()
     sheet = workbook.create_sheet(title=_("Team roster")[:31])
     for index, width in enumerate(XLSX_WIDTHS, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width

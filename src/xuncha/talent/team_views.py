@@ -71,7 +71,14 @@ def _roster_export(request: AuthedRequest, pk: int, fmt: str) -> HttpResponseBas
     roster.record_export(
         actor=request.user, round_=round_, fmt=fmt, people=roster.people_count(team_rosters)
     )
-    return _download(data, content_type, f"{round_.name}{roster.DOC_TITLE}.{fmt}")
+    # The Word document is the Chinese 名单 whatever the language; the spreadsheet's name
+    # follows the user's language, as its contents do.
+    name = (
+        f"{round_.name}{roster.DOC_TITLE}"
+        if fmt == "docx"
+        else _("%(round)s team roster") % {"round": round_.name}
+    )
+    return _download(data, content_type, f"{name}.{fmt}")
 
 
 @require_GET

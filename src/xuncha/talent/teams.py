@@ -339,6 +339,45 @@ def unavailable_reason(raw: Any) -> str:
     return str(raw)
 
 
+def inspected_units(
+    person_ids: Iterable[int], round_: Round, start: dt.date, end: dt.date
+) -> dict[int, str]:
+    """Those of ``person_ids`` (Person pks) holding a post during ``start``–``end`` at a
+    target of ``round_`` or under one: what to say of it, in the user's language.
+
+    A warning, not a rule: their unit is inspected while they inspect another (they will
+    be talked to there, and the office may mind "you inspect mine, I inspect yours"), but
+    inspectors are drawn from the very departments rounds inspect, so forbidding it would
+    leave whole rounds without leaders. The team at their own unit refuses them by
+    recusal anyway."""
+    targets = sorted(
+        {t for team in round_.teams.prefetch_related("targets") for t in team.targets.all()},
+        key=lambda o: o.pk,
+    )
+    if not targets:
+        return {}
+    posts = (
+        Post.objects.filter(person_id__in=list(person_ids), start_date__lte=end)
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=start))
+        .filter(policy.path_q("organisation__path", [t.path for t in targets]))
+        .select_related("organisation")
+        .order_by("start_date", "pk")
+    )
+    found: dict[int, str] = {}
+    for post in posts:
+        if post.person_id in found:
+            continue
+        target = next(t for t in targets if post.organisation.path.startswith(t.path))
+        values = {"org": post.organisation.name, "title": post.title, "target": target.name}
+        found[post.person_id] = (
+            _("holds a post at %(org)s (%(title)s), a target of this round") % values
+            if post.organisation_id == target.pk
+            else _("holds a post at %(org)s (%(title)s), under %(target)s, a target of this round")
+            % values
+        )
+    return found
+
+
 def _target_kind(org: Organisation) -> str:
     return TARGET_KINDS.get(OrganisationKind(org.kind), "unit")
 
@@ -739,11 +778,13 @@ def roster_problems(
                 everywhere = fm.ANY in barred or barred >= set(fm.ROLES)
                 (closed if everywhere else this_role).append(reason)
         if closed:
+            # The rules that close the team decide; those barring only this role would
+            # bury them (a leader's colleagues can fill a paragraph).
             problems.append(
                 _("%(name)s may not serve in %(team)s in any role: %(reasons)s.")
                 % {**who, "reasons": i18n.clauses(closed)}
             )
-        if this_role:
+        elif this_role:
             problems.append(
                 _("%(name)s may not serve as %(role)s in %(team)s: %(reasons)s.")
                 % {**who, "reasons": i18n.clauses(this_role)}
@@ -921,14 +962,15 @@ def recusals_of_team(
         found[f.person_id].setdefault((f.rule, text), []).append(f.role)
     rows = []
     for person_id, reasons in found.items():
-        parts = []
+        closing = []
+        barring = []
         for (rule, text), roles in reasons.items():
             if fm.ANY in roles or set(roles) >= set(fm.ROLES):
-                parts.append(
+                closing.append(
                     _("%(rule)s: %(evidence)s") % {"rule": labels.get(rule, rule), "evidence": text}
                 )
             else:
-                parts.append(
+                barring.append(
                     _("%(rule)s (may not serve as %(roles)s): %(evidence)s")
                     % {
                         "rule": labels.get(rule, rule),
@@ -938,7 +980,24 @@ def recusals_of_team(
                         "evidence": text,
                     }
                 )
-        rows.append({"name": names.get(person_id, str(person_id)), "reasons": i18n.clauses(parts)})
+        if closing and barring:
+            # Kept out in every role: the reasons for that decide; the lead roles' own
+            # are only counted, so the row stays readable.
+            closing.append(
+                ngettext(
+                    "%(n)s more reason bars the lead roles",
+                    "%(n)s more reasons bar the lead roles",
+                    len(barring),
+                )
+                % {"n": len(barring)}
+            )
+            barring = []
+        rows.append(
+            {
+                "name": names.get(person_id, str(person_id)),
+                "reasons": i18n.clauses([*closing, *barring]),
+            }
+        )
     return sorted(rows, key=lambda r: r["name"])
 
 

@@ -41,6 +41,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from xuncha.core.lib.officefiles import new_workbook
 from xuncha.datacheck.lib import normalise
 from xuncha.datacheck.lib.headers import (
     FIELDS,
@@ -440,12 +441,11 @@ def error_report(
 ) -> bytes:
     """The errors as an .xlsx workbook: a title row naming the file, a header row
     (``labels``: row, column, field, value, problem) and one row per error."""
-    from openpyxl import Workbook
 
     texts = tuple(DEFAULT_LABELS if labels is None else labels)
     if len(texts) != len(DEFAULT_LABELS):
         raise ValueError(f"labels must be {len(DEFAULT_LABELS)} texts, not {len(texts)}")
-    book = Workbook(write_only=True)
+    book = new_workbook()
     sheet = book.create_sheet("errors")
     for letter, width in zip("ABCDE", (8, 24, 16, 32, 60), strict=True):
         sheet.column_dimensions[letter].width = width

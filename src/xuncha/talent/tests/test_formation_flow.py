@@ -28,6 +28,7 @@ from xuncha.talent.models import (
     Release,
     RoundRole,
     RuleRelaxation,
+    Specialty,
 )
 
 DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
@@ -90,6 +91,82 @@ def test_instance_from_the_records(cross_round):
     )
     assert busy and busy <= set(built.unavailable)
     assert all(not c.available for c in inst.candidates if c.person_id in busy)
+
+
+def test_someone_whose_unit_this_round_inspects_is_marked_not_excluded(
+    as_user, cross_round, user_named
+):
+    """A post held during the round at a target, or under one, is said beside the person
+    on the proposal (a warning for the office: inspectors come from the departments rounds
+    inspect, so it is no rule); a post that ended before the round is not."""
+    from xuncha.core import services as core_services
+
+    run = FormationRun.objects.create(
+        round=cross_round, created_by=user_named("office"), time_limit=2
+    )
+    formation_services.formation_solve(run, today=TODAY)
+    run.refresh_from_db()
+    start, end = (dt.date.fromisoformat(d) for d in run.result["period"])
+    first, second = cross_round.teams.order_by("pk")[:2]
+    target = first.targets.order_by("pk").first()
+    # Three people of the second team, whose own unit the first team inspects.
+    crew = [s["person"] for s in run.draft if s["team"] == second.pk]
+    already = teams.inspected_units(crew, cross_round, start, end)  # the demo holds some
+    free = [pk for pk in crew if pk not in already]
+    at_target, below, former = (Person.objects.get(pk=pk) for pk in free[:3])
+    under = core_services.organisation_create(
+        actor=None, name=f"{target.name}办公室", code="QA-UNDER", kind="unit", parent=target
+    )
+    Post.objects.create(person=at_target, organisation=target, title="副局长", start_date=start)
+    Post.objects.create(
+        person=below, organisation=under, title="科员", start_date=dt.date(2020, 1, 1)
+    )
+    Post.objects.create(
+        person=former,
+        organisation=target,
+        title="科员",
+        start_date=dt.date(2015, 1, 1),
+        end_date=start - dt.timedelta(days=1),
+    )
+    with translation.override("en"):
+        said = teams.inspected_units([at_target.pk, below.pk, former.pk], cross_round, start, end)
+    assert said == {
+        at_target.pk: f"holds a post at {target.name} (副局长), a target of this round",
+        below.pk: f"holds a post at {under.name} (科员), under {target.name}, a target of "
+        "this round",
+    }
+    # Still available to the solver: a warning, not a rule.
+    built = teams.build_instance(cross_round, today=TODAY)
+    assert at_target.pk not in built.unavailable and below.pk not in built.unavailable
+    page = as_user("office").get(
+        reverse("talent:formation", args=[cross_round.pk]) + f"?run={run.pk}"
+    )
+    marks = re.findall(r'data-testid="seat-inspected">.*?</i> (.*?)</div>', page.content.decode())
+    assert f"在本轮巡察对象{target.name}任职（副局长）" in marks
+    assert f"在{under.name}任职（科员），属本轮巡察对象{target.name}" in marks
+    assert len(marks) == len(
+        {s["person"] for s in run.draft}
+        & set(teams.inspected_units([s["person"] for s in run.draft], cross_round, start, end))
+    )
+
+
+def test_the_accepted_roster_marks_whose_unit_the_round_inspects(as_user):
+    current = Round.objects.filter(committee__code="C01", stage=Stage.STATIONING).get()
+    roles = list(RoundRole.objects.filter(round=current).select_related("profile__person"))
+    first_day, last_day = teams.round_period(current, timezone.localdate())
+    people = [r.profile.person_id for r in roles]
+    already = teams.inspected_units(people, current, first_day, last_day)  # the demo has some
+    role = next(r for r in roles if r.profile.person_id not in already)
+    target = current.teams.exclude(pk=role.team_id).first().targets.first()
+    url = reverse("talent:formation", args=[current.pk])
+    before = as_user("office_c1").get(url).content.decode()
+    assert before.count('data-testid="roster-inspected"') == len(already)
+    Post.objects.create(
+        person=role.profile.person, organisation=target, title="科员", start_date=first_day
+    )
+    page = as_user("office_c1").get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert page.count('data-testid="roster-inspected"') == len(already) + 1
+    assert f"Holds a post at {target.name} (科员), a target of this round" in page
 
 
 def test_rounds_count_as_served_once_they_leave_preparation(cross_round):
@@ -844,8 +921,9 @@ def test_each_team_lists_who_recusal_excludes_and_why(as_user, cross_round, user
     conflicted = dict(team["form"].fields["person_in"].choices).get(
         "In conflict with this team (the check says why)", []
     )
-    assert conflicted and all(" — " in label for _, label in conflicted)
-    assert any(label.endswith("home county") for _, label in conflicted)
+    assert conflicted and all(" — " in label.split(" · ")[0] for _, label in conflicted)
+    # Right after the name, where a phone's closed list still shows it.
+    assert any(label.split(" · ")[0].endswith("home county") for _, label in conflicted)
 
 
 def test_a_proposal_says_which_records_changed_since_it_was_made(as_user, cross_round, user_named):
@@ -1299,6 +1377,36 @@ def test_a_conflict_in_every_role_reads_as_closing_the_team():
     )
 
 
+def test_the_reasons_closing_a_team_are_not_buried_under_the_lead_roles_own():
+    """Someone kept out in every role is refused, and listed, by the reasons that decide;
+    the reasons barring only the lead roles are left out of the refusal and counted in
+    the team's list."""
+    a = fm.Candidate(1, "甲", "C01", frozenset({"finance"}), True, 2)
+    team = fm.TeamSpec(10, "第一组", (100,), frozenset({"C09"}), size_min=1, deputies_min=0)
+    inst = fm.Instance(
+        candidates=(a,),
+        teams=(team,),
+        forbidden=(
+            fm.Forbidden(1, 10, "any", "declared", "同学"),
+            fm.Forbidden(1, 10, "leader", "colleague", "与局长同事"),
+            fm.Forbidden(1, 10, "deputy", "colleague", "与局长同事"),
+            fm.Forbidden(1, 10, "leader", "relative", "配偶"),
+        ),
+    )
+    with translation.override("en"):
+        problems = teams.roster_problems(inst, [fm.Assignment(10, 1, fm.LEADER)])
+        listed = teams.recusals_of_team(inst, {}, 10)
+    assert [p for p in problems if p.startswith("甲 ")] == [
+        "甲 may not serve in 第一组 in any role: declared a conflict (同学)."
+    ]
+    assert listed == [
+        {"name": "甲", "reasons": "declared a conflict: 同学; 2 more reasons bar the lead roles"}
+    ]
+    with translation.override("zh-hans"):
+        listed_zh = teams.recusals_of_team(inst, {}, 10)[0]["reasons"]
+    assert "另有2项理由使其不得担任组长、副组长" in listed_zh
+
+
 def test_post_evidence_takes_full_width_brackets_in_chinese():
     params = {
         "post": "云溪县组织部 (项目负责人) 2019-02-12–present",
@@ -1318,3 +1426,55 @@ def test_post_evidence_takes_full_width_brackets_in_chinese():
     with translation.override("zh-hans"):
         rendered = teams.render_evidence("%(pairs)s", pairs)
     assert rendered == "副局长 2020-01-01–2022-01-01／科长 2020-01-01–至今；局长 x／科员 y"
+
+
+def test_the_builder_names_targets_seed_leaders_and_needs_nobody_holds(
+    as_user, cross_round, user_named
+):
+    """Each team says what it inspects (and, in a cross round, the counties nobody may come
+    from); the run says its seed and time limit; the people to put in say who may lead;
+    where specialty coverage is relaxed, a need nobody of the team holds is named."""
+    office = user_named("office")
+    rare = Specialty.objects.create(code="languages", name_zh="外语", name_en="Foreign languages")
+    first = cross_round.teams.order_by("pk").first()
+    target = first.targets.order_by("pk").first()
+    formation_services.target_need_set(
+        actor=office,
+        round_=cross_round,
+        organisation=target,
+        specialties=[rare, Specialty.objects.get(code="finance")],
+    )
+    formation_services.rule_relax(
+        actor=office, round_=cross_round, rule=fm.RELAX_SPECIALTIES, reason="外语人才不足"
+    )
+    run = FormationRun.objects.create(round=cross_round, created_by=office, time_limit=2, seed=7)
+    formation_services.formation_solve(run, today=TODAY)
+    run.refresh_from_db()
+    assert run.status == FormationRun.Status.PROPOSED
+    page = as_user("office").get(
+        reverse("talent:formation", args=[cross_round.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    )
+    text = page.content.decode()
+    assert "seed 7, time limit 2 s" in text
+    rows = {row["index"]: row for row in page.context["proposal"]["teams"]}
+    for team in cross_round.teams.prefetch_related("targets"):
+        assert sorted(rows[team.pk]["targets"]) == sorted(t.name for t in team.targets.all())
+        assert rows[team.pk]["counties"], team.name
+    assert "Inspects " + ", ".join(rows[first.pk]["targets"]) in text
+    assert rows[first.pk]["missing"] == ["Foreign languages"]
+    assert "nobody holds Foreign languages" in text
+    others = [row for pk, row in rows.items() if pk != first.pk]
+    assert all(row["missing"] == [] for row in others)
+    leaders = {c.person_id for c in fm.from_json(run.instance).candidates if c.leader_eligible}
+    offered = [
+        (pid, label)
+        for _group, options in rows[first.pk]["form"].fields["person_in"].choices[1:]
+        for pid, label in options
+    ]
+    assert offered and any(pid in leaders for pid, _label in offered)
+    for pid, label in offered:
+        name_part = label.split(" · ")[0]
+        assert ("can lead" in name_part) == (pid in leaders), label
+    chinese = as_user("office").get(reverse("talent:formation", args=[cross_round.pk]))
+    assert "巡察对象：" + "、".join(rows[first.pk]["targets"]) in chinese.content.decode()
+    assert "种子7，时限2秒" in chinese.content.decode()

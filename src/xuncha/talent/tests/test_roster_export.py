@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from urllib.parse import unquote
 
 import pytest
 from django.urls import reverse
@@ -78,7 +79,7 @@ def test_xlsx_has_a_frozen_header_a_filter_and_widths(as_user, current_round):
         "Name",
         "Gender",
         "Home organisation and post",
-        "Pool of",
+        "County",
         "Specialties",
         "Rounds served before",
         "Qualification valid until",
@@ -93,6 +94,35 @@ def test_xlsx_has_a_frozen_header_a_filter_and_widths(as_user, current_round):
     assert rows[0][1] == (
         f"Qualification status on {first_day.isoformat()}, the first day of the round."
     )
+
+
+def test_the_files_are_named_and_signed_for_the_office(as_user, current_round):
+    """The spreadsheet's name follows the user's language, the Word document's stays the
+    Chinese 名单; both say Xuncha made them (not the libraries), and the Word document
+    numbers its pages."""
+    client = as_user("office_c1")
+    english = client.get(reverse("talent:roster_xlsx", args=[current_round.pk]), **EN)
+    chinese = client.get(reverse("talent:roster_xlsx", args=[current_round.pk]), **ZH)
+    word = client.get(reverse("talent:roster_docx", args=[current_round.pk]), **EN)
+    assert unquote(english["Content-Disposition"]).endswith(
+        f"{current_round.name} team roster.xlsx"
+    )
+    assert unquote(chinese["Content-Disposition"]).endswith(
+        f"{current_round.name}巡察组组成人员名单.xlsx"
+    )
+    assert unquote(word["Content-Disposition"]).endswith(
+        f"{current_round.name}巡察组组成人员名单.docx"
+    )
+    book = load_workbook(io.BytesIO(english.content))
+    assert book.properties.creator == "Xuncha" and book.properties.lastModifiedBy == "Xuncha"
+    doc = Document(io.BytesIO(word.content))
+    props = doc.core_properties
+    assert (props.author, props.last_modified_by, props.comments) == ("Xuncha", "Xuncha", "")
+    assert props.title == "巡察组组成人员名单"
+    assert props.created.date() >= dt.date(2026, 1, 1)  # not the library template's day
+    footer = doc.sections[0].footer.paragraphs[0]
+    assert footer.text.startswith("— ") and footer.text.endswith(" —")
+    assert " PAGE " in footer._p.xml
 
 
 def test_xlsx_heads_the_name_column_with_a_word_for_people(as_user, current_round):
