@@ -21,6 +21,7 @@ from xuncha.talent.models import (
     Release,
     RoundRole,
     Specialty,
+    default_expiry,
 )
 
 # Home departments and the specialty they bring.
@@ -90,7 +91,7 @@ def load(context: Any) -> None:
                 actor=None,
                 profile=profile,
                 granted_on=granted,
-                expires_on=granted + dt.timedelta(days=3 * 365),
+                expires_on=default_expiry(granted),
             )
             profiles.append(profile)
         _history(context, county, profiles)
@@ -266,7 +267,7 @@ def _personas_on_team(context: Any) -> None:
             actor=None,
             profile=profile,
             granted_on=granted,
-            expires_on=granted + dt.timedelta(days=3 * 365),
+            expires_on=default_expiry(granted),
         )
         seat = RoundRole.objects.filter(team=team, role=username).order_by("pk").first()
         if seat is None:

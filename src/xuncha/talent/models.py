@@ -63,6 +63,23 @@ class InspectorProfile(models.Model):
         return str(self.person)
 
 
+# A qualification runs this many years unless the office sets its expiry.
+QUALIFICATION_YEARS = 3
+
+
+def years_later(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February in a year that has none
+        return day.replace(year=day.year + years, day=28)
+
+
+def default_expiry(granted: dt.date) -> dt.date:
+    """Three years of validity counted as certificates count them: granted on 2026-01-01,
+    valid to 2028-12-31 inclusive (``Qualification.valid_on`` includes the last day)."""
+    return years_later(granted, QUALIFICATION_YEARS) - dt.timedelta(days=1)
+
+
 class Qualification(models.Model):
     """Granted by the prefecture office after training; expired blocks leader roles."""
 

@@ -19,9 +19,14 @@ from xuncha.core.models import Organisation, OrganisationKind, Person, Post
 from xuncha.core.policy import Action
 from xuncha.core.selectors import ancestor_ids, current_posts_prefetch, name_query, name_rank
 from xuncha.talent import permissions
-from xuncha.talent.models import InspectorProfile, Qualification, Specialty
+from xuncha.talent.models import (
+    InspectorProfile,
+    Qualification,
+    Specialty,
+    default_expiry,
+    years_later,
+)
 
-QUALIFICATION_YEARS = 3
 # The longest a qualification may be granted for, and the dates a record may carry: a typo
 # such as 0202 or 9999 is refused instead of being stored (and, for a grant, 9999 would
 # overflow the default expiry).
@@ -55,19 +60,6 @@ def check_record_date(day: dt.date, *, past_only: bool = False) -> dt.date:
             params={"day": LATEST_PLAN.isoformat()},
         )
     return day
-
-
-def years_later(day: dt.date, years: int) -> dt.date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February in a year that has none
-        return day.replace(year=day.year + years, day=28)
-
-
-def default_expiry(granted: dt.date) -> dt.date:
-    """Three years of validity counted as certificates count them: granted on 2026-01-01,
-    valid to 2028-12-31 inclusive (``Qualification.valid_on`` includes the last day)."""
-    return years_later(granted, QUALIFICATION_YEARS) - dt.timedelta(days=1)
 
 
 class SpecialtiesField(forms.ModelMultipleChoiceField):

@@ -80,13 +80,16 @@ def qualification_grant(
     )
     later = next((q for q in running if q.granted_on >= granted_on - dt.timedelta(days=1)), None)
     if later is not None:
+        # Renewing it would leave it less than a day (it ends the day before the new one).
+        earliest = max(q.granted_on for q in running) + dt.timedelta(days=2)
         raise ValidationError(
             {
                 "granted_on": _(
-                    "A qualification granted on %(day)s runs then: a new grant must come "
-                    "after it (revoke it first if it was recorded by mistake)."
+                    "A qualification granted on %(day)s runs then: a new grant may start "
+                    "on %(earliest)s at the earliest (revoke it first if it was recorded by "
+                    "mistake)."
                 )
-                % {"day": later.granted_on.isoformat()}
+                % {"day": later.granted_on.isoformat(), "earliest": earliest.isoformat()}
             }
         )
     day_before = granted_on - dt.timedelta(days=1)

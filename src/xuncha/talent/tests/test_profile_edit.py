@@ -665,6 +665,15 @@ def test_a_new_grant_renews_the_one_in_force(as_user, profile):
     )
     error = _refused(early, "qualification_form", "granted_on")[0]
     assert f"A qualification granted on {renewal} runs then" in error
+    assert f"a new grant may start on {renewal + dt.timedelta(days=2)} at the earliest" in error
+    # The day after its start too: renewing it would leave it less than a day.
+    next_day = client.post(
+        reverse("talent:qualification_grant", args=[profile.pk]),
+        {"qualification-granted_on": (renewal + dt.timedelta(days=1)).isoformat()},
+        **EN,
+    )
+    error = _refused(next_day, "qualification_form", "granted_on")[0]
+    assert f"may start on {renewal + dt.timedelta(days=2)} at the earliest" in error
     assert profile.qualifications.count() == before
     # In Chinese the two sentences follow each other with no space between.
     again = client.post(
