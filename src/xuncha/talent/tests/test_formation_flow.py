@@ -1478,3 +1478,11 @@ def test_the_builder_names_targets_seed_leaders_and_needs_nobody_holds(
     chinese = as_user("office").get(reverse("talent:formation", args=[cross_round.pk]))
     assert "巡察对象：" + "、".join(rows[first.pk]["targets"]) in chinese.content.decode()
     assert "种子7，时限2秒" in chinese.content.decode()
+    # The list of earlier runs says each one's seed and time limit too.
+    FormationRun.objects.create(round=cross_round, created_by=office, time_limit=5, seed=3)
+    listed = as_user("office").get(
+        reverse("talent:formation", args=[cross_round.pk]) + f"?run={run.pk}",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    seeds = re.findall(r'data-testid="run-list-seed">(.*?)</span>', listed.content.decode())
+    assert seeds == ["seed 3, time limit 5 s", "seed 7, time limit 2 s"]
