@@ -33,6 +33,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from xuncha.core import audit, jobs
+from xuncha.core.lib.officefiles import stamp_document
 from xuncha.core.lib.text import Text, gettext_noop, render_text
 from xuncha.core.models import AuditEventType, JobRun, Person, User
 from xuncha.fieldwork import common
@@ -1064,7 +1065,10 @@ def schedule_docx(*, actor: User, team: Team) -> bytes:
 
     talks = scheduled_talks(team)
     document = Document()
-    document.add_heading(gettext("Talk schedule of %(team)s") % {"team": team.name}, level=1)
+    heading = gettext("Talk schedule of %(team)s") % {"team": team.name}
+    stamp_document(document)  # Xuncha's name in the properties, not the library's
+    document.core_properties.title = heading
+    document.add_heading(heading, level=1)
     document.add_paragraph(gettext("Confidential: for the team's use only."))
     by_day: dict[dt.date, list[Talk]] = {}
     for talk in talks:

@@ -18,7 +18,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from xuncha.core.demo.generator import DEMO_PASSWORD
 from xuncha.core.models import AuditEvent, AuditEventType, Kinship, Person
@@ -470,6 +470,10 @@ def test_exports_hold_the_talks(team, setup):
     cells = {c.text for table in document.tables for row in table.rows for c in row.cells}
     assert names <= cells and LIBRARY in cells
     assert sum(len(t.rows) - 1 for t in document.tables) == 6
+    assert document.core_properties.author == "Xuncha"
+    heading = translation.gettext("Talk schedule of %(team)s") % {"team": team.name}
+    assert document.core_properties.title == heading == document.paragraphs[0].text
+    assert load_workbook(io.BytesIO(data)).properties.creator == "Xuncha"
     formats = set(
         AuditEvent.objects.filter(event_type=AuditEventType.FIELDWORK_EXPORTED).values_list(
             "after__format", flat=True
