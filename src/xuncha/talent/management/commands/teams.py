@@ -542,12 +542,12 @@ def _locate(text: str, exc: ValueError) -> int | None:
 
 
 def _at(text: str, position: int | None) -> str:
-    """The place of a character of ``text`` as "line L column C: " (both from 1)."""
+    """The place of a character of ``text`` as "line L column C: " (both from 1, counted
+    as the JSON reader counts them in its own errors)."""
     if position is None:
         return ""
-    line = text.count("\n", 0, position) + 1
-    column = position - (text.rfind("\n", 0, position) + 1) + 1
-    return f"line {line} column {column}: "
+    place = json.JSONDecodeError("", text, position)
+    return f"line {place.lineno} column {place.colno}: "
 
 
 # Python's messages, said as what is wrong at the place named before them.
