@@ -171,4 +171,10 @@ def test_djangos_own_messages_end_the_chinese_way():
                 field.clean(value)
             said = refused.value.messages[0]
             assert said.endswith(stop) and not said.endswith("."), said
-        assert translation.gettext("CSRF verification failed. Request aborted.").endswith("。")
+        # A text box's length limit in plain words and Chinese brackets, not "该变量".
+        with pytest.raises(forms.ValidationError) as refused:
+            forms.CharField(max_length=3).clean("四个汉字")
+        assert refused.value.messages == ["最多 3 个字（现有 4 个）。"]
+        with pytest.raises(forms.ValidationError) as refused:
+            forms.CharField(min_length=2).clean("一")
+        assert refused.value.messages == ["至少 2 个字（现有 1 个）。"]

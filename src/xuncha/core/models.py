@@ -388,6 +388,10 @@ class AuditEventType(models.TextChoices):
     RULE_RESTORED = "talent.rule_restored", _("Formation rule restored for a round")
     FORMATION_STARTED = "talent.formation_started", _("Team formation started")
     FORMATION_FINISHED = "talent.formation_finished", _("Team formation finished")
+    FORMATION_INFEASIBLE = (
+        "talent.formation_infeasible",
+        _("Team formation finished: no teams possible"),
+    )
     FORMATION_FAILED = "talent.formation_failed", _("Team formation failed")
     ROSTER_CHANGED = "talent.roster_changed", _("Proposed team changed by hand")
     ROSTER_ACCEPTED = "talent.roster_accepted", _("Team roster accepted")
@@ -395,6 +399,8 @@ class AuditEventType(models.TextChoices):
     POOL_EXPORTED = "talent.pool_exported", _("Inspector pool exported")
     RELEASE_CONFIRMED = "talent.release_confirmed", _("Release from the home job confirmed")
     AVAILABILITY_SET = "talent.availability_set", _("Availability changed")
+    PROFILE_READ = "talent.profile_read", _("Inspector profile read")
+    EVALUATIONS_READ = "talent.evaluations_read", _("Evaluations of a team read")
     CLUE_CREATED = "clue.created", _("Problem or clue recorded")
     CLUE_UPDATED = "clue.updated", _("Problem or clue changed")
     CLUE_STATUS = "clue.status", _("Problem or clue status changed")

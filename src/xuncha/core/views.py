@@ -63,6 +63,14 @@ class LoginView(auth_views.LoginView):
 login_view = login_not_required(LoginView.as_view())
 
 
+@login_not_required
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponseBase:
+    """A form refused for want of a valid CSRF token, on the app's own page: Django's
+    default page is styled inline, which the Content-Security-Policy blocks, and tells the
+    user nothing they can do."""
+    return render(request, "403_csrf.html", status=403)
+
+
 @require_POST
 def logout_view(request: AuthedRequest) -> HttpResponseBase:
     services.logout_recorded(user=request.user)

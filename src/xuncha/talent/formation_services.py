@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from xuncha.core import audit, jobs
+from xuncha.core.lib.kinship import KinshipClass
 from xuncha.core.models import AuditEvent, AuditEventType, Organisation, User
 from xuncha.rounds.models import Round, Stage, Team
 from xuncha.talent import roster, teams
@@ -62,6 +63,15 @@ def _rule_fields() -> list[str]:
     ]
 
 
+# Kinship recusal may be narrowed to fewer classes, never switched off: a spouse in the
+# target keeps anyone away, leader or member.
+SPOUSE_ALWAYS = ("leader_kinship_classes", "member_kinship_classes")
+
+
+def spouse_always_message() -> str:
+    return _("Spouses are always included: kinship recusal cannot leave them out.")
+
+
 @transaction.atomic
 def team_rules_set(*, actor: User, committee: Organisation, values: dict[str, Any]) -> TeamRules:
     rules = TeamRules.objects.filter(committee=committee).first() or TeamRules(committee=committee)
@@ -73,6 +83,9 @@ def team_rules_set(*, actor: User, committee: Organisation, values: dict[str, An
         setattr(rules, name, sorted(value) if isinstance(value, (list, set, frozenset)) else value)
     if rules.size_max < rules.size_min:
         raise ValidationError({"size_max": _("The largest team size is below the smallest.")})
+    for name in SPOUSE_ALWAYS:
+        if KinshipClass.SPOUSE.value not in getattr(rules, name):
+            raise ValidationError({name: spouse_always_message()})
     teams.recusal_rules(rules)  # refuses impossible values with a ValueError
     rules.save()
     audit.record(
@@ -208,11 +221,24 @@ def target_need_set(
     return need
 
 
+def relaxable_rules(round_: Round) -> set[str]:
+    """The named rules that apply to ``round_``, so may be relaxed for it: the cross-county
+    rule only in a cross round."""
+    rules = set(RuleRelaxation.Rule.values)
+    if not round_.cross:
+        rules.discard(RuleRelaxation.Rule.CROSS)
+    return rules
+
+
 @transaction.atomic
 def rule_relax(*, actor: User, round_: Round, rule: str, reason: str) -> RuleRelaxation:
     _require_forming(round_)
     if rule not in RuleRelaxation.Rule.values:
         raise ValidationError({"rule": _("This rule cannot be relaxed.")})
+    if rule not in relaxable_rules(round_):
+        raise ValidationError(
+            {"rule": _("This rule does not apply to the round, so there is nothing to relax.")}
+        )
     if not reason.strip():
         raise ValidationError({"reason": _("Relaxing a rule needs a reason.")})
     relaxation, created = RuleRelaxation.objects.get_or_create(
@@ -308,7 +334,10 @@ def formation_solve(run: FormationRun, *, today: dt.date, progress: Any = None) 
         run.save()
         audit.record(
             actor=run.created_by,
-            event_type=AuditEventType.FORMATION_FINISHED,
+            # A run that found no teams is told apart, so the log finds impossible requests.
+            event_type=AuditEventType.FORMATION_FINISHED
+            if result.assignments
+            else AuditEventType.FORMATION_INFEASIBLE,
             obj=run.round,
             after={
                 "run": run.pk,
@@ -342,6 +371,7 @@ _MAY_CHANGE_INSTANCE = (
 _NEVER_CHANGE_INSTANCE = (
     AuditEventType.FORMATION_STARTED,
     AuditEventType.FORMATION_FINISHED,
+    AuditEventType.FORMATION_INFEASIBLE,
     AuditEventType.FORMATION_FAILED,
     AuditEventType.ROSTER_CHANGED,
     AuditEventType.ROSTER_EXPORTED,

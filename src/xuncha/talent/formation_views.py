@@ -42,6 +42,8 @@ from xuncha.talent.profile_forms import SpecialtiesField
 REFUSED_KEY = "talent_formation_refused"
 # A refused release confirmation: the row shows its error and the input typed.
 RELEASE_REFUSED_KEY = "talent_release_refused"
+# A refused relaxation: what was posted and why, shown at the form's fields.
+RELAX_REFUSED_KEY = "talent_relax_refused"
 
 
 class StartForm(forms.Form):
@@ -71,8 +73,26 @@ class ReleaseForm(forms.Form):
 
 
 class RelaxForm(forms.Form):
+    """A rule to relax for the round: those that apply to it (the cross-county rule in a
+    cross round only) and are not relaxed already."""
+
     rule = forms.ChoiceField(label=gettext_lazy("Rule"), choices=RuleRelaxation.Rule.choices)
     reason = forms.CharField(label=gettext_lazy("Reason"), max_length=300)
+
+    def __init__(self, *args: Any, round_: Round, relaxed: set[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        applies = formation_services.relaxable_rules(round_)
+        # Only these are offered; any named rule is accepted here, so that the service says
+        # why another one cannot be relaxed (already relaxed, or not a rule of this round).
+        self.fields["rule"].widget.choices = [
+            (value, label)
+            for value, label in RuleRelaxation.Rule.choices
+            if value in applies and value not in relaxed
+        ]
+
+    @property
+    def offers_any(self) -> bool:
+        return bool(self.fields["rule"].widget.choices)
 
 
 class NeedForm(forms.Form):
@@ -492,6 +512,17 @@ def formation(request: AuthedRequest, pk: int) -> HttpResponseBase:
     relaxations = list(
         RuleRelaxation.objects.filter(round=round_).select_related("created_by__person")
     )
+    relaxed = {r.rule for r in relaxations}
+    relax_form = RelaxForm(round_=round_, relaxed=relaxed)
+    relax_refused = request.session.pop(RELAX_REFUSED_KEY, None)
+    if isinstance(relax_refused, dict) and relax_refused.get("round") == round_.pk:
+        # The form as posted, with its errors at the fields (the rule kept, so a reason
+        # typed next relaxes the rule the user chose).
+        relax_form = RelaxForm(relax_refused.get("data") or {}, round_=round_, relaxed=relaxed)
+        relax_form.is_valid()
+        for field, errors in (relax_refused.get("errors") or {}).items():
+            for error in errors:
+                relax_form.add_error(field if field in relax_form.fields else None, error)
     refused = request.session.pop(REFUSED_KEY, None)
     if not (run is not None and isinstance(refused, dict) and refused.get("run") == run.pk):
         refused = None
@@ -531,9 +562,9 @@ def formation(request: AuthedRequest, pk: int) -> HttpResponseBase:
             if run is not None and (instance or run.instance)
             else "",
             "relaxations": relaxations,
-            "relaxed": {r.rule for r in relaxations},
+            "relaxed": relaxed,
             "start_form": StartForm(),
-            "relax_form": RelaxForm(),
+            "relax_form": relax_form,
             "need_form": need_form,
             "need_editing": editing,
             "accepted": accepted,
@@ -592,10 +623,23 @@ def formation_relax(request: AuthedRequest, pk: int) -> HttpResponseBase:
             return _back(round_.pk)
         messages.success(request, _("The rule applies again. Form the teams again to use it."))
         return _back(round_.pk)
-    form = RelaxForm(request.POST)
+    relaxed = set(RuleRelaxation.objects.filter(round=round_).values_list("rule", flat=True))
+    form = RelaxForm(request.POST, round_=round_, relaxed=relaxed)
+
+    def refused(errors: dict[str, list[str]]) -> HttpResponseBase:
+        request.session[RELAX_REFUSED_KEY] = {
+            "round": round_.pk,
+            "data": {
+                "rule": request.POST.get("rule", "")[:40],
+                "reason": request.POST.get("reason", "")[:300],
+            },
+            "errors": errors,
+        }
+        messages.error(request, _("Not relaxed: the form says why."))
+        return _back(round_.pk, anchor="relax")
+
     if not form.is_valid():
-        messages.error(request, labelled_errors(form))
-        return _back(round_.pk)
+        return refused({})  # the form finds its own errors again when shown
     try:
         formation_services.rule_relax(
             actor=request.user,
@@ -604,8 +648,11 @@ def formation_relax(request: AuthedRequest, pk: int) -> HttpResponseBase:
             reason=form.cleaned_data["reason"],
         )
     except ValidationError as exc:
-        messages.error(request, i18n.paragraph(exc.messages))
-        return _back(round_.pk)
+        return refused(
+            {k: [str(m) for m in v] for k, v in exc.message_dict.items()}
+            if hasattr(exc, "error_dict")
+            else {"__all__": exc.messages}
+        )
     messages.success(request, _("Rule relaxed for this round. Form the teams again to use it."))
     return _back(round_.pk)
 

@@ -251,7 +251,7 @@ class TeamRules(models.Model):
         _("worked in the target within (years)"), default=3
     )
     long_service_years = models.PositiveSmallIntegerField(
-        _("or worked there at any time for (years)"), default=3
+        _("or worked there for (years in all)"), default=3
     )
     leader_kinship_classes = models.JSONField(
         _("kinship classes that bar leaders and deputies"), default=_all_kinship_classes
@@ -266,7 +266,9 @@ class TeamRules(models.Model):
         _("superior or subordinate within (years)"), default=3
     )
     village_hometown = models.BooleanField(_("village rounds: not in one's hometown"), default=True)
-    rotation = models.BooleanField(_("leaders do not return to a target they led"), default=True)
+    rotation = models.BooleanField(
+        _("leaders and deputies do not return to a target they led"), default=True
+    )
     min_experienced = models.PositiveSmallIntegerField(
         _("people with two or more rounds per team (at least)"), default=1
     )

@@ -192,6 +192,7 @@ def render_profile(request: AuthedRequest, pk: int, **forms: Any) -> HttpRespons
         **profile_page_context(request.user, profile, can_change=can_change),
     }
     context.update(forms)
+    services.profile_read(actor=request.user, profile=profile)
     return render(request, "talent/profile_detail.html", context)
 
 

@@ -174,6 +174,25 @@ def pool_export_recorded(*, actor: User, fmt: str, count: int, filters: dict[str
     )
 
 
+@transaction.atomic
+def profile_read(*, actor: User, profile: InspectorProfile) -> None:
+    """A profile holds the inspector's evaluations (scores, grades, the leader's and the
+    office's comments) and declared conflicts (often about relatives): every read is
+    logged, as a clue's is."""
+    audit.record(actor=actor, event_type=AuditEventType.PROFILE_READ, obj=profile)
+
+
+@transaction.atomic
+def evaluations_read(*, actor: User, team: Team) -> None:
+    """The evaluation page shows every member's evaluation: each look is logged."""
+    audit.record(
+        actor=actor,
+        event_type=AuditEventType.EVALUATIONS_READ,
+        obj=team,
+        extra={"round": team.round_id},
+    )
+
+
 EVALUATION_FIELDS = (
     "score",
     "grade",
@@ -284,7 +303,7 @@ def evaluation_record(
     round_: Round,
     score: int,
     grade: str,
-    leader_comments: str = "",
+    leader_comments: str | None = "",
     office_comments: str | None = None,
     remove_from_pool: bool | None = None,
     reason: str | None = None,
@@ -294,8 +313,10 @@ def evaluation_record(
 
     The office's fields (``office_comments``, ``remove_from_pool``, ``reason``) left as
     ``None`` keep their stored values on an update (empty on a new evaluation), so a team
-    leader's update never clears the office's decision. A removal takes the inspector out
-    of the pool; withdrawing the removal that took them out puts them back.
+    leader's update never clears the office's decision; so does ``leader_comments=None``,
+    which the office's form passes: the leader's comments are the leader's words. A
+    removal takes the inspector out of the pool; withdrawing the removal that took them out
+    puts them back.
 
     ``seen`` is the ``evaluation_version`` the user's form showed: when the evaluation has
     changed since (a leader and the office on the same page), the save is refused
@@ -322,7 +343,8 @@ def evaluation_record(
         evaluation = Evaluation(profile=profile, round=round_)
     evaluation.score = score
     evaluation.grade = grade
-    evaluation.leader_comments = leader_comments.strip()
+    if leader_comments is not None:
+        evaluation.leader_comments = leader_comments.strip()
     if office_comments is not None:
         evaluation.office_comments = office_comments.strip()
     if remove_from_pool is not None:
@@ -335,7 +357,9 @@ def evaluation_record(
     if evaluation.remove_from_pool and not evaluation.reason:
         raise ValidationError({"reason": _("Removing someone from the pool needs a reason.")})
     if missing := comments_missing(grade, evaluation.leader_comments, evaluation.office_comments):
-        raise ValidationError({"leader_comments": missing})
+        # At the field the user could fill: the office's form has no leader's comments.
+        field = "office_comments" if leader_comments is None else "leader_comments"
+        raise ValidationError({field: missing})
     after = audit.snapshot(evaluation, EVALUATION_FIELDS)
     if before is None or any(after[f] != before[f] for f in LEADER_FIELDS):
         evaluation.scored_by = actor

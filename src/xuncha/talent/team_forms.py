@@ -14,7 +14,7 @@ from xuncha.core import policy
 from xuncha.core.lib.kinship import KinshipClass
 from xuncha.core.models import Organisation, OrganisationKind
 from xuncha.core.policy import Action
-from xuncha.talent import services
+from xuncha.talent import formation_services, services
 from xuncha.talent.models import Declaration, Evaluation, InspectorProfile, TeamRules
 
 KINSHIP_CLASS_LABELS = {
@@ -28,7 +28,9 @@ KINSHIP_CHOICES = [(k.value, KINSHIP_CLASS_LABELS[k]) for k in KinshipClass]
 
 class EvaluationForm(forms.Form):
     """One member's evaluation. The office's fields exist only for office staff: a leader's
-    form has no way to post them."""
+    form has no way to post them. The leader's comments are the team leader's own words:
+    the office's form has no such field (``saved_comments`` are the ones saved, which count
+    for a grade that needs comments) unless whoever uses it leads the team."""
 
     score = forms.IntegerField(label=_("Score"), min_value=0, max_value=100)
     grade = forms.ChoiceField(label=_("Grade"), choices=[("", "—"), *Evaluation.Grade.choices])
@@ -42,9 +44,14 @@ class EvaluationForm(forms.Form):
     # it a save could overwrite a change made since, so a form without it is refused.
     seen = forms.CharField(widget=forms.HiddenInput, required=False, max_length=40)
 
-    def __init__(self, *args: Any, office: bool, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, office: bool, leads: bool = True, saved_comments: str = "", **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.office = office
+        self.saved_comments = saved_comments
+        if office and not leads:
+            del self.fields["leader_comments"]
         if office:
             self.fields["office_comments"] = forms.CharField(
                 label=_("Comments of the office"),
@@ -75,9 +82,11 @@ class EvaluationForm(forms.Form):
             if mismatch:
                 self.add_error("score", mismatch)
         # A leader's form: the leader's comments; the office's: either comments will do.
-        comments = [data.get("leader_comments") or "", data.get("office_comments") or ""]
+        writes_leader = "leader_comments" in self.fields
+        leader = (data.get("leader_comments") or "") if writes_leader else self.saved_comments
+        comments = [leader, data.get("office_comments") or ""]
         if grade and (missing := services.comments_missing(grade, *comments)):
-            self.add_error("leader_comments", missing)
+            self.add_error("leader_comments" if writes_leader else "office_comments", missing)
         if data.get("remove_from_pool") and not (data.get("reason") or "").strip():
             self.add_error("reason", _("Removing someone from the pool needs a reason."))
         return data
@@ -146,6 +155,10 @@ class TeamRulesForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        for name in formation_services.SPOUSE_ALWAYS:
+            classes = data.get(name)
+            if classes is not None and KinshipClass.SPOUSE.value not in classes:
+                self.add_error(name, formation_services.spouse_always_message())
         low, high = data.get("size_min"), data.get("size_max")
         if low is not None and high is not None and high < low:
             self.add_error("size_max", _("The largest team size is below the smallest."))

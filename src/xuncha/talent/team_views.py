@@ -126,7 +126,9 @@ def _initial(evaluation: Evaluation | None, office: bool) -> dict[str, Any]:
     }
 
 
-def _current_form(member: RoundRole, round_id: int, office: bool) -> team_forms.EvaluationForm:
+def _current_form(
+    member: RoundRole, round_id: int, office: bool, leads: bool
+) -> team_forms.EvaluationForm:
     """A member's form bound to the evaluation as saved now (validated, so errors can be
     added to it)."""
     current = Evaluation.objects.filter(profile_id=member.profile_id, round_id=round_id).first()
@@ -136,7 +138,13 @@ def _current_form(member: RoundRole, round_id: int, office: bool) -> team_forms.
         for key, value in _initial(current, office).items()
         if value is not False
     }
-    form = team_forms.EvaluationForm(data, office=office, prefix=prefix)
+    form = team_forms.EvaluationForm(
+        data,
+        office=office,
+        leads=leads,
+        saved_comments=current.leader_comments if current else "",
+        prefix=prefix,
+    )
     form.is_valid()
     return form
 
@@ -158,6 +166,23 @@ def evaluate(request: AuthedRequest, pk: int) -> HttpResponseBase:
         ).select_related("evaluated_by__person", "scored_by__person", "office_by__person")
     }
     me = request.user.person_id
+    # The leader's comments are written by the team's leader only (office staff leading the
+    # team too would write them); everyone else's form leaves them as saved.
+    leads = me is not None and any(
+        m.role == RoundRole.Role.LEADER and m.profile.person_id == me for m in members
+    )
+
+    def member_form(member: RoundRole, data: Any = None) -> team_forms.EvaluationForm:
+        saved = evaluations.get(member.profile_id)
+        return team_forms.EvaluationForm(
+            data,
+            initial=_initial(saved, office),
+            office=office,
+            leads=leads,
+            saved_comments=saved.leader_comments if saved else "",
+            prefix=f"m{member.pk}",
+        )
+
     bound: tuple[int, team_forms.EvaluationForm] | None = None
     if request.method == "POST":
         back = reverse("talent:evaluate", args=[team.pk])
@@ -174,7 +199,7 @@ def evaluate(request: AuthedRequest, pk: int) -> HttpResponseBase:
         if me is not None and member.profile.person_id == me:
             messages.error(request, _("Nobody evaluates themselves."))
             return redirect(back)
-        form = team_forms.EvaluationForm(request.POST, office=office, prefix=f"m{member.pk}")
+        form = member_form(member, request.POST)
         if form.is_valid():
             data = form.cleaned_data
             extra: dict[str, Any] = {}
@@ -192,14 +217,14 @@ def evaluate(request: AuthedRequest, pk: int) -> HttpResponseBase:
                     round_=team.round,
                     score=data["score"],
                     grade=data["grade"],
-                    leader_comments=data["leader_comments"],
+                    leader_comments=data.get("leader_comments"),  # None: not on the form
                     seen=data["seen"],
                     **extra,
                 )
             except ValidationError as exc:
                 if getattr(exc, "code", None) == "stale":
                     # Show what is saved now, with the notice, in place of the input.
-                    form = _current_form(member, team.round_id, office)
+                    form = _current_form(member, team.round_id, office, leads)
                 form.add_error(None, exc)
             else:
                 name = member.profile.person.name
@@ -216,14 +241,7 @@ def evaluate(request: AuthedRequest, pk: int) -> HttpResponseBase:
         bound = (member.pk, form)
     rows = []
     for member in members:
-        if bound is not None and bound[0] == member.pk:
-            form = bound[1]
-        else:
-            form = team_forms.EvaluationForm(
-                initial=_initial(evaluations.get(member.profile_id), office),
-                office=office,
-                prefix=f"m{member.pk}",
-            )
+        form = bound[1] if bound is not None and bound[0] == member.pk else member_form(member)
         rows.append(
             {
                 "member": member,
@@ -233,6 +251,7 @@ def evaluate(request: AuthedRequest, pk: int) -> HttpResponseBase:
             }
         )
     report = team.round.stages.filter(stage=services.EVALUATION_OPENS).first()
+    services.evaluations_read(actor=request.user, team=team)
     return render(
         request,
         "talent/evaluation.html",
@@ -241,6 +260,7 @@ def evaluate(request: AuthedRequest, pk: int) -> HttpResponseBase:
             "round": team.round,
             "rows": rows,
             "office": office,
+            "writes_leader_comments": not office or leads,
             "can_view_profiles": policy.can(request.user, permissions.TALENT_VIEW),
             "is_open": is_open,
             "opens_stage": Stage(services.EVALUATION_OPENS).label,
@@ -373,7 +393,8 @@ def declaration_create(request: AuthedRequest, pk: int) -> HttpResponseBase:
     organisation = form.cleaned_data["organisation"]
     names = {"name": profile.person.name, "org": organisation.name}
     messages.success(
-        request, _("Recorded: %(name)s and %(org)s. Team formation now keeps them apart.") % names
+        request,
+        _("Conflict recorded: team formation now keeps %(name)s away from %(org)s.") % names,
     )
     for seat in formation_services.rosters_in_conflict(profile, organisation):
         messages.warning(
@@ -406,7 +427,7 @@ def declaration_delete(request: AuthedRequest, pk: int) -> HttpResponseBase:
     formation_services.declaration_withdraw(actor=request.user, declaration=declaration)
     messages.success(
         request,
-        _("Withdrawn: %(name)s and %(org)s. Team formation no longer keeps them apart for it.")
+        _("Conflict withdrawn: team formation no longer keeps %(name)s away from %(org)s for it.")
         % {"name": profile.person.name, "org": org},
     )
     return redirect(reverse("talent:profile_detail", args=[profile.pk]) + "#declarations")

@@ -202,9 +202,9 @@ def changed_rules(stored: dict[str, Any], rules: TeamRules) -> list[str]:
         )
     if "rotation" in differ:
         phrases.append(
-            _("leaders do not return to a target they led")
+            _("leaders and deputies do not return to a target they led")
             if stored["rotation"]
-            else _("leaders may return to a target they led")
+            else _("leaders and deputies may return to a target they led")
         )
     if "rest_days" in differ:
         phrases.append(

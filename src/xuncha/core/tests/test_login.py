@@ -8,6 +8,9 @@ from django.utils import timezone
 from xuncha.core.demo.generator import DEMO_PASSWORD
 from xuncha.core.models import AuditEvent, AuditEventType
 
+EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
+ZH = {"HTTP_ACCEPT_LANGUAGE": "zh-hans"}
+
 
 def _login(client: Client, username: str, password: str):
     return client.post(reverse("login"), {"username": username, "password": password})
@@ -80,6 +83,26 @@ def test_changes_need_a_csrf_token(db, user_named):
     response = client.post(reverse("core:person_export_xlsx"))
     assert response.status_code == 403
     login = Client(enforce_csrf_checks=True).post(
-        reverse("login"), {"username": "office", "password": DEMO_PASSWORD}
+        reverse("login"), {"username": "office", "password": DEMO_PASSWORD}, **ZH
     )
     assert login.status_code == 403
+    # The app's own page, in the user's language, not Django's (styled inline, which the
+    # Content-Security-Policy blocks).
+    page = login.content.decode()
+    assert 'data-testid="csrf-refused"' in page and "表单未被接受" in page
+    assert "<style" not in page and 'lang="zh-hans"' in page
+    assert "Content-Security-Policy" in login.headers
+    english = client.post(reverse("core:person_export_xlsx"), **EN).content.decode()
+    assert "Nothing was saved. Go back, reload the page and send it again." in english
+
+
+def test_a_form_address_opened_as_a_link_gets_a_page(db, user_named):
+    client = Client()
+    client.force_login(user_named("office"))
+    response = client.get(reverse("core:person_export_xlsx"), **EN)
+    assert response.status_code == 405 and response["Allow"] == "POST"
+    assert b'data-testid="method-refused"' in response.content
+    assert b"not a link opened directly" in response.content
+    # htmx keeps the bare answer.
+    bare = client.get(reverse("core:person_export_xlsx"), HTTP_HX_REQUEST="true")
+    assert bare.status_code == 405 and bare.content == b""

@@ -17,7 +17,15 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from xuncha.core import jobs
-from xuncha.core.models import AuditEvent, JobRun, Kinship, Organisation, Person, Post
+from xuncha.core.models import (
+    AuditEvent,
+    AuditEventType,
+    JobRun,
+    Kinship,
+    Organisation,
+    Person,
+    Post,
+)
 from xuncha.rounds.models import Round, Stage
 from xuncha.talent import formation_services, teams
 from xuncha.talent.lib import formation as fm
@@ -33,6 +41,7 @@ from xuncha.talent.models import (
 
 DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 TODAY = dt.date(2026, 7, 1)
+EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 
 
 @pytest.fixture(autouse=True)
@@ -735,6 +744,11 @@ def test_impossible_request_is_explained_and_a_relaxed_rule_is_audited(
     )
     run = _solve(client, cross_round, django_capture_on_commit_callbacks)
     assert run.status == FormationRun.Status.INFEASIBLE
+    # The log tells an impossible request from a proposal.
+    finished = AuditEvent.objects.filter(
+        event_type__startswith="talent.formation", after__run=run.pk
+    ).exclude(event_type=AuditEventType.FORMATION_STARTED)
+    assert [e.event_type for e in finished] == [AuditEventType.FORMATION_INFEASIBLE]
     explanation = run.result["explanation"]
     assert any("experience" in line for line in explanation), explanation
     page = client.get(reverse("talent:formation", args=[cross_round.pk]))
@@ -840,7 +854,7 @@ def test_impossible_request_is_explained_and_a_relaxed_rule_is_audited(
     assert earlier == (
         "recusal after working in the target within 3 years or for 3+ years; "
         "relatives that bar members: spouse, direct blood relative; "
-        "leaders do not return to a target they led; 30 days of rest between rounds"
+        "leaders and deputies do not return to a target they led; 30 days of rest between rounds"
     ), earlier
 
 
@@ -1183,6 +1197,70 @@ def test_a_round_past_forming_takes_no_change_to_its_teams(user_named):
             attempt()
         assert AuditEvent.objects.count() == events, name
     assert RuleRelaxation.objects.filter(round=done).count() == 1
+
+
+def test_a_refused_relaxation_keeps_the_rule_and_says_why_at_the_field(as_user, cross_round):
+    client = as_user("office")
+    url = reverse("talent:formation_relax", args=[cross_round.pk])
+    response = client.post(url, {"rule": "cross", "reason": "  "}, **EN)
+    assert response["Location"].endswith("#relax")
+    page = client.get(reverse("talent:formation", args=[cross_round.pk]), **EN)
+    form = page.context["relax_form"]
+    assert form["rule"].value() == "cross"
+    assert form.errors["reason"] == ["This field is required."]
+    text = page.content.decode()
+    assert re.search(r'<option value="cross" selected>', text)
+    assert 'data-testid="relax-error"' in text and "novalidate" in text
+    assert not RuleRelaxation.objects.filter(round=cross_round).exists()
+    # Shown once: the next visit starts afresh.
+    again = client.get(reverse("talent:formation", args=[cross_round.pk]), **EN)
+    assert not again.context["relax_form"].is_bound
+    # A rule relaxed already is no longer offered; posted anyway, the service says why.
+    client.post(url, {"rule": "cross", "reason": "本县人员不足"})
+    page = client.get(reverse("talent:formation", args=[cross_round.pk]), **EN)
+    assert 'value="cross"' not in page.content.decode().split('data-testid="relax-form"')[1]
+    client.post(url, {"rule": "cross", "reason": "再次"}, **EN)
+    page = client.get(reverse("talent:formation", args=[cross_round.pk]), **EN)
+    assert page.context["relax_form"].errors["rule"] == [
+        "This rule is already relaxed for the round."
+    ]
+    # The relaxation says when it was made; "Change" opens the rules of the round's committee.
+    relaxation = RuleRelaxation.objects.get(round=cross_round)
+    text = page.content.decode()
+    assert timezone.localtime(relaxation.created_at).strftime("%Y-%m-%d %H:%M") in text
+    change = re.search(r'href="([^"]*)" data-testid="rules-change"', text).group(1)
+    assert change.endswith(f"?committee={cross_round.committee_id}")
+
+
+def test_the_cross_rule_is_relaxed_only_in_a_cross_round(as_user, user_named, cross_round):
+    local = (
+        Round.objects.filter(cross=False, stage__in=formation_services.FORMING_STAGES)
+        .order_by("pk")
+        .first()
+    )
+    client = as_user("office")
+    page = client.get(reverse("talent:formation", args=[local.pk]), **EN).content.decode()
+    offered = page.split('data-testid="relax-form"')[1].split("</form>")[0]
+    assert 'value="specialties"' in offered and 'value="cross"' not in offered
+    client.post(
+        reverse("talent:formation_relax", args=[local.pk]), {"rule": "cross", "reason": "试试"}
+    )
+    assert not RuleRelaxation.objects.filter(round=local).exists()
+    with pytest.raises(ValidationError, match="does not apply"), translation.override("en"):
+        formation_services.rule_relax(
+            actor=user_named("office"), round_=local, rule="cross", reason="试试"
+        )
+    cross = client.get(reverse("talent:formation", args=[cross_round.pk]), **EN).content.decode()
+    assert 'value="cross"' in cross.split('data-testid="relax-form"')[1].split("</form>")[0]
+
+
+def test_a_finished_round_offers_no_relaxation_or_needs_form(as_user):
+    done = Round.objects.filter(stage=Stage.CLOSED).first()
+    page = as_user("office").get(reverse("talent:formation", args=[done.pk]), **EN)
+    text = page.content.decode()
+    assert 'data-testid="relax-form"' not in text and 'data-testid="need-form"' not in text
+    assert 'data-testid="need-edit"' not in text
+    assert 'data-testid="relaxations"' in text  # what was relaxed still shows
 
 
 def test_restoring_a_rule_not_relaxed_says_so(as_user, cross_round):

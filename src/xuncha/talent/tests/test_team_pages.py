@@ -599,6 +599,29 @@ def _rules_data(committee: Organisation, **changes) -> dict:
     return {k: v for k, v in data.items() if v is not None}
 
 
+def test_kinship_recusal_always_keeps_spouses(as_user, user_named):
+    from xuncha.talent import formation_services
+
+    county = Organisation.objects.get(code="C01")
+    client = as_user("office_c1")
+    data = _rules_data(county, member_kinship_classes=["direct_blood"])
+    data.pop("leader_kinship_classes")
+    refused = client.post(reverse("talent:team_rules"), data, **EN)
+    assert refused.status_code == 200
+    spouses = "Spouses are always included: kinship recusal cannot leave them out."
+    assert refused.context["form"].errors == {
+        "leader_kinship_classes": [spouses],
+        "member_kinship_classes": [spouses],
+    }
+    assert not TeamRules.objects.filter(committee=county).exists()
+    with pytest.raises(ValidationError) as refusal, translation.override("en"):
+        formation_services.team_rules_set(
+            actor=user_named("office_c1"), committee=county, values={"leader_kinship_classes": []}
+        )
+    assert refusal.value.message_dict == {"leader_kinship_classes": [spouses]}
+    assert not _events(AuditEventType.TEAM_RULES_SET)
+
+
 def test_team_rules_show_defaults_then_save(as_user):
     county = Organisation.objects.get(code="C01")
     client = as_user("office_c1")
@@ -979,6 +1002,63 @@ def test_a_qualification_running_out_during_the_round_is_flagged(as_user, curren
     assert teams.qualification_ends([person], first, last) == {}
 
 
+def test_the_office_does_not_rewrite_the_leaders_comments(as_user, user_named, leader_team):
+    """The office may rescore and gives its view in its own comments; the words under
+    "Comments of the team leader" stay the leader's."""
+    member = _member(leader_team)
+    office = as_user("office_c1")
+    url = reverse("talent:evaluate", args=[leader_team.pk])
+    page = office.get(url, **EN).content.decode()
+    assert f'name="m{member.pk}-leader_comments"' not in page
+    assert f'name="m{member.pk}-office_comments"' in page
+    assert "The leader's comments are the leader's own words" in page
+    leader_page = as_user("leader").get(url, **EN).content.decode()
+    assert f'name="m{member.pk}-leader_comments"' in leader_page
+    assert 'data-testid="evaluation-office-note"' not in leader_page
+
+    # Nothing saved yet: an Excellent from the office needs its own comments, asked for at
+    # the field it can fill.
+    refused = _post(office, leader_team, member, score=95, grade="excellent")
+    assert refused.status_code == 200
+    form = next(r["form"] for r in refused.context["rows"] if r["member"] == member)
+    assert form.errors["office_comments"] == ["A grade of Excellent needs comments saying why."]
+
+    _post(
+        as_user("leader"), leader_team, member, score=92, grade="excellent", leader_comments="突出"
+    )
+    # A leader's comments posted by the office (a hand-made form) are ignored; the office's
+    # rescoring stands, and the leader's comments still count for its grade.
+    saved = _post(
+        office, leader_team, member, score=95, grade="excellent", leader_comments="办公室改写"
+    )
+    assert saved.status_code == 302
+    evaluation = Evaluation.objects.get(profile=member.profile, round=leader_team.round)
+    assert (evaluation.score, evaluation.leader_comments) == (95, "突出")
+    assert evaluation.scored_by == user_named("office_c1")
+    event = AuditEvent.objects.filter(event_type=AuditEventType.EVALUATION_RECORDED).latest("seq")
+    assert event.before["leader_comments"] == event.after["leader_comments"] == "突出"
+
+
+def test_reading_evaluations_and_profiles_is_audited(as_user, user_named, leader_team):
+    member = _member(leader_team)
+    office = as_user("office_c1")
+    before = AuditEvent.objects.count()
+    assert office.get(reverse("talent:evaluate", args=[leader_team.pk])).status_code == 200
+    assert office.get(reverse("talent:profile_detail", args=[member.profile_id])).status_code == 200
+    events = list(AuditEvent.objects.order_by("seq")[before:])
+    assert [(e.event_type, e.object_id, e.actor) for e in events] == [
+        (AuditEventType.EVALUATIONS_READ, str(leader_team.pk), user_named("office_c1")),
+        (AuditEventType.PROFILE_READ, str(member.profile_id), user_named("office_c1")),
+    ]
+    assert events[0].extra == {"round": leader_team.round_id}
+    # A refused look reads nothing and records nothing.
+    before = AuditEvent.objects.count()
+    assert (
+        as_user("member").get(reverse("talent:evaluate", args=[leader_team.pk])).status_code == 403
+    )
+    assert AuditEvent.objects.count() == before
+
+
 def test_an_office_opinion_does_not_stop_the_leaders_save(as_user, leader_team):
     """The leader's form shows only the leader's fields: an office opinion saved after the
     leader opened the page changes nothing the leader sees, so the leader's save stands
@@ -1020,7 +1100,7 @@ def test_withdrawing_a_removal_asks_first_and_says_what_it_did(as_user, leader_t
     office = as_user("office_c1")
     member = _member(leader_team)
     url = reverse("talent:evaluate", args=[leader_team.pk])
-    fail = {"score": 50, "grade": "fail", "leader_comments": "擅离岗位"}
+    fail = {"score": 50, "grade": "fail", "office_comments": "擅离岗位"}
     removed = _post(office, leader_team, member, **fail, remove_from_pool="on", reason="考核不合格")
     assert any(
         f"{member.profile.person.name} is taken out of the pool." in m for m in _messages(removed)
