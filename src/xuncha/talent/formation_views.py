@@ -648,11 +648,11 @@ def formation_relax(request: AuthedRequest, pk: int) -> HttpResponseBase:
             reason=form.cleaned_data["reason"],
         )
     except ValidationError as exc:
-        return refused(
-            {k: [str(m) for m in v] for k, v in exc.message_dict.items()}
-            if hasattr(exc, "error_dict")
-            else {"__all__": exc.messages}
-        )
+        if not hasattr(exc, "error_dict"):
+            # About the round, not the form (e.g. past forming, where no form is shown).
+            messages.error(request, i18n.paragraph(exc.messages))
+            return _back(round_.pk)
+        return refused({k: [str(m) for m in v] for k, v in exc.message_dict.items()})
     messages.success(request, _("Rule relaxed for this round. Form the teams again to use it."))
     return _back(round_.pk)
 

@@ -1261,6 +1261,15 @@ def test_a_finished_round_offers_no_relaxation_or_needs_form(as_user):
     assert 'data-testid="relax-form"' not in text and 'data-testid="need-form"' not in text
     assert 'data-testid="need-edit"' not in text
     assert 'data-testid="relaxations"' in text  # what was relaxed still shows
+    # Posted anyway: the refusal is said on the page, since no form is there to show it.
+    posted = as_user("office").post(
+        reverse("talent:formation_relax", args=[done.pk]),
+        {"rule": "specialties", "reason": "试试"},
+        follow=True,
+        **EN,
+    )
+    assert "Teams are formed before the on-site work" in posted.content.decode()
+    assert not RuleRelaxation.objects.filter(round=done, rule="specialties").exists()
 
 
 def test_restoring_a_rule_not_relaxed_says_so(as_user, cross_round):
