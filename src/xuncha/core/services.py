@@ -496,21 +496,23 @@ def login_failed(*, username: str) -> dt.datetime | None:
         throttle.locked_until = now + window
     throttle.save()
     user = User.objects.filter(username=username).first()
+    # A name that is no account is not written: it may be a password typed in the wrong box.
+    object_id, object_repr = (str(user.pk), user.username) if user else ("", "")
     audit.record(
         actor=None,
         event_type=AuditEventType.LOGIN_FAILED,
         object_type="core.user",
-        object_id=str(user.pk) if user else "",
-        object_repr=username[:150],
-        extra={"failures": throttle.failures},
+        object_id=object_id,
+        object_repr=object_repr,
+        extra={"failures": throttle.failures, "known_account": user is not None},
     )
     if locked:
         audit.record(
             actor=None,
             event_type=AuditEventType.LOCKED_OUT,
             object_type="core.user",
-            object_id=str(user.pk) if user else "",
-            object_repr=username[:150],
+            object_id=object_id,
+            object_repr=object_repr,
             extra={"until": throttle.locked_until.isoformat() if throttle.locked_until else ""},
         )
         return throttle.locked_until

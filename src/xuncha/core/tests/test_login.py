@@ -75,6 +75,26 @@ def test_failed_login_events_carry_no_network_address(db):
     _login(Client(REMOTE_ADDR="203.0.113.9"), "office", "nope")
     event = AuditEvent.objects.filter(event_type=AuditEventType.LOGIN_FAILED).latest("seq")
     assert "203.0.113.9" not in str(event.extra) + event.object_repr
+    assert event.object_repr == "office" and event.extra["known_account"] is True
+
+
+def test_a_name_that_is_no_account_is_not_logged(db, settings):
+    """A password typed into the name box must not end up in the audit log."""
+    settings.LOGIN_FAILURE_LIMIT = 2
+    for _ in range(2):
+        _login(Client(), "Secret-Pa55word!", "nope")
+    events = AuditEvent.objects.filter(
+        event_type__in=[AuditEventType.LOGIN_FAILED, AuditEventType.LOCKED_OUT]
+    ).order_by("seq")
+    assert [e.event_type for e in events] == [
+        AuditEventType.LOGIN_FAILED,
+        AuditEventType.LOGIN_FAILED,
+        AuditEventType.LOCKED_OUT,
+    ]
+    for event in events:
+        assert "Pa55word" not in f"{event.object_repr} {event.object_id} {event.extra}"
+        assert event.object_id == "" and event.object_repr == ""
+    assert events[0].extra == {"failures": 1, "known_account": False}
 
 
 def test_changes_need_a_csrf_token(db, user_named):
