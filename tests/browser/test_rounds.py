@@ -104,3 +104,43 @@ def test_the_round_list_fits_a_phone(
         box = stages.nth(i).bounding_box()
         assert box is not None and box["x"] + box["width"] <= 390
     w.page.screenshot(path=str(artifacts_dir / f"round-list-{locale}-phone.png"), full_page=True)
+
+
+@pytest.mark.parametrize("viewport", [None, PHONE])
+def test_the_new_round_form_lists_focus_areas_as_boxes(
+    open_page: Callable[..., Watched], artifacts_dir: Path, viewport: dict | None
+) -> None:
+    """Each focus area is a box with its label beside it (they were laid out as one box,
+    one character a line, over the other fields)."""
+    from xuncha.rounds.models import FocusArea, Round
+
+    w = open_page(locale="zh-CN", **({"viewport": viewport} if viewport else {}))
+    w.login("office_c1")
+    w.goto("/rounds/new/")
+    boxes = w.page.locator("[data-testid=checkbox-list] .form-check")
+    assert boxes.count() == FocusArea.objects.filter(is_active=True).count() > 0
+    for i in range(boxes.count()):
+        box = boxes.nth(i).locator("input").bounding_box()
+        label = boxes.nth(i).locator("label").bounding_box()
+        assert box is not None and label is not None
+        assert label["x"] >= box["x"] + box["width"]  # beside the box, not under it
+        assert label["width"] > 3 * label["height"] or label["height"] > 40  # not a column
+    scroll_width, width = w.no_horizontal_scroll()
+    assert scroll_width <= width
+    # The boxes come before the committee field, not over it.
+    last = boxes.last.bounding_box()
+    committee = w.page.locator("#id_committee").bounding_box()
+    assert last is not None and committee is not None and committee["y"] > last["y"]
+    suffix = "phone" if viewport else "1280"
+    w.page.screenshot(path=str(artifacts_dir / f"round-new-{suffix}.png"), full_page=True)
+    # Ticked boxes are saved with the round.
+    w.page.fill("#id_name", "重点测试轮")
+    first = boxes.first.locator("input")
+    first.check()
+    chosen = int(first.get_attribute("value") or 0)
+    w.page.select_option("#id_committee", index=1)
+    with w.page.expect_navigation():
+        w.page.click("[data-testid=form-submit]")
+    made = Round.objects.filter(name="重点测试轮").first()
+    assert made is not None, w.page.content()[:2000]
+    assert list(made.focus_areas.values_list("pk", flat=True)) == [chosen]

@@ -144,8 +144,17 @@ def test_team_builder(open_page: Callable[..., Watched], artifacts_dir: Path, se
     assert terms.count() == len(fm.SCORE_TERMS) and terms.first.is_visible()
     w.page.screenshot(path=str(artifacts_dir / "team-builder-changed-en-1280.png"), full_page=True)
 
+    # Accepting asks first (the home units are then asked to release the people).
+    asked: list[str] = []
+
+    def agree(dialog) -> None:
+        asked.append(dialog.message)
+        dialog.accept()
+
+    w.page.once("dialog", agree)
     with w.page.expect_navigation():
         w.page.click("[data-testid=accept]")
+    assert asked and "release the people on it" in asked[0]
     assert w.page.locator("[data-testid=release-warning]").count() == 1
     assert w.page.locator("[data-testid=roster-xlsx]").count() == 1
     w.page.screenshot(path=str(artifacts_dir / "team-builder-accepted-en-1280.png"), full_page=True)

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils.translation import gettext as _
 
-from xuncha.core import audit
+from xuncha.core import audit, i18n
 from xuncha.core.models import AuditEventType, Organisation, User
 from xuncha.rounds import gates
 from xuncha.rounds.lib.calendar import DayOverride, StageSpec, WorkCalendar, schedule
@@ -194,6 +194,25 @@ def team_create(
         raise ValidationError(
             _("These targets are not under the round's committee: %(names)s")
             % {"names": "、".join(outside)}
+        )
+    # A unit is inspected by one team of a round: a second team there would be staffed,
+    # rostered and reported twice.
+    taken = (
+        Team.objects.filter(round=round_, targets__in=list(targets))
+        .values_list("name", "targets__name")
+        .order_by("pk", "targets__pk")
+    )
+    if taken:
+        raise ValidationError(
+            {
+                "targets": _("Already inspected by another team of this round: %(pairs)s")
+                % {
+                    "pairs": i18n.enumeration(
+                        _("%(target)s (%(team)s)") % {"target": target, "team": team}
+                        for team, target in taken
+                    )
+                }
+            }
         )
     team = Team.objects.create(round=round_, name=name)
     team.targets.set(list(targets))

@@ -537,13 +537,21 @@ def team_create(request: AuthedRequest, pk: int) -> HttpResponseBase:
     round_ = _changeable_round(request, pk)
     form = forms.TeamForm(request.POST, round_=round_)
     if form.is_valid():
-        services.team_create(
-            actor=request.user,
-            round_=round_,
-            name=form.cleaned_data["name"],
-            targets=list(form.cleaned_data["targets"]),
-        )
-        messages.success(request, _("Team added."))
+        try:
+            services.team_create(
+                actor=request.user,
+                round_=round_,
+                name=form.cleaned_data["name"],
+                targets=list(form.cleaned_data["targets"]),
+            )
+        except ValidationError as exc:
+            messages.error(
+                request,
+                _("The team could not be added: %(errors)s")
+                % {"errors": i18n.paragraph(exc.messages)},
+            )
+        else:
+            messages.success(request, _("Team added."))
     else:
         messages.error(
             request,

@@ -391,13 +391,17 @@ class ProposalChanges:
 
 
 def proposal_changes(run: FormationRun, instance: fm.Instance) -> ProposalChanges | None:
-    """What changed since ``run`` (a proposal; ``instance`` its stored instance) was solved,
-    or None when nothing formation reads did. The audit log says whether anything may have
-    changed since (cheap); only then is the instance built again from today's records, for
-    the day the run was solved for, and compared (``teams.instance_changes``)."""
+    """What changed since ``run`` (a proposal, or a run that found no teams; ``instance``
+    its stored instance) was solved, or None when nothing formation reads did. The audit
+    log says whether anything may have changed since (cheap); only then is the instance
+    built again from today's records, for the day the run was solved for, and compared
+    (``teams.instance_changes``). A run without teams has no problems to list."""
     solved = (
         AuditEvent.objects.filter(
-            event_type=AuditEventType.FORMATION_FINISHED,
+            event_type__in=[
+                AuditEventType.FORMATION_FINISHED,
+                AuditEventType.FORMATION_INFEASIBLE,
+            ],
             object_type="rounds.round",
             object_id=str(run.round_id),
         )
@@ -421,6 +425,8 @@ def proposal_changes(run: FormationRun, instance: fm.Instance) -> ProposalChange
     lines = teams.instance_changes(instance, current.instance)
     if not lines:
         return None
+    if not run.draft:
+        return ProposalChanges(lines, [], current.instance)
     problems = run_problems(run, run.draft, instance, current=current)
     # The notice says itself that the records changed.
     return ProposalChanges(

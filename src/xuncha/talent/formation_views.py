@@ -159,13 +159,17 @@ def _describe(
     *,
     home: str = "",
     why: list[str] | None = None,
+    unqualified: bool = False,
 ) -> str:
     """One person to put in, as a choice: what decides a swap comes right after the name
     (a phone shows only the start of a closed list): the home organisation where another
-    person of the list has the same name, whether they may lead, why they conflict."""
+    person of the list has the same name, whether they may lead (or hold no valid
+    qualification), why they conflict."""
     notes = [home] if home else []
     if cand.leader_eligible:
         notes.append(_("can lead"))
+    elif unqualified:
+        notes.append(_("no valid qualification"))
     name = cand.name
     if notes:
         name = _("%(name)s (%(notes)s)") % {"name": name, "notes": i18n.clauses(notes)}
@@ -275,12 +279,28 @@ def _proposal(
         key=lambda c: (-c.rounds_done, c.name),
     )
     homes = _homes_of_namesakes(free)
-    # Described once; those in conflict with a team are described again for it.
-    plain = {
-        c.person_id: _describe(c, counties, specialty_names, home=homes.get(c.person_id, ""))
-        for c in free
-    }
     period = run.result.get("period") or []
+    # Those offered without a qualification valid on the first day (a warning once seated).
+    free_unqualified = (
+        teams.without_valid_qualification(
+            (c.person_id for c in free), dt.date.fromisoformat(period[0])
+        )
+        if period
+        else set()
+    )
+
+    def describe(c: fm.Candidate, why: list[str] | None = None) -> str:
+        return _describe(
+            c,
+            counties,
+            specialty_names,
+            home=homes.get(c.person_id, ""),
+            why=why,
+            unqualified=c.person_id in free_unqualified,
+        )
+
+    # Described once; those in conflict with a team are described again for it.
+    plain = {c.person_id: describe(c) for c in free}
     unqualified = (
         teams.without_valid_qualification(placed, dt.date.fromisoformat(period[0]))
         if period
@@ -322,11 +342,7 @@ def _proposal(
             if why:
                 why_not[c.person_id] = why
         choices = {
-            c.person_id: _describe(
-                c, counties, specialty_names, home=homes.get(c.person_id, ""), why=why_not[pid]
-            )
-            for c in free
-            if (pid := c.person_id) in why_not
+            c.person_id: describe(c, why_not[c.person_id]) for c in free if c.person_id in why_not
         }
         groups = [
             (
@@ -405,11 +421,16 @@ def _earlier_rules(instance: fm.Instance, rules: Any, stored: dict[str, Any]) ->
     force now ("" when none do): the card of rules below is today's. ``stored`` holds the
     recusal rules and rest days the run was solved with (``teams.rules_to_store``)."""
     differ = []
-    if instance.rules.min_experienced != rules.min_experienced:
+    # A rule relaxed for the run did not bind its teams: its value then is beside the point.
+    relaxed = instance.rules.relaxed
+    if "min_experienced" not in relaxed and instance.rules.min_experienced != rules.min_experienced:
         differ.append(
             _("at least %(n)s with two or more rounds") % {"n": instance.rules.min_experienced}
         )
-    if instance.rules.max_first_timers != rules.max_first_timers:
+    if (
+        "max_first_timers" not in relaxed
+        and instance.rules.max_first_timers != rules.max_first_timers
+    ):
         differ.append(_("at most %(n)s first-timers") % {"n": instance.rules.max_first_timers})
     sizes = sorted({(t.size_min, t.size_max) for t in instance.teams})
     if sizes and sizes != [(rules.size_min, rules.size_max)]:
@@ -534,6 +555,13 @@ def formation(request: AuthedRequest, pk: int) -> HttpResponseBase:
         if run is not None and instance and run.status == FormationRun.Status.PROPOSED
         else None
     )
+    # An impossible request explained, then mended (needs, rules, people): say that the
+    # explanation is of the records as they were.
+    changed_since_infeasible = (
+        formation_services.proposal_changes(run, fm.from_json(run.instance))
+        if run is not None and run.status == FormationRun.Status.INFEASIBLE and run.instance
+        else None
+    )
     return render(
         request,
         "talent/formation.html",
@@ -554,6 +582,7 @@ def formation(request: AuthedRequest, pk: int) -> HttpResponseBase:
             else None,
             "editable": run is not None and run.status == FormationRun.Status.PROPOSED,
             "changes": changes,
+            "changed_since_infeasible": changed_since_infeasible,
             "targets": targets,
             "rules": rules,
             "earlier_rules": _earlier_rules(
@@ -731,6 +760,8 @@ def formation_change(request: AuthedRequest, pk: int) -> HttpResponseBase:
         )
     else:
         messages.success(request, _("Changed; every rule holds."))
+        # Back at the team changed (a long page); a warning above needs reading first.
+        return _back(run.round_id, run, anchor=f"team-{form.cleaned_data['team']}")
     return _back(run.round_id, run)
 
 

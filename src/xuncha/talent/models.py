@@ -18,7 +18,9 @@ class Specialty(models.Model):
     name_en = models.CharField(_("name (English)"), max_length=60)
 
     class Meta:
-        ordering = ["code"]
+        # In the order they were added: the list the office knows (finance first), with
+        # its own additions last (the codes' alphabet means nothing in Chinese).
+        ordering = ["pk"]
 
     def __str__(self) -> str:
         return self.name

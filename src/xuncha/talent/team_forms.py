@@ -32,8 +32,17 @@ class EvaluationForm(forms.Form):
     the office's form has no such field (``saved_comments`` are the ones saved, which count
     for a grade that needs comments) unless whoever uses it leads the team."""
 
-    score = forms.IntegerField(label=_("Score"), min_value=0, max_value=100)
-    grade = forms.ChoiceField(label=_("Grade"), choices=[("", "—"), *Evaluation.Grade.choices])
+    score = forms.IntegerField(
+        label=_("Score"),
+        min_value=0,
+        max_value=100,
+        error_messages={"required": _("Give a score out of 100.")},
+    )
+    grade = forms.ChoiceField(
+        label=_("Grade"),
+        choices=[("", "—"), *Evaluation.Grade.choices],
+        error_messages={"required": _("Choose a grade.")},
+    )
     leader_comments = forms.CharField(
         label=_("Comments of the team leader"),
         required=False,

@@ -268,6 +268,49 @@ def test_refused_gate_and_override_through_the_page(as_user, county):
     assert team.transitions.get().missing == ["notice_sent"]
 
 
+def test_a_unit_is_inspected_by_one_team_of_a_round(as_user, office, county):
+    round_ = Team.objects.filter(round__committee=county).first().round
+    taken = round_.teams.order_by("pk").first()
+    unit = taken.targets.order_by("pk").first()
+    free = (
+        Organisation.objects.filter(path__startswith=county.path, kind="unit")
+        .exclude(inspecting_teams__round=round_)
+        .first()
+    )
+    teams_before = round_.teams.count()
+    with pytest.raises(ValidationError) as refused, translation.override("en"):
+        services.team_create(actor=office, round_=round_, name="重复", targets=[free, unit])
+    assert refused.value.message_dict["targets"] == [
+        f"Already inspected by another team of this round: {unit.name} ({taken.name})"
+    ]
+    # On the page: said, not a server error, and nothing added.
+    response = as_user("office_c1").post(
+        reverse("rounds:team_create", args=[round_.pk]),
+        {"name": "重复", "targets": [free.pk, unit.pk]},
+        HTTP_ACCEPT_LANGUAGE="en",
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "The team could not be added: Already inspected by another team" in (
+        response.content.decode()
+    )
+    assert round_.teams.count() == teams_before
+    # Another round may inspect the unit again.
+    services.team_create(
+        actor=office, round_=_other_round(office, county), name="再巡", targets=[unit]
+    )
+
+
+def _other_round(office, county):
+    return services.round_create(
+        actor=office,
+        committee=county,
+        name="另一轮",
+        kind="routine",
+        start_date=dt.date(2026, 9, 14),
+    )
+
+
 def test_team_card_uses_the_gate_the_advance_uses(as_user, county):
     """QA: a team in the understanding stage showed "Ready for report" while the click was
     refused for missing method coverage (a check fieldwork adds to the gate). The card must
@@ -351,7 +394,7 @@ def test_a_round_names_the_teams_behind_in_the_rounds_order(county, as_user):
         name="顺序",
         kind="routine",
         start_date=dt.date(2026, 9, 1),
-        teams=[(name, _units(county, 1)) for name in names],
+        teams=[(name, [unit]) for name, unit in zip(names, _units(county, 4), strict=True)],
     )
     services.milestone_record(
         actor=None, round_=round_, kind=Milestone.Kind.PLAN_APPROVED, date=dt.date(2026, 9, 1)
@@ -406,8 +449,15 @@ def test_query_counts_do_not_grow(name, as_user, county, office):
         return len(ctx.captured_queries)
 
     first = count()
+    # Units no team of the round inspects yet: a unit has one team per round.
+    spare = list(
+        Organisation.objects.filter(path__startswith=county.path, kind="unit").exclude(
+            inspecting_teams__round=round_
+        )[:18]
+    )
     for i in range(6):
-        services.team_create(actor=office, round_=round_, name=f"增{i}", targets=_units(county, 3))
+        units = spare[3 * i : 3 * i + 3]
+        services.team_create(actor=office, round_=round_, name=f"增{i}", targets=units)
         services.milestone_record(
             actor=office,
             round_=round_,

@@ -753,6 +753,7 @@ def test_impossible_request_is_explained_and_a_relaxed_rule_is_audited(
     assert any("experience" in line for line in explanation), explanation
     page = client.get(reverse("talent:formation", args=[cross_round.pk]))
     assert b"run-infeasible" in page.content
+    assert b"infeasible-records-changed" not in page.content  # nothing changed yet
     # The explanation in the user's language (zh-Hans by default), teams by name.
     lines = page.context["explanation"]
     assert lines and not any("experience rule" in line for line in lines)
@@ -791,6 +792,13 @@ def test_impossible_request_is_explained_and_a_relaxed_rule_is_audited(
     }
     event = AuditEvent.objects.get(event_type="talent.rule_relaxed")
     assert event.after["reason"].startswith("本轮")
+    # The explanation stays (it is the last run's) and says what changed since.
+    page = client.get(reverse("talent:formation", args=[cross_round.pk]), **EN)
+    text = page.content.decode()
+    assert 'data-testid="run-infeasible"' in text
+    notice = text.split('data-testid="infeasible-records-changed"')[1].split("</div>")[0]
+    assert "Newly relaxed for this round: Experienced people per team" in notice
+    assert "Form the teams again to see whether they can be formed now." in notice
     run = _solve(client, cross_round, django_capture_on_commit_callbacks)
     assert run.status == FormationRun.Status.PROPOSED
     # The teams and the rules card say the rule is relaxed, not that each team breaks it.
@@ -1559,9 +1567,14 @@ def test_the_builder_names_targets_seed_leaders_and_needs_nobody_holds(
         for pid, label in options
     ]
     assert offered and any(pid in leaders for pid, _label in offered)
+    # Those without a qualification valid on the first day say so (a warning once seated).
+    first_day = dt.date.fromisoformat(run.result["period"][0])
+    lacking = teams.without_valid_qualification([pid for pid, _label in offered], first_day)
+    assert lacking and lacking != {pid for pid, _label in offered} - leaders
     for pid, label in offered:
         name_part = label.split(" · ")[0]
         assert ("can lead" in name_part) == (pid in leaders), label
+        assert ("no valid qualification" in name_part) == (pid in lacking), label
     chinese = as_user("office").get(reverse("talent:formation", args=[cross_round.pk]))
     assert "巡察对象：" + "、".join(rows[first.pk]["targets"]) in chinese.content.decode()
     assert "种子7，时限2秒" in chinese.content.decode()
