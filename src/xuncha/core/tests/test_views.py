@@ -29,6 +29,14 @@ def test_person_search_by_pinyin_initials(as_user):
         assert pinyin_lib.matches(initials, row.obj.name_search)
 
 
+def test_page_links_carry_the_filters_without_a_stray_ampersand(as_user):
+    client = as_user("office")
+    plain = client.get(reverse("core:person_list")).content.decode()
+    assert 'href="?page=2"' in plain and "?&" not in plain
+    filtered = client.get(reverse("core:person_list"), {"status": "serving"}).content.decode()
+    assert 'href="?status=serving&amp;page=2"' in filtered
+
+
 def test_person_list_is_scoped_for_a_liaison(as_user, user_named):
     liaison = user_named("liaison")
     unit = liaison.grants.get().organisation

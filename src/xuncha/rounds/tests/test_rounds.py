@@ -104,6 +104,28 @@ def test_kind_rules(office, county):
     assert lookback.lookback_of == earlier
 
 
+def test_the_stage_log_uses_the_languages_colon(as_user, office, county):
+    round_ = services.round_create(
+        actor=office,
+        committee=county,
+        name="日志",
+        kind="routine",
+        start_date=dt.date(2026, 9, 14),
+        teams=[("第一组", _units(county, 1))],
+    )
+    services.milestone_record(
+        actor=office, round_=round_, kind=Milestone.Kind.PLAN_APPROVED, date=dt.date(2026, 9, 1)
+    )
+    team = round_.teams.get()
+    services.team_advance(actor=office, team=team, override_reason="测试")
+    client = as_user("office_c1")
+    url = reverse("rounds:round_detail", args=[round_.pk])
+    chinese = client.get(url).content.decode()
+    assert "第一组：准备 → 进驻" in chinese and "第一组: " not in chinese
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "第一组: Preparation → Stationing" in english
+
+
 def test_gates_refuse_with_what_is_missing_then_pass(office, county):
     round_ = services.round_create(
         actor=office,
