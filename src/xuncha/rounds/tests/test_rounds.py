@@ -122,8 +122,10 @@ def test_the_stage_log_uses_the_languages_colon(as_user, office, county):
     url = reverse("rounds:round_detail", args=[round_.pk])
     chinese = client.get(url).content.decode()
     assert "第一组：准备 → 进驻" in chinese and "第一组: " not in chinese
+    assert "整轮巡察：下一阶段为“进驻”" in chinese
     english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "第一组: Preparation → Stationing" in english
+    assert "The whole round: next, the Stationing stage" in english
 
 
 def test_gates_refuse_with_what_is_missing_then_pass(office, county):
