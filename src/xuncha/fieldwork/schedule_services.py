@@ -1066,8 +1066,7 @@ def schedule_docx(*, actor: User, team: Team) -> bytes:
     talks = scheduled_talks(team)
     document = Document()
     heading = gettext("Talk schedule of %(team)s") % {"team": team.name}
-    stamp_document(document)  # Xuncha's name in the properties, not the library's
-    document.core_properties.title = heading
+    stamp_document(document, title=heading)  # Xuncha's name in the properties, not the library's
     document.add_heading(heading, level=1)
     document.add_paragraph(gettext("Confidential: for the team's use only."))
     by_day: dict[dt.date, list[Talk]] = {}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from django import forms
@@ -79,7 +79,9 @@ class RelaxForm(forms.Form):
     rule = forms.ChoiceField(label=gettext_lazy("Rule"), choices=RuleRelaxation.Rule.choices)
     reason = forms.CharField(label=gettext_lazy("Reason"), max_length=300)
 
-    def __init__(self, *args: Any, round_: Round, relaxed: set[str], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, round_: Round, relaxed: Collection[str] = (), **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         applies = formation_services.relaxable_rules(round_)
         # Only these are offered; any named rule is accepted here, so that the service says
@@ -280,10 +282,11 @@ def _proposal(
     )
     homes = _homes_of_namesakes(free)
     period = run.result.get("period") or []
-    # Those offered without a qualification valid on the first day (a warning once seated).
-    free_unqualified = (
+    # Without a qualification valid on the first day, seated or offered (one look for
+    # both): a warning on the seat, a note in the list of people to put in.
+    unqualified = (
         teams.without_valid_qualification(
-            (c.person_id for c in free), dt.date.fromisoformat(period[0])
+            placed | {c.person_id for c in free}, dt.date.fromisoformat(period[0])
         )
         if period
         else set()
@@ -296,16 +299,11 @@ def _proposal(
             specialty_names,
             home=homes.get(c.person_id, ""),
             why=why,
-            unqualified=c.person_id in free_unqualified,
+            unqualified=c.person_id in unqualified,
         )
 
     # Described once; those in conflict with a team are described again for it.
     plain = {c.person_id: describe(c) for c in free}
-    unqualified = (
-        teams.without_valid_qualification(placed, dt.date.fromisoformat(period[0]))
-        if period
-        else set()
-    )
     ends = (
         teams.qualification_ends(
             placed, dt.date.fromisoformat(period[0]), dt.date.fromisoformat(period[1])
@@ -547,8 +545,10 @@ def formation(request: AuthedRequest, pk: int) -> HttpResponseBase:
     refused = request.session.pop(REFUSED_KEY, None)
     if not (run is not None and isinstance(refused, dict) and refused.get("run") == run.pk):
         refused = None
-    # Parsed once for the score and the proposal; a run has a draft once it formed teams.
-    instance = fm.from_json(run.instance) if run is not None and run.draft else None
+    # The instance a run solved, parsed once for everything below that reads it; the score
+    # and the proposal only for a run with a draft (one that formed teams).
+    solved = fm.from_json(run.instance) if run is not None and run.instance else None
+    instance = solved if run is not None and run.draft else None
     # What changed in the records since a proposal was made, and what it breaks now.
     changes = (
         formation_services.proposal_changes(run, instance)
@@ -558,8 +558,8 @@ def formation(request: AuthedRequest, pk: int) -> HttpResponseBase:
     # An impossible request explained, then mended (needs, rules, people): say that the
     # explanation is of the records as they were.
     changed_since_infeasible = (
-        formation_services.proposal_changes(run, fm.from_json(run.instance))
-        if run is not None and run.status == FormationRun.Status.INFEASIBLE and run.instance
+        formation_services.proposal_changes(run, solved)
+        if run is not None and solved and run.status == FormationRun.Status.INFEASIBLE
         else None
     )
     return render(
@@ -585,10 +585,8 @@ def formation(request: AuthedRequest, pk: int) -> HttpResponseBase:
             "changed_since_infeasible": changed_since_infeasible,
             "targets": targets,
             "rules": rules,
-            "earlier_rules": _earlier_rules(
-                instance or fm.from_json(run.instance), rules, run.result.get("rules") or {}
-            )
-            if run is not None and (instance or run.instance)
+            "earlier_rules": _earlier_rules(solved, rules, run.result.get("rules") or {})
+            if run is not None and solved
             else "",
             "relaxations": relaxations,
             "relaxed": relaxed,
@@ -652,8 +650,7 @@ def formation_relax(request: AuthedRequest, pk: int) -> HttpResponseBase:
             return _back(round_.pk)
         messages.success(request, _("The rule applies again. Form the teams again to use it."))
         return _back(round_.pk)
-    relaxed = set(RuleRelaxation.objects.filter(round=round_).values_list("rule", flat=True))
-    form = RelaxForm(request.POST, round_=round_, relaxed=relaxed)
+    form = RelaxForm(request.POST, round_=round_)  # the service refuses a rule relaxed already
 
     def refused(errors: dict[str, list[str]]) -> HttpResponseBase:
         request.session[RELAX_REFUSED_KEY] = {

@@ -126,6 +126,26 @@ def _initial(evaluation: Evaluation | None, office: bool) -> dict[str, Any]:
     }
 
 
+def _evaluation_form(
+    member: RoundRole,
+    saved: Evaluation | None,
+    *,
+    office: bool,
+    leads: bool,
+    data: Any = None,
+) -> team_forms.EvaluationForm:
+    """A member's form on the evaluation ``saved`` (None: not evaluated yet), bound to
+    ``data`` when given."""
+    return team_forms.EvaluationForm(
+        data,
+        initial=_initial(saved, office),
+        office=office,
+        leads=leads,
+        saved_comments=saved.leader_comments if saved else "",
+        prefix=f"m{member.pk}",
+    )
+
+
 def _current_form(
     member: RoundRole, round_id: int, office: bool, leads: bool
 ) -> team_forms.EvaluationForm:
@@ -138,13 +158,7 @@ def _current_form(
         for key, value in _initial(current, office).items()
         if value is not False
     }
-    form = team_forms.EvaluationForm(
-        data,
-        office=office,
-        leads=leads,
-        saved_comments=current.leader_comments if current else "",
-        prefix=prefix,
-    )
+    form = _evaluation_form(member, current, office=office, leads=leads, data=data)
     form.is_valid()
     return form
 
@@ -174,14 +188,7 @@ def evaluate(request: AuthedRequest, pk: int) -> HttpResponseBase:
 
     def member_form(member: RoundRole, data: Any = None) -> team_forms.EvaluationForm:
         saved = evaluations.get(member.profile_id)
-        return team_forms.EvaluationForm(
-            data,
-            initial=_initial(saved, office),
-            office=office,
-            leads=leads,
-            saved_comments=saved.leader_comments if saved else "",
-            prefix=f"m{member.pk}",
-        )
+        return _evaluation_form(member, saved, office=office, leads=leads, data=data)
 
     bound: tuple[int, team_forms.EvaluationForm] | None = None
     if request.method == "POST":

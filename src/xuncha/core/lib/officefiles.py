@@ -27,10 +27,13 @@ def new_workbook() -> Workbook:
     return book
 
 
-def stamp_document(doc: DocumentObject, *, now: dt.datetime | None = None) -> None:
-    """Sign ``doc`` by Xuncha and date it ``now`` (the current time when not given)."""
+def stamp_document(doc: DocumentObject, *, now: dt.datetime | None = None, title: str = "") -> None:
+    """Sign ``doc`` by Xuncha and date it ``now`` (the current time when not given); a
+    ``title`` names it in its properties."""
     now = now or dt.datetime.now(dt.UTC)
     props = doc.core_properties
+    if title:
+        props.title = title
     props.author = PRODUCER
     props.last_modified_by = PRODUCER
     props.comments = ""

@@ -30,6 +30,15 @@ def styled(field: BoundField, size: str = "") -> SafeString:
 
 
 @register.filter
+def styled_box(box: Any, invalid: Any = False) -> SafeString:
+    """One box of a list of checkboxes (``CheckboxSelectMultiple``), drawn by its widget
+    (id, value, checked and any attributes it sets) with Bootstrap's class added."""
+    css = "form-check-input" + (" is-invalid" if invalid else "")
+    box.data["attrs"] = {**box.data["attrs"], "class": css}
+    return box.tag()
+
+
+@register.filter
 def enumeration(items: Any) -> str:
     """Join a list the way the active language enumerates (财务、审计 / Finance, Audit)."""
     return i18n.enumeration(items or [])
