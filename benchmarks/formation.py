@@ -132,6 +132,7 @@ def counts(instance: formation.Instance, result: formation.Result) -> dict[str, 
         "people_placed": len(placed),
         "experienced_placed": sum(p.rounds_done >= 2 for p in placed),
         "with_workload_placed": sum(p.workload > 0 for p in placed),
+        "unqualified_placed": sum(not p.qualified for p in placed),
     }
 
 

@@ -571,6 +571,7 @@ def build_instance(round_: Round, *, today: dt.date) -> Built:
                 rounds_done=rounds_done[profile.pk],
                 available=reason is None,
                 workload=workload[profile.pk],
+                qualified=qualified,
             )
         )
         hometown = person.hometown
@@ -1095,6 +1096,7 @@ def instance_changes(old: fm.Instance, new: fm.Instance) -> list[str]:
         lines.append(_("Available again: %(names)s") % {"names": _some(back)})
     fields = (
         ("leader_eligible", _("leader eligibility")),
+        ("qualified", _("valid qualification")),
         ("rounds_done", _("rounds served")),
         ("workload", _("rounds in the last year")),
         ("county", _("county")),

@@ -35,6 +35,11 @@ Objective (maximised; every person counts, whatever their role):
 * -5 per pair from ``previous_pairs`` placed in the same team again;
 * -2 x ``workload`` per person placed, so the same people are not sent round after round.
 
+A valid qualification is a tie-break, not a term: once the search is done, ``solve``
+replaces each person placed with ``qualified`` false by a free trained person who can
+take the seat, where every rule still holds and the score does not drop (why not a term:
+docs/formats/team-instance.md, Performance).
+
 The average makes the objective fractional; the model multiplies every term by the
 number of teams to stay in integers and divides the reported values back.
 
@@ -48,7 +53,8 @@ JSON shape (``to_json``/``from_json``, ``result_to_json``) for the command line:
     {"format": "xuncha.formation.instance/1",
      "candidates": [{"person_id": 1, "name": "张三", "county": "350121",
                      "specialties": ["finance"], "leader_eligible": true,
-                     "rounds_done": 2, "available": true, "workload": 0}],
+                     "rounds_done": 2, "available": true, "workload": 0,
+                     "qualified": true}],
      "teams": [{"index": 1, "label": "第一巡察组", "target_ids": [10, 11],
                 "target_counties": ["350121"], "size_min": 5, "size_max": 7,
                 "deputies_min": 1, "deputies_max": 2, "required_specialties": ["finance"]}],
@@ -162,6 +168,10 @@ class Candidate:
     rounds_done: int  # experience
     available: bool = True  # availability window and rest period respected (app decides)
     workload: int = 0  # rounds in the last 12 months
+    # Holds a qualification valid on the round's first day. Leaders need one (the app
+    # folds it into leader_eligible); deputies and members may serve without, but solve
+    # seats a trained person instead wherever that costs no points.
+    qualified: bool = True
 
 
 @dataclass(frozen=True)
@@ -340,6 +350,11 @@ def solve(
             time.perf_counter() - started,
             ("no team list found within the time limit",),
         )
+    # Trained people take the seats of untrained ones where that costs nothing (a score
+    # that rises is taken too); checked, not trusted, like every heuristic here.
+    preferred = _Polish(ctx, found).prefer_qualified()
+    if preferred != found and not validate(instance, preferred):
+        found, objective = preferred, objective_value(instance, preferred)
     if status == cp_model.OPTIMAL:
         bound: float | None = objective
         gap: float | None = 0.0
@@ -551,6 +566,7 @@ def to_json(instance: Instance) -> dict[str, Any]:
                 "rounds_done": c.rounds_done,
                 "available": c.available,
                 "workload": c.workload,
+                "qualified": c.qualified,
             }
             for c in instance.candidates
         ],
@@ -604,6 +620,7 @@ def from_json(data: Mapping[str, Any]) -> Instance:
             rounds_done=_int(row, "rounds_done", 0),
             available=_bool(row, "available", True),
             workload=_int(row, "workload", 0),
+            qualified=_bool(row, "qualified", True),
         )
         for row in _rows(data, "candidates")
     )
@@ -2172,10 +2189,13 @@ class _Polish:
         total = sum(counts)
         return -EXPERIENCE_DEVIATION_PENALTY * sum(abs(self.n * e - total) for e in counts)
 
-    def _try(self, changed: Mapping[int, dict[int, str]]) -> bool:
-        """Apply the new rosters of the teams in ``changed`` if valid and better."""
+    def _change(
+        self, changed: Mapping[int, dict[int, str]]
+    ) -> tuple[int, dict[int, int], list[int]] | None:
+        """What the new rosters of the teams in ``changed`` add to the (scaled) score, with
+        their team scores and the experienced counts after; None if a rule breaks."""
         if not all(self._valid(ti, roster) for ti, roster in changed.items()):
-            return False
+            return None
         scores = {ti: self._score(ti, roster) for ti, roster in changed.items()}
         counts = list(self.counts)
         for ti, roster in changed.items():
@@ -2183,13 +2203,51 @@ class _Polish:
         delta = self.n * sum(scores[ti] - self.scores[ti] for ti in changed)
         if counts != self.counts and self.n >= 2:
             delta += self._balance(counts) - self._balance(self.counts)
-        if delta <= 0:
-            return False
+        return delta, scores, counts
+
+    def _apply(
+        self, changed: Mapping[int, dict[int, str]], scores: dict[int, int], counts: list[int]
+    ) -> None:
         for ti, roster in changed.items():
             self.rosters[ti] = roster
             self.scores[ti] = scores[ti]
         self.counts = counts
+
+    def _try(self, changed: Mapping[int, dict[int, str]]) -> bool:
+        """Apply the new rosters of the teams in ``changed`` if valid and better."""
+        found = self._change(changed)
+        if found is None or found[0] <= 0:
+            return False
+        self._apply(changed, found[1], found[2])
         return True
+
+    def prefer_qualified(self) -> tuple[Assignment, ...]:
+        """The teams with each person placed without a valid qualification replaced, in
+        the same seat, by the free trained person who adds most to the score, if anyone
+        can take the seat within the rules without lowering it (ties: the first in the
+        instance). The qualification tie-break of ``solve``; a single pass."""
+        people = self.ctx.candidates
+        placed = {ci for roster in self.rosters for ci in roster}
+        free = [
+            ci for ci, c in enumerate(people) if ci not in placed and c.available and c.qualified
+        ]
+        for ti in range(len(self.rosters)):
+            for old in sorted(ci for ci in self.rosters[ti] if not people[ci].qualified):
+                roster = self.rosters[ti]
+                role = roster[old]
+                best: tuple[int, int, dict[int, str], dict[int, int], list[int]] | None = None
+                for ci in free:
+                    if not self._usable(ci, ti, role):
+                        continue
+                    swapped = {k: v for k, v in roster.items() if k != old}
+                    swapped[ci] = role
+                    found = self._change({ti: swapped})
+                    if found is not None and found[0] >= 0 and (best is None or found[0] > best[0]):
+                        best = (found[0], ci, swapped, found[1], found[2])
+                if best is not None:
+                    self._apply({ti: best[2]}, best[3], best[4])
+                    free.remove(best[1])
+        return self._assignments()
 
     def _usable(self, ci: int, ti: int, role: str) -> bool:
         key = (ci, ti, role)
@@ -2244,6 +2302,9 @@ class _Polish:
                             break
             if not improved:
                 break
+        return self._assignments()
+
+    def _assignments(self) -> tuple[Assignment, ...]:
         return _sorted_assignments(
             self.ctx,
             (

@@ -35,6 +35,12 @@ Assumptions, chosen to resemble a small prefecture and stated so they can be arg
   change these two and nothing else (the same draws decide, so a thinner pool is the same
   people with fewer leader candidates and fewer free); the benchmark's thin pool uses
   (0.04, 0.04) and 0.75.
+* Qualification (granted after training): every leader candidate under the default
+  shares holds a valid one, and so does anyone in the leader pool; of the others, 80% of
+  those with a round behind them and 50% of first-timers, about four in five overall.
+  These draws come from a second generator seeded from ``seed``, so the rest of the
+  instance is the one generated before the field existed, and a thinner pool keeps the
+  same qualified people.
 * History: the last three years held six half-yearly rounds. Each person served in 1-4 of
   them (never more than rounds_done); workload is the number in the last two (twelve
   months). In each past round people were grouped by home county (four in five; the rest
@@ -215,11 +221,15 @@ def prefecture(
 ) -> Generated:
     """A cross-round instance for a fictional prefecture (see the module docstring)."""
     rng = random.Random(seed)  # noqa: S311 - reproducible fiction, not secrets
+    trained = random.Random(f"{seed}/qualified")  # noqa: S311 - as above
     world = _World(rng)
     county_codes = [f"99{(k // 100) + 1:02d}{k % 100 + 1:02d}" for k in range(counties)]
     county_names = _build_orgs(world, counties)
 
     people = _build_inspectors(world, inspectors, counties, today, leader_share, availability)
+    for person in people:
+        share = 0.8 if person.rounds_done else 0.5
+        person.qualified = person.leader_eligible or person.senior_draw or trained.random() < share
     _build_unit_people(world, today)
     _add_relatives(world, people)
     team_units = _choose_targets(world, counties, teams, targets_per_team)
@@ -271,6 +281,7 @@ def prefecture(
             rounds_done=p.rounds_done,
             available=p.available,
             workload=p.workload,
+            qualified=p.qualified,
         )
         for p in people
     )
@@ -296,6 +307,7 @@ def prefecture(
         "targets": len(target_infos),
         "available": sum(c.available for c in candidates),
         "leader_eligible": sum(c.leader_eligible for c in candidates),
+        "qualified": sum(c.qualified for c in candidates),
         "experienced": sum(c.rounds_done >= 2 for c in candidates),
         "first_timers": sum(c.rounds_done == 0 for c in candidates),
         "with_workload": sum(c.workload > 0 for c in candidates),
@@ -400,6 +412,8 @@ class _Person:
     recent: int = 0
     workload: int = 0
     leader_eligible: bool = False
+    senior_draw: bool = False  # in the leader pool under the default shares
+    qualified: bool = True
     available: bool = True
     relatives: list[recusal.Relative] = field(default_factory=list)
     led: list[tuple[int, str]] = field(default_factory=list)
@@ -443,10 +457,11 @@ def _build_inspectors(
         base, step = leader_share
         draw = rng.random()
         person.leader_eligible = draw < base + step * min(person.rounds_done, 4)
+        person.senior_draw = draw < 0.16 + 0.09 * min(person.rounds_done, 4)
         person.available = rng.random() < availability
         # Careers follow the default shares whatever ``leader_share`` is, so that a thinner
         # pool is the same people with fewer of them in the leader pool.
-        senior = draw < 0.16 + 0.09 * min(person.rounds_done, 4) or rng.random() < 0.2
+        senior = person.senior_draw or rng.random() < 0.2
         person.posts = _career(world, county, counties, today, senior=senior, source=True)
         # The current post makes a specialty; an earlier one of five years or more may.
         person.specialties.add(world.specialty_of[person.posts[-1].org_id])

@@ -49,6 +49,7 @@ def person(
     county: str = "A",
     available: bool = True,
     workload: int = 0,
+    qualified: bool = True,
 ) -> Candidate:
     return Candidate(
         pid,
@@ -59,6 +60,7 @@ def person(
         rounds,
         available,
         workload,
+        qualified,
     )
 
 
@@ -98,6 +100,7 @@ def generated(n: int, t: int, seed: int) -> Instance:
             county=rng.choice(counties),
             available=rng.random() < 0.95,
             workload=rng.choice([0, 0, 1, 2]),
+            qualified=rng.random() < 0.8,
         )
         for pid in range(1, n + 1)
     )
@@ -207,6 +210,7 @@ def tiny_instances(draw: st.DrawFn, teams: tuple[int, int] = (1, 2)) -> Instance
             county=draw(st.sampled_from("AB")),
             available=draw(st.sampled_from([True, True, True, True, False])),
             workload=draw(st.integers(0, 3)),
+            qualified=draw(st.sampled_from([True, True, False])),
         )
         for pid in range(1, n + 1)
     )
@@ -311,7 +315,7 @@ def test_objective_terms_by_hand() -> None:
         person(1, specs=("finance",), rounds=3, workload=1),  # +3 -2
         person(2, specs=("law",), rounds=0),  # 0
         person(3, specs=("audit",), rounds=2, workload=2),  # +3 -4
-        person(4, specs=("finance",), rounds=1),  # 0
+        person(4, specs=("finance",), rounds=1, qualified=False),  # 0: no term
     )
     teams = (team(1, required=("finance",)), team(2, required=("audit", "finance")))
     instance = Instance(people, teams, (), Rules(), frozenset({(1, 2), (3, 4), (1, 4)}))
@@ -323,7 +327,8 @@ def test_objective_terms_by_hand() -> None:
     ]
     # Team 1 holds finance (required, +10) and law (breadth, +4); team 2 holds audit and
     # finance, both required (+20). People: +1 and -1. Experienced per team: 1 and 1, no
-    # deviation. Pairs together: (1,2) and (3,4).
+    # deviation. Pairs together: (1,2) and (3,4). Person 4's missing qualification is
+    # no term of the score (solve breaks ties with it).
     assert objective_value(instance, assignments) == 10 + 4 + 20 + 1 - 1 - 5 - 5
     assert score_terms(instance, assignments) == {
         "required_specialties": 30,
@@ -346,6 +351,31 @@ def test_objective_terms_by_hand() -> None:
     assert (terms["experience_balance"], terms["repeated_pairs"]) == (-4, 0)
     assert sum(terms.values()) == objective_value(instance, moved)
     assert list(terms) == list(formation.SCORE_TERMS)
+
+
+def test_a_valid_qualification_breaks_ties_and_only_ties() -> None:
+    # Persons 3 and 4 bring the same (law, one round); only 4 holds a valid
+    # qualification. Listed first, 3 is what the search alone would seat.
+    people = (
+        person(1, leader=True, rounds=3),
+        person(2, specs=("audit",), rounds=1),
+        person(3, specs=("law",), rounds=1, qualified=False),
+        person(4, specs=("law",), rounds=1),
+    )
+    instance = Instance(people, (team(1, size=(3, 3)),), (), Rules())
+    result = solve(instance, time_limit=5.0)
+    assert result.status == "optimal"
+    assert {a.person_id for a in result.assignments} == {1, 2, 4}
+    # It never costs points: with experience (+3) person 3 scores more and serves.
+    seasoned = replace(
+        instance, candidates=(*people[:2], replace(people[2], rounds_done=2), people[3])
+    )
+    result = solve(seasoned, time_limit=5.0)
+    assert {a.person_id for a in result.assignments} == {1, 2, 3}
+    assert result.objective == result.bound == objective_value(seasoned, result.assignments)
+    # Nobody trained who can take the seat (person 4 is excluded there): 3 stays.
+    barred = replace(instance, forbidden=(Forbidden(4, 1, "any", "declared", "x"),))
+    assert {a.person_id for a in solve(barred, time_limit=5.0).assignments} == {1, 2, 3}
 
 
 def test_specialties_count_per_team_not_per_person() -> None:
@@ -828,6 +858,8 @@ def test_generated_prefecture_has_the_stated_shape(prefecture: instance_gen.Gene
     assert len(set(targets)) == 200
     people = instance.candidates
     assert 0.25 <= sum(c.leader_eligible for c in people) / 600 <= 0.40
+    assert 0.70 <= sum(c.qualified for c in people) / 600 <= 0.90
+    assert all(c.qualified for c in people if c.leader_eligible)
     assert 0.85 <= sum(c.available for c in people) / 600 <= 0.95
     assert sum(c.rounds_done <= 1 for c in people) > 300  # many with 0-1 rounds
     assert sum(c.workload > 0 for c in people) > 100
@@ -867,6 +899,7 @@ def test_thin_pool_changes_only_who_may_lead_and_who_is_free(
     rich = {c.person_id: c for c in prefecture.instance.candidates}
     assert all(c.specialties == rich[c.person_id].specialties for c in people)
     assert all(not c.leader_eligible or rich[c.person_id].leader_eligible for c in people)
+    assert all(c.qualified == rich[c.person_id].qualified for c in people)
     assert validate(thin.instance, greedy(thin.instance).assignments) == []
 
 
@@ -904,6 +937,7 @@ def test_from_json_defaults_and_errors() -> None:
     assert instance.teams[0].size_min == 5
     assert instance.teams[0].required_specialties == frozenset({"finance"})
     assert instance.candidates[0].available is True
+    assert instance.candidates[0].qualified is True  # files from before the field score alike
     with pytest.raises(ValueError, match="person_id"):
         from_json({"candidates": [{"person_id": "1", "name": "甲", "county": "A"}], "teams": []})
     with pytest.raises(ValueError, match="unsupported format"):
@@ -968,7 +1002,8 @@ def test_a_search_cut_before_it_bounds_anything_claims_no_bound() -> None:
     no bound: it must not come back as one (with a gap of 0)."""
     from xuncha.talent.lib import instance_gen
 
-    instance = instance_gen.prefecture(2026, counties=6, inspectors=300, teams=20).instance
+    # Seed 7: the polished greedy teams leave room that a 1-unit search finds.
+    instance = instance_gen.prefecture(7, counties=6, inspectors=300, teams=20).instance
     cut = solve(instance, time_limit=0.01, deterministic=False)
     better = solve(instance, time_limit=1)
     assert cut.objective is not None and better.objective is not None

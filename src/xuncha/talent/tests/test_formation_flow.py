@@ -100,6 +100,15 @@ def test_instance_from_the_records(cross_round):
     )
     assert busy and busy <= set(built.unavailable)
     assert all(not c.available for c in inst.candidates if c.person_id in busy)
+    # A qualification valid on the round's first day, or none: scored, not a rule.
+    first_day = teams.round_period(cross_round, TODAY)[0]
+    ids = [c.person_id for c in inst.candidates]
+    profiles = InspectorProfile.objects.filter(person_id__in=ids).prefetch_related("qualifications")
+    expected = {
+        p.person_id: any(q.valid_on(first_day) for q in p.qualifications.all()) for p in profiles
+    }
+    assert {c.person_id: c.qualified for c in inst.candidates} == expected
+    assert set(expected.values()) == {True, False}  # the demo pool holds both
 
 
 def test_someone_whose_unit_this_round_inspects_is_marked_not_excluded(
@@ -1106,7 +1115,9 @@ def test_instance_changes_names_what_differs(db, cross_round, django_assert_max_
         assert teams.instance_changes(old, old) == []
         new = fm.Instance(
             candidates=(
-                fm.Candidate(1, "甲", "C01", frozenset({"finance", "audit"}), False, 2),
+                fm.Candidate(
+                    1, "甲", "C01", frozenset({"finance", "audit"}), False, 2, qualified=False
+                ),
                 fm.Candidate(2, "乙", "C02", frozenset(), False, 0, available=False),
                 c,
             ),
@@ -1118,7 +1129,8 @@ def test_instance_changes_names_what_differs(db, cross_round, django_assert_max_
         assert teams.instance_changes(old, new) == [
             "Joined the pool: 丙",
             "No longer available: 乙",
-            "Profile changed: 甲 (specialties: added Audit; leader eligibility)",
+            "Profile changed: 甲 "
+            "(specialties: added Audit; leader eligibility; valid qualification)",
             "Newly kept out by recusal: 甲 from 第一组 (a relative holds a post in the target)",
             "No longer kept out by recusal: 乙 from 第一组 (declared a conflict)",
             "The team sizes changed (the rules below say how).",

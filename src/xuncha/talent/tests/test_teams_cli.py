@@ -252,7 +252,8 @@ def test_a_json_error_says_where_it_is(tmp_path: Path) -> None:
     assert f"line {nan_line + 1} column {nan_column}: NaN is not a JSON number" in str(
         solve_error(nan, tmp_path / "out.json")
     )
-    cut = write_text(tmp_path / "cut.json", text[: len(text) // 2].rstrip())
+    # Cut after the candidates: between values, not inside a string.
+    cut = write_text(tmp_path / "cut.json", text[: text.index('"teams"')].rstrip())
     assert "the file ends before the JSON does: is it cut off?" in str(
         solve_error(cut, tmp_path / "out.json")
     )

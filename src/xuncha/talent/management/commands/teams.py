@@ -96,6 +96,11 @@ def instance_schema() -> dict[str, Any]:
                     "rounds_done": _integer("rounds served before", 0),
                     "available": {"type": "boolean", "default": True},
                     "workload": _integer("rounds in the last 12 months", 0),
+                    "qualified": {
+                        "type": "boolean",
+                        "default": True,
+                        "description": "holds a qualification valid on the round's first day",
+                    },
                 },
             },
             "team": {
