@@ -338,8 +338,9 @@ def test_objective_terms_by_hand() -> None:
         "repeated_pairs": -10,
         "workload": -6,
     }
-    # Person 3's experience next to person 1's: counts 2 and 0, |2-1| + |0-1| = 2. Team 1
-    # holds finance and audit (audit is not required there: breadth), team 2 finance and law.
+    # Person 3's experience next to person 1's: counts 2 and 0 where the even spread is 1
+    # and 1, each one outside it: 2. Team 1 holds finance and audit (audit is not required
+    # there: breadth), team 2 finance and law.
     moved = [
         Assignment(1, 1, "leader"),
         Assignment(1, 3, "member"),
@@ -351,6 +352,26 @@ def test_objective_terms_by_hand() -> None:
     assert (terms["experience_balance"], terms["repeated_pairs"]) == (-4, 0)
     assert sum(terms.values()) == objective_value(instance, moved)
     assert list(terms) == list(formation.SCORE_TERMS)
+
+
+def test_the_balance_counts_only_what_an_even_spread_avoids() -> None:
+    # Three experienced people over two teams: 2 and 1 is as even as it gets (0); 3 and 0
+    # is one above the ceiling (2) and one below the floor (1): -2 x 2.
+    people = tuple(person(i, leader=i <= 2, rounds=2 if i <= 3 else 0) for i in range(1, 5))
+    instance = Instance(people, (team(1), team(2)), (), Rules(min_experienced=0))
+    even = [Assignment(1, 1, "leader"), Assignment(1, 3, "member"), Assignment(2, 2, "leader")]
+    even.append(Assignment(2, 4, "member"))
+    assert score_terms(instance, even)["experience_balance"] == 0
+    piled = [Assignment(1, 1, "leader"), Assignment(1, 3, "member"), Assignment(1, 2, "member")]
+    piled += [Assignment(2, 4, "leader")]
+    piled_people = replace(
+        instance, candidates=(*people[:3], replace(people[3], leader_eligible=True))
+    )
+    assert score_terms(piled_people, piled)["experience_balance"] == -4
+    # The solver, whose model states the same, spreads them.
+    result = solve(instance, time_limit=5.0)
+    assert result.status == "optimal"
+    assert score_terms(instance, result.assignments)["experience_balance"] == 0
 
 
 def test_a_valid_qualification_breaks_ties_and_only_ties() -> None:
@@ -825,6 +846,15 @@ def test_progress_reports_better_lists_and_bounds_unscaled() -> None:
     reporter.cp_sat_solution(20.0, 28.0)  # same teams, better bound
     reporter.cp_sat_solution(22.0, 28.0)
     assert seen == [(10.0, None), (10.0, 15.0), (10.0, 14.0), (11.0, 14.0)]
+
+
+def test_the_last_progress_report_is_the_result() -> None:
+    # Proving these teams the best, CP-SAT calls back no bound (its last was 33): the
+    # progress bar would stop short of a proof it has.
+    seen: list[tuple[float, float | None]] = []
+    result = solve(BASE, time_limit=FAST, progress=lambda o, b, _s: seen.append((o, b)))
+    assert result.status == "optimal"
+    assert seen[-1] == (result.objective, result.bound) == (result.objective, result.objective)
 
 
 def test_local_search_keeps_the_rules_and_only_improves() -> None:
