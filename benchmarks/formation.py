@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from fractions import Fraction
 
 from _common import write
 from xuncha.talent.lib import formation, instance_gen
@@ -124,11 +123,11 @@ def objective_terms(
         "required_specialties_held": 10 * required,
         "other_specialties_held": 4 * breadth,
         "experienced_people": 3 * sum(experienced.values()),
-        "experience_deviation": -2 * float(deviation),
+        "experience_deviation": -2 * deviation,
         "repeated_pairs": -5 * pairs,
         "workload": -2 * workload,
     }
-    return {**terms, "total": float(sum(Fraction(v) for v in terms.values()))}
+    return {**terms, "total": sum(terms.values())}
 
 
 def counts(instance: formation.Instance, result: formation.Result) -> dict[str, object]:

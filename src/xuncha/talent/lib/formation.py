@@ -41,8 +41,7 @@ replaces each person placed with ``qualified`` false by a free trained person wh
 take the seat, where every rule still holds and the score does not drop (why not a term:
 docs/formats/team-instance.md, Performance).
 
-The model multiplies every term by the number of teams and divides the reported values
-back (a leftover from an average-based balance term that made the score fractional).
+Every term is a whole number of points, and so is the score.
 
 Infeasibility is explained, not just reported: each rule group sits behind an assumption
 literal (per team: leader, deputies, size, specialties, experience, first-timers; global:
@@ -80,7 +79,6 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from fractions import Fraction
 from typing import Any
 
 from ortools.sat.python import cp_model
@@ -286,7 +284,7 @@ def solve(
     started = time.perf_counter()
     ctx = _Context(instance)
     built = _build_optimisation(ctx)
-    reporter = _Reporter(progress, built.scale, started)
+    reporter = _Reporter(progress, started)
     start = _greedy_assign(ctx).assignments
     spent = 0.0  # deterministic units used before the whole-problem search
     if start is not None:
@@ -368,8 +366,8 @@ def solve(
         # CP-SAT reports a number below the teams in hand: that is no bound, and saying
         # so beats a gap of 0 that was never proven.
         raw = solver.best_objective_bound
-        proven = math.isfinite(raw) and raw / built.scale >= objective - 1 / built.scale
-        bound = max(objective, raw / built.scale) if proven else None
+        proven = math.isfinite(raw) and raw > objective - 1  # scores are whole numbers
+        bound = max(objective, raw) if proven else None
         gap = relative_gap(objective, bound)
     # The last report: CP-SAT calls back no bound when it proves the teams the best, and
     # the qualification tie-break may have raised the score.
@@ -514,13 +512,13 @@ SCORE_TERMS = (
 )
 
 
-def _exact_terms(instance: Instance, assignments: Sequence[Assignment]) -> dict[str, Fraction]:
+def _exact_terms(instance: Instance, assignments: Sequence[Assignment]) -> dict[str, int]:
     people = {c.person_id: c for c in instance.candidates}
     teams = {t.index: t for t in instance.teams}
     members: dict[int, set[int]] = {index: set() for index in teams}
     held: dict[int, set[str]] = {index: set() for index in teams}
     experienced: Counter[int] = Counter()
-    terms = dict.fromkeys(SCORE_TERMS, Fraction(0))
+    terms = dict.fromkeys(SCORE_TERMS, 0)
     for item in assignments:
         if item.person_id not in people or item.team_index not in teams:
             raise ValueError(f"assignment {item} refers to an unknown person or team")
@@ -854,7 +852,7 @@ class _Context:
 
 
 def _gain(cand: Candidate) -> int:
-    """Objective terms that depend on one person only (unscaled)."""
+    """Objective terms that depend on one person only."""
     gain = -WORKLOAD_PENALTY * cand.workload
     if cand.rounds_done >= EXPERIENCED_ROUNDS:
         gain += EXPERIENCED_BONUS
@@ -862,7 +860,7 @@ def _gain(cand: Candidate) -> int:
 
 
 def _cover_bonus(team: TeamSpec, specialty: str) -> int:
-    """What holding ``specialty`` at least once is worth to ``team`` (unscaled)."""
+    """What holding ``specialty`` at least once is worth to ``team``."""
     if specialty in team.required_specialties:
         return SPECIALTY_COVER_BONUS
     return SPECIALTY_BREADTH_BONUS
@@ -929,7 +927,6 @@ def _add_team_rules(
 @dataclass
 class _Optimisation:
     model: cp_model.CpModel
-    scale: int  # the objective is multiplied by this (the number of teams)
     seats: dict[tuple[int, int], cp_model.IntVar]  # (candidate pos, team pos): deputy/member
     leads: dict[tuple[int, int], cp_model.IntVar]  # (candidate pos, team pos): leader
     # Objective helpers, kept so a complete solution hint can be given; per team position.
@@ -1006,7 +1003,7 @@ def _build_optimisation(ctx: _Context, scope: _Scope | None = None) -> _Optimisa
         _add_range(model, must, 0, max(0, team.deputies_max))
         _add_team_rules(ctx, model, ti, by_team.get(ti, []), no_guard)
 
-    built = _Optimisation(model, max(1, len(ctx.teams)), seats, leads)
+    built = _Optimisation(model, seats, leads)
     fixed = {} if scope is None else scope.fixed_experienced
     _add_objective(ctx, built, by_team, team_range, fixed)
     return built
@@ -1019,13 +1016,12 @@ def _add_objective(
     team_range: Iterable[int],
     fixed_experienced: Mapping[int, int],
 ) -> None:
-    """Linear objective times ``scale`` (the number of teams) to keep the average integral.
+    """The score as a linear objective.
 
     Terms of teams outside ``team_range`` are constants and left out, except in the
     balance term, where their experienced counts (``fixed_experienced``) are constants.
     """
     model = built.model
-    scale = built.scale
     variables: list[cp_model.IntVar] = []
     coefficients: list[int] = []
     staffed = list(team_range)
@@ -1037,7 +1033,7 @@ def _add_objective(
             gain = _gain(cand)
             if gain:
                 variables.append(var)
-                coefficients.append(scale * gain)
+                coefficients.append(gain)
             for specialty in cand.specialties:
                 holders.setdefault(specialty, []).append(var)
         for specialty in sorted(holders):
@@ -1047,7 +1043,7 @@ def _add_objective(
             built.covers[ti, specialty] = covered
             model.add(covered <= cp_model.LinearExpr.sum(holders[specialty]))
             variables.append(covered)
-            coefficients.append(scale * _cover_bonus(team, specialty))
+            coefficients.append(_cover_bonus(team, specialty))
 
     team_count = len(ctx.teams)
     if team_count >= 2:
@@ -1095,7 +1091,7 @@ def _add_objective(
             model.add(deviation >= count_or_fixed - high)
             built.deviations[ti] = deviation
             variables.append(deviation)
-            coefficients.append(-scale * EXPERIENCE_DEVIATION_PENALTY)
+            coefficients.append(-EXPERIENCE_DEVIATION_PENALTY)
 
     for a, b in ctx.pairs:
         ca, cb = ctx.position[a], ctx.position[b]
@@ -1114,7 +1110,7 @@ def _add_objective(
                 together = model.new_bool_var(f"pair_{a}_{b}")
                 built.pairs[a, b] = together
                 variables.append(together)
-                coefficients.append(-scale * REPEATED_PAIR_PENALTY)
+                coefficients.append(-REPEATED_PAIR_PENALTY)
             for var_a in in_a:
                 for var_b in in_b:
                     model.add_bool_or([var_a.negated(), var_b.negated(), together])
@@ -1268,12 +1264,11 @@ class _Reporter:
 
     Called on every better team list (from the neighbourhood search and from CP-SAT) and
     on every better bound CP-SAT proves, so a caller sees the gap close as it happens.
-    CP-SAT's values arrive scaled as in its model and are reported unscaled.
+    CP-SAT's infinite bound (none proven yet) is reported as None.
     """
 
-    def __init__(self, progress: ProgressCallback | None, scale: int, started: float) -> None:
+    def __init__(self, progress: ProgressCallback | None, started: float) -> None:
         self._progress = progress
-        self._scale = scale
         self._started = started
         self.objective: float | None = None
         self.bound: float | None = None
@@ -1288,17 +1283,18 @@ class _Reporter:
         if (better or tighter) and self._progress is not None and self.objective is not None:
             self._progress(self.objective, self.bound, time.perf_counter() - self._started)
 
-    def _unscaled(self, scaled: float) -> float | None:
-        return scaled / self._scale if math.isfinite(scaled) else None
+    @staticmethod
+    def _finite(value: float) -> float | None:
+        return value if math.isfinite(value) else None
 
     def solution(self, objective: float) -> None:
         self._update(objective, None)
 
-    def cp_sat_solution(self, scaled_objective: float, scaled_bound: float) -> None:
-        self._update(scaled_objective / self._scale, self._unscaled(scaled_bound))
+    def cp_sat_solution(self, objective: float, bound: float) -> None:
+        self._update(objective, self._finite(bound))
 
-    def cp_sat_bound(self, scaled_bound: float) -> None:
-        self._update(None, self._unscaled(scaled_bound))
+    def cp_sat_bound(self, bound: float) -> None:
+        self._update(None, self._finite(bound))
 
     def final(self, objective: float, bound: float | None) -> None:
         self._update(objective, bound)
@@ -2163,8 +2159,7 @@ class _Polish:
     Moves: add an unplaced person, drop one, replace one by an unplaced person, move one to
     another team, swap two people of different teams; roles stay with the seat (a deputy's
     replacement becomes deputy). A move is taken only if every rule still holds and the
-    objective rises. Scores are the objective times the number of teams, in integers, as in
-    the model. The result seeds CP-SAT: measured on the benchmark, the single search thread
+    objective rises. The result seeds CP-SAT: measured on the benchmark, the single search thread
     needed 27 s for its first improvement on the greedy teams, while the slack the greedy
     leaves (experience piled up in the first teams, seats left empty) is what a few swaps
     remove. The number of passes is fixed, so the result does not depend on the machine.
@@ -2191,7 +2186,7 @@ class _Polish:
         return sum(1 for ci in roster if self.seasoned[ci])
 
     def _score(self, ti: int, roster: Mapping[int, str]) -> int:
-        """Team terms of the objective (all but the balance), unscaled."""
+        """Team terms of the objective (all but the balance)."""
         team = self.ctx.teams[ti]
         people = self.ctx.candidates
         held: set[str] = set()
@@ -2229,12 +2224,12 @@ class _Polish:
     def _balance(self, counts: Sequence[int]) -> int:
         low, high = _even_spread(counts)
         outside = sum(_outside(e, low, high) for e in counts)
-        return -EXPERIENCE_DEVIATION_PENALTY * self.n * outside
+        return -EXPERIENCE_DEVIATION_PENALTY * outside
 
     def _change(
         self, changed: Mapping[int, dict[int, str]]
     ) -> tuple[int, dict[int, int], list[int]] | None:
-        """What the new rosters of the teams in ``changed`` add to the (scaled) score, with
+        """What the new rosters of the teams in ``changed`` add to the score, with
         their team scores and the experienced counts after; None if a rule breaks."""
         if not all(self._valid(ti, roster) for ti, roster in changed.items()):
             return None
@@ -2242,7 +2237,7 @@ class _Polish:
         counts = list(self.counts)
         for ti, roster in changed.items():
             counts[ti] = self._experienced(roster)
-        delta = self.n * sum(scores[ti] - self.scores[ti] for ti in changed)
+        delta = sum(scores[ti] - self.scores[ti] for ti in changed)
         if counts != self.counts and self.n >= 2:
             delta += self._balance(counts) - self._balance(self.counts)
         return delta, scores, counts

@@ -821,7 +821,7 @@ def test_neighbourhood_steps_keep_the_rules_only_improve_and_report() -> None:
     start = greedy(instance)
     assert start.status == "feasible" and start.objective is not None
     seen: list[tuple[float, float | None, float]] = []
-    reporter = formation._Reporter(lambda *r: seen.append(r), len(instance.teams), 0.0)
+    reporter = formation._Reporter(lambda *r: seen.append(r), 0.0)
     improved, used = formation._neighbourhoods(ctx, start.assignments, 4, 30, reporter)
     assert validate(instance, improved) == []
     assert objective_value(instance, improved) > start.objective
@@ -830,21 +830,21 @@ def test_neighbourhood_steps_keep_the_rules_only_improve_and_report() -> None:
     values = [objective for objective, _, _ in seen]
     assert values[0] == start.objective and values == sorted(set(values))
     assert values[-1] == objective_value(instance, improved)
-    silent = formation._Reporter(None, 1, 0.0)
+    silent = formation._Reporter(None, 0.0)
     again = formation._neighbourhoods(ctx, start.assignments, 4, 30, silent)
     assert again == (improved, used)
 
 
-def test_progress_reports_better_lists_and_bounds_unscaled() -> None:
+def test_progress_reports_better_lists_and_bounds() -> None:
     seen: list[tuple[float, float | None]] = []
-    reporter = formation._Reporter(lambda o, b, _s: seen.append((o, b)), 2, 0.0)
+    reporter = formation._Reporter(lambda o, b, _s: seen.append((o, b)), 0.0)
     reporter.solution(10.0)
     reporter.solution(9.0)  # worse: not reported
-    reporter.cp_sat_solution(20.0, math.inf)  # CP-SAT's first (the hint): nothing new
-    reporter.cp_sat_bound(30.0)
-    reporter.cp_sat_bound(math.inf)
-    reporter.cp_sat_solution(20.0, 28.0)  # same teams, better bound
-    reporter.cp_sat_solution(22.0, 28.0)
+    reporter.cp_sat_solution(10.0, math.inf)  # CP-SAT's first (the hint): nothing new
+    reporter.cp_sat_bound(15.0)
+    reporter.cp_sat_bound(math.inf)  # no bound proven: not a bound
+    reporter.cp_sat_solution(10.0, 14.0)  # same teams, better bound
+    reporter.cp_sat_solution(11.0, 14.0)
     assert seen == [(10.0, None), (10.0, 15.0), (10.0, 14.0), (11.0, 14.0)]
 
 
